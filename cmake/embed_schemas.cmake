@@ -1,0 +1,22 @@
+# Turns every schemas/*.avsc into a C string in one generated file, with a
+# table indexed by schema slot (the five input records in SPEC order, then
+# ReputationEvent). Run with -DSCHEMA_DIR=... -DOUT=...
+set(slots Delivery Bounce Complaint Report Action ReputationEvent)
+set(body "/* Generated from schemas/*.avsc by cmake/embed_schemas.cmake. */\n#include <stddef.h>\n\n")
+set(table "")
+set(names "")
+foreach(name IN LISTS slots)
+  set(path ${SCHEMA_DIR}/${name}.avsc)
+  if(NOT EXISTS ${path})
+    message(FATAL_ERROR "missing schema ${path}")
+  endif()
+  file(READ ${path} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char schema_${name}[] = {${hex} 0x00};\n")
+  string(APPEND table "    schema_${name},\n")
+  string(APPEND names "    \"${name}.avsc\",\n")
+endforeach()
+string(APPEND body "\nconst char *const rp_avro_schema_texts[6] = {\n${table}};\n")
+string(APPEND body "const char *const rp_avro_schema_files[6] = {\n${names}};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

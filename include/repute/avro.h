@@ -1,0 +1,75 @@
+/*
+ * repute/avro.h - the Avro codec: records <-> Avro binary, via avro-c.
+ *
+ * One rp_avro_codec holds, for each of the six schemas (the five input
+ * records and ReputationEvent), the parsed schema, its generic value class,
+ * one reusable value, a memory reader and a memory writer. Decoding and
+ * encoding reuse them, so the hot path allocates nothing once the buffers
+ * have grown to the largest record seen.
+ *
+ * Before avro-c sees a byte, rp_avro_check() walks the input against the
+ * schema without allocating (lengths, varints, union branches and enum
+ * symbols all in range), in the manner of picohttpparser: it returns the
+ * number of bytes consumed, RP_ETRUNC (need more) or RP_EBADDATA. So
+ * truncated, oversized or garbage input is an error with a reason, never a
+ * crash or a huge allocation inside avro-c.
+ *
+ * Framing: plain Avro binary, or the Confluent wire format (byte 0, then a
+ * 4-byte big-endian schema id that must equal the configured id).
+ *
+ * Ownership: the codec is created by rp_avro_codec_new() and freed by
+ * rp_avro_codec_destroy(). A decoded rp_record/rp_event borrows the codec's
+ * value storage and is valid until the next decode call on the same codec.
+ * An encoded buffer belongs to the codec and is valid until the next encode
+ * call.
+ */
+#ifndef REPUTE_AVRO_H
+#define REPUTE_AVRO_H
+
+#include "repute/config.h"
+#include "repute/record.h"
+
+/* Schema slots: RP_REC_* for inputs, RP_SCHEMA_ID_STATUS for outputs. */
+#define RP_AVRO_MAX_RECORD (1024 * 1024) /* larger inputs are RP_ETOOBIG */
+
+/* The embedded schema JSON text of a slot (generated from schemas/*.avsc at
+ * build time), and its file name ("Delivery.avsc", ...). */
+const char *rp_avro_schema_json(int slot);
+const char *rp_avro_schema_name(int slot);
+
+typedef struct rp_avro_codec rp_avro_codec;
+
+/* schema_ids may be NULL for plain framing. Returns NULL with errstr on
+ * failure. */
+rp_avro_codec *rp_avro_codec_new(rp_framing framing, const int32_t *schema_ids,
+                                 char *errstr, size_t errstr_size);
+void rp_avro_codec_destroy(rp_avro_codec *c);
+
+/* Validates one Avro-binary datum of the slot's schema (no framing) without
+ * allocating. Returns bytes consumed (> 0), RP_ETRUNC or RP_EBADDATA with
+ * the reason in errstr. */
+int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
+                  size_t errstr_size);
+
+/* Decodes one framed input record of the given type. Trailing bytes,
+ * truncation, garbage, a wrong magic byte or schema id, and records that
+ * break the contract (rp_record_check) are errors with the reason in
+ * errstr: RP_ETRUNC, RP_EBADDATA, RP_ETOOBIG or RP_ECONTRACT. */
+int rp_avro_decode(rp_avro_codec *c, rp_rec_type type, const void *buf,
+                   size_t len, rp_record *rec, char *errstr, size_t errstr_size);
+
+/* Encodes an input record with the codec's framing. *out/*out_len point
+ * into the codec's buffer. Returns 0 or a negative code with errstr. */
+int rp_avro_encode(rp_avro_codec *c, const rp_record *rec, const void **out,
+                   size_t *out_len, char *errstr, size_t errstr_size);
+
+/* Encodes / decodes a ReputationEvent. For decoding, the caller provides
+ * sc and n, which ev->status_change / ev->notification will point at; the
+ * notification's strings borrow codec storage. */
+int rp_avro_encode_event(rp_avro_codec *c, const rp_event *ev, const void **out,
+                         size_t *out_len, char *errstr, size_t errstr_size);
+int rp_avro_decode_event(rp_avro_codec *c, const void *buf, size_t len,
+                         rp_event *ev, rp_status_change *sc, rp_notification *n,
+                         char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * repute/engine.h - the reputation engine: pure rules, no I/O.
+ *
+ * The engine holds every account's state (hourly buckets, report log,
+ * issues, links, flags, sequence) and applies the rules of SPEC sections
+ * 3-7 to the records it is fed. It never reads a clock, a file or a socket:
+ * time comes in as arguments, results go out through the callbacks of an
+ * rp_engine_sink, synchronously, in order. Given the same records and the
+ * same times it produces the same output, byte for byte.
+ *
+ * Time. rp_engine_advance(e, t) first processes every review end at or
+ * before t, one instant at a time in time order (ties by account id), each
+ * at its own instant; then the clock moves to t if t is later. A record is
+ * applied at the clock (rp_engine_apply advances to `now` first). Under
+ * clock=event the caller passes the record's event_time as `now`; under
+ * clock=wall it passes the wall clock.
+ *
+ * Ownership. The engine copies what it keeps from a record. The events and
+ * reports passed to the sink borrow engine memory and are valid only during
+ * the callback.
+ */
+#ifndef REPUTE_ENGINE_H
+#define REPUTE_ENGINE_H
+
+#include "repute/config.h"
+#include "repute/record.h"
+
+typedef struct rp_engine rp_engine;
+
+/* Where the engine's results go. Callbacks may be NULL. A callback must not
+ * call back into the engine. */
+typedef struct rp_engine_sink {
+    void *opaque;
+    /* One output event (STATUS_CHANGE or NOTIFICATION), in order. */
+    void (*on_event)(void *opaque, const rp_event *ev);
+    /* A RELATED_ACCOUNT report that repute itself produces for a linked
+     * account when an account becomes SENDING_PAUSED (SPEC 4). The caller
+     * delivers it: `repute run` produces it to the reports topic,
+     * `repute replay` applies it right after the record that caused it. */
+    void (*on_report)(void *opaque, const rp_record *report);
+} rp_engine_sink;
+
+/* Counters, for metrics and tests. */
+typedef struct rp_engine_stats {
+    uint64_t records_applied;
+    uint64_t duplicates_dropped;
+    uint64_t actions_not_applied;
+    uint64_t status_changes;
+    uint64_t notifications;
+    uint64_t related_reports;
+    uint64_t accounts;
+    uint64_t account_bytes; /* account state, without the dedupe table */
+    uint64_t dedupe_entries;
+    uint64_t dedupe_bytes;
+    uint64_t dedupe_evicted; /* entries dropped because the table was full */
+} rp_engine_stats;
+
+/* Creates an engine with a copy of the rule settings of cfg, the clock at
+ * INT64_MIN (unset). Returns NULL with errstr on failure. Free with
+ * rp_engine_destroy(). */
+rp_engine *rp_engine_new(const rp_config *cfg, char *errstr, size_t errstr_size);
+void rp_engine_destroy(rp_engine *e);
+
+/* Processes review ends up to `now` and moves the clock to `now` if it is
+ * later (see above). Returns 0 or RP_ENOMEM. */
+int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink);
+
+/* Advances to `now`, then applies one record at the clock: dedupe, count,
+ * evaluate, act, publish. The record must have passed rp_record_check().
+ * Returns 0 (also for a duplicate or an action that does not apply) or
+ * RP_ENOMEM. */
+int rp_engine_apply(rp_engine *e, const rp_record *rec, int64_t now,
+                    const rp_engine_sink *sink);
+
+/* The current clock (INT64_MIN before the first advance). */
+int64_t rp_engine_clock(const rp_engine *e);
+
+/* The earliest pending review end, or INT64_MAX when none (for timers). */
+int64_t rp_engine_next_review_end(const rp_engine *e);
+
+void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out);
+
+/* A read-only view of one account, for tests, the HTTP API and snapshots.
+ * Computed at the clock. Returns 0 or RP_ENOTFOUND. */
+typedef struct rp_account_view {
+    rp_str account_id;
+    rp_account_status status;
+    uint64_t sequence;
+    bool manual_review;
+    size_t n_links;
+    rp_metric_snapshot bounce;
+    rp_metric_snapshot complaint;
+    rp_issue_state issues[RP_ISSUE__COUNT]; /* indexed by kind */
+    int32_t report_count[RP_ISSUE__COUNT];  /* incidents in report.window */
+} rp_account_view;
+
+int rp_engine_view(const rp_engine *e, rp_str account_id, rp_account_view *out);
+
+#endif

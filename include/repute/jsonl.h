@@ -1,0 +1,60 @@
+/*
+ * repute/jsonl.h - JSON lines in and out (SPEC section 9).
+ *
+ * Input: one object per line, "type" one of delivery, bounce, complaint,
+ * report, action, tick; fields by their SPEC names; enums as symbols;
+ * timestamps as integer milliseconds or ISO 8601 strings; fields with a
+ * default may be left out. Parsing uses jansson.
+ *
+ * Output: an rp_event as one compact JSON object on one line, fields in
+ * schema order, enums as strings, timestamps as integer milliseconds, null
+ * as null, records as nested objects, doubles in the shortest form that
+ * reads back to the same value. The writer formats by hand into a reused
+ * rp_buf, so writing allocates nothing once the buffer has grown.
+ *
+ * Ownership: a parsed rp_record borrows the reader's storage and is valid
+ * until the next rp_jsonl_parse() on that reader or its destruction.
+ */
+#ifndef REPUTE_JSONL_H
+#define REPUTE_JSONL_H
+
+#include "repute/buf.h"
+#include "repute/record.h"
+
+typedef struct rp_jsonl_reader rp_jsonl_reader;
+
+/* Free with rp_jsonl_reader_destroy(). NULL on allocation failure. */
+rp_jsonl_reader *rp_jsonl_reader_new(void);
+void rp_jsonl_reader_destroy(rp_jsonl_reader *r);
+
+#define RP_JSONL_RECORD 1
+#define RP_JSONL_TICK 2
+#define RP_JSONL_BLANK 3 /* an empty or all-whitespace line */
+
+/* Parses one line (without or with its '\n'). Returns RP_JSONL_RECORD with
+ * *rec filled (and checked with rp_record_check), RP_JSONL_TICK with
+ * *tick_time set, RP_JSONL_BLANK, or a negative code with the reason in
+ * errstr (naming the field at fault). */
+int rp_jsonl_parse(rp_jsonl_reader *r, const char *line, size_t len,
+                   rp_record *rec, int64_t *tick_time, char *errstr,
+                   size_t errstr_size);
+
+/* Appends the event as one JSON line, '\n' included. 0 or RP_ENOMEM. */
+int rp_jsonl_write_event(rp_buf *out, const rp_event *ev);
+
+/* Appends an input record as one JSON line (the input format, all fields
+ * written), '\n' included. 0 or RP_ENOMEM. */
+int rp_jsonl_write_record(rp_buf *out, const rp_record *rec);
+
+/* Appends a JSON string literal (quoted, escaped) of s. */
+int rp_jsonl_write_string(rp_buf *out, const char *s, size_t len);
+
+/* Appends the shortest decimal form of d that reads back as d. */
+int rp_jsonl_write_double(rp_buf *out, double d);
+
+/* Parses an ISO 8601 UTC timestamp: "2026-01-02T03:04:05Z", with optional
+ * fractional seconds and "Z" or a "+hh:mm"/"-hh:mm" offset. Returns 0 with
+ * *out_ms, or RP_EINVAL. */
+int rp_time_parse_iso8601(const char *s, size_t len, int64_t *out_ms);
+
+#endif

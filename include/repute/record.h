@@ -1,0 +1,164 @@
+/*
+ * repute/record.h - the records that flow through repute, as C structs.
+ *
+ * Input records (rp_record) are what the five input topics carry (SPEC
+ * section 2); output events (rp_event) are the ReputationEvent of SPEC
+ * section 7. Both are plain structs with no ownership of their strings:
+ * every rp_str and pointer inside is borrowed from whoever filled the
+ * struct (a decoder's reused buffers, a JSON document, the engine's
+ * account table) and is valid only until that owner is used again. Copy
+ * what you need to keep.
+ *
+ * Nullable fields of the contract are a has_* flag beside the value, or an
+ * rp_str whose ptr is NULL.
+ */
+#ifndef REPUTE_RECORD_H
+#define REPUTE_RECORD_H
+
+#include "repute/types.h"
+
+/* SPEC section 1: an account_id is a non-empty string of at most 256 bytes. */
+#define RP_ACCOUNT_ID_MAX 256
+
+typedef struct rp_delivery {
+    rp_str message_id;
+    rp_str recipient;
+    bool has_sent_time;
+    int64_t sent_time;
+    bool verified_recipient; /* default false */
+    bool simulator;          /* default false */
+    bool feedback_loop;      /* default true */
+} rp_delivery;
+
+typedef struct rp_bounce {
+    rp_str message_id;
+    rp_str recipient;
+    bool has_sent_time;
+    int64_t sent_time;
+    rp_bounce_type bounce_type;
+    rp_bounce_subtype bounce_subtype;
+    bool verified_recipient; /* default false */
+    bool simulator;          /* default false */
+    rp_str diagnostic;       /* nullable */
+} rp_bounce;
+
+typedef struct rp_complaint {
+    rp_str message_id;
+    const rp_str *recipients; /* borrowed array of n_recipients */
+    size_t n_recipients;
+    bool has_sent_time;
+    int64_t sent_time;
+    rp_feedback_type feedback_type;
+    bool on_suppression_list; /* default false */
+    bool simulator;           /* default false */
+} rp_complaint;
+
+typedef struct rp_report {
+    rp_issue_kind kind;        /* always a report kind (>= FIRST_REPORT) */
+    int32_t incidents;         /* default 1, must be >= 1 */
+    rp_str domain;             /* nullable */
+    rp_str related_account_id; /* nullable */
+    rp_str reporter;           /* nullable; confidential, never output */
+    rp_str detail;             /* nullable */
+} rp_report;
+
+typedef struct rp_action {
+    rp_action_type action;
+    bool has_issue;
+    rp_issue_kind issue;
+    bool has_effective_time;
+    int64_t effective_time;
+    rp_str related_account_id; /* nullable */
+    rp_str note;               /* nullable */
+} rp_action;
+
+typedef struct rp_record {
+    rp_rec_type type;
+    rp_str event_id;
+    rp_str account_id;
+    int64_t event_time;
+    union {
+        rp_delivery delivery;
+        rp_bounce bounce;
+        rp_complaint complaint;
+        rp_report report;
+        rp_action action;
+    } u;
+} rp_record;
+
+/* Fills *rec with the defaults of SPEC section 2 for a record of this type
+ * (every other field zero / null). */
+void rp_record_init(rp_record *rec, rp_rec_type type);
+
+/* Checks the parts of the contract that a schema cannot: a non-empty
+ * account_id of at most RP_ACCOUNT_ID_MAX bytes, a non-empty event_id,
+ * incidents >= 1, enum values in range, a report kind that is a report
+ * issue. Returns 0, or RP_ECONTRACT with the reason in errstr. */
+int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size);
+
+/* ------------------------------------------------------------ output */
+
+typedef struct rp_metric_snapshot {
+    rp_issue_status status;
+    bool has_rate;
+    double rate;
+    int64_t count;
+    int64_t volume;
+    int64_t window_start;
+    int64_t window_end;
+} rp_metric_snapshot;
+
+typedef struct rp_issue_state {
+    rp_issue_kind kind;
+    rp_issue_status status;
+    int64_t since;
+    bool has_review_end;
+    int64_t review_ends_at;
+} rp_issue_state;
+
+typedef struct rp_status_change {
+    rp_account_status previous_status;
+    rp_account_status status;
+    rp_issue_kind cause;
+    bool has_review_end;
+    int64_t review_ends_at;
+    rp_metric_snapshot bounce;
+    rp_metric_snapshot complaint;
+    size_t n_issues;
+    rp_issue_state issues[RP_ISSUE__COUNT];
+} rp_status_change;
+
+#define RP_NOTICE_MAX_ACTIONS 8
+
+typedef struct rp_notification {
+    rp_issue_kind issue;
+    rp_stage stage;
+    rp_account_status account_status;
+    const char *title; /* NUL-terminated */
+    const char *why;   /* NUL-terminated */
+    const char *actions[RP_NOTICE_MAX_ACTIONS];
+    size_t n_actions;
+    bool has_rate;
+    double rate;
+    bool has_threshold;
+    double threshold;
+    bool has_review_end;
+    int64_t review_ends_at;
+} rp_notification;
+
+typedef struct rp_event {
+    rp_str account_id;
+    uint64_t sequence; /* from 1 per account */
+    int64_t event_time;
+    rp_event_kind kind;
+    /* Exactly one of these is meaningful, as kind says. */
+    const rp_status_change *status_change;
+    const rp_notification *notification;
+} rp_event;
+
+/* Writes the event_id "<account_id>:<sequence>" into buf (NUL-terminated).
+ * Returns the length, or RP_ENOSPACE when buf is too small
+ * (RP_ACCOUNT_ID_MAX + 22 bytes always suffice). */
+int rp_event_id_format(const rp_event *ev, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,1 @@
+/* support.c - helpers shared by the unit tests (see support.h). */

@@ -96,4 +96,35 @@ typedef struct rp_account_view {
 
 int rp_engine_view(const rp_engine *e, rp_str account_id, rp_account_view *out);
 
+/* ------------------------------------------------------------ changelog
+ *
+ * An account's whole state encodes to a compact, versioned byte string
+ * (the value of its changelog record). The engine marks an account dirty
+ * whenever a record or a review end changes it; rp_engine_flush_dirty()
+ * hands each dirty account's encoded state to fn (the bytes borrow an
+ * engine buffer, valid during the call) and clears the marks.
+ * rp_engine_restore() replaces (or, with len 0, removes) an account's state
+ * from such bytes and re-arms its review ends; it publishes nothing.
+ */
+typedef int (*rp_engine_state_fn)(void *opaque, rp_str account_id,
+                                  const void *state, size_t len);
+
+/* Returns 0, or the first non-zero value fn returned (the remaining
+ * accounts stay dirty), or RP_ENOMEM. */
+int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque);
+
+/* Returns 0, RP_EBADDATA when the bytes are not a state this version can
+ * read, or RP_ENOMEM. */
+int rp_engine_restore(rp_engine *e, rp_str account_id, const void *state,
+                      size_t len);
+
+/* Number of accounts marked dirty. */
+size_t rp_engine_dirty_count(const rp_engine *e);
+
+/* Calls fn for every account (in table order) until it returns non-zero;
+ * for the HTTP API and metrics. The view is computed at the clock. */
+typedef int (*rp_engine_account_fn)(void *opaque, const rp_account_view *v);
+int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
+                      void *opaque);
+
 #endif

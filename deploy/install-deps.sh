@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what repute needs to build, run and test on Debian 12.
+# Idempotent; runs apt-get only when a package is missing.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config clang-format
+      librdkafka-dev libavro-dev libuv1-dev libjansson-dev libcriterion-dev
+      kcat)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q || true
+  $SUDO apt-get install -y -q "${missing[@]}"
+fi

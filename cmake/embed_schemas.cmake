@@ -1,8 +1,8 @@
-# Turns every schemas/*.avsc into a C string in one generated file, with a
+# Turns every schemas/NAME.avsc into a C string in one generated file, with a
 # table indexed by schema slot (the five input records in SPEC order, then
 # ReputationEvent). Run with -DSCHEMA_DIR=... -DOUT=...
 set(slots Delivery Bounce Complaint Report Action ReputationEvent)
-set(body "/* Generated from schemas/*.avsc by cmake/embed_schemas.cmake. */\n#include <stddef.h>\n\n")
+set(body "/* Generated from schemas/NAME.avsc by cmake/embed_schemas.cmake. */\n#include <stddef.h>\n\n")
 set(table "")
 set(names "")
 foreach(name IN LISTS slots)

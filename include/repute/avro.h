@@ -32,7 +32,7 @@
 /* Schema slots: RP_REC_* for inputs, RP_SCHEMA_ID_STATUS for outputs. */
 #define RP_AVRO_MAX_RECORD (1024 * 1024) /* larger inputs are RP_ETOOBIG */
 
-/* The embedded schema JSON text of a slot (generated from schemas/*.avsc at
+/* The embedded schema JSON text of a slot (generated from schemas/NAME.avsc at
  * build time), and its file name ("Delivery.avsc", ...). */
 const char *rp_avro_schema_json(int slot);
 const char *rp_avro_schema_name(int slot);

@@ -551,6 +551,23 @@ static int parse_action(json_t *o, rp_action *a, char *e, size_t es) {
 
 /* ---------------------------------------------------------------- parse */
 
+/* Turns a jansson error into the reason for errstr. A repeated field is
+ * refused (which of two values would count is anyone's guess) and named
+ * as such, although the line is otherwise valid JSON. */
+static int json_error(const json_error_t *jerr, char *e, size_t es) {
+    if (!e || !es)
+        return RP_EBADDATA;
+    const char *near = strstr(jerr->text, "near '");
+    size_t n = near ? strlen(near + 6) : 0;
+    if (json_error_code(jerr) == json_error_duplicate_key && n > 0 &&
+        near[6 + n - 1] == '\'')
+        snprintf(e, es, "duplicate field %.*s", (int)(n - 1), near + 6);
+    else
+        snprintf(e, es, "not valid JSON: %s (column %d)", jerr->text,
+                 jerr->column);
+    return RP_EBADDATA;
+}
+
 static bool is_blank(const char *line, size_t len) {
     for (size_t i = 0; i < len; i++)
         if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
@@ -578,13 +595,11 @@ int rp_jsonl_parse(rp_jsonl_reader *r, const char *line, size_t len,
     if (is_blank(line, len))
         return RP_JSONL_BLANK;
 
-    r->doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!r->doc) {
-        if (e && es)
-            snprintf(e, es, "not valid JSON: %s (column %d)", jerr.text,
-                     jerr.column);
-        return RP_EBADDATA;
-    }
+    r->doc = json_loadb(
+        line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+        &jerr);
+    if (!r->doc)
+        return json_error(&jerr, e, es);
     json_t *o = r->doc;
     if (!json_is_object(o)) {
         if (e && es)

@@ -36,7 +36,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -98,8 +97,8 @@ static const char *quote(const char *s, char *buf, size_t size) {
 
 /* ---------------------------------------------------------------- values */
 
-/* The unit suffixes of a duration, longest first so that "ms" is tried
- * before "m". */
+/* The units of a duration, from the smallest: format_duration walks them
+ * from the largest down. */
 static const struct {
     const char *suffix;
     int64_t ms;
@@ -163,13 +162,16 @@ int rp_duration_parse(const char *s, int64_t *out_ms) {
 }
 
 /* Writes a duration in the largest unit that holds it exactly, so that a
- * default reads as the SPEC writes it ("7d", not "604800000ms"). */
+ * default reads as the SPEC writes it ("7d", not "604800000ms"). One day
+ * is the exception: the SPEC, like most people, writes it "24h". */
 static void format_duration(int64_t ms, char *buf, size_t size) {
     if (ms == 0) {
         snprintf(buf, size, "0s");
         return;
     }
     for (size_t i = N_UNITS; i-- > 0;) {
+        if (ms == RP_MS_PER_DAY && duration_units[i].ms == RP_MS_PER_DAY)
+            continue;
         if (ms > 0 && ms % duration_units[i].ms == 0) {
             snprintf(buf, size, "%" PRId64 "%s", ms / duration_units[i].ms,
                      duration_units[i].suffix);
@@ -322,197 +324,100 @@ static const char *const report_manual_defs[RP_REPORT__COUNT] = {
 
 #undef R
 
+/* One row per key. The row macros keep the table at one line a key, each
+ * filling only the fields that its type uses. */
 #define AT(field)      offsetof(rp_config, field)
 #define SCHEMA_ID(rec) (AT(schema_id) + (size_t)(rec) * sizeof(int32_t))
 #define TOPIC(t)       (AT(topic) + (size_t)(t) * sizeof(char *))
 
-/* The keys, in the order of SPEC section 8 and of rp_config_dump. */
+#define K_RATE(n, off, d)                                                      \
+    { .name = n, .type = KT_RATE, .offset = off, .def = d }
+#define K_INT32(n, off, d, lo)                                                 \
+    {                                                                          \
+        .name = n, .type = KT_INT32, .offset = off, .def = d, .min = lo,       \
+        .max = INT32_MAX                                                       \
+    }
+#define K_INT64(n, off, d)                                                     \
+    { .name = n, .type = KT_INT64, .offset = off, .def = d, .max = INT64_MAX }
+#define K_DURATION(n, off, d)                                                  \
+    { .name = n, .type = KT_DURATION, .offset = off, .def = d }
+#define K_BOOL(n, off, d, flag)                                                \
+    { .name = n, .type = KT_BOOL, .offset = off, .def = d, .set_flag = flag }
+#define K_ENUM(n, off, d, words, flag)                                         \
+    {                                                                          \
+        .name = n, .type = KT_ENUM, .offset = off, .def = d, .choices = words, \
+        .set_flag = flag                                                       \
+    }
+#define K_STRING(n, off, d, words)                                             \
+    { .name = n, .type = KT_STRING, .offset = off, .def = d, .choices = words }
+#define K_TOPIC(n, t, d)                                                       \
+    { .name = n, .type = KT_TOPIC, .offset = TOPIC(t), .def = d }
+#define K_FAMILY(n, t, off, defs, lo, hi)                                      \
+    {                                                                          \
+        .name = n, .type = t, .offset = off, .kind_defs = defs, .min = lo,     \
+        .max = hi                                                              \
+    }
+
+/* The keys, in the order of SPEC section 8, of docs/configuration.md and
+ * of rp_config_dump. */
 static const key_desc keys[] = {
-    {.name = "bounce.review.rate",
-     .type = KT_RATE,
-     .offset = AT(bounce_review_rate),
-     .def = "0.05"},
-    {.name = "bounce.pause.rate",
-     .type = KT_RATE,
-     .offset = AT(bounce_pause_rate),
-     .def = "0.10"},
-    {.name = "complaint.review.rate",
-     .type = KT_RATE,
-     .offset = AT(complaint_review_rate),
-     .def = "0.001"},
-    {.name = "complaint.pause.rate",
-     .type = KT_RATE,
-     .offset = AT(complaint_pause_rate),
-     .def = "0.005"},
-    {.name = "window.min.volume",
-     .type = KT_INT64,
-     .offset = AT(window_min_volume),
-     .def = "10000",
-     .max = INT64_MAX},
-    {.name = "window.min.span",
-     .type = KT_DURATION,
-     .offset = AT(window_min_span),
-     .def = "24h"},
-    {.name = "window.max.span",
-     .type = KT_DURATION,
-     .offset = AT(window_max_span),
-     .def = "90d"},
-    {.name = "rate.min.volume",
-     .type = KT_INT64,
-     .offset = AT(rate_min_volume),
-     .def = "1000",
-     .max = INT64_MAX},
-    {.name = "review.period",
-     .type = KT_DURATION,
-     .offset = AT(review_period),
-     .def = "7d"},
-    {.name = "review.max.extensions",
-     .type = KT_INT32,
-     .offset = AT(review_max_extensions),
-     .def = "2",
-     .max = INT32_MAX},
-    {.name = "pause.immediate",
-     .type = KT_BOOL,
-     .offset = AT(pause_immediate),
-     .def = "false"},
-    {.name = "report.window",
-     .type = KT_DURATION,
-     .offset = AT(report_window),
-     .def = "30d"},
-    {.name = "report.*.threshold",
-     .type = KT_INT32,
-     .offset = AT(report_threshold),
-     .kind_defs = report_threshold_defs,
-     .min = 1,
-     .max = INT32_MAX},
-    {.name = "report.*.manual",
-     .type = KT_BOOL,
-     .offset = AT(report_manual),
-     .kind_defs = report_manual_defs},
-    {.name = "dedupe.horizon",
-     .type = KT_DURATION,
-     .offset = AT(dedupe_horizon),
-     .def = "1h"},
-    {.name = "dedupe.max.entries",
-     .type = KT_INT64,
-     .offset = AT(dedupe_max_entries),
-     .def = "10000000",
-     .max = INT64_MAX},
-    {.name = "clock",
-     .type = KT_ENUM,
-     .offset = AT(clock),
-     .def = "wall",
-     .choices = clock_names,
-     .set_flag = AT(clock_set)},
-    {.name = "processing.guarantee",
-     .type = KT_ENUM,
-     .offset = AT(guarantee),
-     .def = "exactly_once",
-     .choices = guarantee_names},
-    {.name = "avro.framing",
-     .type = KT_ENUM,
-     .offset = AT(framing),
-     .def = "plain",
-     .choices = framing_names},
-    {.name = "avro.schema.id.delivery",
-     .type = KT_INT32,
-     .offset = SCHEMA_ID(RP_REC_DELIVERY),
-     .def = "0",
-     .max = INT32_MAX},
-    {.name = "avro.schema.id.bounce",
-     .type = KT_INT32,
-     .offset = SCHEMA_ID(RP_REC_BOUNCE),
-     .def = "0",
-     .max = INT32_MAX},
-    {.name = "avro.schema.id.complaint",
-     .type = KT_INT32,
-     .offset = SCHEMA_ID(RP_REC_COMPLAINT),
-     .def = "0",
-     .max = INT32_MAX},
-    {.name = "avro.schema.id.report",
-     .type = KT_INT32,
-     .offset = SCHEMA_ID(RP_REC_REPORT),
-     .def = "0",
-     .max = INT32_MAX},
-    {.name = "avro.schema.id.action",
-     .type = KT_INT32,
-     .offset = SCHEMA_ID(RP_REC_ACTION),
-     .def = "0",
-     .max = INT32_MAX},
-    {.name = "avro.schema.id.status",
-     .type = KT_INT32,
-     .offset = SCHEMA_ID(RP_SCHEMA_ID_STATUS),
-     .def = "0",
-     .max = INT32_MAX},
-    {.name = "topic.deliveries",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_DELIVERIES),
-     .def = "repute.deliveries"},
-    {.name = "topic.bounces",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_BOUNCES),
-     .def = "repute.bounces"},
-    {.name = "topic.complaints",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_COMPLAINTS),
-     .def = "repute.complaints"},
-    {.name = "topic.reports",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_REPORTS),
-     .def = "repute.reports"},
-    {.name = "topic.actions",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_ACTIONS),
-     .def = "repute.actions"},
-    {.name = "topic.status",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_STATUS),
-     .def = "repute.status"},
-    {.name = "topic.dlq",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_DLQ),
-     .def = "repute.dlq"},
-    {.name = "topic.changelog",
-     .type = KT_TOPIC,
-     .offset = TOPIC(RP_TOPIC_CHANGELOG),
-     .def = "repute.changelog"},
-    {.name = "group.id",
-     .type = KT_STRING,
-     .offset = AT(group_id),
-     .def = "repute"},
-    {.name = "max.task.idle",
-     .type = KT_DURATION,
-     .offset = AT(max_task_idle),
-     .def = "500ms"},
-    {.name = "commit.interval",
-     .type = KT_DURATION,
-     .offset = AT(commit_interval),
-     .def = "100ms"},
-    {.name = "topics.create",
-     .type = KT_BOOL,
-     .offset = AT(topics_create),
-     .def = "false",
-     .set_flag = AT(topics_create_set)},
-    {.name = "topics.partitions",
-     .type = KT_INT32,
-     .offset = AT(topic_partitions),
-     .def = "4",
-     .min = 1,
-     .max = INT32_MAX},
-    {.name = "log.level",
-     .type = KT_STRING,
-     .offset = AT(log_level),
-     .def = "info",
-     .choices = log_levels},
-    {.name = "http.listen",
-     .type = KT_STRING,
-     .offset = AT(http_listen),
-     .def = "127.0.0.1:8080"},
+    K_RATE("bounce.review.rate", AT(bounce_review_rate), "0.05"),
+    K_RATE("bounce.pause.rate", AT(bounce_pause_rate), "0.10"),
+    K_RATE("complaint.review.rate", AT(complaint_review_rate), "0.001"),
+    K_RATE("complaint.pause.rate", AT(complaint_pause_rate), "0.005"),
+    K_INT64("window.min.volume", AT(window_min_volume), "10000"),
+    K_DURATION("window.min.span", AT(window_min_span), "24h"),
+    K_DURATION("window.max.span", AT(window_max_span), "90d"),
+    K_INT64("rate.min.volume", AT(rate_min_volume), "1000"),
+    K_DURATION("review.period", AT(review_period), "7d"),
+    K_INT32("review.max.extensions", AT(review_max_extensions), "2", 0),
+    K_BOOL("pause.immediate", AT(pause_immediate), "false", 0),
+    K_DURATION("report.window", AT(report_window), "30d"),
+    K_FAMILY("report.*.threshold", KT_INT32, AT(report_threshold),
+             report_threshold_defs, 1, INT32_MAX),
+    K_FAMILY("report.*.manual", KT_BOOL, AT(report_manual), report_manual_defs,
+             0, 0),
+    K_DURATION("dedupe.horizon", AT(dedupe_horizon), "1h"),
+    K_INT64("dedupe.max.entries", AT(dedupe_max_entries), "10000000"),
+    K_ENUM("clock", AT(clock), "wall", clock_names, AT(clock_set)),
+    K_ENUM("processing.guarantee", AT(guarantee), "exactly_once",
+           guarantee_names, 0),
+    K_ENUM("avro.framing", AT(framing), "plain", framing_names, 0),
+    K_INT32("avro.schema.id.delivery", SCHEMA_ID(RP_REC_DELIVERY), "0", 0),
+    K_INT32("avro.schema.id.bounce", SCHEMA_ID(RP_REC_BOUNCE), "0", 0),
+    K_INT32("avro.schema.id.complaint", SCHEMA_ID(RP_REC_COMPLAINT), "0", 0),
+    K_INT32("avro.schema.id.report", SCHEMA_ID(RP_REC_REPORT), "0", 0),
+    K_INT32("avro.schema.id.action", SCHEMA_ID(RP_REC_ACTION), "0", 0),
+    K_INT32("avro.schema.id.status", SCHEMA_ID(RP_SCHEMA_ID_STATUS), "0", 0),
+    K_TOPIC("topic.deliveries", RP_TOPIC_DELIVERIES, "repute.deliveries"),
+    K_TOPIC("topic.bounces", RP_TOPIC_BOUNCES, "repute.bounces"),
+    K_TOPIC("topic.complaints", RP_TOPIC_COMPLAINTS, "repute.complaints"),
+    K_TOPIC("topic.reports", RP_TOPIC_REPORTS, "repute.reports"),
+    K_TOPIC("topic.actions", RP_TOPIC_ACTIONS, "repute.actions"),
+    K_TOPIC("topic.status", RP_TOPIC_STATUS, "repute.status"),
+    K_TOPIC("topic.dlq", RP_TOPIC_DLQ, "repute.dlq"),
+    K_TOPIC("topic.changelog", RP_TOPIC_CHANGELOG, "repute.changelog"),
+    K_BOOL("topics.create", AT(topics_create), "false", AT(topics_create_set)),
+    K_INT32("topics.partitions", AT(topic_partitions), "4", 1),
+    K_STRING("group.id", AT(group_id), "repute", NULL),
+    K_DURATION("max.task.idle", AT(max_task_idle), "500ms"),
+    K_DURATION("commit.interval", AT(commit_interval), "100ms"),
+    K_STRING("log.level", AT(log_level), "info", log_levels),
+    K_STRING("http.listen", AT(http_listen), "127.0.0.1:8080", NULL),
 };
 
 #undef AT
 #undef SCHEMA_ID
 #undef TOPIC
+#undef K_RATE
+#undef K_INT32
+#undef K_INT64
+#undef K_DURATION
+#undef K_BOOL
+#undef K_ENUM
+#undef K_STRING
+#undef K_TOPIC
+#undef K_FAMILY
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -610,8 +515,7 @@ static bool key_find(const char *key, key_ref *out) {
     return false;
 }
 
-/* ---------------------------------------------------------------- unknown keys
- */
+/* ------------------------------------------------------------- unknown keys */
 
 /* Edit distance between two short strings, ignoring case, so that
  * "report.spamtrap.threshold" finds its key at distance 0. */
@@ -869,8 +773,7 @@ fail:
     return RP_ENOMEM;
 }
 
-/* ---------------------------------------------------------------- public API
- */
+/* --------------------------------------------------------------- public API */
 
 int rp_config_init(rp_config *cfg) {
     memset(cfg, 0, sizeof(*cfg));
@@ -960,8 +863,7 @@ int rp_config_set_pair(rp_config *cfg, const char *pair, char *errstr,
     return rc;
 }
 
-/* ---------------------------------------------------------------- properties
- * files */
+/* --------------------------------------------------------- properties files */
 
 /* Splits one line of a properties file in place, by the rules of
  * java.util.Properties: the key ends at the first '=', ':' or blank; blanks
@@ -1067,8 +969,7 @@ fail:
     return rc;
 }
 
-/* ---------------------------------------------------------------- validation
- */
+/* --------------------------------------------------------------- validation */
 
 /* Checks one key's value against its own range. rp_config_set already
  * refuses values out of range, but a config can also be filled by code,

@@ -395,65 +395,90 @@ void capture_dump(const capture *c) {
     }
 }
 
-/* ------------------------------------------------------------ feeding */
+/* ------------------------------------------------------------ harness */
 
-void feed(rp_engine *e, capture *c, const rp_record *r) {
+void h_config(harness *h) {
+    memset(h, 0, sizeof(*h));
+    test_config(&h->cfg);
+    capture_init(&h->c);
+}
+
+void h_start(harness *h) {
+    cr_assert_null(h->e, "engine already started");
+    h->e = new_engine(&h->cfg);
+}
+
+void h_init(harness *h) {
+    h_config(h);
+    h_start(h);
+}
+
+void h_free(harness *h) {
+    rp_engine_destroy(h->e);
+    h->e = NULL;
+    capture_free(&h->c);
+    test_config_free(&h->cfg);
+}
+
+void feed(harness *h, const rp_record *r) {
     char err[256] = "";
     cr_assert_eq(rp_record_check(r, err, sizeof(err)), 0,
                  "test built a bad record: %s", err);
-    int rc = rp_engine_apply(e, r, r->event_time, &c->sink);
+    int rc = rp_engine_apply(h->e, r, r->event_time, &h->c.sink);
     cr_assert_eq(rc, 0, "rp_engine_apply: %s", rp_strerror(rc));
 }
 
-void tick(rp_engine *e, capture *c, int64_t t) {
-    int rc = rp_engine_advance(e, t, &c->sink);
+void tick(harness *h, int64_t t) {
+    int rc = rp_engine_advance(h->e, t, &h->c.sink);
     cr_assert_eq(rc, 0, "rp_engine_advance: %s", rp_strerror(rc));
 }
 
-void feed_deliveries(rp_engine *e, capture *c, const char *account, int64_t t,
-                     int n) {
+void feed_deliveries(harness *h, const char *account, int64_t t, int n) {
     for (int i = 0; i < n; i++) {
         rp_record r = mk_delivery(account, t);
-        feed(e, c, &r);
+        feed(h, &r);
     }
 }
 
-void feed_hard_bounces(rp_engine *e, capture *c, const char *account,
-                       int64_t t, int n) {
+void feed_hard_bounces(harness *h, const char *account, int64_t t, int n) {
     for (int i = 0; i < n; i++) {
         rp_record r = mk_hard_bounce(account, t);
-        feed(e, c, &r);
+        feed(h, &r);
     }
 }
 
-void feed_complaints(rp_engine *e, capture *c, const char *account, int64_t t,
-                     int n) {
+void feed_complaints(harness *h, const char *account, int64_t t, int n) {
     for (int i = 0; i < n; i++) {
         rp_record r = mk_complaint(account, t);
-        feed(e, c, &r);
+        feed(h, &r);
     }
 }
 
-void feed_captured_reports(rp_engine *e, capture *c, size_t *next) {
-    while (*next < c->n_rep) {
-        /* Copy: applying may capture more reports and move c->rep. */
-        cap_report copy = c->rep[(*next)++];
+void feed_captured_reports(harness *h, size_t *next) {
+    while (*next < h->c.n_rep) {
+        /* Copy: applying may capture more reports and move c.rep. */
+        cap_report copy = h->c.rep[(*next)++];
         rp_record r = cap_report_record(&copy);
-        feed(e, c, &r);
+        feed(h, &r);
     }
 }
 
-rp_account_view view_of(const rp_engine *e, const char *account) {
+rp_account_view view_of(harness *h, const char *account) {
     rp_account_view v;
     memset(&v, 0, sizeof(v));
-    int rc = rp_engine_view(e, rp_str_c(account), &v);
+    int rc = rp_engine_view(h->e, rp_str_c(account), &v);
     cr_assert_eq(rc, 0, "rp_engine_view(%s): %s", account, rp_strerror(rc));
     return v;
 }
 
-rp_engine_stats stats_of(const rp_engine *e) {
+bool has_account(harness *h, const char *account) {
+    rp_account_view v;
+    return rp_engine_view(h->e, rp_str_c(account), &v) == 0;
+}
+
+rp_engine_stats stats_of(harness *h) {
     rp_engine_stats s;
     memset(&s, 0, sizeof(s));
-    rp_engine_get_stats(e, &s);
+    rp_engine_get_stats(h->e, &s);
     return s;
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <criterion/criterion.h>
+
 #include "repute/config.h"
 #include "repute/engine.h"
 #include "repute/record.h"
@@ -147,26 +149,197 @@ rp_record cap_report_record(const cap_report *r);
  * debugging a failing test). */
 void capture_dump(const capture *c);
 
-/* ------------------------------------------------------------ feeding */
+/* ------------------------------------------------------------ harness */
+
+/* An engine, its configuration and a capture of its output. */
+typedef struct harness {
+    rp_config cfg;
+    rp_engine *e;
+    capture c;
+} harness;
+
+/* test_config() into h->cfg and an empty capture; no engine yet, so that
+ * the test can change h->cfg first. */
+void h_config(harness *h);
+/* Creates h->e from h->cfg. */
+void h_start(harness *h);
+/* h_config() then h_start(). */
+void h_init(harness *h);
+void h_free(harness *h);
 
 /* Applies a record at its event_time (clock=event), asserting success. */
-void feed(rp_engine *e, capture *c, const rp_record *r);
+void feed(harness *h, const rp_record *r);
 /* Advances the clock (a tick), asserting success. */
-void tick(rp_engine *e, capture *c, int64_t t);
+void tick(harness *h, int64_t t);
 /* n deliveries / hard bounces / complaints of one account at time t. */
-void feed_deliveries(rp_engine *e, capture *c, const char *account, int64_t t,
-                     int n);
-void feed_hard_bounces(rp_engine *e, capture *c, const char *account,
-                       int64_t t, int n);
-void feed_complaints(rp_engine *e, capture *c, const char *account, int64_t t,
-                     int n);
+void feed_deliveries(harness *h, const char *account, int64_t t, int n);
+void feed_hard_bounces(harness *h, const char *account, int64_t t, int n);
+void feed_complaints(harness *h, const char *account, int64_t t, int n);
 /* Applies every captured report from index *next on (the way repute replay
  * applies them after the record that caused them), advancing *next. */
-void feed_captured_reports(rp_engine *e, capture *c, size_t *next);
+void feed_captured_reports(harness *h, size_t *next);
 
 /* The view of an account (asserting it exists). */
-rp_account_view view_of(const rp_engine *e, const char *account);
+rp_account_view view_of(harness *h, const char *account);
+/* True when the engine knows the account. */
+bool has_account(harness *h, const char *account);
 /* The engine's counters. */
-rp_engine_stats stats_of(const rp_engine *e);
+rp_engine_stats stats_of(harness *h);
+
+/* ------------------------------------------------------------ asserts */
+
+/* Macros, so that a failure names the line of the test. Each message says
+ * what was expected and what the engine gave. */
+
+#define LL(x) ((long long)(x))
+
+/* A metric snapshot's count, volume and window. */
+#define ASSERT_WINDOW(snap, cnt, vol, start, end)                              \
+    do {                                                                       \
+        const rp_metric_snapshot *s_ = (snap);                                 \
+        cr_assert_eq(s_->count, (cnt), "count: expected %lld, got %lld",       \
+                     LL(cnt), LL(s_->count));                                  \
+        cr_assert_eq(s_->volume, (vol), "volume: expected %lld, got %lld",     \
+                     LL(vol), LL(s_->volume));                                 \
+        cr_assert_eq(s_->window_start, (start),                                \
+                     "window_start: expected T0%+lldms (%+.2fh), got "         \
+                     "T0%+lldms (%+.2fh)",                                     \
+                     LL((start)-T0), (double)((start)-T0) / HOUR,              \
+                     LL(s_->window_start - T0),                                \
+                     (double)(s_->window_start - T0) / HOUR);                  \
+        cr_assert_eq(s_->window_end, (end),                                    \
+                     "window_end: expected T0%+lldms (%+.2fh), got "           \
+                     "T0%+lldms (%+.2fh)",                                     \
+                     LL((end)-T0), (double)((end)-T0) / HOUR,                  \
+                     LL(s_->window_end - T0),                                  \
+                     (double)(s_->window_end - T0) / HOUR);                    \
+    } while (0)
+
+/* A known rate equal to r (computed the same way: count / volume). */
+#define ASSERT_RATE(has, value, r)                                             \
+    do {                                                                       \
+        cr_assert((has), "rate: expected %.6f, got null", (double)(r));        \
+        cr_assert((value) == (r), "rate: expected %.17g, got %.17g",          \
+                  (double)(r), (double)(value));                               \
+    } while (0)
+
+#define ASSERT_NO_RATE(has, value)                                             \
+    cr_assert(!(has), "rate: expected null, got %.17g", (double)(value))
+
+/* A nullable time (has_x, x) equal to t, or null when t == NO_TIME. */
+#define NO_TIME INT64_MIN
+#define ASSERT_TIME(what, has, value, t)                                       \
+    do {                                                                       \
+        if ((t) == NO_TIME)                                                    \
+            cr_assert(!(has), "%s: expected null, got T0%+lldms (%+.2fh)",     \
+                      what, LL((value)-T0), (double)((value)-T0) / HOUR);      \
+        else {                                                                 \
+            cr_assert((has), "%s: expected T0%+lldms (%+.2fh), got null",      \
+                      what, LL((t)-T0), (double)((t)-T0) / HOUR);              \
+            cr_assert_eq((value), (t),                                         \
+                         "%s: expected T0%+lldms (%+.2fh), got T0%+lldms "     \
+                         "(%+.2fh)",                                           \
+                         what, LL((t)-T0), (double)((t)-T0) / HOUR,            \
+                         LL((value)-T0), (double)((value)-T0) / HOUR);         \
+        }                                                                      \
+    } while (0)
+
+/* An event's header. */
+#define ASSERT_EVENT(ev, acct, seq, t, k)                                      \
+    do {                                                                       \
+        const cap_event *e_ = (ev);                                            \
+        cr_assert_not_null(e_, "expected an event, got none");                 \
+        cr_assert_str_eq(e_->account, (acct), "account: expected %s, got %s",  \
+                         (acct), e_->account);                                 \
+        cr_assert_eq(e_->sequence, (uint64_t)(seq),                            \
+                     "sequence: expected %llu, got %llu",                      \
+                     (unsigned long long)(seq),                                \
+                     (unsigned long long)e_->sequence);                        \
+        cr_assert_eq(e_->event_time, (t),                                      \
+                     "event_time: expected T0%+lldms (%+.2fh), got "           \
+                     "T0%+lldms (%+.2fh)",                                     \
+                     LL((t)-T0), (double)((t)-T0) / HOUR,                      \
+                     LL(e_->event_time - T0),                                  \
+                     (double)(e_->event_time - T0) / HOUR);                    \
+        cr_assert_eq(e_->kind, (k), "kind: expected %s, got %s",               \
+                     rp_event_kind_name(k), rp_event_kind_name(e_->kind));     \
+    } while (0)
+
+/* A STATUS_CHANGE's header, statuses and cause. */
+#define ASSERT_SC(ev, acct, seq, t, prev, status_, cause_)                     \
+    do {                                                                       \
+        const cap_event *x_ = (ev);                                            \
+        ASSERT_EVENT(x_, acct, seq, t, RP_EVENT_STATUS_CHANGE);                \
+        cr_assert_eq(x_->sc.previous_status, (prev),                           \
+                     "previous_status: expected %s, got %s",                   \
+                     rp_account_status_name(prev),                             \
+                     rp_account_status_name(x_->sc.previous_status));          \
+        cr_assert_eq(x_->sc.status, (status_), "status: expected %s, got %s",  \
+                     rp_account_status_name(status_),                          \
+                     rp_account_status_name(x_->sc.status));                   \
+        cr_assert_eq(x_->sc.cause, (cause_), "cause: expected %s, got %s",     \
+                     rp_issue_kind_name(cause_),                               \
+                     rp_issue_kind_name(x_->sc.cause));                        \
+    } while (0)
+
+/* A NOTIFICATION's header, issue, stage and account status; also that it
+ * has a title, a why and at least one action. */
+#define ASSERT_NT(ev, acct, seq, t, issue_, stage_, astatus)                   \
+    do {                                                                       \
+        const cap_event *x_ = (ev);                                            \
+        ASSERT_EVENT(x_, acct, seq, t, RP_EVENT_NOTIFICATION);                 \
+        cr_assert_eq(x_->nt.issue, (issue_), "issue: expected %s, got %s",     \
+                     rp_issue_kind_name(issue_),                               \
+                     rp_issue_kind_name(x_->nt.issue));                        \
+        cr_assert_eq(x_->nt.stage, (stage_), "stage: expected %s, got %s",     \
+                     rp_stage_name(stage_), rp_stage_name(x_->nt.stage));      \
+        cr_assert_eq(x_->nt.account_status, (astatus),                         \
+                     "account_status: expected %s, got %s",                    \
+                     rp_account_status_name(astatus),                          \
+                     rp_account_status_name(x_->nt.account_status));           \
+        cr_assert(x_->nt.title && x_->nt.title[0], "notification: no title");  \
+        cr_assert(x_->nt.why && x_->nt.why[0], "notification: no why");        \
+        cr_assert(x_->nt.n_actions >= 1, "notification: no actions");          \
+    } while (0)
+
+/* One entry of a STATUS_CHANGE's issues array. */
+#define ASSERT_ISSUE(st, kind_, status_, since_, end_)                         \
+    do {                                                                       \
+        const rp_issue_state *i_ = (st);                                       \
+        cr_assert_eq(i_->kind, (kind_), "issue kind: expected %s, got %s",     \
+                     rp_issue_kind_name(kind_), rp_issue_kind_name(i_->kind)); \
+        cr_assert_eq(i_->status, (status_),                                    \
+                     "issue %s status: expected %s, got %s",                   \
+                     rp_issue_kind_name(kind_), rp_issue_status_name(status_), \
+                     rp_issue_status_name(i_->status));                        \
+        cr_assert_eq(i_->since, (since_),                                      \
+                     "issue %s since: expected T0%+lldms, got T0%+lldms",      \
+                     rp_issue_kind_name(kind_), LL((since_)-T0),               \
+                     LL(i_->since - T0));                                      \
+        ASSERT_TIME("issue review_ends_at", i_->has_review_end,                \
+                    i_->review_ends_at, end_);                                 \
+    } while (0)
+
+/* The status of an issue and the account in a view. */
+#define ASSERT_ISTATUS(view, kind_, status_)                                   \
+    cr_assert_eq((view).issues[kind_].status, (status_),                       \
+                 "issue %s: expected %s, got %s", rp_issue_kind_name(kind_),   \
+                 rp_issue_status_name(status_),                                \
+                 rp_issue_status_name((view).issues[kind_].status))
+
+#define ASSERT_ASTATUS(view, status_)                                          \
+    cr_assert_eq((view).status, (status_), "account: expected %s, got %s",     \
+                 rp_account_status_name(status_),                              \
+                 rp_account_status_name((view).status))
+
+/* The number of captured events (all accounts). */
+#define ASSERT_N_EVENTS(h, n)                                                  \
+    do {                                                                       \
+        if ((h)->c.n != (size_t)(n))                                           \
+            capture_dump(&(h)->c);                                             \
+        cr_assert_eq((h)->c.n, (size_t)(n),                                    \
+                     "events: expected %zu, got %zu (dumped above)",           \
+                     (size_t)(n), (h)->c.n);                                   \
+    } while (0)
 
 #endif

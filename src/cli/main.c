@@ -1,0 +1,248 @@
+/*
+ * main.c - the repute binary: the table of commands and what they share.
+ *
+ * `repute COMMAND ...` looks COMMAND up in one static table and hands it
+ * the rest of the command line; `repute --help`, `repute help [COMMAND]`
+ * and `repute --version` are answered here. The table is also the source
+ * of every usage text, so a command's synopsis is written once and the
+ * help, the errors and the manual page (docs/repute.1.md) say the same.
+ * A command whose entry point is NULL is known but not part of this build
+ * yet: it is listed, marked as such, and refused with exit status 2.
+ *
+ * The second half of the file holds the helpers the commands share: the
+ * collection of --config and --set options and the building of an
+ * rp_config from them in the order of SPEC section 9 (see cli.h), and the
+ * reporting of usage errors. Every message goes to standard error and
+ * begins with "repute CMD:", so that a script that runs several commands
+ * can tell who complained.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* ---------------------------------------------------------------- commands */
+
+#define CONFIG_OPTIONS                                                         \
+    "  --config FILE     read configuration keys from a properties file\n"     \
+    "                    (may be given more than once; read in order)\n"       \
+    "  --set KEY=VALUE   set one configuration key, after the files\n"         \
+    "                    (may be repeated; applied in order)\n"
+
+static const rp_cli_command commands[] = {
+    {"run", "[--config FILE] [--set k=v]... [--embedded]",
+     "the stream processor: input topics in, status topic out",
+     CONFIG_OPTIONS
+     "  --embedded        start an in-process Kafka-protocol broker, create\n"
+     "                    the topics and print bootstrap.servers=HOST:PORT\n",
+     NULL, NULL},
+    {"replay", "[--config FILE] [--set k=v]... [FILE|-]",
+     "the engine on JSON lines, no Kafka: deterministic, event time",
+     CONFIG_OPTIONS "  FILE              the JSON lines to read; '-' or none: "
+                    "standard input\n",
+     "Every output event is written to standard output as one JSON line.\n"
+     "A line {\"type\":\"tick\",\"time\":T} moves the clock to T. A malformed\n"
+     "line is reported on standard error with its number and skipped.\n"
+     "Exit status: 0 when every line was good, 1 when a line was skipped,\n"
+     "2 for a usage, configuration or input/output error.\n",
+     rp_cli_replay_main},
+    {"produce", "[--config FILE] [--set k=v]... [--topic T] [FILE|-]",
+     "JSON lines -> Avro -> the input topics",
+     CONFIG_OPTIONS
+     "  --topic T         send every line to topic T (default: the input\n"
+     "                    topic of each line's type)\n"
+     "  FILE              the JSON lines to read; '-' or none: standard "
+     "input\n",
+     NULL, NULL},
+    {"tail",
+     "[--config FILE] [--set k=v]... [--from-beginning] [--max N] "
+     "[--idle-exit D]",
+     "the status topic -> JSON lines, as replay writes them",
+     CONFIG_OPTIONS
+     "  --from-beginning  start at the oldest event, not the newest\n"
+     "  --max N           stop after N events\n"
+     "  --idle-exit D     stop after D (e.g. 5s) with nothing new\n",
+     NULL, NULL},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const rp_cli_command *rp_cli_find_command(const char *name) {
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- help */
+
+static void print_usage_line(FILE *out) {
+    fprintf(out, "usage: repute COMMAND [OPTION]... [ARG]...\n"
+                 "       repute --help | --version | help COMMAND\n");
+}
+
+static void print_help(FILE *out) {
+    print_usage_line(out);
+    fprintf(out,
+            "\n"
+            "repute keeps the sending reputation of every account of an\n"
+            "email-sending service: it counts bounces and complaints over a\n"
+            "representative window, weighs third-party reports, runs each\n"
+            "account through review and pause, and publishes every status\n"
+            "change and notification.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-9s %s%s\n", commands[i].name, commands[i].summary,
+                commands[i].main ? "" : " (*)");
+    fprintf(out,
+            "  (*) not in this build yet\n"
+            "\n"
+            "Options of every command:\n" CONFIG_OPTIONS
+            "  -h, --help        show the command's usage and options\n"
+            "\n"
+            "Options of repute itself:\n"
+            "  -h, --help        show this help\n"
+            "  -V, --version     show the version\n"
+            "\n"
+            "Configuration keys and their defaults are listed in SPEC.md,\n"
+            "section 8; usage in docs/repute.1.md.\n");
+}
+
+void rp_cli_command_help(FILE *out, const rp_cli_command *cmd) {
+    fprintf(out, "usage: repute %s %s\n\nrepute %s: %s%s.\n\nOptions:\n%s",
+            cmd->name, cmd->synopsis, cmd->name, cmd->summary,
+            cmd->main ? "" : " (not in this build yet)", cmd->options);
+    fprintf(out, "  -h, --help        show this help\n");
+    if (cmd->details)
+        fprintf(out, "\n%s", cmd->details);
+}
+
+int rp_cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "repute%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "\nTry 'repute %s --help'.\n", cmd);
+    else
+        fprintf(stderr, "\nTry 'repute --help'.\n");
+    return RP_CLI_EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage_line(stderr);
+        fprintf(stderr, "Try 'repute --help'.\n");
+        return RP_CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_help(stdout);
+        return RP_CLI_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+        printf("repute %s\n", REPUTE_VERSION);
+        return RP_CLI_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc == 2) {
+            print_help(stdout);
+            return RP_CLI_EXIT_OK;
+        }
+        const rp_cli_command *cmd = rp_cli_find_command(argv[2]);
+        if (!cmd)
+            return rp_cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+        rp_cli_command_help(stdout, cmd);
+        return RP_CLI_EXIT_OK;
+    }
+    if (name[0] == '-')
+        return rp_cli_usage_error(NULL, "unknown option '%s'", name);
+
+    const rp_cli_command *cmd = rp_cli_find_command(name);
+    if (!cmd)
+        return rp_cli_usage_error(NULL, "unknown command '%s'", name);
+    if (!cmd->main) {
+        fprintf(stderr, "repute %s: not part of this build yet\n", name);
+        return RP_CLI_EXIT_USAGE;
+    }
+    return cmd->main(argc - 1, argv + 1);
+}
+
+/* ---------------------------------------------------------------- options */
+
+int rp_cli_config_args_init(rp_cli_config_args *ca, int argc) {
+    size_t n = argc > 0 ? (size_t)argc : 1;
+    memset(ca, 0, sizeof(*ca));
+    ca->files = calloc(n, sizeof(*ca->files));
+    ca->sets = calloc(n, sizeof(*ca->sets));
+    if (!ca->files || !ca->sets) {
+        rp_cli_config_args_free(ca);
+        return RP_ENOMEM;
+    }
+    return 0;
+}
+
+void rp_cli_config_args_free(rp_cli_config_args *ca) {
+    free(ca->files);
+    free(ca->sets);
+    memset(ca, 0, sizeof(*ca));
+}
+
+/* There is room: each option takes at least one of the argc arguments. */
+bool rp_cli_config_option(rp_cli_config_args *ca, int opt, const char *arg) {
+    if (opt == RP_CLI_OPT_CONFIG)
+        ca->files[ca->n_files++] = arg;
+    else if (opt == RP_CLI_OPT_SET)
+        ca->sets[ca->n_sets++] = arg;
+    else
+        return false;
+    return true;
+}
+
+int rp_cli_build_config(const char *cmd, const rp_cli_config_args *ca,
+                        rp_config *cfg) {
+    char err[512] = "";
+    int rc = rp_config_init(cfg);
+    if (rc) {
+        snprintf(err, sizeof(err), "%s", rp_strerror(rc));
+        goto fail;
+    }
+    for (size_t i = 0; i < ca->n_files; i++)
+        if ((rc = rp_config_load_file(cfg, ca->files[i], err, sizeof(err))))
+            goto fail;
+    for (size_t i = 0; i < ca->n_sets; i++) {
+        if (!strchr(ca->sets[i], '=')) {
+            snprintf(err, sizeof(err),
+                     "--set %s: expected KEY=VALUE (e.g. --set "
+                     "window.min.volume=100)",
+                     ca->sets[i]);
+            rc = RP_EINVAL;
+            goto fail;
+        }
+        if ((rc = rp_config_set_pair(cfg, ca->sets[i], err, sizeof(err))))
+            goto fail;
+    }
+    if ((rc = rp_config_validate(cfg, err, sizeof(err))))
+        goto fail;
+    return 0;
+
+fail:
+    fprintf(stderr, "repute %s: configuration: %s\n", cmd,
+            err[0] ? err : rp_strerror(rc));
+    rp_config_destroy(cfg);
+    return RP_CLI_EXIT_USAGE;
+}
+
+int rp_cli_getopt_error(const char *cmd, int opt, char **argv) {
+    const char *arg = argv[optind - 1];
+    if (opt == ':')
+        return rp_cli_usage_error(cmd, "option '%s' needs a value", arg);
+    if (optopt && optopt < 256)
+        return rp_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return rp_cli_usage_error(cmd, "unknown option '%s'", arg);
+}

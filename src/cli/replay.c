@@ -1,0 +1,360 @@
+/*
+ * replay.c - `repute replay`: the engine on JSON lines, without Kafka.
+ *
+ * Replay is the engine with the transport taken away: it reads JSON lines
+ * (SPEC section 9) from a file or standard input, one at a time and in
+ * order, and feeds them to one rp_engine on event time: a record is
+ * applied with its own event_time as the clock reading, a tick line moves
+ * the clock. Every output event goes through the sink as it is produced,
+ * is formatted by rp_jsonl_write_event() into one reused buffer and
+ * written to standard output, which is fully buffered (it is flushed at
+ * the end) so that a replay of millions of records costs few system calls.
+ * The same input always gives the same output, byte for byte.
+ *
+ * Related-account reports. When an account becomes SENDING_PAUSED the
+ * engine hands the caller a RELATED_ACCOUNT report for each account it is
+ * linked to (SPEC 4, docs/semantics.md item 16). `repute run` sends these
+ * to the reports topic; replay, which has no topic, keeps them in a FIFO
+ * queue and applies them right after the line that caused them, before the
+ * next line, in the order they came, each at its own event_time. Applying
+ * one may pause another account and queue more; the queue is drained until
+ * it is empty. A report passed to the sink borrows engine memory, so the
+ * queue holds deep copies: each copy's strings live in one allocation of
+ * its own, freed once the report has been applied.
+ *
+ * Errors. A line that does not parse, or breaks the contract, is reported
+ * as "repute replay: line N: <reason>" on standard error and skipped; the
+ * replay goes on and ends with exit status 1. Anything that stops the
+ * replay (an unusable configuration, a file that cannot be opened or read,
+ * standard output that cannot be written, memory exhausted) exits with 2.
+ * The sink cannot return an error to the engine, so a failure inside it
+ * is remembered in the replay state and checked after each engine call.
+ *
+ * The clock. Replay always runs on event time. A configuration that asks
+ * for clock=wall (perhaps a file shared with `repute run`) is not an
+ * error: replay says on standard error that it ignores the key and goes
+ * on with event time.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "repute/engine.h"
+#include "repute/jsonl.h"
+
+#define CMD "replay"
+
+/* ---------------------------------------------------------------- state */
+
+/* A related-account report waiting to be applied, with its own copy of
+ * every string it points to. */
+typedef struct queued_report {
+    rp_record rec;
+    char *strings; /* one allocation for every string of rec */
+} queued_report;
+
+typedef struct replay {
+    rp_engine *engine;
+    rp_engine_sink sink;
+    FILE *out;
+    rp_buf line; /* the output line being written */
+    /* The FIFO of related-account reports: items[head..len) wait. */
+    queued_report *queue;
+    size_t q_head, q_len, q_cap;
+    /* The first failure inside the sink (0 when none), with its reason. */
+    int failed;
+    char failure[128];
+} replay;
+
+static void replay_fail(replay *rp, int code, const char *reason) {
+    if (rp->failed)
+        return;
+    rp->failed = code;
+    snprintf(rp->failure, sizeof(rp->failure), "%s", reason);
+}
+
+/* ---------------------------------------------------------------- sink */
+
+static void on_event(void *opaque, const rp_event *ev) {
+    replay *rp = opaque;
+    if (rp->failed)
+        return;
+    rp_buf_reset(&rp->line);
+    if (rp_jsonl_write_event(&rp->line, ev) != 0) {
+        replay_fail(rp, RP_ENOMEM, "out of memory");
+        return;
+    }
+    if (fwrite(rp->line.data, 1, rp->line.len, rp->out) != rp->line.len) {
+        char reason[128];
+        snprintf(reason, sizeof(reason), "standard output: %s",
+                 strerror(errno));
+        replay_fail(rp, RP_EIO, reason);
+    }
+}
+
+/* Copies s into *at and returns the copy (null stays null). */
+static rp_str copy_str(rp_str s, char **at) {
+    if (!s.ptr)
+        return RP_STR_NULL;
+    rp_str c = {*at, s.len};
+    memcpy(*at, s.ptr, s.len);
+    (*at)[s.len] = '\0';
+    *at += s.len + 1;
+    return c;
+}
+
+static size_t str_room(rp_str s) {
+    return s.ptr ? s.len + 1 : 0;
+}
+
+static void on_report(void *opaque, const rp_record *report) {
+    replay *rp = opaque;
+    if (rp->failed)
+        return;
+    if (report->type != RP_REC_REPORT) {
+        replay_fail(rp, RP_EINVAL,
+                    "the engine produced a record that is "
+                    "not a report");
+        return;
+    }
+    if (rp->q_len == rp->q_cap) {
+        size_t cap = rp->q_cap ? rp->q_cap * 2 : 16;
+        queued_report *q = realloc(rp->queue, cap * sizeof(*q));
+        if (!q) {
+            replay_fail(rp, RP_ENOMEM, "out of memory");
+            return;
+        }
+        rp->queue = q;
+        rp->q_cap = cap;
+    }
+
+    const rp_report *r = &report->u.report;
+    size_t room = str_room(report->event_id) + str_room(report->account_id) +
+                  str_room(r->domain) + str_room(r->related_account_id) +
+                  str_room(r->reporter) + str_room(r->detail);
+    char *strings = malloc(room ? room : 1);
+    if (!strings) {
+        replay_fail(rp, RP_ENOMEM, "out of memory");
+        return;
+    }
+    queued_report *q = &rp->queue[rp->q_len++];
+    char *at = strings;
+    q->strings = strings;
+    q->rec = *report;
+    q->rec.event_id = copy_str(report->event_id, &at);
+    q->rec.account_id = copy_str(report->account_id, &at);
+    q->rec.u.report.domain = copy_str(r->domain, &at);
+    q->rec.u.report.related_account_id = copy_str(r->related_account_id, &at);
+    q->rec.u.report.reporter = copy_str(r->reporter, &at);
+    q->rec.u.report.detail = copy_str(r->detail, &at);
+}
+
+/* Applies the queued reports in order until the queue is empty. Returns 0
+ * or the first failure. */
+static int drain_reports(replay *rp) {
+    int rc = 0;
+    while (rp->q_head < rp->q_len) {
+        /* Take the report out first: applying it may grow (move) the
+         * queue. */
+        queued_report q = rp->queue[rp->q_head++];
+        rc = rp_engine_apply(rp->engine, &q.rec, q.rec.event_time, &rp->sink);
+        free(q.strings);
+        if (rc == 0)
+            rc = rp->failed;
+        if (rc)
+            return rc;
+    }
+    rp->q_head = rp->q_len = 0;
+    return 0;
+}
+
+static void replay_free(replay *rp) {
+    for (size_t i = rp->q_head; i < rp->q_len; i++)
+        free(rp->queue[i].strings);
+    free(rp->queue);
+    rp_buf_free(&rp->line);
+    rp_engine_destroy(rp->engine);
+}
+
+/* ---------------------------------------------------------------- lines */
+
+/*
+ * Reads every line of in and applies it. Returns 0 when it reached the end
+ * of the input (with *bad_lines set), or an RP_E* code with the reason
+ * already printed.
+ */
+static int replay_stream(replay *rp, FILE *in, const char *in_name,
+                         size_t *bad_lines) {
+    rp_jsonl_reader *reader = rp_jsonl_reader_new();
+    char *line = NULL;
+    size_t line_cap = 0, lineno = 0;
+    ssize_t n;
+    rp_record rec;
+    int64_t tick = 0;
+    char err[512];
+    int rc = 0;
+
+    if (!reader) {
+        rc = RP_ENOMEM;
+        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(rc));
+        goto fail;
+    }
+    while ((n = getline(&line, &line_cap, in)) != -1) {
+        const char *p = line;
+        size_t len = (size_t)n;
+        lineno++;
+        /* A byte order mark, as some editors write, is not part of the
+         * first line's JSON. */
+        if (lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+            p += 3;
+            len -= 3;
+        }
+
+        int kind =
+            rp_jsonl_parse(reader, p, len, &rec, &tick, err, sizeof(err));
+        if (kind == RP_JSONL_BLANK)
+            continue;
+        if (kind == RP_ENOMEM) {
+            rc = kind;
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
+                    rp_strerror(rc));
+            goto fail;
+        }
+        if (kind < 0) {
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno, err);
+            (*bad_lines)++;
+            continue;
+        }
+
+        if (kind == RP_JSONL_TICK)
+            rc = rp_engine_advance(rp->engine, tick, &rp->sink);
+        else
+            rc = rp_engine_apply(rp->engine, &rec, rec.event_time, &rp->sink);
+        if (rc == 0)
+            rc = rp->failed;
+        if (rc == 0)
+            rc = drain_reports(rp);
+        if (rc) {
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
+                    rp->failed ? rp->failure : rp_strerror(rc));
+            goto fail;
+        }
+    }
+    if (ferror(in)) {
+        rc = RP_EIO;
+        fprintf(stderr, "repute " CMD ": %s: read error after line %zu: %s\n",
+                in_name, lineno, strerror(errno));
+        goto fail;
+    }
+
+fail:
+    free(line);
+    rp_jsonl_reader_destroy(reader);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static const struct option long_options[] = {RP_CLI_CONFIG_LONG_OPTIONS,
+                                             {NULL, 0, NULL, 0}};
+
+int rp_cli_replay_main(int argc, char **argv) {
+    rp_cli_config_args ca;
+    rp_config cfg;
+    bool have_cfg = false;
+    replay rp;
+    FILE *in = NULL;
+    const char *path = NULL;
+    size_t bad_lines = 0;
+    char err[512];
+    int status = RP_CLI_EXIT_USAGE, opt, rc;
+
+    memset(&rp, 0, sizeof(rp));
+    if (rp_cli_config_args_init(&ca, argc) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
+        return RP_CLI_EXIT_USAGE;
+    }
+
+    /* Options. */
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (rp_cli_config_option(&ca, opt, optarg))
+            continue;
+        if (opt == 'h') {
+            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
+            status = RP_CLI_EXIT_OK;
+            goto fail;
+        }
+        status = rp_cli_getopt_error(CMD, opt, argv);
+        goto fail;
+    }
+    if (argc - optind > 1) {
+        status = rp_cli_usage_error(CMD, "one input file at most, got %d",
+                                    argc - optind);
+        goto fail;
+    }
+    if (optind < argc && strcmp(argv[optind], "-") != 0)
+        path = argv[optind];
+
+    /* Configuration: defaults, files, --set pairs, checks; then the clock,
+     * which replay always takes from the events. */
+    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
+        goto fail;
+    have_cfg = true;
+    status = RP_CLI_EXIT_USAGE;
+    if (cfg.clock_set && cfg.clock == RP_CLOCK_WALL)
+        fprintf(stderr, "repute " CMD ": warning: clock=wall is ignored: "
+                        "replay always runs on event time\n");
+    cfg.clock = RP_CLOCK_EVENT;
+
+    /* Input. */
+    if (path) {
+        in = fopen(path, "r");
+        if (!in) {
+            fprintf(stderr, "repute " CMD ": %s: %s\n", path, strerror(errno));
+            goto fail;
+        }
+    } else {
+        in = stdin;
+    }
+
+    /* The engine and its sink. */
+    rp.engine = rp_engine_new(&cfg, err, sizeof(err));
+    if (!rp.engine) {
+        fprintf(stderr, "repute " CMD ": %s\n", err);
+        goto fail;
+    }
+    rp.out = stdout;
+    /* Standard output is written in large blocks unless a person watches
+     * it (stdio keeps a terminal line-buffered). */
+    if (!isatty(fileno(stdout)))
+        setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    rp.sink.opaque = &rp;
+    rp.sink.on_event = on_event;
+    rp.sink.on_report = on_report;
+
+    rc = replay_stream(&rp, in, path ? path : "standard input", &bad_lines);
+    if (fflush(stdout) != 0 && rc == 0) {
+        fprintf(stderr, "repute " CMD ": standard output: %s\n",
+                strerror(errno));
+        rc = RP_EIO;
+    }
+    if (rc)
+        goto fail;
+    if (bad_lines)
+        fprintf(stderr, "repute " CMD ": %zu malformed line%s skipped\n",
+                bad_lines, bad_lines == 1 ? "" : "s");
+    status = bad_lines ? RP_CLI_EXIT_BAD_INPUT : RP_CLI_EXIT_OK;
+
+fail:
+    if (in && in != stdin)
+        fclose(in);
+    replay_free(&rp);
+    if (have_cfg)
+        rp_config_destroy(&cfg);
+    rp_cli_config_args_free(&ca);
+    return status;
+}

@@ -1,0 +1,452 @@
+/*
+ * test_replay_cli.c - `repute replay` and the command line, end to end.
+ *
+ * These tests run the built binary (REPUTE_BINARY) as a user would: each
+ * run gets its standard input from a temporary file and sends standard
+ * output and standard error to temporary files, read back once the
+ * process has exited, so that no pipe can fill up and block the test. The
+ * inputs are small JSON-lines streams written to show one behaviour each:
+ * exit statuses, the line numbers of malformed lines, configuration
+ * errors, standard input, the related-account reports that replay applies
+ * right after the line that caused them, and the bundled example of the
+ * README.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---------------------------------------------------------------- running */
+
+typedef struct run_result {
+    int status; /* the exit status, or -1 when it did not exit normally */
+    char *out;  /* standard output, NUL-terminated */
+    char *err;  /* standard error, NUL-terminated */
+} run_result;
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *data = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            data = realloc(data, cap);
+            cr_assert_not_null(data);
+        }
+        memcpy(data + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (!data)
+        data = calloc(1, 1);
+    data[len] = '\0';
+    return data;
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot create %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A fresh temporary path (the file exists, empty). */
+static char *temp_path(void) {
+    char *path = strdup("/tmp/repute-test-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    return path;
+}
+
+/* Runs REPUTE_BINARY with args (NULL-terminated, without argv[0]) and
+ * `input` on standard input. */
+static run_result run(const char *const *args, const char *input) {
+    char *in = temp_path(), *out = temp_path(), *err = temp_path();
+    const char *argv[32];
+    size_t argc = 0;
+    argv[argc++] = REPUTE_BINARY;
+    for (; args[argc - 1]; argc++) {
+        cr_assert_lt(argc, 31);
+        argv[argc] = args[argc - 1];
+    }
+    argv[argc] = NULL;
+    write_file(in, input ? input : "");
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_TRUNC, 0);
+    pid_t pid;
+    int rc =
+        posix_spawn(&pid, REPUTE_BINARY, &fa, NULL, (char **)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(rc, 0, "cannot run %s", REPUTE_BINARY);
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, 0), pid);
+
+    run_result r;
+    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    unlink(in);
+    unlink(out);
+    unlink(err);
+    free(in);
+    free(out);
+    free(err);
+    return r;
+}
+
+static void run_free(run_result *r) {
+    free(r->out);
+    free(r->err);
+}
+
+static size_t count_lines(const char *s) {
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* The n-th line (0-based) of s, in a static buffer. */
+static const char *nth_line(const char *s, size_t n) {
+    static char buf[16384];
+    for (; n > 0 && s; n--) {
+        s = strchr(s, '\n');
+        if (s)
+            s++;
+    }
+    if (!s || !*s)
+        return "";
+    size_t len = strcspn(s, "\n");
+    if (len >= sizeof(buf))
+        len = sizeof(buf) - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---------------------------------------------------------------- inputs */
+
+/* A report of a manual kind (threshold 1) starts a review at once: one
+ * STATUS_CHANGE and one NOTIFICATION. */
+#define LINE_REPORT(account, id, time)                                         \
+    "{\"type\":\"report\",\"event_id\":\"" id "\",\"account_id\":\"" account   \
+    "\",\"event_time\":" #time ",\"kind\":\"OTHER\"}\n"
+
+static const char good_input[] =
+    "{\"type\":\"delivery\",\"event_id\":\"d1\",\"account_id\":\"acme\","
+    "\"event_time\":\"2026-01-01T00:00:00Z\"}\n"
+    "\n" LINE_REPORT(
+        "acme", "r1",
+        1767225601000) "{\"type\":\"tick\",\"time\":1767312000000}\n";
+
+/* ---------------------------------------------------------------- replay */
+
+Test(replay, good_input_exits_0) {
+    run_result r = run(ARGS("replay"), good_input);
+    cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_str_eq(r.err, "");
+    cr_assert_eq(count_lines(r.out), 2, "%s", r.out);
+    cr_expect_not_null(strstr(
+        nth_line(r.out, 0), "{\"event_id\":\"acme:1\",\"account_id\":\"acme\","
+                            "\"sequence\":1,\"event_time\":1767225601000,"
+                            "\"kind\":\"STATUS_CHANGE\""));
+    cr_expect_not_null(strstr(
+        nth_line(r.out, 1), "\"kind\":\"NOTIFICATION\",\"status_change\":null,"
+                            "\"notification\":{\"issue\":\"OTHER\","
+                            "\"stage\":\"REVIEW_STARTED\""));
+    run_free(&r);
+}
+
+Test(replay, file_and_stdin_give_the_same_output) {
+    char *path = temp_path();
+    write_file(path, good_input);
+    run_result f = run(ARGS("replay", path), NULL);
+    run_result dash = run(ARGS("replay", "-"), good_input);
+    run_result none = run(ARGS("replay"), good_input);
+    cr_expect_eq(f.status, 0, "%s", f.err);
+    cr_expect_eq(dash.status, 0, "%s", dash.err);
+    cr_expect_neq(f.out[0], '\0');
+    cr_expect_str_eq(dash.out, f.out);
+    cr_expect_str_eq(none.out, f.out);
+    run_free(&f);
+    run_free(&dash);
+    run_free(&none);
+    unlink(path);
+    free(path);
+}
+
+Test(replay, bad_line_is_reported_and_skipped) {
+    const char input[] = LINE_REPORT(
+        "a", "r1",
+        1000) "{\"type\":\"bounce\",\"event_id\":\"b1\",\"account_id\":\"a\","
+              "\"event_time\":2000,\"bounce_type\":\"HARD\","
+              "\"bounce_subtype\":\"GENERAL\"}\n"
+              "not json at all\n" LINE_REPORT("b", "r2", 3000);
+    run_result r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 1);
+    cr_expect_not_null(
+        strstr(r.err, "repute replay: line 2: bounce_type: unknown symbol "
+                      "\"HARD\"\n"),
+        "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "repute replay: line 3: not valid JSON"),
+                       "%s", r.err);
+    /* The lines around the bad ones were applied. */
+    cr_assert_eq(count_lines(r.out), 4, "%s", r.out);
+    cr_expect_not_null(strstr(nth_line(r.out, 0), "\"event_id\":\"a:1\""));
+    cr_expect_not_null(strstr(nth_line(r.out, 2), "\"event_id\":\"b:1\""));
+    run_free(&r);
+}
+
+Test(replay, contract_errors_are_bad_lines) {
+    const char input[] =
+        "{\"type\":\"report\",\"event_id\":\"r\",\"account_id\":\"\","
+        "\"event_time\":1,\"kind\":\"OTHER\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r\",\"account_id\":\"a\","
+        "\"event_time\":1,\"kind\":\"OTHER\",\"incidents\":0}\n"
+        "{\"type\":\"tick\"}\n";
+    run_result r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 1);
+    cr_expect_not_null(strstr(r.err, "line 1: account_id"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 2: incidents"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 3: time: missing"), "%s", r.err);
+    cr_expect_str_eq(r.out, "");
+    run_free(&r);
+}
+
+Test(replay, related_reports_follow_their_cause) {
+    /* acme links to acme-eu, is put under review and paused by hand: the
+     * pause gives acme-eu a RELATED_ACCOUNT report, applied before the
+     * next line (the report of zeta). */
+    const char input[] =
+        "{\"type\":\"action\",\"event_id\":\"a1\",\"account_id\":\"acme\","
+        "\"event_time\":1000,\"action\":\"LINK_ACCOUNT\","
+        "\"related_account_id\":\"acme-eu\"}\n" LINE_REPORT(
+            "acme", "r1",
+            2000) "{\"type\":\"action\",\"event_id\":\"a2\",\"account_id\":"
+                  "\"acme\","
+                  "\"event_time\":3000,\"action\":\"PAUSE_SENDING\","
+                  "\"issue\":\"OTHER\"}\n" LINE_REPORT("zeta", "r2", 4000);
+    run_result r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(count_lines(r.out), 8, "%s", r.out);
+    cr_expect_not_null(strstr(nth_line(r.out, 2), "\"event_id\":\"acme:3\""));
+    cr_expect_not_null(strstr(nth_line(r.out, 2), "\"SENDING_PAUSED\""));
+    cr_expect_not_null(
+        strstr(nth_line(r.out, 4), "\"event_id\":\"acme-eu:1\""));
+    cr_expect_not_null(
+        strstr(nth_line(r.out, 4), "\"cause\":\"RELATED_ACCOUNT\""));
+    cr_expect_not_null(
+        strstr(nth_line(r.out, 5), "\"event_id\":\"acme-eu:2\""));
+    cr_expect_not_null(strstr(nth_line(r.out, 6), "\"event_id\":\"zeta:1\""));
+    run_free(&r);
+}
+
+Test(replay, blank_input_is_good) {
+    run_result r = run(ARGS("replay"), "\n\n   \n");
+    cr_expect_eq(r.status, 0);
+    cr_expect_str_eq(r.out, "");
+    run_free(&r);
+}
+
+Test(replay, byte_order_mark_and_crlf) {
+    run_result r =
+        run(ARGS("replay"), "\xef\xbb\xbf" LINE_REPORT("a", "r", 1) "\r\n");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out), 2);
+    run_free(&r);
+}
+
+Test(replay, long_lines) {
+    size_t pad = 200000;
+    char *input = malloc(pad + 256);
+    int n = snprintf(input, 256,
+                     "{\"type\":\"report\",\"event_id\":\"r\","
+                     "\"account_id\":\"a\",\"event_time\":1,"
+                     "\"kind\":\"OTHER\",\"detail\":\"");
+    memset(input + n, 'x', pad);
+    strcpy(input + n + pad, "\"}\n");
+    run_result r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out), 2);
+    run_free(&r);
+    free(input);
+}
+
+/* ---------------------------------------------------------------- config */
+
+Test(replay, bad_set_key_exits_2) {
+    run_result r =
+        run(ARGS("replay", "--set", "bounce.review.ratio=0.1"), good_input);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "bounce.review.ratio"), "%s", r.err);
+    cr_expect_str_eq(r.out, "");
+    run_free(&r);
+}
+
+Test(replay, bad_set_value_exits_2) {
+    run_result r = run(ARGS("replay", "--set", "review.period=soon"), "");
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "review.period"), "%s", r.err);
+    run_free(&r);
+}
+
+Test(replay, set_without_equals_exits_2) {
+    run_result r = run(ARGS("replay", "--set", "window.min.volume"), "");
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "window.min.volume"), "%s", r.err);
+    run_free(&r);
+}
+
+Test(replay, config_file_then_set) {
+    char *path = temp_path();
+    write_file(path, "# a comment\nreport.OTHER.threshold = 5\n");
+    /* The file raises the threshold: one report starts nothing... */
+    run_result r = run(ARGS("replay", "--config", path), good_input);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "");
+    run_free(&r);
+    /* ...and a --set, even before --config, is applied after the file. */
+    r = run(ARGS("replay", "--set=report.OTHER.threshold=1", "--config", path),
+            good_input);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out), 2);
+    run_free(&r);
+    unlink(path);
+    free(path);
+}
+
+Test(replay, missing_config_file_exits_2) {
+    run_result r =
+        run(ARGS("replay", "--config", "/nonexistent/x.properties"), "");
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "/nonexistent/x.properties"), "%s", r.err);
+    run_free(&r);
+}
+
+Test(replay, clock_wall_is_ignored_with_a_warning) {
+    run_result r = run(ARGS("replay", "--set", "clock=wall"), good_input);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "clock=wall is ignored"), "%s", r.err);
+    cr_expect_eq(count_lines(r.out), 2);
+    run_free(&r);
+}
+
+/* ---------------------------------------------------------------- usage */
+
+Test(cli, help_exits_0) {
+    run_result r = run(ARGS("--help"), NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect_not_null(strstr(r.out, "replay"));
+    cr_expect_not_null(strstr(r.out, "produce"));
+    cr_expect_not_null(strstr(r.out, "tail"));
+    cr_expect_not_null(strstr(r.out, "--config FILE"));
+    run_free(&r);
+    r = run(ARGS("replay", "--help"), NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect_not_null(strstr(r.out, "usage: repute replay"));
+    run_free(&r);
+    r = run(ARGS("help", "replay"), NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect_not_null(strstr(r.out, "usage: repute replay"));
+    run_free(&r);
+}
+
+Test(cli, version_exits_0) {
+    run_result r = run(ARGS("--version"), NULL);
+    cr_expect_eq(r.status, 0);
+    cr_expect_eq(strncmp(r.out, "repute ", 7), 0, "%s", r.out);
+    run_free(&r);
+}
+
+Test(cli, usage_errors_exit_2) {
+    const char *const *cases[] = {
+        ARGS("frobnicate"),         ARGS("replay", "--frobnicate"),
+        ARGS("replay", "--config"), ARGS("replay", "a.jsonl", "b.jsonl"),
+        ARGS("replay", "-x"),       ARGS("--frobnicate"),
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        run_result r = run(cases[i], "");
+        cr_expect_eq(r.status, 2, "case %zu: %s", i, r.err);
+        cr_expect_neq(r.err[0], '\0', "case %zu", i);
+        run_free(&r);
+    }
+    run_result r = run((const char *const[]){NULL}, NULL);
+    cr_expect_eq(r.status, 2);
+    run_free(&r);
+}
+
+Test(cli, unreadable_file_exits_2) {
+    run_result r = run(ARGS("replay", "/nonexistent/input.jsonl"), NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "/nonexistent/input.jsonl"), "%s", r.err);
+    run_free(&r);
+    r = run(ARGS("replay", "/"), NULL);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    run_free(&r);
+}
+
+/* ---------------------------------------------------------------- example */
+
+Test(example, review_and_pause) {
+    run_result r =
+        run(ARGS("replay", "--config",
+                 REPUTE_SOURCE_DIR "/examples/review-and-pause.properties",
+                 REPUTE_SOURCE_DIR "/examples/review-and-pause.jsonl"),
+            NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.err, "");
+    /* acme: a bounce-rate review, then a pause. */
+    cr_expect_not_null(strstr(r.out, "\"account_id\":\"acme\",\"sequence\":2,"
+                                     "\"event_time\":1772531981000,"
+                                     "\"kind\":\"NOTIFICATION\",\"status_"
+                                     "change\":null,\"notification\":{"
+                                     "\"issue\":\"BOUNCE_RATE\","
+                                     "\"stage\":\"REVIEW_STARTED\""),
+                       "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "\"issue\":\"BOUNCE_RATE\","
+                                     "\"stage\":\"SENDING_PAUSED\""));
+    /* acme-marketing: the related account waits for a person. */
+    cr_expect_not_null(strstr(r.out, "\"account_id\":\"acme-marketing\""));
+    cr_expect_not_null(strstr(r.out, "\"status\":\"PENDING_END_OF_REVIEW_"
+                                     "DECISION\",\"cause\":\"RELATED_"
+                                     "ACCOUNT\""));
+    /* globex: spamtrap review, remediation, resolved. */
+    cr_expect_not_null(strstr(r.out, "\"issue\":\"SPAMTRAP\","
+                                     "\"stage\":\"REVIEW_STARTED\""));
+    cr_expect_not_null(strstr(r.out, "\"issue\":\"SPAMTRAP\","
+                                     "\"stage\":\"REVIEW_EXTENDED\""));
+    cr_expect_not_null(strstr(r.out, "\"issue\":\"SPAMTRAP\","
+                                     "\"stage\":\"RESOLVED\""));
+    /* initech never appears; no reporter is ever named. */
+    cr_expect_null(strstr(r.out, "initech"));
+    cr_expect_null(strstr(r.out, "trap-network"));
+    cr_expect_eq(count_lines(r.out), 12, "%s", r.out);
+
+    /* The same input, on standard input this time, gives the same bytes. */
+    char *input = slurp(REPUTE_SOURCE_DIR "/examples/review-and-pause.jsonl");
+    run_result again = run(
+        ARGS("replay", "--config",
+             REPUTE_SOURCE_DIR "/examples/review-and-pause.properties", "-"),
+        input);
+    cr_expect_eq(again.status, 0);
+    cr_expect_str_eq(again.out, r.out);
+    free(input);
+    run_free(&again);
+    run_free(&r);
+}

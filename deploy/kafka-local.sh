@@ -49,13 +49,15 @@ log() { printf 'kafka-local: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}" >&2
 }
 
 case "$PORT" in
   '' | *[!0-9]*) die "REPUTE_KAFKA_PORT must be a number, got '$PORT'" ;;
 esac
-[ "$PORT" -ge 1 ] && [ "$PORT" -le 65534 ] || die "REPUTE_KAFKA_PORT out of range: $PORT"
+if [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65534 ]; then
+  die "REPUTE_KAFKA_PORT out of range: $PORT"
+fi
 CPORT=$((PORT + 1))
 
 PROPS="$DATA/server.properties"
@@ -115,9 +117,13 @@ fetch() {
   rm -rf "$tmp"
   t0=$(now)
   log "downloading Kafka jars from Maven Central into $LIB ..."
-  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DoutputDirectory="$tmp" >&2; then
+  # Maven's output goes to a file (Debian's mvn prints stray colour codes
+  # even with -B -q); it is shown when the download fails.
+  if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DoutputDirectory="$tmp" \
+    >"$CACHE/mvn.log" 2>&1; then
     rm -rf "$tmp"
-    die "mvn dependency:copy-dependencies failed"
+    sed 's/\x1b\[[0-9;]*m//g' "$CACHE/mvn.log" | tail -n 40 >&2
+    die "mvn dependency:copy-dependencies failed (full output: $CACHE/mvn.log)"
   fi
   compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || {
     rm -rf "$tmp"
@@ -263,6 +269,7 @@ EOF
 
 java_tool() {
   java -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$DATA" \
+    -Drepute.kafka.loglevel=WARN \
     -cp "$LIB/*" "$@"
 }
 
@@ -270,9 +277,9 @@ java_tool() {
 # base64url without padding, not starting with '-'), without paying for a
 # JVM start; falls back to StorageTool.
 new_cluster_id() {
-  local id i
+  local id
   if [ -r /dev/urandom ] && command -v base64 >/dev/null 2>&1; then
-    for i in 1 2 3 4 5 6 7 8; do
+    for _ in 1 2 3 4 5 6 7 8; do
       id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
       case "$id" in -* | AAAAAAAAAAAAAAAAAAAAA*) continue ;; esac
       [ "${#id}" = 22 ] && { echo "$id"; return 0; }
@@ -331,10 +338,10 @@ do_stop() {
     if [ "$(now)" -ge "$deadline" ]; then
       log "still alive after ${STOP_TIMEOUT} s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      local i
-      for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
+      local n=0
+      while kill -0 "$pid" 2>/dev/null && [ "$n" -lt 50 ]; do
         sleep 0.1
+        n=$((n + 1))
       done
       break
     fi

@@ -58,7 +58,7 @@ int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
 int rp_avro_decode(rp_avro_codec *c, rp_rec_type type, const void *buf,
                    size_t len, rp_record *rec, char *errstr, size_t errstr_size);
 
-/* Encodes an input record with the codec's framing. *out/*out_len point
+/* Encodes an input record with the codec's framing. *out and *out_len point
  * into the codec's buffer. Returns 0 or a negative code with errstr. */
 int rp_avro_encode(rp_avro_codec *c, const rp_record *rec, const void **out,
                    size_t *out_len, char *errstr, size_t errstr_size);
@@ -71,5 +71,12 @@ int rp_avro_encode_event(rp_avro_codec *c, const rp_event *ev, const void **out,
 int rp_avro_decode_event(rp_avro_codec *c, const void *buf, size_t len,
                          rp_event *ev, rp_status_change *sc, rp_notification *n,
                          char *errstr, size_t errstr_size);
+
+/* Reads an input record's event_time (its third field, after two strings)
+ * without decoding the rest, for the event-time merge. Returns 0 with
+ * *event_time, or RP_EBADDATA when the bytes cannot be a record (the caller
+ * then lets the full decode report why). Never allocates. */
+int rp_avro_peek_event_time(rp_framing framing, const void *buf, size_t len,
+                            int64_t *event_time);
 
 #endif

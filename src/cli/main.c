@@ -36,7 +36,7 @@ static const rp_cli_command commands[] = {
      CONFIG_OPTIONS
      "  --embedded        start an in-process Kafka-protocol broker, create\n"
      "                    the topics and print bootstrap.servers=HOST:PORT\n",
-     NULL, NULL},
+     NULL, rp_cli_run_main},
     {"replay", "[--config FILE] [--set k=v]... [FILE|-]",
      "the engine on JSON lines, no Kafka: deterministic, event time",
      CONFIG_OPTIONS "  FILE              the JSON lines to read; '-' or none: "

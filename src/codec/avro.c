@@ -52,7 +52,7 @@
 extern const char *const rp_avro_schema_texts[6];
 extern const char *const rp_avro_schema_files[6];
 
-#define SLOT_COUNT RP_SCHEMA_ID__COUNT
+#define SLOT_COUNT       RP_SCHEMA_ID__COUNT
 #define CONFLUENT_HEADER 5
 
 /* ------------------------------------------------------------ layouts */
@@ -94,13 +94,7 @@ enum {
     R_REPORTER,
     R_DETAIL
 };
-enum {
-    A_ACTION = 3,
-    A_ISSUE,
-    A_EFFECTIVE_TIME,
-    A_RELATED_ACCOUNT_ID,
-    A_NOTE
-};
+enum { A_ACTION = 3, A_ISSUE, A_EFFECTIVE_TIME, A_RELATED_ACCOUNT_ID, A_NOTE };
 enum {
     E_EVENT_ID,
     E_ACCOUNT_ID,
@@ -119,14 +113,7 @@ enum {
     SC_COMPLAINT,
     SC_ISSUES
 };
-enum {
-    M_STATUS,
-    M_RATE,
-    M_COUNT,
-    M_VOLUME,
-    M_WINDOW_START,
-    M_WINDOW_END
-};
+enum { M_STATUS, M_RATE, M_COUNT, M_VOLUME, M_WINDOW_START, M_WINDOW_END };
 enum { I_KIND, I_STATUS, I_SINCE, I_REVIEW_ENDS_AT };
 enum {
     N_ISSUE,
@@ -142,17 +129,17 @@ enum {
 
 /* The same layouts by name, checked against the parsed schemas. */
 static const char *const delivery_fields[] = {
-    "event_id",  "account_id",         "event_time", "message_id",
-    "recipient", "sent_time",          "verified_recipient",
-    "simulator", "feedback_loop",      NULL};
+    "event_id",      "account_id", "event_time",         "message_id",
+    "recipient",     "sent_time",  "verified_recipient", "simulator",
+    "feedback_loop", NULL};
 static const char *const bounce_fields[] = {
-    "event_id",    "account_id",     "event_time",         "message_id",
-    "recipient",   "sent_time",      "bounce_type",        "bounce_subtype",
-    "verified_recipient", "simulator", "diagnostic",       NULL};
+    "event_id",           "account_id", "event_time",  "message_id",
+    "recipient",          "sent_time",  "bounce_type", "bounce_subtype",
+    "verified_recipient", "simulator",  "diagnostic",  NULL};
 static const char *const complaint_fields[] = {
-    "event_id",      "account_id",          "event_time", "message_id",
-    "recipients",    "sent_time",           "feedback_type",
-    "on_suppression_list", "simulator",     NULL};
+    "event_id",   "account_id", "event_time",    "message_id",
+    "recipients", "sent_time",  "feedback_type", "on_suppression_list",
+    "simulator",  NULL};
 static const char *const report_fields[] = {
     "event_id", "account_id",         "event_time", "kind",   "incidents",
     "domain",   "related_account_id", "reporter",   "detail", NULL};
@@ -167,8 +154,8 @@ static const char *const status_change_fields[] = {
     "bounce",          "complaint", "issues", NULL};
 static const char *const metric_fields[] = {
     "status", "rate", "count", "volume", "window_start", "window_end", NULL};
-static const char *const issue_state_fields[] = {
-    "kind", "status", "since", "review_ends_at", NULL};
+static const char *const issue_state_fields[] = {"kind", "status", "since",
+                                                 "review_ends_at", NULL};
 static const char *const notification_fields[] = {
     "issue",   "stage", "account_status", "title",          "why",
     "actions", "rate",  "threshold",      "review_ends_at", NULL};
@@ -269,7 +256,8 @@ static int check_layout(avro_schema_t s, const char *what,
 
 /* The field's schema; for a nullable field, its non-null branch. */
 static avro_schema_t field_schema(avro_schema_t rec, int index) {
-    avro_schema_t f = resolve(avro_schema_record_field_get_by_index(rec, index));
+    avro_schema_t f =
+        resolve(avro_schema_record_field_get_by_index(rec, index));
     if (f && avro_typeof(f) == AVRO_UNION)
         f = resolve(avro_schema_union_branch(f, 1));
     return f;
@@ -298,7 +286,8 @@ static int check_event_layout(avro_schema_t ev, char *errstr,
     return rc;
 }
 
-static int slot_init(slot_state *s, int index, char *errstr, size_t errstr_size) {
+static int slot_init(slot_state *s, int index, char *errstr,
+                     size_t errstr_size) {
     const char *text = rp_avro_schema_texts[index];
     if (avro_schema_from_json_length(text, strlen(text), &s->schema) != 0) {
         s->schema = NULL;
@@ -406,10 +395,10 @@ void rp_avro_codec_destroy(rp_avro_codec *c) {
  * checked at start-up and the datum validated before avro-c read it, they
  * cannot fail in practice; they check anyway, so that a broken invariant
  * is an error and not a crash. */
-#define TRY(expr)                                                             \
-    do {                                                                      \
-        if ((rc = (expr)) != 0)                                               \
-            goto fail;                                                        \
+#define TRY(expr)                                                              \
+    do {                                                                       \
+        if ((rc = (expr)) != 0)                                                \
+            goto fail;                                                         \
     } while (0)
 
 static void value_str(const char *p, size_t size, rp_str *out) {
@@ -676,8 +665,7 @@ static int fill_record(rp_avro_codec *c, const avro_value_t *v,
         TRY(get_opt_str(v, A_NOTE, &a->note));
         break;
     }
-    default:
-        return EINVAL;
+    default: return EINVAL;
     }
     return 0;
 
@@ -1029,8 +1017,7 @@ static int check_encodable(const rp_record *rec, char *errstr,
                  (unsigned)rec->u.action.issue >= RP_ISSUE__COUNT)
             bad = "issue";
         break;
-    default:
-        break;
+    default: break;
     }
     if (bad)
         return error(errstr, errstr_size, RP_EINVAL,
@@ -1102,8 +1089,7 @@ static int set_record(avro_value_t *v, const rp_record *rec) {
         TRY(set_opt_str(v, A_NOTE, a->note));
         break;
     }
-    default:
-        return EINVAL;
+    default: return EINVAL;
     }
     return 0;
 fail:
@@ -1124,8 +1110,8 @@ int rp_avro_encode(rp_avro_codec *c, const rp_record *rec, const void **out,
         rc = set_record(v, rec);
     if (rc != 0)
         return error(errstr, errstr_size, avro_failure(rc, RP_EINVAL),
-                     "%s: cannot fill the record: %s",
-                     slot_records[rec->type], avro_strerror());
+                     "%s: cannot fill the record: %s", slot_records[rec->type],
+                     avro_strerror());
     return write_datum(c, (int)rec->type, out, out_len, errstr, errstr_size);
 }
 
@@ -1261,11 +1247,11 @@ int rp_avro_encode_event(rp_avro_codec *c, const rp_event *ev, const void **out,
     /* The event_id is built here rather than with rp_event_id_format() so
      * that no account_id is too long to encode. */
     rp_buf_reset(&c->event_id);
-    if (rp_buf_append(&c->event_id, ev->account_id.ptr ? ev->account_id.ptr
-                                                       : "",
+    if (rp_buf_append(&c->event_id,
+                      ev->account_id.ptr ? ev->account_id.ptr : "",
                       ev->account_id.len) < 0 ||
-        rp_buf_printf(&c->event_id, ":%llu",
-                      (unsigned long long)ev->sequence) < 0)
+        rp_buf_printf(&c->event_id, ":%llu", (unsigned long long)ev->sequence) <
+            0)
         return error(errstr, errstr_size, RP_ENOMEM, "out of memory");
     rp_str event_id = {c->event_id.data, c->event_id.len};
     avro_value_t *v = &c->slots[slot].enc;

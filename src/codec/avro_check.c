@@ -81,8 +81,8 @@ enum {
  * about 250 words and 700 bytes of names); exceeding them is a compile
  * error, not a silent truncation. */
 #define PROGRAM_WORDS 2048
-#define NAME_POOL 8192
-#define MAX_DEPTH 32
+#define NAME_POOL     8192
+#define MAX_DEPTH     32
 
 typedef struct program {
     uint32_t code[PROGRAM_WORDS];
@@ -251,10 +251,9 @@ static int compile_node(compiler *cc, avro_schema_t s, int depth,
         emit(cc, is_map ? OP_MAP : OP_ARRAY);
         uint32_t min_at = emit(cc, 0);
         uint32_t end = emit(cc, 0);
-        rc = compile_node(cc,
-                          is_map ? avro_schema_map_values(s)
-                                 : avro_schema_array_items(s),
-                          depth + 1, &item_min);
+        rc = compile_node(
+            cc, is_map ? avro_schema_map_values(s) : avro_schema_array_items(s),
+            depth + 1, &item_min);
         if (rc < 0)
             return rc;
         if (is_map)
@@ -322,9 +321,9 @@ static int fail(checker *ck, int code, const char *fmt, ...)
 
 static int fail(checker *ck, int code, const char *fmt, ...) {
     if (ck->errstr && ck->errstr_size) {
-        int n = snprintf(ck->errstr, ck->errstr_size, "%s%s%s at byte %zu: ",
-                         ck->pg->record, ck->field ? "." : "",
-                         ck->field ? ck->field : "",
+        int n = snprintf(ck->errstr, ck->errstr_size,
+                         "%s%s%s at byte %zu: ", ck->pg->record,
+                         ck->field ? "." : "", ck->field ? ck->field : "",
                          (size_t)(ck->at - ck->start));
         if (n >= 0 && (size_t)n < ck->errstr_size) {
             va_list ap;
@@ -399,6 +398,14 @@ static size_t utf8_seq(const uint8_t *s, size_t n) {
 static int check_utf8(checker *ck, const uint8_t *s, size_t n) {
     size_t i = 0;
     while (i < n) {
+        /* Most strings are ASCII: skip eight bytes at a time while none
+         * has its high bit set. */
+        uint64_t word;
+        if (n - i >= 8 && (memcpy(&word, s + i, 8), 1) &&
+            (word & UINT64_C(0x8080808080808080)) == 0) {
+            i += 8;
+            continue;
+        }
         if (s[i] < 0x80) {
             i++;
             continue;
@@ -484,8 +491,8 @@ static int check_blocks(checker *ck, bool is_map, uint32_t min_item,
         ck->at = block;
         if (bytes >= 0 && ck->p - block != bytes)
             return fail(ck, RP_EBADDATA,
-                        "%s block says %lld bytes but its items take %zu",
-                        what, (long long)bytes, (size_t)(ck->p - block));
+                        "%s block says %lld bytes but its items take %zu", what,
+                        (long long)bytes, (size_t)(ck->p - block));
     }
 }
 
@@ -502,8 +509,8 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
             if (ck->p == ck->end)
                 return fail(ck, RP_ETRUNC, "the input ends before a boolean");
             if (*ck->p > 1)
-                return fail(ck, RP_EBADDATA, "boolean byte is 0x%02x, not 0 or 1",
-                            *ck->p);
+                return fail(ck, RP_EBADDATA,
+                            "boolean byte is 0x%02x, not 0 or 1", *ck->p);
             ck->p++;
             pc += 1;
             break;
@@ -575,8 +582,7 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
             ck->field = ck->pg->names + code[pc + 1];
             pc += 2;
             break;
-        default:
-            return fail(ck, RP_EINVAL, "validator program is corrupt");
+        default: return fail(ck, RP_EINVAL, "validator program is corrupt");
         }
     }
     return 0;

@@ -103,11 +103,11 @@ rp_record mk_hard_bounce(const char *account, int64_t event_time) {
 }
 
 static const rp_str recipients16[16] = {
-    {"r0@example.com", 14},  {"r1@example.com", 14},  {"r2@example.com", 14},
-    {"r3@example.com", 14},  {"r4@example.com", 14},  {"r5@example.com", 14},
-    {"r6@example.com", 14},  {"r7@example.com", 14},  {"r8@example.com", 14},
-    {"r9@example.com", 14},  {"ra@example.com", 14},  {"rb@example.com", 14},
-    {"rc@example.com", 14},  {"rd@example.com", 14},  {"re@example.com", 14},
+    {"r0@example.com", 14}, {"r1@example.com", 14}, {"r2@example.com", 14},
+    {"r3@example.com", 14}, {"r4@example.com", 14}, {"r5@example.com", 14},
+    {"r6@example.com", 14}, {"r7@example.com", 14}, {"r8@example.com", 14},
+    {"r9@example.com", 14}, {"ra@example.com", 14}, {"rb@example.com", 14},
+    {"rc@example.com", 14}, {"rd@example.com", 14}, {"re@example.com", 14},
     {"rf@example.com", 14},
 };
 
@@ -120,8 +120,8 @@ rp_record mk_complaint(const char *account, int64_t event_time) {
     return r;
 }
 
-rp_record mk_report(const char *account, int64_t event_time,
-                    rp_issue_kind kind, int32_t incidents) {
+rp_record mk_report(const char *account, int64_t event_time, rp_issue_kind kind,
+                    int32_t incidents) {
     rp_record r = mk_base(RP_REC_REPORT, account, event_time);
     r.u.report.kind = kind;
     r.u.report.incidents = incidents;
@@ -157,8 +157,7 @@ void rec_set_sent_time(rp_record *r, int64_t sent_time) {
         r->u.complaint.has_sent_time = true;
         r->u.complaint.sent_time = sent_time;
         break;
-    default:
-        cr_assert_fail("sent_time on a record that has none");
+    default: cr_assert_fail("sent_time on a record that has none");
     }
 }
 

@@ -29,8 +29,8 @@
 
 /* ------------------------------------------------------------ time */
 
-#define HOUR RP_MS_PER_HOUR
-#define DAY RP_MS_PER_DAY
+#define HOUR   RP_MS_PER_HOUR
+#define DAY    RP_MS_PER_DAY
 #define MINUTE (60 * RP_MS_PER_SECOND)
 /* 2026-01-01T00:00:00Z: a base time aligned to the hour. */
 #define T0 INT64_C(1767225600000)
@@ -67,8 +67,8 @@ rp_record mk_bounce(const char *account, int64_t event_time,
 rp_record mk_hard_bounce(const char *account, int64_t event_time);
 /* An ABUSE complaint with one recipient. */
 rp_record mk_complaint(const char *account, int64_t event_time);
-rp_record mk_report(const char *account, int64_t event_time,
-                    rp_issue_kind kind, int32_t incidents);
+rp_record mk_report(const char *account, int64_t event_time, rp_issue_kind kind,
+                    int32_t incidents);
 /* An action with issue = null and effective_time = null. */
 rp_record mk_action(const char *account, int64_t event_time,
                     rp_action_type action);
@@ -193,6 +193,14 @@ rp_engine_stats stats_of(harness *h);
 
 #define LL(x) ((long long)(x))
 
+/* t - T0 in milliseconds and in hours, for messages (no overflow). */
+static inline long long rel_ms(int64_t t) {
+    return (long long)((uint64_t)t - (uint64_t)T0);
+}
+static inline double rel_h(int64_t t) {
+    return (double)rel_ms(t) / (double)HOUR;
+}
+
 /* A metric snapshot's count, volume and window. */
 #define ASSERT_WINDOW(snap, cnt, vol, start, end)                              \
     do {                                                                       \
@@ -204,22 +212,20 @@ rp_engine_stats stats_of(harness *h);
         cr_assert_eq(s_->window_start, (start),                                \
                      "window_start: expected T0%+lldms (%+.2fh), got "         \
                      "T0%+lldms (%+.2fh)",                                     \
-                     LL((start)-T0), (double)((start)-T0) / HOUR,              \
-                     LL(s_->window_start - T0),                                \
-                     (double)(s_->window_start - T0) / HOUR);                  \
+                     rel_ms(start), rel_h(start), rel_ms(s_->window_start),    \
+                     rel_h(s_->window_start));                                 \
         cr_assert_eq(s_->window_end, (end),                                    \
                      "window_end: expected T0%+lldms (%+.2fh), got "           \
                      "T0%+lldms (%+.2fh)",                                     \
-                     LL((end)-T0), (double)((end)-T0) / HOUR,                  \
-                     LL(s_->window_end - T0),                                  \
-                     (double)(s_->window_end - T0) / HOUR);                    \
+                     rel_ms(end), rel_h(end), rel_ms(s_->window_end),          \
+                     rel_h(s_->window_end));                                   \
     } while (0)
 
 /* A known rate equal to r (computed the same way: count / volume). */
 #define ASSERT_RATE(has, value, r)                                             \
     do {                                                                       \
         cr_assert((has), "rate: expected %.6f, got null", (double)(r));        \
-        cr_assert((value) == (r), "rate: expected %.17g, got %.17g",          \
+        cr_assert((value) == (r), "rate: expected %.17g, got %.17g",           \
                   (double)(r), (double)(value));                               \
     } while (0)
 
@@ -232,15 +238,15 @@ rp_engine_stats stats_of(harness *h);
     do {                                                                       \
         if ((t) == NO_TIME)                                                    \
             cr_assert(!(has), "%s: expected null, got T0%+lldms (%+.2fh)",     \
-                      what, LL((value)-T0), (double)((value)-T0) / HOUR);      \
+                      what, rel_ms(value), rel_h(value));                      \
         else {                                                                 \
             cr_assert((has), "%s: expected T0%+lldms (%+.2fh), got null",      \
-                      what, LL((t)-T0), (double)((t)-T0) / HOUR);              \
+                      what, rel_ms(t), rel_h(t));                              \
             cr_assert_eq((value), (t),                                         \
                          "%s: expected T0%+lldms (%+.2fh), got T0%+lldms "     \
                          "(%+.2fh)",                                           \
-                         what, LL((t)-T0), (double)((t)-T0) / HOUR,            \
-                         LL((value)-T0), (double)((value)-T0) / HOUR);         \
+                         what, rel_ms(t), rel_h(t), rel_ms(value),             \
+                         rel_h(value));                                        \
         }                                                                      \
     } while (0)
 
@@ -258,9 +264,8 @@ rp_engine_stats stats_of(harness *h);
         cr_assert_eq(e_->event_time, (t),                                      \
                      "event_time: expected T0%+lldms (%+.2fh), got "           \
                      "T0%+lldms (%+.2fh)",                                     \
-                     LL((t)-T0), (double)((t)-T0) / HOUR,                      \
-                     LL(e_->event_time - T0),                                  \
-                     (double)(e_->event_time - T0) / HOUR);                    \
+                     rel_ms(t), rel_h(t), rel_ms(e_->event_time),              \
+                     rel_h(e_->event_time));                                   \
         cr_assert_eq(e_->kind, (k), "kind: expected %s, got %s",               \
                      rp_event_kind_name(k), rp_event_kind_name(e_->kind));     \
     } while (0)
@@ -314,8 +319,8 @@ rp_engine_stats stats_of(harness *h);
                      rp_issue_status_name(i_->status));                        \
         cr_assert_eq(i_->since, (since_),                                      \
                      "issue %s since: expected T0%+lldms, got T0%+lldms",      \
-                     rp_issue_kind_name(kind_), LL((since_)-T0),               \
-                     LL(i_->since - T0));                                      \
+                     rp_issue_kind_name(kind_), rel_ms(since_),                \
+                     rel_ms(i_->since));                                       \
         ASSERT_TIME("issue review_ends_at", i_->has_review_end,                \
                     i_->review_ends_at, end_);                                 \
     } while (0)
@@ -333,13 +338,13 @@ rp_engine_stats stats_of(harness *h);
                  rp_account_status_name((view).status))
 
 /* The number of captured events (all accounts). */
-#define ASSERT_N_EVENTS(h, n)                                                  \
+#define ASSERT_N_EVENTS(hp, count)                                             \
     do {                                                                       \
-        if ((h)->c.n != (size_t)(n))                                           \
-            capture_dump(&(h)->c);                                             \
-        cr_assert_eq((h)->c.n, (size_t)(n),                                    \
+        if ((hp)->c.n != (size_t)(count))                                      \
+            capture_dump(&(hp)->c);                                            \
+        cr_assert_eq((hp)->c.n, (size_t)(count),                               \
                      "events: expected %zu, got %zu (dumped above)",           \
-                     (size_t)(n), (h)->c.n);                                   \
+                     (size_t)(count), (hp)->c.n);                              \
     } while (0)
 
 #endif

@@ -17,7 +17,7 @@
 #define T (T0 + 30 * MINUTE)
 /* The window when it reaches back to max span, with the clock in T0's hour. */
 #define WSTART (T0 + HOUR - 10 * DAY)
-#define WEND (T0 + HOUR)
+#define WEND   (T0 + HOUR)
 
 static void counting_harness(harness *h) {
     h_config(h);
@@ -151,7 +151,8 @@ Test(counting, simulator_and_verified_bounces_excluded) {
     h_free(&h);
 }
 
-/* ------------------------------------------------------------ complaint rate */
+/* ------------------------------------------------------------ complaint rate
+ */
 
 Test(counting, complaint_counts_without_adding_volume) {
     harness h;

@@ -579,8 +579,8 @@ Test(lifecycle, every_automatic_report_kind_with_threshold_one) {
         ASSERT_N_EVENTS(&h, 2);
         ASSERT_SC(&h.c.ev[0], acct, 1, T, RP_ASTATUS_HEALTHY,
                   RP_ASTATUS_UNDER_REVIEW, kinds[i]);
-        ASSERT_ISSUE(&h.c.ev[0].sc.issues[0], kinds[i],
-                     RP_ISTATUS_UNDER_REVIEW, T, R);
+        ASSERT_ISSUE(&h.c.ev[0].sc.issues[0], kinds[i], RP_ISTATUS_UNDER_REVIEW,
+                     T, R);
         ASSERT_NT(&h.c.ev[1], acct, 2, T, kinds[i], RP_STAGE_REVIEW_STARTED,
                   RP_ASTATUS_UNDER_REVIEW);
     }
@@ -595,8 +595,8 @@ Test(lifecycle, manual_kinds_wait_for_a_person) {
     harness h;
     h_init(&h);
     const rp_issue_kind kinds[] = {
-        RP_ISSUE_INTERNAL_REVIEW,          RP_ISSUE_RELATED_ACCOUNT,
-        RP_ISSUE_VULNERABLE_SITE,          RP_ISSUE_COMPROMISED_CREDENTIALS,
+        RP_ISSUE_INTERNAL_REVIEW, RP_ISSUE_RELATED_ACCOUNT,
+        RP_ISSUE_VULNERABLE_SITE, RP_ISSUE_COMPROMISED_CREDENTIALS,
         RP_ISSUE_OTHER,
     };
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -670,7 +670,8 @@ Test(lifecycle, report_older_than_the_window_counts_nothing) {
     h_free(&h);
 }
 
-/* ------------------------------------------------------------ account status */
+/* ------------------------------------------------------------ account status
+ */
 
 Test(lifecycle, account_status_precedence) {
     harness h;

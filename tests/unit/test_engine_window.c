@@ -19,9 +19,9 @@ Test(window, min_span_forces_24_buckets_when_volume_is_met_at_once) {
     h.cfg.window_min_volume = 100;
     h.cfg.window_min_span = 24 * HOUR;
     h_start(&h);
-    feed_deliveries(&h, ACCT, T0 + 30 * MINUTE, 10);             /* out */
-    feed_deliveries(&h, ACCT, T0 + 6 * HOUR + 59 * MINUTE, 3);   /* out */
-    feed_deliveries(&h, ACCT, T0 + 7 * HOUR, 5);                 /* in */
+    feed_deliveries(&h, ACCT, T0 + 30 * MINUTE, 10);              /* out */
+    feed_deliveries(&h, ACCT, T0 + 6 * HOUR + 59 * MINUTE, 3);    /* out */
+    feed_deliveries(&h, ACCT, T0 + 7 * HOUR, 5);                  /* in */
     feed_deliveries(&h, ACCT, T0 + 30 * HOUR + 10 * MINUTE, 200); /* in */
     rp_account_view v = view_of(&h, ACCT);
     /* Clock bucket T0+30h; 24 buckets: T0+7h .. T0+30h. */
@@ -34,9 +34,9 @@ Test(window, min_span_forces_24_buckets_when_volume_is_met_at_once) {
 Test(window, stops_at_the_first_bucket_that_reaches_min_volume) {
     harness h;
     h_init(&h); /* min volume 100, min span 1h */
-    feed_deliveries(&h, ACCT, T0 + HOUR + 5 * MINUTE, 10);      /* out */
-    feed_deliveries(&h, ACCT, T0 + 2 * HOUR + 5 * MINUTE, 60);  /* in */
-    feed_deliveries(&h, ACCT, T0 + 4 * HOUR + 5 * MINUTE, 50);  /* in */
+    feed_deliveries(&h, ACCT, T0 + HOUR + 5 * MINUTE, 10);     /* out */
+    feed_deliveries(&h, ACCT, T0 + 2 * HOUR + 5 * MINUTE, 60); /* in */
+    feed_deliveries(&h, ACCT, T0 + 4 * HOUR + 5 * MINUTE, 50); /* in */
     tick(&h, T0 + 5 * HOUR + 30 * MINUTE);
     rp_account_view v = view_of(&h, ACCT);
     /* 5h: 0, 4h: 50, 3h: 0, 2h: 60 -> 110 >= 100. */
@@ -94,7 +94,7 @@ Test(window, max_span_edge_is_exact) {
     h.cfg.window_min_volume = 1000000;
     h.cfg.window_max_span = 48 * HOUR;
     h_start(&h);
-    feed_deliveries(&h, ACCT, T0 + 30 * MINUTE, 10);        /* bucket T0 */
+    feed_deliveries(&h, ACCT, T0 + 30 * MINUTE, 10);         /* bucket T0 */
     feed_hard_bounces(&h, ACCT, T0 + HOUR + 30 * MINUTE, 2); /* bucket +1h */
     feed_deliveries(&h, ACCT, T0 + HOUR + 30 * MINUTE, 18);
     /* Window end T0+48h: T0 starts exactly max span before: included. */
@@ -138,13 +138,15 @@ static void remediate_bounce(harness *h, int64_t at, int64_t effective) {
 Test(window, floor_excludes_buckets_that_start_before_it) {
     harness h;
     floor_setup(&h);
-    remediate_bounce(&h, T0 + 4 * HOUR + 30 * MINUTE, T0 + 2 * HOUR + 15 * MINUTE);
+    remediate_bounce(&h, T0 + 4 * HOUR + 30 * MINUTE,
+                     T0 + 2 * HOUR + 15 * MINUTE);
     rp_account_view v = view_of(&h, ACCT);
     /* T0, T0+1h, T0+2h start before the floor; the window reaches back to
      * the nearer limit, T0+3h. */
     ASSERT_WINDOW(&v.bounce, 0, 40, T0 + 3 * HOUR, T0 + 5 * HOUR);
     /* The floor is the bounce issue's: the complaint window is whole. */
-    ASSERT_WINDOW(&v.complaint, 0, 175, T0 + 5 * HOUR - 10 * DAY, T0 + 5 * HOUR);
+    ASSERT_WINDOW(&v.complaint, 0, 175, T0 + 5 * HOUR - 10 * DAY,
+                  T0 + 5 * HOUR);
     ASSERT_NO_RATE(v.bounce.has_rate, v.bounce.rate); /* 40 < 50 */
     ASSERT_ISTATUS(v, RP_ISSUE_BOUNCE_RATE, RP_ISTATUS_ALMOST_HEALED);
     ASSERT_N_EVENTS(&h, 0);
@@ -164,7 +166,8 @@ Test(window, floor_on_an_hour_boundary_keeps_that_hour) {
 Test(window, floor_inside_the_clocks_hour_empties_the_window) {
     harness h;
     floor_setup(&h);
-    remediate_bounce(&h, T0 + 4 * HOUR + 30 * MINUTE, T0 + 4 * HOUR + 10 * MINUTE);
+    remediate_bounce(&h, T0 + 4 * HOUR + 30 * MINUTE,
+                     T0 + 4 * HOUR + 10 * MINUTE);
     rp_account_view v = view_of(&h, ACCT);
     ASSERT_WINDOW(&v.bounce, 0, 0, T0 + 5 * HOUR, T0 + 5 * HOUR);
     ASSERT_NO_RATE(v.bounce.has_rate, v.bounce.rate);
@@ -213,7 +216,7 @@ Test(window, unknown_rate_starts_nothing) {
     harness h;
     h_init(&h);
     feed_hard_bounces(&h, ACCT, T0 + 30 * MINUTE, 49); /* rate 1.0, unknown */
-    feed_complaints(&h, ACCT, T0 + 30 * MINUTE, 10);  /* volume 0 */
+    feed_complaints(&h, ACCT, T0 + 30 * MINUTE, 10);   /* volume 0 */
     ASSERT_N_EVENTS(&h, 0);
     rp_account_view v = view_of(&h, ACCT);
     ASSERT_ISTATUS(v, RP_ISSUE_BOUNCE_RATE, RP_ISTATUS_HEALTHY);

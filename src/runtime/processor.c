@@ -1,0 +1,1401 @@
+/*
+ * processor.c - `repute run`: Kafka in, engine, Kafka out, on one libuv loop.
+ *
+ * Threads and blocking
+ * --------------------
+ * Everything happens on one libuv loop thread. librdkafka's queues (the
+ * group consumer's, the changelog reader's and the producer's main queue)
+ * are switched to "IO event" mode: when a queue goes from empty to
+ * non-empty, librdkafka writes a byte to one pipe, which the loop watches
+ * with uv_poll. The loop then drains the queues with zero timeouts, so no
+ * librdkafka call on the loop waits for the network. The transactional
+ * calls that do wait (send offsets, commit, abort, begin) run on libuv's
+ * thread pool with uv_queue_work while the loop keeps buffering input; the
+ * loop applies no record while a commit is in flight, so a transaction
+ * holds exactly the work done before it. The exceptions, each bounded and
+ * rare: start-up (metadata, topic creation, init_transactions) and a
+ * rebalance revocation, which must commit before it gives partitions away.
+ *
+ * Tasks
+ * -----
+ * All five input topics are co-partitioned; partition number p of every
+ * topic, plus partition p of the changelog, forms task p. A task owns an
+ * engine (so under clock=event each task follows its own stream time, as a
+ * Kafka Streams task does), five FIFO buffers of fetched messages, and the
+ * next offset to commit per topic. A new task first restores its engine
+ * from its changelog partition (read_committed, from the beginning to the
+ * end seen at that time); its input partitions stay paused until then.
+ *
+ * Event-time merge
+ * ----------------
+ * A ready task repeatedly takes the buffered record with the smallest
+ * event_time among the heads of its five buffers (ties in topic order). If
+ * a buffer is empty while its partition may still have records (no
+ * end-of-partition seen since its last message), the task waits, at most
+ * max.task.idle, as Kafka Streams' task idling does; then it goes on
+ * without that partition.
+ *
+ * Exactly once
+ * ------------
+ * A transaction is open whenever the processor runs. Outputs, RELATED
+ * reports and DLQ records are produced into it as records are applied.
+ * Every commit.interval the loop stops applying records, produces the
+ * dirty accounts' states to the changelog, and a worker thread sends the
+ * consumed offsets to the transaction and commits it. An abortable error
+ * aborts it, and every task is rebuilt from the committed changelog and
+ * rewound to the committed offsets; a fatal error or fencing stops the
+ * process with a clear message. at_least_once does the same without a
+ * transaction: it waits for delivery, then commits offsets.
+ */
+#include "repute/processor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <uv.h>
+
+#include "repute/avro.h"
+#include "repute/engine.h"
+#include "repute/kafka.h"
+#include "repute/log.h"
+
+#define NTOP 5                 /* input topics per task */
+#define BATCH 2048             /* records applied per loop turn */
+#define QUEUE_HIGH 20000       /* pause a partition above this many buffered */
+#define QUEUE_LOW 5000         /* and resume it below this */
+
+/* ---------------------------------------------------------------- types */
+
+typedef struct msgq {
+    rd_kafka_message_t **v;
+    size_t head, n, cap;
+} msgq;
+
+typedef struct task {
+    int32_t partition;
+    rp_engine *engine;
+    bool ready;               /* restored from the changelog */
+    uint64_t restore_start;   /* uv_now at the start of the restore */
+    uint64_t restored;        /* changelog records read */
+    msgq q[NTOP];
+    int64_t next[NTOP];       /* offset after the last applied record, -1 */
+    int64_t committed[NTOP];  /* next offset of the last commit, -1 */
+    int64_t first[NTOP];      /* first offset fetched in this assignment */
+    bool eof[NTOP];           /* end of partition seen after the last msg */
+    bool paused[NTOP];        /* paused for back-pressure */
+    uint64_t wait_since;      /* uv_now when it began waiting, 0 if not */
+} task;
+
+typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
+
+typedef struct proc {
+    uv_loop_t *loop;
+    rp_config *cfg;
+    rd_kafka_t *consumer, *producer, *restorer, *mock_rk;
+    rd_kafka_queue_t *cq, *rq, *pq;
+    int pipefd[2];
+    uv_poll_t poll;
+    uv_timer_t commit_timer, review_timer, idle_timer;
+    uv_idle_t work_idle;
+    uv_signal_t sigint, sigterm;
+    /* The one piece of work that can be in flight on the thread pool. */
+    uv_work_t work;
+    work_kind work_kind;
+    bool committing;
+    rd_kafka_error_t *work_error;
+    rd_kafka_topic_partition_list_t *work_offsets;
+    pthread_mutex_t work_mu;
+    pthread_cond_t work_cv;
+    bool work_done;
+    /* Tasks, indexed by partition number. */
+    task **tasks;
+    int32_t n_parts;
+    int n_tasks;
+    /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
+     * record's borrowed strings survive the encoding of its outputs. */
+    rp_avro_codec *dec, *enc;
+    bool eos;
+    bool txn_open;
+    bool uncommitted; /* work was done since the last commit */
+    bool stopping, closing, fatal;
+    int signals;
+    int exit_code;
+    int64_t wall_now; /* the wall clock for the current batch */
+    /* Counters, for logs (and later metrics). */
+    uint64_t applied, dlq, produced, commits, aborts;
+} proc;
+
+static proc *the_proc; /* for the signal-free librdkafka callbacks */
+
+/* ---------------------------------------------------------------- time */
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- queues */
+
+static int msgq_push(msgq *q, rd_kafka_message_t *m) {
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        rd_kafka_message_t **v = malloc(cap * sizeof(*v));
+        if (!v)
+            return RP_ENOMEM;
+        for (size_t i = 0; i < q->n; i++)
+            v[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
+        q->v = v;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->n) % q->cap] = m;
+    q->n++;
+    return 0;
+}
+
+static rd_kafka_message_t *msgq_peek(const msgq *q) {
+    return q->n ? q->v[q->head] : NULL;
+}
+
+static rd_kafka_message_t *msgq_pop(msgq *q) {
+    rd_kafka_message_t *m = q->v[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return m;
+}
+
+static void msgq_clear(msgq *q) {
+    while (q->n)
+        rd_kafka_message_destroy(msgq_pop(q));
+    free(q->v);
+    memset(q, 0, sizeof(*q));
+}
+
+/* ---------------------------------------------------------------- topics */
+
+static const char *in_topic(const proc *p, int t) { return p->cfg->topic[t]; }
+
+static int topic_index(const proc *p, const char *name) {
+    for (int t = 0; t < NTOP; t++)
+        if (strcmp(name, in_topic(p, t)) == 0)
+            return t;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- produce */
+
+static void fail_fatal(proc *p, const char *what);
+
+/* Produces one record, waiting (briefly, polling) only when librdkafka's
+ * local queue is full. */
+static int produce(proc *p, const char *topic, int32_t partition,
+                   const void *key, size_t key_len, const void *val,
+                   size_t val_len, rd_kafka_headers_t *hdrs) {
+    for (;;) {
+        rd_kafka_resp_err_t err;
+        if (hdrs)
+            err = rd_kafka_producev(
+                p->producer, RD_KAFKA_V_TOPIC(topic),
+                RD_KAFKA_V_PARTITION(partition),
+                RD_KAFKA_V_KEY((void *)key, key_len),
+                RD_KAFKA_V_VALUE((void *)val, val_len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        else
+            err = rd_kafka_producev(
+                p->producer, RD_KAFKA_V_TOPIC(topic),
+                RD_KAFKA_V_PARTITION(partition),
+                RD_KAFKA_V_KEY((void *)key, key_len),
+                RD_KAFKA_V_VALUE((void *)val, val_len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            p->produced++;
+            p->uncommitted = true;
+            return 0;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rp_log_error("run: cannot produce to %s: %s", topic,
+                         rd_kafka_err2str(err));
+            if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
+            fail_fatal(p, "produce failed");
+            return -1;
+        }
+        rd_kafka_poll(p->producer, 50);
+    }
+}
+
+/* ---------------------------------------------------------------- sink */
+
+static void sink_event(void *opaque, const rp_event *ev) {
+    proc *p = opaque;
+    const void *buf;
+    size_t len;
+    char err[256];
+    if (rp_avro_encode_event(p->enc, ev, &buf, &len, err, sizeof(err)) != 0) {
+        rp_log_error("run: cannot encode an output event: %s", err);
+        fail_fatal(p, "encode failed");
+        return;
+    }
+    produce(p, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
+            ev->account_id.ptr, ev->account_id.len, buf, len, NULL);
+}
+
+static void sink_report(void *opaque, const rp_record *rep) {
+    proc *p = opaque;
+    const void *buf;
+    size_t len;
+    char err[256];
+    if (rp_avro_encode(p->enc, rep, &buf, &len, err, sizeof(err)) != 0) {
+        rp_log_error("run: cannot encode a RELATED_ACCOUNT report: %s", err);
+        fail_fatal(p, "encode failed");
+        return;
+    }
+    /* Keyed by the linked account, so the report reaches whichever
+     * instance owns that account's partition. */
+    produce(p, p->cfg->topic[RP_TOPIC_REPORTS], RD_KAFKA_PARTITION_UA,
+            rep->account_id.ptr, rep->account_id.len, buf, len, NULL);
+}
+
+static int sink_state(void *opaque, rp_str id, const void *state, size_t len);
+
+/* ---------------------------------------------------------------- tasks */
+
+static task *task_new(proc *p, int32_t partition) {
+    char err[256];
+    task *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->partition = partition;
+    t->engine = rp_engine_new(p->cfg, err, sizeof(err));
+    if (!t->engine) {
+        free(t);
+        return NULL;
+    }
+    for (int i = 0; i < NTOP; i++)
+        t->next[i] = t->committed[i] = t->first[i] = -1;
+    return t;
+}
+
+static void task_free(task *t) {
+    if (!t)
+        return;
+    for (int i = 0; i < NTOP; i++)
+        msgq_clear(&t->q[i]);
+    rp_engine_destroy(t->engine);
+    free(t);
+}
+
+/* Pauses or resumes a set of the task's input partitions. */
+static void task_pause(proc *p, task *t, int only, bool pause) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(NTOP);
+    for (int i = 0; i < NTOP; i++)
+        if (only < 0 || only == i)
+            rd_kafka_topic_partition_list_add(l, in_topic(p, i), t->partition);
+    if (pause)
+        rd_kafka_pause_partitions(p->consumer, l);
+    else
+        rd_kafka_resume_partitions(p->consumer, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Assigns the restore consumer every changelog partition still restoring. */
+static void restorer_reassign(proc *p) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (t && !t->ready) {
+            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(
+                l, p->cfg->topic[RP_TOPIC_CHANGELOG], i);
+            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+    }
+    rd_kafka_resp_err_t err = rd_kafka_assign(p->restorer, l);
+    if (err)
+        rp_log_error("run: cannot assign the changelog: %s",
+                     rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Starts (or restarts) the restore of a task from its changelog. */
+static void task_begin_restore(proc *p, task *t) {
+    t->ready = false;
+    t->restored = 0;
+    t->restore_start = uv_now(p->loop);
+    task_pause(p, t, -1, true);
+}
+
+static void task_restored(proc *p, task *t) {
+    t->ready = true;
+    rp_engine_stats st;
+    rp_engine_get_stats(t->engine, &st);
+    rp_log_info("run: partition %" PRId32 " restored: %" PRIu64
+                " accounts from %" PRIu64 " changelog records in %" PRIu64
+                " ms",
+                t->partition, st.accounts, t->restored,
+                uv_now(p->loop) - t->restore_start);
+    for (int i = 0; i < NTOP; i++)
+        t->paused[i] = false;
+    task_pause(p, t, -1, false);
+}
+
+static void tasks_drop_all(proc *p) {
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task_free(p->tasks[i]);
+        p->tasks[i] = NULL;
+    }
+    p->n_tasks = 0;
+}
+
+/* ---------------------------------------------------------------- DLQ */
+
+static void to_dlq(proc *p, int t, const rd_kafka_message_t *m,
+                   const char *why) {
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%" PRId32, m->partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+    rd_kafka_header_add(h, "repute.topic", -1, in_topic(p, t), -1);
+    rd_kafka_header_add(h, "repute.partition", -1, part, -1);
+    rd_kafka_header_add(h, "repute.offset", -1, off, -1);
+    rd_kafka_header_add(h, "repute.error", -1, why, -1);
+    rp_log_warn("run: %s [%" PRId32 "] @%" PRId64 " to the DLQ: %s",
+                in_topic(p, t), m->partition, m->offset, why);
+    p->dlq++;
+    produce(p, p->cfg->topic[RP_TOPIC_DLQ], RD_KAFKA_PARTITION_UA, m->key,
+            m->key_len, m->payload, m->len, h);
+}
+
+/* ---------------------------------------------------------------- apply */
+
+static const rp_engine_sink *the_sink(proc *p) {
+    static rp_engine_sink s;
+    s.opaque = p;
+    s.on_event = sink_event;
+    s.on_report = sink_report;
+    return &s;
+}
+
+/* Applies one buffered message of topic index ti to its task. */
+static void apply_one(proc *p, task *t, int ti) {
+    rd_kafka_message_t *m = msgq_pop(&t->q[ti]);
+    rp_record rec;
+    char err[256];
+    int rc = rp_avro_decode(p->dec, (rp_rec_type)ti, m->payload, m->len, &rec,
+                            err, sizeof(err));
+    if (rc == 0 && (m->key_len != rec.account_id.len ||
+                    (m->key_len && memcmp(m->key, rec.account_id.ptr,
+                                          m->key_len) != 0))) {
+        /* A record under another account's key may sit in a partition
+         * whose task does not own the account: that breaks the contract. */
+        snprintf(err, sizeof(err), "the key is not the record's account_id");
+        rc = RP_ECONTRACT;
+    }
+    if (rc != 0) {
+        to_dlq(p, ti, m, err);
+    } else {
+        int64_t now = p->cfg->clock == RP_CLOCK_EVENT ? rec.event_time
+                                                      : p->wall_now;
+        rc = rp_engine_apply(t->engine, &rec, now, the_sink(p));
+        if (rc != 0) {
+            rp_log_error("run: engine: %s", rp_strerror(rc));
+            fail_fatal(p, "out of memory");
+        }
+        p->applied++;
+    }
+    t->next[ti] = m->offset + 1;
+    p->uncommitted = true;
+    if (t->paused[ti] && t->q[ti].n < QUEUE_LOW) {
+        t->paused[ti] = false;
+        task_pause(p, t, ti, false);
+    }
+    rd_kafka_message_destroy(m);
+}
+
+/* The next topic index to apply for a ready task, -1 when it must wait. */
+static int task_pick(proc *p, task *t, bool *waiting) {
+    int best = -1;
+    int64_t best_time = 0;
+    bool lagging = false;
+    for (int i = 0; i < NTOP; i++) {
+        rd_kafka_message_t *m = msgq_peek(&t->q[i]);
+        if (!m) {
+            if (!t->eof[i])
+                lagging = true;
+            continue;
+        }
+        int64_t et;
+        if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len,
+                                    &et) != 0)
+            et = INT64_MIN; /* undecodable: let it reach the DLQ first */
+        if (best < 0 || et < best_time) {
+            best = i;
+            best_time = et;
+        }
+    }
+    *waiting = false;
+    if (best < 0)
+        return -1;
+    if (lagging) {
+        uint64_t now = uv_now(p->loop);
+        if (t->wait_since == 0)
+            t->wait_since = now;
+        if (now - t->wait_since < (uint64_t)p->cfg->max_task_idle) {
+            *waiting = true;
+            return -1;
+        }
+    } else {
+        t->wait_since = 0;
+    }
+    return best;
+}
+
+static void arm_review_timer(proc *p);
+static void start_commit(proc *p);
+
+/* Applies up to BATCH records across the ready tasks. Returns true when
+ * more could be applied right away. */
+static bool process_some(proc *p) {
+    if (p->committing || p->stopping || p->fatal)
+        return false;
+    p->wall_now = wall_ms();
+    int done = 0;
+    bool more = false;
+    uint64_t wait_min = UINT64_MAX;
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (!t || !t->ready)
+            continue;
+        bool waiting = false;
+        while (done < BATCH && !p->fatal) {
+            int ti = task_pick(p, t, &waiting);
+            if (ti < 0)
+                break;
+            apply_one(p, t, ti);
+            done++;
+        }
+        if (done >= BATCH)
+            more = true;
+        if (waiting) {
+            uint64_t until = t->wait_since + (uint64_t)p->cfg->max_task_idle;
+            if (until < wait_min)
+                wait_min = until;
+        }
+    }
+    if (wait_min != UINT64_MAX) {
+        uint64_t now = uv_now(p->loop);
+        uv_timer_start(&p->idle_timer, (uv_timer_cb)NULL, 0, 0);
+        uv_timer_stop(&p->idle_timer);
+        extern void rp_processor_idle_cb(uv_timer_t *);
+        uv_timer_start(&p->idle_timer, rp_processor_idle_cb,
+                       wait_min > now ? wait_min - now : 0, 0);
+    }
+    if (p->cfg->clock == RP_CLOCK_WALL)
+        arm_review_timer(p);
+    return more;
+}
+
+static void on_work_idle(uv_idle_t *h) {
+    proc *p = h->data;
+    if (!process_some(p))
+        uv_idle_stop(&p->work_idle);
+}
+
+static void kick(proc *p) {
+    if (!p->committing && !p->stopping)
+        uv_idle_start(&p->work_idle, on_work_idle);
+}
+
+void rp_processor_idle_cb(uv_timer_t *h) { kick(h->data); }
+
+/* ---------------------------------------------------------------- wall clock */
+
+static void on_review_timer(uv_timer_t *h) {
+    proc *p = h->data;
+    if (p->committing || p->stopping) {
+        uv_timer_start(&p->review_timer, on_review_timer, 50, 0);
+        return;
+    }
+    int64_t now = wall_ms();
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (t && t->ready && rp_engine_next_review_end(t->engine) <= now) {
+            rp_engine_advance(t->engine, now, the_sink(p));
+            p->uncommitted = true;
+        }
+    }
+    arm_review_timer(p);
+}
+
+static void arm_review_timer(proc *p) {
+    int64_t next = INT64_MAX;
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (t && t->ready) {
+            int64_t n = rp_engine_next_review_end(t->engine);
+            if (n < next)
+                next = n;
+        }
+    }
+    if (next == INT64_MAX) {
+        uv_timer_stop(&p->review_timer);
+        return;
+    }
+    int64_t delay = next - wall_ms();
+    if (delay < 0)
+        delay = 0;
+    if (delay > 60000)
+        delay = 60000; /* re-check at least every minute */
+    uv_timer_start(&p->review_timer, on_review_timer, (uint64_t)delay, 0);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static int sink_state(void *opaque, rp_str id, const void *state, size_t len) {
+    void **args = opaque;
+    proc *p = args[0];
+    task *t = args[1];
+    return produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition, id.ptr,
+                   id.len, state, len, NULL);
+}
+
+/* Produces every task's dirty account states to the changelog and
+ * returns the offsets to commit (NULL when there are none). */
+static rd_kafka_topic_partition_list_t *prepare_commit(proc *p) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (!t || !t->ready)
+            continue;
+        void *args[2] = {p, t};
+        rp_engine_flush_dirty(t->engine, sink_state, args);
+        for (int k = 0; k < NTOP; k++)
+            if (t->next[k] >= 0 && t->next[k] != t->committed[k])
+                rd_kafka_topic_partition_list_add(l, in_topic(p, k), i)
+                    ->offset = t->next[k];
+    }
+    return l;
+}
+
+static void mark_committed(proc *p, rd_kafka_topic_partition_list_t *l) {
+    for (int j = 0; j < l->cnt; j++) {
+        int k = topic_index(p, l->elems[j].topic);
+        task *t = (l->elems[j].partition < p->n_parts)
+                      ? p->tasks[l->elems[j].partition]
+                      : NULL;
+        if (k >= 0 && t)
+            t->committed[k] = l->elems[j].offset;
+    }
+}
+
+/* The blocking part of a commit; runs on a worker thread, or on the loop
+ * thread during a revocation. */
+static rd_kafka_error_t *commit_blocking(proc *p,
+                                         rd_kafka_topic_partition_list_t *l) {
+    rd_kafka_error_t *e = NULL;
+    if (p->eos) {
+        if (l->cnt > 0) {
+            rd_kafka_consumer_group_metadata_t *md =
+                rd_kafka_consumer_group_metadata(p->consumer);
+            e = rd_kafka_send_offsets_to_transaction(p->producer, l, md, -1);
+            rd_kafka_consumer_group_metadata_destroy(md);
+            if (e)
+                return e;
+        }
+        e = rd_kafka_commit_transaction(p->producer, -1);
+        if (e)
+            return e;
+        if (!p->stopping)
+            e = rd_kafka_begin_transaction(p->producer);
+        return e;
+    }
+    /* at_least_once: outputs first, then the offsets that they cover. */
+    rd_kafka_resp_err_t err = rd_kafka_flush(p->producer, 60000);
+    if (err)
+        return rd_kafka_error_new(err, "flush before commit: %s",
+                                  rd_kafka_err2str(err));
+    if (l->cnt > 0) {
+        err = rd_kafka_commit(p->consumer, l, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            return rd_kafka_error_new(err, "offset commit: %s",
+                                      rd_kafka_err2str(err));
+    }
+    return NULL;
+}
+
+static void work_cb(uv_work_t *w) {
+    proc *p = w->data;
+    if (p->work_kind == WORK_COMMIT) {
+        p->work_error = commit_blocking(p, p->work_offsets);
+    } else {
+        p->work_error = rd_kafka_abort_transaction(p->producer, -1);
+        if (!p->work_error && !p->stopping)
+            p->work_error = rd_kafka_begin_transaction(p->producer);
+    }
+    pthread_mutex_lock(&p->work_mu);
+    p->work_done = true;
+    pthread_cond_signal(&p->work_cv);
+    pthread_mutex_unlock(&p->work_mu);
+}
+
+static void rewind_all(proc *p);
+static void continue_shutdown(proc *p);
+static void start_abort(proc *p);
+
+/* Handles the outcome of a commit or abort, on the loop thread. The
+ * outcome may already have been consumed by a revocation that waited for
+ * it (wait_for_work); then work_offsets is NULL. */
+static void finish_work(proc *p) {
+    rd_kafka_error_t *e = p->work_error;
+    p->work_error = NULL;
+    rd_kafka_topic_partition_list_t *l = p->work_offsets;
+    p->work_offsets = NULL;
+    p->committing = false;
+    if (e == NULL) {
+        if (p->work_kind == WORK_COMMIT) {
+            if (l)
+                mark_committed(p, l);
+            p->commits++;
+        } else {
+            p->aborts++;
+            rewind_all(p);
+        }
+    } else if (rd_kafka_error_is_fatal(e) ||
+               rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
+               rd_kafka_error_code(e) ==
+                   RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+               rd_kafka_error_code(e) ==
+                   RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
+        rp_log_error("run: fatal transaction error: %s (another instance "
+                     "with the same transactional.id may have taken over)",
+                     rd_kafka_error_string(e));
+        fail_fatal(p, "fatal transaction error");
+    } else if (p->eos && (rd_kafka_error_txn_requires_abort(e) ||
+                          p->work_kind == WORK_COMMIT)) {
+        rp_log_warn("run: transaction failed, aborting and rewinding: %s",
+                    rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        e = NULL;
+        if (l)
+            rd_kafka_topic_partition_list_destroy(l);
+        start_abort(p);
+        return;
+    } else {
+        rp_log_error("run: commit failed: %s", rd_kafka_error_string(e));
+        if (!p->eos)
+            rewind_all(p); /* at_least_once: reprocess from the commit */
+    }
+    if (e)
+        rd_kafka_error_destroy(e);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    if (p->stopping)
+        continue_shutdown(p);
+    else
+        kick(p);
+}
+
+static void after_work_cb(uv_work_t *w, int status) {
+    (void)status;
+    finish_work(w->data);
+}
+
+static void queue_work(proc *p, work_kind kind) {
+    p->work_kind = kind;
+    p->committing = true;
+    p->work_done = false;
+    p->work.data = p;
+    uv_queue_work(p->loop, &p->work, work_cb, after_work_cb);
+}
+
+static void start_commit(proc *p) {
+    if (p->committing || p->fatal)
+        return;
+    p->work_offsets = prepare_commit(p);
+    p->uncommitted = false;
+    queue_work(p, WORK_COMMIT);
+}
+
+static void start_abort(proc *p) { queue_work(p, WORK_ABORT); }
+
+static void on_commit_timer(uv_timer_t *h) {
+    proc *p = h->data;
+    if (p->uncommitted && !p->committing && !p->stopping)
+        start_commit(p);
+}
+
+/* Blocks until the in-flight work (if any) has finished on its thread. */
+static void wait_for_work(proc *p) {
+    pthread_mutex_lock(&p->work_mu);
+    while (p->committing && !p->work_done)
+        pthread_cond_wait(&p->work_cv, &p->work_mu);
+    pthread_mutex_unlock(&p->work_mu);
+}
+
+/* Rebuilds every task from the committed changelog and rewinds its input
+ * partitions to the committed offsets (after an abort). */
+static void rewind_all(proc *p) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (!t)
+            continue;
+        for (int k = 0; k < NTOP; k++) {
+            int64_t to = t->committed[k] >= 0 ? t->committed[k] : t->first[k];
+            if (to >= 0)
+                rd_kafka_topic_partition_list_add(l, in_topic(p, k), i)
+                    ->offset = to;
+        }
+        task *fresh = task_new(p, i);
+        if (!fresh) {
+            fail_fatal(p, "out of memory");
+            break;
+        }
+        for (int k = 0; k < NTOP; k++) {
+            fresh->committed[k] = t->committed[k];
+            fresh->first[k] = t->committed[k] >= 0 ? t->committed[k]
+                                                   : t->first[k];
+        }
+        task_free(t);
+        p->tasks[i] = fresh;
+        task_begin_restore(p, fresh);
+    }
+    if (l->cnt > 0) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 0);
+        if (e) {
+            rp_log_error("run: rewind failed: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    restorer_reassign(p);
+}
+
+/* ---------------------------------------------------------------- rebalance */
+
+static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_resp_err_t err = rd_kafka_assign(p->consumer, parts);
+    if (err) {
+        rp_log_error("run: assign failed: %s", rd_kafka_err2str(err));
+        return;
+    }
+    for (int j = 0; j < parts->cnt; j++) {
+        int32_t i = parts->elems[j].partition;
+        if (i < 0 || i >= p->n_parts || p->tasks[i])
+            continue;
+        task *t = task_new(p, i);
+        if (!t) {
+            fail_fatal(p, "out of memory");
+            return;
+        }
+        p->tasks[i] = t;
+        p->n_tasks++;
+        task_begin_restore(p, t);
+    }
+    rp_log_info("run: assigned %d partitions (%d input topic-partitions)",
+                p->n_tasks, parts->cnt);
+    restorer_reassign(p);
+}
+
+static void on_revoke(proc *p) {
+    /* Everything applied so far must be committed before the partitions go
+     * to another member: wait for a commit in flight, then commit what is
+     * left, here, on the loop thread. */
+    if (p->committing) {
+        wait_for_work(p);
+        /* finish_work will run later from libuv; consume its outcome now
+         * so that it finds nothing to do. */
+        rd_kafka_error_t *e = p->work_error;
+        p->work_error = NULL;
+        if (e) {
+            rp_log_warn("run: commit before revocation failed: %s",
+                        rd_kafka_error_string(e));
+            if (p->eos && !rd_kafka_error_is_fatal(e)) {
+                rd_kafka_error_t *a = rd_kafka_abort_transaction(p->producer, -1);
+                if (a)
+                    rd_kafka_error_destroy(a);
+                else if (!p->stopping) {
+                    a = rd_kafka_begin_transaction(p->producer);
+                    if (a)
+                        rd_kafka_error_destroy(a);
+                }
+            }
+            rd_kafka_error_destroy(e);
+        } else if (p->work_offsets) {
+            mark_committed(p, p->work_offsets);
+        }
+        if (p->work_offsets)
+            rd_kafka_topic_partition_list_destroy(p->work_offsets);
+        p->work_offsets = NULL;
+        p->work_kind = WORK_COMMIT;
+    } else if (p->uncommitted && !p->fatal) {
+        rd_kafka_topic_partition_list_t *l = prepare_commit(p);
+        rd_kafka_error_t *e = commit_blocking(p, l);
+        if (e) {
+            rp_log_warn("run: commit at revocation failed: %s",
+                        rd_kafka_error_string(e));
+            if (p->eos && !rd_kafka_error_is_fatal(e)) {
+                rd_kafka_error_t *a = rd_kafka_abort_transaction(p->producer, -1);
+                if (a)
+                    rd_kafka_error_destroy(a);
+                else if (!p->stopping) {
+                    a = rd_kafka_begin_transaction(p->producer);
+                    if (a)
+                        rd_kafka_error_destroy(a);
+                }
+            }
+            rd_kafka_error_destroy(e);
+        } else {
+            p->commits++;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        p->uncommitted = false;
+    }
+    tasks_drop_all(p);
+    restorer_reassign(p);
+    rd_kafka_assign(p->consumer, NULL);
+    rp_log_info("run: partitions revoked");
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    (void)rk;
+    proc *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        on_assign(p, parts);
+    else
+        on_revoke(p);
+}
+
+/* ---------------------------------------------------------------- queues */
+
+static void consume_input(proc *p) {
+    rd_kafka_message_t *m;
+    while ((m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
+        if (m->err) {
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                int k = m->rkt ? topic_index(p, rd_kafka_topic_name(m->rkt))
+                               : -1;
+                if (k >= 0 && m->partition < p->n_parts &&
+                    p->tasks[m->partition])
+                    p->tasks[m->partition]->eof[k] = true;
+            } else {
+                rp_log_warn("run: consumer: %s", rd_kafka_message_errstr(m));
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+                    fail_fatal(p, "fatal consumer error");
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        int k = topic_index(p, rd_kafka_topic_name(m->rkt));
+        task *t = (k >= 0 && m->partition < p->n_parts) ? p->tasks[m->partition]
+                                                        : NULL;
+        if (!t) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (t->first[k] < 0)
+            t->first[k] = m->offset;
+        t->eof[k] = false;
+        if (msgq_push(&t->q[k], m) != 0) {
+            rd_kafka_message_destroy(m);
+            fail_fatal(p, "out of memory");
+            return;
+        }
+        if (!t->paused[k] && t->q[k].n > QUEUE_HIGH) {
+            t->paused[k] = true;
+            task_pause(p, t, k, true);
+        }
+    }
+}
+
+static void consume_changelog(proc *p) {
+    rd_kafka_message_t *m;
+    bool changed = false;
+    while ((m = rd_kafka_consumer_poll(p->restorer, 0)) != NULL) {
+        task *t = (m->partition >= 0 && m->partition < p->n_parts)
+                      ? p->tasks[m->partition]
+                      : NULL;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (t && !t->ready) {
+                task_restored(p, t);
+                changed = true;
+            }
+        } else if (m->err) {
+            rp_log_warn("run: changelog: %s", rd_kafka_message_errstr(m));
+        } else if (t && !t->ready && m->key) {
+            rp_str id = {m->key, m->key_len};
+            int rc = rp_engine_restore(t->engine, id, m->payload,
+                                       m->payload ? m->len : 0);
+            if (rc != 0)
+                rp_log_warn("run: changelog record of %.*s skipped: %s",
+                            (int)m->key_len, (const char *)m->key,
+                            rp_strerror(rc));
+            t->restored++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    if (changed) {
+        restorer_reassign(p);
+        kick(p);
+    }
+}
+
+static void on_pipe(uv_poll_t *h, int status, int events) {
+    (void)status;
+    (void)events;
+    proc *p = h->data;
+    char buf[256];
+    while (read(p->pipefd[0], buf, sizeof(buf)) > 0)
+        ;
+    rd_kafka_poll(p->producer, 0);
+    consume_changelog(p);
+    consume_input(p);
+    if (p->closing && rd_kafka_consumer_closed(p->consumer)) {
+        continue_shutdown(p);
+        return;
+    }
+    kick(p);
+}
+
+/* ---------------------------------------------------------------- shutdown */
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void stop_loop(proc *p) {
+    uv_close((uv_handle_t *)&p->poll, close_cb);
+    uv_close((uv_handle_t *)&p->commit_timer, close_cb);
+    uv_close((uv_handle_t *)&p->review_timer, close_cb);
+    uv_close((uv_handle_t *)&p->idle_timer, close_cb);
+    uv_close((uv_handle_t *)&p->work_idle, close_cb);
+    uv_close((uv_handle_t *)&p->sigint, close_cb);
+    uv_close((uv_handle_t *)&p->sigterm, close_cb);
+}
+
+/* Shutdown in steps, each taken when the previous has finished: wait for
+ * the commit in flight, commit what is left, close the consumer (which
+ * revokes and leaves the group), then stop the loop. */
+static void continue_shutdown(proc *p) {
+    if (p->committing)
+        return; /* finish_work calls us again */
+    if (p->fatal) {
+        stop_loop(p);
+        return;
+    }
+    if (p->uncommitted) {
+        start_commit(p);
+        return;
+    }
+    if (!p->closing) {
+        p->closing = true;
+        rd_kafka_error_t *e = rd_kafka_consumer_close_queue(p->consumer, p->cq);
+        if (e) {
+            rp_log_error("run: close: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            stop_loop(p);
+        }
+        return;
+    }
+    if (rd_kafka_consumer_closed(p->consumer))
+        stop_loop(p);
+}
+
+static void fail_fatal(proc *p, const char *what) {
+    if (p->fatal)
+        return;
+    p->fatal = true;
+    p->exit_code = 1;
+    rp_log_error("run: stopping: %s", what);
+    p->stopping = true;
+    if (!p->committing)
+        continue_shutdown(p);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    proc *p = h->data;
+    if (++p->signals > 1) {
+        rp_log_warn("run: second signal, exiting at once");
+        _exit(130);
+    }
+    rp_log_info("run: %s received, shutting down",
+                signum == SIGINT ? "SIGINT" : "SIGTERM");
+    p->stopping = true;
+    uv_idle_stop(&p->work_idle);
+    continue_shutdown(p);
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+static void producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                           void *opaque) {
+    (void)rk;
+    (void)opaque;
+    if (m->err)
+        rp_log_error("run: delivery to %s failed: %s",
+                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason,
+                     void *opaque) {
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        rp_log_error("run: fatal error from %s: %s", rd_kafka_name(rk), why);
+        if (the_proc)
+            fail_fatal(the_proc, "fatal Kafka error");
+        return;
+    }
+    rp_log_warn("run: %s: %s", rd_kafka_name(rk), reason);
+}
+
+/* Creates the topics (topics.create) and checks that the five inputs and
+ * the changelog are co-partitioned. Returns the partition count, or -1
+ * with the reason logged. */
+static int32_t check_topics(proc *p, rd_kafka_t *rk) {
+    const rp_config *c = p->cfg;
+    if (c->topics_create) {
+        rd_kafka_NewTopic_t *nt[RP_TOPIC__COUNT];
+        char err[256];
+        for (int i = 0; i < RP_TOPIC__COUNT; i++) {
+            nt[i] = rd_kafka_NewTopic_new(c->topic[i], c->topic_partitions, -1,
+                                          err, sizeof(err));
+            if (i == RP_TOPIC_CHANGELOG)
+                rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
+        }
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, nt, RP_TOPIC__COUNT, NULL, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+        const rd_kafka_CreateTopics_result_t *res =
+            ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+        size_t n = 0;
+        const rd_kafka_topic_result_t **tr =
+            res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+                rp_log_info("run: created topic %s",
+                            rd_kafka_topic_result_name(tr[i]));
+            else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                rp_log_warn("run: cannot create topic %s: %s",
+                            rd_kafka_topic_result_name(tr[i]),
+                            rd_kafka_topic_result_error_string(tr[i]));
+        }
+        if (!ev)
+            rp_log_warn("run: topic creation timed out");
+        else
+            rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+        for (int i = 0; i < RP_TOPIC__COUNT; i++)
+            rd_kafka_NewTopic_destroy(nt[i]);
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    int32_t counts[RP_TOPIC__COUNT];
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+        if (e) {
+            rp_log_error("run: cannot read the cluster's metadata: %s",
+                         rd_kafka_err2str(e));
+            return -1;
+        }
+        bool all = true;
+        for (int i = 0; i < RP_TOPIC__COUNT; i++) {
+            counts[i] = -1;
+            for (int j = 0; j < md->topic_cnt; j++)
+                if (strcmp(md->topics[j].topic, c->topic[i]) == 0 &&
+                    md->topics[j].err == 0)
+                    counts[i] = md->topics[j].partition_cnt;
+            if (counts[i] < 0)
+                all = false;
+        }
+        rd_kafka_metadata_destroy(md);
+        if (all || attempt >= 20)
+            break;
+        usleep(250 * 1000); /* freshly created topics take a moment */
+    }
+    char list[1024];
+    size_t off = 0;
+    bool same = true, missing = false;
+    int inputs[] = {RP_TOPIC_DELIVERIES, RP_TOPIC_BOUNCES, RP_TOPIC_COMPLAINTS,
+                    RP_TOPIC_REPORTS, RP_TOPIC_ACTIONS, RP_TOPIC_CHANGELOG};
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        int k = inputs[i];
+        if (counts[k] != counts[inputs[0]])
+            same = false;
+        if (counts[k] < 0)
+            missing = true;
+        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s=%d",
+                                i ? ", " : "", c->topic[k], (int)counts[k]);
+        if (off >= sizeof(list))
+            off = sizeof(list) - 1;
+    }
+    for (int k = RP_TOPIC_STATUS; k <= RP_TOPIC_DLQ; k++)
+        if (counts[k] < 0)
+            missing = true;
+    if (missing) {
+        rp_log_error("run: topics are missing (-1 partitions): %s, %s=%d, "
+                     "%s=%d; create them or set topics.create=true",
+                     list, c->topic[RP_TOPIC_STATUS],
+                     (int)counts[RP_TOPIC_STATUS], c->topic[RP_TOPIC_DLQ],
+                     (int)counts[RP_TOPIC_DLQ]);
+        return -1;
+    }
+    if (!same) {
+        rp_log_error("run: the input topics and the changelog must have the "
+                     "same number of partitions (co-partitioned), but: %s",
+                     list);
+        return -1;
+    }
+    return counts[RP_TOPIC_DELIVERIES];
+}
+
+static int start_embedded(proc *p) {
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, rp_kafka_log_cb);
+    p->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!p->mock_rk) {
+        rp_log_error("run: embedded broker: %s", err);
+        return -1;
+    }
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(p->mock_rk, 1);
+    if (!mc) {
+        rp_log_error("run: cannot start the embedded broker");
+        return -1;
+    }
+    const char *bs = rd_kafka_mock_cluster_bootstraps(mc);
+    for (int i = 0; i < RP_TOPIC__COUNT; i++)
+        rd_kafka_mock_topic_create(mc, p->cfg->topic[i],
+                                   p->cfg->topic_partitions, 1);
+    if (rp_config_set(p->cfg, "kafka.bootstrap.servers", bs, err,
+                      sizeof(err)) != 0) {
+        rp_log_error("run: %s", err);
+        return -1;
+    }
+    p->cfg->topics_create = false;
+    printf("bootstrap.servers=%s\n", bs);
+    fflush(stdout);
+    rp_log_info("run: embedded broker (librdkafka mock cluster) at %s; it "
+                "does not implement transaction isolation, so exactly-once "
+                "holds only against a real broker",
+                bs);
+    return 0;
+}
+
+static rd_kafka_t *new_client(proc *p, rp_kafka_role role, rd_kafka_type_t type,
+                              const char *tid) {
+    char err[512];
+    rd_kafka_conf_t *conf = rp_kafka_conf_new(p->cfg, role, err, sizeof(err));
+    if (!conf) {
+        rp_log_error("run: %s", err);
+        return NULL;
+    }
+    if (tid && rp_kafka_conf_set(conf, "transactional.id", tid, err,
+                                 sizeof(err)) != 0) {
+        rp_log_error("run: %s", err);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    if (role == RP_KAFKA_CONSUMER)
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set_dr_msg_cb(conf, producer_dr_cb);
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof(err));
+    if (!rk) {
+        rp_log_error("run: %s", err);
+        rd_kafka_conf_destroy(conf);
+    }
+    return rk;
+}
+
+static bool has_kafka_key(const rp_config *c, const char *key) {
+    for (size_t i = 0; i < c->n_kafka; i++)
+        if (strcmp(c->kafka[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
+    proc P, *p = &P;
+    memset(p, 0, sizeof(*p));
+    p->cfg = cfg;
+    p->pipefd[0] = p->pipefd[1] = -1;
+    p->exit_code = 0;
+    p->eos = cfg->guarantee == RP_GUARANTEE_EXACTLY_ONCE;
+    pthread_mutex_init(&p->work_mu, NULL);
+    pthread_cond_init(&p->work_cv, NULL);
+    the_proc = p;
+    int rc = 1;
+    char err[512];
+    if (!cfg->clock_set)
+        cfg->clock = RP_CLOCK_WALL;
+
+    if (opts->embedded && start_embedded(p) != 0)
+        goto fail;
+    if (!has_kafka_key(cfg, "bootstrap.servers") &&
+        !has_kafka_key(cfg, "metadata.broker.list")) {
+        rp_log_error("run: kafka.bootstrap.servers: not set (give it with "
+                     "--set kafka.bootstrap.servers=HOST:PORT, or use "
+                     "--embedded)");
+        rc = 2;
+        goto fail;
+    }
+    p->dec = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
+    p->enc = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
+    if (!p->dec || !p->enc) {
+        rp_log_error("run: avro: %s", err);
+        goto fail;
+    }
+
+    char tid[512];
+    char host[128] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(tid, sizeof(tid), "repute-%s-%s-%ld", cfg->group_id, host,
+             (long)getpid());
+    p->producer = new_client(p, p->eos ? RP_KAFKA_TXN_PRODUCER
+                                       : RP_KAFKA_PRODUCER,
+                             RD_KAFKA_PRODUCER,
+                             p->eos && !has_kafka_key(cfg, "transactional.id")
+                                 ? tid
+                                 : NULL);
+    if (!p->producer) {
+        rc = 2;
+        goto fail;
+    }
+    int32_t parts = check_topics(p, p->producer);
+    if (parts < 0) {
+        rc = 2;
+        goto fail;
+    }
+    p->n_parts = parts;
+    p->tasks = calloc((size_t)parts, sizeof(task *));
+    if (!p->tasks)
+        goto fail;
+    if (p->eos) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, 30000);
+        if (!e)
+            e = rd_kafka_begin_transaction(p->producer);
+        if (e) {
+            rp_log_error("run: cannot start transactions: %s",
+                         rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            goto fail;
+        }
+        p->txn_open = true;
+    }
+    p->consumer = new_client(p, RP_KAFKA_CONSUMER, RD_KAFKA_CONSUMER, NULL);
+    p->restorer = new_client(p, RP_KAFKA_RESTORE, RD_KAFKA_CONSUMER, NULL);
+    if (!p->consumer || !p->restorer)
+        goto fail;
+    rd_kafka_poll_set_consumer(p->consumer);
+    rd_kafka_poll_set_consumer(p->restorer);
+    p->cq = rd_kafka_queue_get_consumer(p->consumer);
+    p->rq = rd_kafka_queue_get_consumer(p->restorer);
+    p->pq = rd_kafka_queue_get_main(p->producer);
+
+    /* Wake-ups from librdkafka's queues. */
+    if (pipe2(p->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
+        rp_log_error("run: pipe: %s", strerror(errno));
+        goto fail;
+    }
+    rd_kafka_queue_io_event_enable(p->cq, p->pipefd[1], "c", 1);
+    rd_kafka_queue_io_event_enable(p->rq, p->pipefd[1], "r", 1);
+    rd_kafka_queue_io_event_enable(p->pq, p->pipefd[1], "p", 1);
+
+    p->loop = uv_default_loop();
+    uv_poll_init(p->loop, &p->poll, p->pipefd[0]);
+    p->poll.data = p;
+    uv_poll_start(&p->poll, UV_READABLE, on_pipe);
+    uv_timer_init(p->loop, &p->commit_timer);
+    uv_timer_init(p->loop, &p->review_timer);
+    uv_timer_init(p->loop, &p->idle_timer);
+    uv_idle_init(p->loop, &p->work_idle);
+    p->commit_timer.data = p->review_timer.data = p->idle_timer.data = p;
+    p->work_idle.data = p;
+    uv_timer_start(&p->commit_timer, on_commit_timer,
+                   (uint64_t)cfg->commit_interval,
+                   (uint64_t)cfg->commit_interval);
+    uv_signal_init(p->loop, &p->sigint);
+    uv_signal_init(p->loop, &p->sigterm);
+    p->sigint.data = p->sigterm.data = p;
+    uv_signal_start(&p->sigint, on_signal, SIGINT);
+    uv_signal_start(&p->sigterm, on_signal, SIGTERM);
+
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(NTOP);
+    for (int t = 0; t < NTOP; t++)
+        rd_kafka_topic_partition_list_add(sub, in_topic(p, t),
+                                          RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t serr = rd_kafka_subscribe(p->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (serr) {
+        rp_log_error("run: subscribe: %s", rd_kafka_err2str(serr));
+        goto fail;
+    }
+    rp_log_info("run: started: group %s, %d partitions, %s, clock=%s",
+                cfg->group_id, (int)parts,
+                p->eos ? "exactly_once" : "at_least_once",
+                cfg->clock == RP_CLOCK_EVENT ? "event" : "wall");
+    /* Messages may already be waiting. */
+    uv_poll_t *ph = &p->poll;
+    on_pipe(ph, 0, UV_READABLE);
+    uv_run(p->loop, UV_RUN_DEFAULT);
+    rc = p->exit_code;
+    rp_log_info("run: stopped: %" PRIu64 " records applied, %" PRIu64
+                " to the DLQ, %" PRIu64 " commits, %" PRIu64 " aborts",
+                p->applied, p->dlq, p->commits, p->aborts);
+
+fail:
+    the_proc = NULL;
+    tasks_drop_all(p);
+    free(p->tasks);
+    if (p->cq)
+        rd_kafka_queue_destroy(p->cq);
+    if (p->rq)
+        rd_kafka_queue_destroy(p->rq);
+    if (p->pq)
+        rd_kafka_queue_destroy(p->pq);
+    if (p->restorer) {
+        rd_kafka_consumer_close(p->restorer);
+        rd_kafka_destroy(p->restorer);
+    }
+    if (p->consumer) {
+        if (!rd_kafka_consumer_closed(p->consumer))
+            rd_kafka_consumer_close(p->consumer);
+        rd_kafka_destroy(p->consumer);
+    }
+    if (p->producer) {
+        if (p->eos && p->txn_open && rc != 0) {
+            rd_kafka_error_t *e = rd_kafka_abort_transaction(p->producer, 5000);
+            if (e)
+                rd_kafka_error_destroy(e);
+        }
+        rd_kafka_flush(p->producer, 10000);
+        rd_kafka_destroy(p->producer);
+    }
+    if (p->mock_rk)
+        rd_kafka_destroy(p->mock_rk);
+    rp_avro_codec_destroy(p->dec);
+    rp_avro_codec_destroy(p->enc);
+    if (p->pipefd[0] >= 0) {
+        close(p->pipefd[0]);
+        close(p->pipefd[1]);
+    }
+    if (p->loop)
+        uv_loop_close(p->loop);
+    pthread_mutex_destroy(&p->work_mu);
+    pthread_cond_destroy(&p->work_cv);
+    return rc;
+}

@@ -1,0 +1,810 @@
+/*
+ * test_engine_actions.c - every action of SPEC 5 and what it publishes:
+ * REMEDIATION_SUBMITTED (rate floor; report review end and new incidents),
+ * RESUME_SENDING, PAUSE_SENDING, END_REVIEW, EXTEND_REVIEW,
+ * SET/CLEAR_MANUAL_REVIEW, LINK/UNLINK_ACCOUNT with the RELATED_ACCOUNT
+ * reports of SPEC 4, issue = null, and actions that do not apply
+ * (docs/semantics.md 12-16).
+ *
+ * Config (support.h): bounce review/pause 0.05/0.10, window.min.volume
+ * 100, rate.min.volume 50, review.period 1d, 2 extensions.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "support.h"
+
+#define ACCT "acct-1"
+#define T    (T0 + 30 * MINUTE)
+#define R    (T + DAY)
+
+/* A bounce review started at T (5 / 100): events 1-2. */
+static void bounce_review(harness *h) {
+    feed_deliveries(h, ACCT, T, 95);
+    feed_hard_bounces(h, ACCT, T, 5);
+}
+
+/* A bounce review at T (ending 15 / 100), paused at R: events 1-4. */
+static void bounce_paused(harness *h) {
+    feed_deliveries(h, ACCT, T, 85);
+    feed_hard_bounces(h, ACCT, T, 15);
+    tick(h, R);
+    ASSERT_ISTATUS(view_of(h, ACCT), RP_ISSUE_BOUNCE_RATE,
+                   RP_ISTATUS_SENDING_PAUSE);
+}
+
+/* A SPAMTRAP review started at `at` (3 incidents). */
+static void spamtrap_review(harness *h, const char *acct, int64_t at) {
+    rp_record r = mk_report(acct, at, RP_ISSUE_SPAMTRAP, 3);
+    feed(h, &r);
+}
+
+static void act(harness *h, const char *acct, int64_t at, rp_action_type a,
+                rp_issue_kind issue) {
+    rp_record r = mk_action_on(acct, at, a, issue);
+    feed(h, &r);
+}
+
+static void act_all(harness *h, const char *acct, int64_t at,
+                    rp_action_type a) {
+    rp_record r = mk_action(acct, at, a);
+    feed(h, &r);
+}
+
+static void link(harness *h, const char *from, const char *to, int64_t at,
+                 rp_action_type a) {
+    rp_record r = mk_action(from, at, a);
+    rec_set_related(&r, to);
+    feed(h, &r);
+}
+
+#define NOT_APPLIED(h) (stats_of(h).actions_not_applied)
+
+/* ------------------------------------------------------------ remediation */
+
+Test(actions, remediation_of_a_rate_issue_sets_its_floor) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    capture_clear(&h.c);
+    /* effective_time null: the event_time, T0+2h30, inside the clock's hour. */
+    act(&h, ACCT, T + 2 * HOUR, RP_ACTION_REMEDIATION_SUBMITTED,
+        RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 0);
+    cr_assert_eq(NOT_APPLIED(&h), 0);
+    rp_account_view v = view_of(&h, ACCT);
+    ASSERT_WINDOW(&v.bounce, 0, 0, T0 + 3 * HOUR, T0 + 3 * HOUR);
+    ASSERT_NO_RATE(v.bounce.has_rate, v.bounce.rate);
+    ASSERT_ISTATUS(v, RP_ISSUE_BOUNCE_RATE, RP_ISTATUS_UNDER_REVIEW);
+    /* The complaint rate has no floor. */
+    cr_assert_eq(v.complaint.volume, 95);
+
+    /* Only sending after the floor counts: 50 clean sends make the rate
+     * known (0) and the issue ALMOST_HEALED. */
+    feed_deliveries(&h, ACCT, T0 + 3 * HOUR + 5 * MINUTE, 60);
+    ASSERT_N_EVENTS(&h, 1);
+    const cap_event *sc = &h.c.ev[0];
+    ASSERT_SC(sc, ACCT, 3, T0 + 3 * HOUR + 5 * MINUTE, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(sc->sc.bounce.status, RP_ISTATUS_ALMOST_HEALED);
+    ASSERT_RATE(sc->sc.bounce.has_rate, sc->sc.bounce.rate, 0.0);
+    ASSERT_WINDOW(&sc->sc.bounce, 0, 50, T0 + 3 * HOUR, T0 + 4 * HOUR);
+    h_free(&h);
+}
+
+Test(actions, remediation_of_a_report_issue_moves_its_review_end) {
+    harness h;
+    h_init(&h);
+    spamtrap_review(&h, ACCT, T); /* ends at R */
+    capture_clear(&h.c);
+
+    act(&h, ACCT, T + 5 * HOUR, RP_ACTION_REMEDIATION_SUBMITTED,
+        RP_ISSUE_SPAMTRAP);
+    ASSERT_N_EVENTS(&h, 2);
+    const cap_event *sc = &h.c.ev[0];
+    ASSERT_SC(sc, ACCT, 3, T + 5 * HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_SPAMTRAP);
+    ASSERT_TIME("review_ends_at", sc->sc.has_review_end, sc->sc.review_ends_at,
+                R + 5 * HOUR);
+    ASSERT_ISSUE(&sc->sc.issues[0], RP_ISSUE_SPAMTRAP, RP_ISTATUS_UNDER_REVIEW,
+                 T, R + 5 * HOUR);
+    const cap_event *nt = &h.c.ev[1];
+    ASSERT_NT(nt, ACCT, 4, T + 5 * HOUR, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_REVIEW_EXTENDED, RP_ASTATUS_UNDER_REVIEW);
+    ASSERT_TIME("notification review_ends_at", nt->nt.has_review_end,
+                nt->nt.review_ends_at, R + 5 * HOUR);
+
+    /* max(current end, effective + period): an early effective time does
+     * not move the end, and publishes nothing. */
+    rp_record r = mk_action_on(
+        ACCT, T + 6 * HOUR, RP_ACTION_REMEDIATION_SUBMITTED, RP_ISSUE_SPAMTRAP);
+    rec_set_effective_time(&r, T - 10 * HOUR);
+    feed(&h, &r);
+    ASSERT_N_EVENTS(&h, 2);
+    cr_assert_eq(NOT_APPLIED(&h), 0);
+
+    tick(&h, R + 5 * HOUR - 1);
+    ASSERT_N_EVENTS(&h, 2);
+    tick(&h, R + 5 * HOUR);
+    ASSERT_N_EVENTS(&h, 4);
+    ASSERT_NT(&h.c.ev[3], ACCT, 6, R + 5 * HOUR, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, remediation_of_a_report_issue_counts_new_incidents_afresh) {
+    harness h;
+    h_init(&h);
+    /* "fixed" remediates after 3 new incidents; "control" does not. */
+    spamtrap_review(&h, "control", T);
+    spamtrap_review(&h, "fixed", T);
+    rp_record r = mk_report("control", T + HOUR, RP_ISSUE_SPAMTRAP, 3);
+    feed(&h, &r);
+    r = mk_report("fixed", T + HOUR, RP_ISSUE_SPAMTRAP, 3);
+    feed(&h, &r);
+    act(&h, "fixed", T + 2 * HOUR, RP_ACTION_REMEDIATION_SUBMITTED,
+        RP_ISSUE_SPAMTRAP);
+    r = mk_report("fixed", T + 3 * HOUR, RP_ISSUE_SPAMTRAP, 2);
+    feed(&h, &r);
+    capture_clear(&h.c);
+
+    tick(&h, R + 2 * HOUR);
+    ASSERT_N_EVENTS(&h, 4);
+    ASSERT_SC(&h.c.ev[0], "control", 3, R, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_SPAMTRAP);
+    ASSERT_NT(&h.c.ev[1], "control", 4, R, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_SENDING_PAUSED, RP_ASTATUS_SENDING_PAUSED);
+    /* 2 new incidents since the remediation < 3. */
+    ASSERT_SC(&h.c.ev[2], "fixed", 5, R + 2 * HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_HEALTHY, RP_ISSUE_SPAMTRAP);
+    ASSERT_NT(&h.c.ev[3], "fixed", 6, R + 2 * HOUR, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, remediation_of_a_manual_report_issue_keeps_no_review_end) {
+    harness h;
+    h_init(&h);
+    rp_record r = mk_report(ACCT, T, RP_ISSUE_INTERNAL_REVIEW, 1);
+    feed(&h, &r);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_REMEDIATION_SUBMITTED,
+        RP_ISSUE_INTERNAL_REVIEW);
+    ASSERT_N_EVENTS(&h, 0);
+    rp_account_view v = view_of(&h, ACCT);
+    cr_assert(!v.issues[RP_ISSUE_INTERNAL_REVIEW].has_review_end);
+    ASSERT_ASTATUS(v, RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION);
+    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    h_free(&h);
+}
+
+Test(actions, remediation_of_a_healthy_issue_does_not_apply) {
+    harness h;
+    h_init(&h);
+    feed_deliveries(&h, ACCT, T, 10);
+    act(&h, ACCT, T, RP_ACTION_REMEDIATION_SUBMITTED, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    act(&h, ACCT, T, RP_ACTION_REMEDIATION_SUBMITTED, RP_ISSUE_SPAMTRAP);
+    cr_assert_eq(NOT_APPLIED(&h), 2);
+    ASSERT_N_EVENTS(&h, 0);
+    /* No floor was set. */
+    rp_account_view v = view_of(&h, ACCT);
+    ASSERT_WINDOW(&v.bounce, 0, 10, T0 + HOUR - 10 * DAY, T0 + HOUR);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ resume */
+
+Test(actions, resume_sending_of_a_paused_rate_issue) {
+    harness h;
+    h_init(&h);
+    bounce_paused(&h);
+    capture_clear(&h.c);
+
+    const int64_t at = R + 2 * HOUR; /* T0 + 1d 2h30 */
+    act(&h, ACCT, at, RP_ACTION_RESUME_SENDING, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 2);
+    const cap_event *sc = &h.c.ev[0];
+    ASSERT_SC(sc, ACCT, 5, at, RP_ASTATUS_SENDING_PAUSED,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_TIME("review_ends_at", sc->sc.has_review_end, sc->sc.review_ends_at,
+                at + DAY);
+    cr_assert_eq(sc->sc.n_issues, 1);
+    ASSERT_ISSUE(&sc->sc.issues[0], RP_ISSUE_BOUNCE_RATE,
+                 RP_ISTATUS_ALMOST_HEALED, T, at + DAY);
+    /* The floor is the effective time, inside the clock's hour. */
+    cr_assert_eq(sc->sc.bounce.status, RP_ISTATUS_ALMOST_HEALED);
+    ASSERT_WINDOW(&sc->sc.bounce, 0, 0, T0 + DAY + 3 * HOUR,
+                  T0 + DAY + 3 * HOUR);
+    const cap_event *nt = &h.c.ev[1];
+    ASSERT_NT(nt, ACCT, 6, at, RP_ISSUE_BOUNCE_RATE, RP_STAGE_SENDING_RESUMED,
+              RP_ASTATUS_UNDER_REVIEW);
+    ASSERT_NO_RATE(nt->nt.has_rate, nt->nt.rate);
+    ASSERT_RATE(nt->nt.has_threshold, nt->nt.threshold, 0.05);
+    ASSERT_TIME("notification review_ends_at", nt->nt.has_review_end,
+                nt->nt.review_ends_at, at + DAY);
+
+    tick(&h, at + DAY);
+    ASSERT_N_EVENTS(&h, 4);
+    ASSERT_SC(&h.c.ev[2], ACCT, 7, at + DAY, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_HEALTHY, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_NT(&h.c.ev[3], ACCT, 8, at + DAY, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, resume_sending_with_an_effective_time) {
+    harness h;
+    h_init(&h);
+    bounce_paused(&h);
+    capture_clear(&h.c);
+    rp_record r = mk_action_on(ACCT, R + 5 * HOUR, RP_ACTION_RESUME_SENDING,
+                               RP_ISSUE_BOUNCE_RATE);
+    rec_set_effective_time(&r, R + 2 * HOUR);
+    feed(&h, &r);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_TIME("review_ends_at", h.c.ev[0].sc.has_review_end,
+                h.c.ev[0].sc.review_ends_at, R + 2 * HOUR + DAY);
+    /* Floor T0+1d2h30: buckets from T0+1d3h on. */
+    ASSERT_WINDOW(&h.c.ev[0].sc.bounce, 0, 0, T0 + DAY + 3 * HOUR,
+                  T0 + DAY + 6 * HOUR);
+    h_free(&h);
+}
+
+Test(actions, resume_sending_restarts_the_extensions) {
+    harness h;
+    h_config(&h);
+    h.cfg.review_max_extensions = 1;
+    h_start(&h);
+    feed_deliveries(&h, ACCT, T, 93);
+    feed_hard_bounces(&h, ACCT, T, 7);
+    tick(&h, R); /* 0.07: extended, the only extension */
+    cr_assert_eq(cap_count_stage(&h.c, ACCT, RP_STAGE_REVIEW_EXTENDED), 1);
+    /* 12 / 105 >= 0.10: paused at the extended end. */
+    feed_hard_bounces(&h, ACCT, R + HOUR, 5);
+    tick(&h, R + DAY);
+    ASSERT_ISTATUS(view_of(&h, ACCT), RP_ISSUE_BOUNCE_RATE,
+                   RP_ISTATUS_SENDING_PAUSE);
+
+    const int64_t at = R + DAY + HOUR; /* T0 + 2d 1h30 */
+    act(&h, ACCT, at, RP_ACTION_RESUME_SENDING, RP_ISSUE_BOUNCE_RATE);
+    /* 0.07 again, after the floor. */
+    feed_deliveries(&h, ACCT, at + HOUR, 93);
+    feed_hard_bounces(&h, ACCT, at + HOUR, 7);
+    ASSERT_ISTATUS(view_of(&h, ACCT), RP_ISSUE_BOUNCE_RATE,
+                   RP_ISTATUS_UNDER_REVIEW);
+    capture_clear(&h.c);
+    tick(&h, at + DAY);
+    ASSERT_N_EVENTS(&h, 2);
+    cr_assert_eq(h.c.ev[1].kind, RP_EVENT_NOTIFICATION);
+    cr_assert_eq(h.c.ev[1].nt.stage, RP_STAGE_REVIEW_EXTENDED,
+                 "expected REVIEW_EXTENDED (a new review, extensions start "
+                 "again), got %s",
+                 rp_stage_name(h.c.ev[1].nt.stage));
+    ASSERT_RATE(h.c.ev[1].nt.has_rate, h.c.ev[1].nt.rate, 7.0 / 100.0);
+    h_free(&h);
+}
+
+Test(actions, resume_sending_of_a_paused_report_issue) {
+    harness h;
+    h_init(&h);
+    spamtrap_review(&h, ACCT, T);
+    rp_record r = mk_report(ACCT, T + HOUR, RP_ISSUE_SPAMTRAP, 3);
+    feed(&h, &r);
+    tick(&h, R); /* paused */
+    capture_clear(&h.c);
+
+    act(&h, ACCT, R + HOUR, RP_ACTION_RESUME_SENDING, RP_ISSUE_SPAMTRAP);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 5, R + HOUR, RP_ASTATUS_SENDING_PAUSED,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_SPAMTRAP);
+    ASSERT_ISSUE(&h.c.ev[0].sc.issues[0], RP_ISSUE_SPAMTRAP,
+                 RP_ISTATUS_UNDER_REVIEW, T, R + HOUR + DAY);
+    const cap_event *nt = &h.c.ev[1];
+    ASSERT_NT(nt, ACCT, 6, R + HOUR, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_SENDING_RESUMED, RP_ASTATUS_UNDER_REVIEW);
+    ASSERT_NO_RATE(nt->nt.has_rate, nt->nt.rate);
+    cr_assert(!nt->nt.has_threshold);
+    /* New incidents counted afresh: none since, so healthy at the end. */
+    tick(&h, R + HOUR + DAY);
+    ASSERT_N_EVENTS(&h, 4);
+    ASSERT_NT(&h.c.ev[3], ACCT, 8, R + HOUR + DAY, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, resume_sending_of_a_pending_pause) {
+    harness h;
+    h_init(&h);
+    act_all(&h, ACCT, T, RP_ACTION_SET_MANUAL_REVIEW);
+    feed_deliveries(&h, ACCT, T, 85);
+    feed_hard_bounces(&h, ACCT, T, 15);
+    tick(&h, R);
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_PENDING_SENDING_PAUSE);
+    capture_clear(&h.c);
+    act(&h, ACCT, R + 2 * HOUR, RP_ACTION_RESUME_SENDING, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 5, R + 2 * HOUR,
+              RP_ASTATUS_PENDING_SENDING_PAUSE, RP_ASTATUS_UNDER_REVIEW,
+              RP_ISSUE_BOUNCE_RATE);
+    ASSERT_ISSUE(&h.c.ev[0].sc.issues[0], RP_ISSUE_BOUNCE_RATE,
+                 RP_ISTATUS_ALMOST_HEALED, T, R + 2 * HOUR + DAY);
+    ASSERT_NT(&h.c.ev[1], ACCT, 6, R + 2 * HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_SENDING_RESUMED, RP_ASTATUS_UNDER_REVIEW);
+    h_free(&h);
+}
+
+Test(actions, resume_sending_that_does_not_apply) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_RESUME_SENDING, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    act(&h, ACCT, T + HOUR, RP_ACTION_RESUME_SENDING, RP_ISSUE_SPAMTRAP);
+    cr_assert_eq(NOT_APPLIED(&h), 2);
+    ASSERT_N_EVENTS(&h, 0);
+    ASSERT_ISTATUS(view_of(&h, ACCT), RP_ISSUE_BOUNCE_RATE,
+                   RP_ISTATUS_UNDER_REVIEW);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ pause */
+
+Test(actions, pause_sending_of_a_report_issue_in_review) {
+    harness h;
+    h_init(&h);
+    spamtrap_review(&h, ACCT, T);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_SPAMTRAP);
+    ASSERT_N_EVENTS(&h, 2);
+    const cap_event *sc = &h.c.ev[0];
+    ASSERT_SC(sc, ACCT, 3, T + HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_SPAMTRAP);
+    ASSERT_TIME("review_ends_at", sc->sc.has_review_end, sc->sc.review_ends_at,
+                NO_TIME);
+    ASSERT_ISSUE(&sc->sc.issues[0], RP_ISSUE_SPAMTRAP, RP_ISTATUS_SENDING_PAUSE,
+                 T, NO_TIME);
+    const cap_event *nt = &h.c.ev[1];
+    ASSERT_NT(nt, ACCT, 4, T + HOUR, RP_ISSUE_SPAMTRAP, RP_STAGE_SENDING_PAUSED,
+              RP_ASTATUS_SENDING_PAUSED);
+    ASSERT_NO_RATE(nt->nt.has_rate, nt->nt.rate);
+    cr_assert(!nt->nt.has_threshold);
+    /* Its old review end is gone. */
+    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    tick(&h, R + DAY);
+    ASSERT_N_EVENTS(&h, 2);
+    h_free(&h);
+}
+
+Test(actions, pause_sending_of_a_rate_issue_uses_the_pause_threshold) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 2);
+    const cap_event *nt = &h.c.ev[1];
+    ASSERT_NT(nt, ACCT, 4, T + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_SENDING_PAUSED, RP_ASTATUS_SENDING_PAUSED);
+    ASSERT_RATE(nt->nt.has_rate, nt->nt.rate, 5.0 / 100.0);
+    ASSERT_RATE(nt->nt.has_threshold, nt->nt.threshold, 0.10);
+    h_free(&h);
+}
+
+Test(actions, pause_sending_of_a_pending_pause) {
+    harness h;
+    h_init(&h);
+    act_all(&h, ACCT, T, RP_ACTION_SET_MANUAL_REVIEW);
+    feed_deliveries(&h, ACCT, T, 85);
+    feed_hard_bounces(&h, ACCT, T, 15);
+    tick(&h, R);
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_PENDING_SENDING_PAUSE);
+    capture_clear(&h.c);
+    act(&h, ACCT, R + HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 5, R + HOUR, RP_ASTATUS_PENDING_SENDING_PAUSE,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_ISSUE(&h.c.ev[0].sc.issues[0], RP_ISSUE_BOUNCE_RATE,
+                 RP_ISTATUS_SENDING_PAUSE, T, NO_TIME);
+    ASSERT_NT(&h.c.ev[1], ACCT, 6, R + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_SENDING_PAUSED, RP_ASTATUS_SENDING_PAUSED);
+    h_free(&h);
+}
+
+Test(actions, pause_sending_that_does_not_apply) {
+    harness h;
+    h_init(&h);
+    bounce_paused(&h);
+    capture_clear(&h.c);
+    /* Already paused; SPAMTRAP healthy. */
+    act(&h, ACCT, R + HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    act(&h, ACCT, R + HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_SPAMTRAP);
+    cr_assert_eq(NOT_APPLIED(&h), 2);
+    ASSERT_N_EVENTS(&h, 0);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ end review */
+
+Test(actions, end_review_of_a_manual_issue) {
+    harness h;
+    h_init(&h);
+    rp_record r = mk_report(ACCT, T, RP_ISSUE_INTERNAL_REVIEW, 1);
+    feed(&h, &r);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_END_REVIEW, RP_ISSUE_INTERNAL_REVIEW);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 3, T + HOUR,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION, RP_ASTATUS_HEALTHY,
+              RP_ISSUE_INTERNAL_REVIEW);
+    cr_assert_eq(h.c.ev[0].sc.n_issues, 0);
+    ASSERT_NT(&h.c.ev[1], ACCT, 4, T + HOUR, RP_ISSUE_INTERNAL_REVIEW,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, end_review_of_a_pending_pause) {
+    harness h;
+    h_init(&h);
+    act_all(&h, ACCT, T, RP_ACTION_SET_MANUAL_REVIEW);
+    spamtrap_review(&h, ACCT, T);
+    rp_record r = mk_report(ACCT, T + HOUR, RP_ISSUE_SPAMTRAP, 3);
+    feed(&h, &r);
+    tick(&h, R);
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_PENDING_SENDING_PAUSE);
+    capture_clear(&h.c);
+    act(&h, ACCT, R + HOUR, RP_ACTION_END_REVIEW, RP_ISSUE_SPAMTRAP);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 5, R + HOUR, RP_ASTATUS_PENDING_SENDING_PAUSE,
+              RP_ASTATUS_HEALTHY, RP_ISSUE_SPAMTRAP);
+    ASSERT_NT(&h.c.ev[1], ACCT, 6, R + HOUR, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, end_review_out_of_extensions) {
+    harness h;
+    h_init(&h);
+    feed_deliveries(&h, ACCT, T, 93);
+    feed_hard_bounces(&h, ACCT, T, 7);
+    tick(&h, R + 2 * DAY); /* decision pending */
+    ASSERT_ASTATUS(view_of(&h, ACCT),
+                   RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION);
+    capture_clear(&h.c);
+    /* EXTEND_REVIEW does not apply: there is no end. */
+    act(&h, ACCT, R + 2 * DAY + HOUR, RP_ACTION_EXTEND_REVIEW,
+        RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    ASSERT_N_EVENTS(&h, 0);
+    /* Clean sending first, so that the evaluation after END_REVIEW does not
+     * start a new review. */
+    feed_deliveries(&h, ACCT, R + 2 * DAY + HOUR, 100);
+    capture_clear(&h.c);
+    act(&h, ACCT, R + 2 * DAY + HOUR, RP_ACTION_END_REVIEW,
+        RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 10, R + 2 * DAY + HOUR,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION, RP_ASTATUS_HEALTHY,
+              RP_ISSUE_BOUNCE_RATE);
+    ASSERT_NT(&h.c.ev[1], ACCT, 11, R + 2 * DAY + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, end_review_while_the_rate_is_still_high_starts_a_new_review) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h); /* 5 / 100 */
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_END_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    /* Healed, then the evaluation after the record starts a new review:
+     * one notification with the last stage (semantics 13). */
+    ASSERT_N_EVENTS(&h, 2);
+    const cap_event *sc = &h.c.ev[0];
+    ASSERT_SC(sc, ACCT, 3, T + HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_TIME("review_ends_at", sc->sc.has_review_end, sc->sc.review_ends_at,
+                R + HOUR);
+    ASSERT_ISSUE(&sc->sc.issues[0], RP_ISSUE_BOUNCE_RATE,
+                 RP_ISTATUS_UNDER_REVIEW, T + HOUR, R + HOUR);
+    ASSERT_NT(&h.c.ev[1], ACCT, 4, T + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_REVIEW_STARTED, RP_ASTATUS_UNDER_REVIEW);
+    h_free(&h);
+}
+
+Test(actions, end_review_of_a_healthy_issue_does_not_apply) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_END_REVIEW, RP_ISSUE_COMPLAINT_RATE);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    ASSERT_N_EVENTS(&h, 0);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ extend */
+
+Test(actions, extend_review) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    capture_clear(&h.c);
+    act(&h, ACCT, T + HOUR, RP_ACTION_EXTEND_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_N_EVENTS(&h, 2);
+    const cap_event *sc = &h.c.ev[0];
+    ASSERT_SC(sc, ACCT, 3, T + HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_TIME("review_ends_at", sc->sc.has_review_end, sc->sc.review_ends_at,
+                R + DAY);
+    ASSERT_ISSUE(&sc->sc.issues[0], RP_ISSUE_BOUNCE_RATE,
+                 RP_ISTATUS_UNDER_REVIEW, T, R + DAY);
+    const cap_event *nt = &h.c.ev[1];
+    ASSERT_NT(nt, ACCT, 4, T + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_REVIEW_EXTENDED, RP_ASTATUS_UNDER_REVIEW);
+    ASSERT_TIME("notification review_ends_at", nt->nt.has_review_end,
+                nt->nt.review_ends_at, R + DAY);
+    ASSERT_RATE(nt->nt.has_threshold, nt->nt.threshold, 0.05);
+    cr_assert_eq(rp_engine_next_review_end(h.e), R + DAY);
+    tick(&h, R);
+    ASSERT_N_EVENTS(&h, 2);
+    h_free(&h);
+}
+
+Test(actions, extend_review_that_does_not_apply) {
+    harness h;
+    h_init(&h);
+    rp_record r = mk_report(ACCT, T, RP_ISSUE_INTERNAL_REVIEW, 1);
+    feed(&h, &r);
+    capture_clear(&h.c);
+    /* A manual kind has no review end. */
+    act(&h, ACCT, T + HOUR, RP_ACTION_EXTEND_REVIEW, RP_ISSUE_INTERNAL_REVIEW);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    /* A healthy issue. */
+    act(&h, ACCT, T + HOUR, RP_ACTION_EXTEND_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(NOT_APPLIED(&h), 2);
+    ASSERT_N_EVENTS(&h, 0);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ flag */
+
+Test(actions, manual_review_flag_publishes_nothing) {
+    harness h;
+    h_init(&h);
+    act_all(&h, ACCT, T, RP_ACTION_SET_MANUAL_REVIEW);
+    ASSERT_N_EVENTS(&h, 0);
+    cr_assert(view_of(&h, ACCT).manual_review);
+    act_all(&h, ACCT, T, RP_ACTION_CLEAR_MANUAL_REVIEW);
+    ASSERT_N_EVENTS(&h, 0);
+    cr_assert(!view_of(&h, ACCT).manual_review);
+    cr_assert_eq(NOT_APPLIED(&h), 0);
+    /* Cleared: a plain pause at the review end. */
+    feed_deliveries(&h, ACCT, T, 85);
+    feed_hard_bounces(&h, ACCT, T, 15);
+    tick(&h, R);
+    ASSERT_ISTATUS(view_of(&h, ACCT), RP_ISSUE_BOUNCE_RATE,
+                   RP_ISTATUS_SENDING_PAUSE);
+    h_free(&h);
+}
+
+Test(actions, manual_review_flag_set_during_review_applies_at_its_end) {
+    harness h;
+    h_init(&h);
+    feed_deliveries(&h, ACCT, T, 85);
+    feed_hard_bounces(&h, ACCT, T, 15);
+    capture_clear(&h.c);
+    act_all(&h, ACCT, T + HOUR, RP_ACTION_SET_MANUAL_REVIEW);
+    ASSERT_N_EVENTS(&h, 0);
+    tick(&h, R);
+    ASSERT_ISTATUS(view_of(&h, ACCT), RP_ISSUE_BOUNCE_RATE,
+                   RP_ISTATUS_PENDING_SENDING_PAUSE);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ links */
+
+Test(actions, links_publish_nothing_and_self_links_do_not_apply) {
+    harness h;
+    h_init(&h);
+    link(&h, ACCT, "zed", T, RP_ACTION_LINK_ACCOUNT);
+    link(&h, ACCT, "bob", T, RP_ACTION_LINK_ACCOUNT);
+    ASSERT_N_EVENTS(&h, 0);
+    cr_assert_eq(NOT_APPLIED(&h), 0);
+    cr_assert_eq(view_of(&h, ACCT).n_links, 2);
+    link(&h, ACCT, ACCT, T, RP_ACTION_LINK_ACCOUNT);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    cr_assert_eq(view_of(&h, ACCT).n_links, 2);
+    /* Without related_account_id. */
+    act_all(&h, ACCT, T, RP_ACTION_LINK_ACCOUNT);
+    cr_assert_eq(NOT_APPLIED(&h), 2);
+    act_all(&h, ACCT, T, RP_ACTION_UNLINK_ACCOUNT);
+    cr_assert_eq(NOT_APPLIED(&h), 3);
+    /* Unlinking an account that is not linked. */
+    link(&h, ACCT, "nobody", T, RP_ACTION_UNLINK_ACCOUNT);
+    cr_assert_eq(NOT_APPLIED(&h), 4);
+    cr_assert_eq(view_of(&h, ACCT).n_links, 2);
+    ASSERT_N_EVENTS(&h, 0);
+    h_free(&h);
+}
+
+Test(actions, unlink_on_an_account_without_links_does_not_apply) {
+    harness h;
+    h_init(&h);
+    link(&h, "fresh", "other", T, RP_ACTION_UNLINK_ACCOUNT);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    ASSERT_N_EVENTS(&h, 0);
+    h_free(&h);
+}
+
+Test(actions, pause_sends_a_related_account_report_to_each_link) {
+    harness h;
+    h_init(&h);
+    link(&h, ACCT, "zed", T, RP_ACTION_LINK_ACCOUNT);
+    link(&h, ACCT, "bob", T, RP_ACTION_LINK_ACCOUNT);
+    bounce_paused(&h); /* SENDING_PAUSED at R by STATUS_CHANGE #3 */
+    const cap_event *sc = cap_last_kind(&h.c, ACCT, RP_EVENT_STATUS_CHANGE);
+    ASSERT_SC(sc, ACCT, 3, R, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_BOUNCE_RATE);
+
+    cr_assert_eq(h.c.n_rep, 2, "reports: expected 2, got %zu", h.c.n_rep);
+    const char *to[] = {"zed", "bob"}; /* in the order the links were made */
+    for (int i = 0; i < 2; i++) {
+        const cap_report *x = &h.c.rep[i];
+        cr_assert_eq(x->type, RP_REC_REPORT);
+        cr_assert_str_eq(x->account, to[i]);
+        cr_assert_str_eq(x->event_id, "related:" ACCT ":3");
+        cr_assert_eq(x->event_time, R);
+        cr_assert_eq(x->kind, RP_ISSUE_RELATED_ACCOUNT);
+        cr_assert_eq(x->incidents, 1);
+        cr_assert(x->has_related);
+        cr_assert_str_eq(x->related, ACCT);
+        cr_assert(!x->has_reporter, "a produced report names no reporter");
+    }
+    cr_assert_eq(stats_of(&h).related_reports, 2);
+
+    /* Applied (as repute replay does), they start a manual review. */
+    size_t mark = h.c.n, next = 0;
+    feed_captured_reports(&h, &next);
+    cr_assert_eq(h.c.n - mark, 4);
+    ASSERT_SC(&h.c.ev[mark], "zed", 1, R, RP_ASTATUS_HEALTHY,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION,
+              RP_ISSUE_RELATED_ACCOUNT);
+    ASSERT_NT(&h.c.ev[mark + 1], "zed", 2, R, RP_ISSUE_RELATED_ACCOUNT,
+              RP_STAGE_REVIEW_STARTED,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION);
+    ASSERT_SC(&h.c.ev[mark + 2], "bob", 1, R, RP_ASTATUS_HEALTHY,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION,
+              RP_ISSUE_RELATED_ACCOUNT);
+    cr_assert_eq(view_of(&h, "bob").report_count[RP_ISSUE_RELATED_ACCOUNT], 1);
+    h_free(&h);
+}
+
+Test(actions, unlinked_accounts_get_no_report) {
+    harness h;
+    h_init(&h);
+    link(&h, ACCT, "zed", T, RP_ACTION_LINK_ACCOUNT);
+    link(&h, ACCT, "bob", T, RP_ACTION_LINK_ACCOUNT);
+    link(&h, ACCT, "zed", T, RP_ACTION_UNLINK_ACCOUNT);
+    cr_assert_eq(NOT_APPLIED(&h), 0);
+    cr_assert_eq(view_of(&h, ACCT).n_links, 1);
+    bounce_paused(&h);
+    cr_assert_eq(h.c.n_rep, 1);
+    cr_assert_str_eq(h.c.rep[0].account, "bob");
+    h_free(&h);
+}
+
+Test(actions, links_are_directed) {
+    harness h;
+    h_init(&h);
+    link(&h, "other", ACCT, T, RP_ACTION_LINK_ACCOUNT);
+    bounce_paused(&h);
+    cr_assert_eq(h.c.n_rep, 0);
+    h_free(&h);
+}
+
+Test(actions, a_link_made_twice_is_one_link) {
+    harness h;
+    h_init(&h);
+    link(&h, ACCT, "bob", T, RP_ACTION_LINK_ACCOUNT);
+    link(&h, ACCT, "bob", T, RP_ACTION_LINK_ACCOUNT);
+    cr_assert_eq(view_of(&h, ACCT).n_links, 1);
+    bounce_paused(&h);
+    cr_assert_eq(h.c.n_rep, 1);
+    h_free(&h);
+}
+
+Test(actions, related_reports_only_when_entering_sending_paused) {
+    harness h;
+    h_init(&h);
+    link(&h, ACCT, "bob", T, RP_ACTION_LINK_ACCOUNT);
+    feed_deliveries(&h, ACCT, T, 85);
+    feed_hard_bounces(&h, ACCT, T, 15);
+    spamtrap_review(&h, ACCT, T + 2 * HOUR); /* ends at R + 2h */
+    tick(&h, R);                             /* bounce paused */
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_SENDING_PAUSED);
+    cr_assert_eq(h.c.n_rep, 1);
+    cr_assert_str_eq(h.c.rep[0].event_id, "related:" ACCT ":5");
+    /* A second issue paused: the account was already SENDING_PAUSED. */
+    act(&h, ACCT, R + HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_SPAMTRAP);
+    ASSERT_ISTATUS(view_of(&h, ACCT), RP_ISSUE_SPAMTRAP,
+                   RP_ISTATUS_SENDING_PAUSE);
+    cr_assert_eq(h.c.n_rep, 1);
+    /* Leaving and entering again produces a new one, with the sequence of
+     * that STATUS_CHANGE. */
+    act_all(&h, ACCT, R + 2 * HOUR, RP_ACTION_RESUME_SENDING);
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_UNDER_REVIEW);
+    cr_assert_eq(h.c.n_rep, 1);
+    act(&h, ACCT, R + 3 * HOUR, RP_ACTION_PAUSE_SENDING, RP_ISSUE_SPAMTRAP);
+    cr_assert_eq(h.c.n_rep, 2);
+    const cap_event *sc = cap_last_kind(&h.c, ACCT, RP_EVENT_STATUS_CHANGE);
+    /* 1-2 bounce review, 3-4 SPAMTRAP review, 5-6 bounce pause, 7-8
+     * SPAMTRAP pause, 9-11 resume both, 12 this pause. */
+    ASSERT_SC(sc, ACCT, 12, R + 3 * HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_SPAMTRAP);
+    cr_assert_str_eq(h.c.rep[1].event_id, "related:" ACCT ":12");
+    cr_assert_eq(h.c.rep[1].event_time, R + 3 * HOUR);
+    h_free(&h);
+}
+
+/* ------------------------------------------------------------ issue = null */
+
+Test(actions, issue_null_applies_to_every_applicable_issue) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    feed_deliveries(&h, ACCT, T, 1); /* bounce ALMOST_HEALED */
+    spamtrap_review(&h, ACCT, T);
+    capture_clear(&h.c);
+    act_all(&h, ACCT, T + HOUR, RP_ACTION_END_REVIEW);
+    cr_assert_eq(NOT_APPLIED(&h), 0);
+    ASSERT_N_EVENTS(&h, 3);
+    ASSERT_SC(&h.c.ev[0], ACCT, 6, T + HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_HEALTHY, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(h.c.ev[0].sc.n_issues, 0);
+    ASSERT_NT(&h.c.ev[1], ACCT, 7, T + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    ASSERT_NT(&h.c.ev[2], ACCT, 8, T + HOUR, RP_ISSUE_SPAMTRAP,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
+    h_free(&h);
+}
+
+Test(actions, issue_null_pause_and_extend) {
+    harness h;
+    h_init(&h);
+    bounce_review(&h);
+    rp_record r = mk_report(ACCT, T, RP_ISSUE_INTERNAL_REVIEW, 1);
+    feed(&h, &r);
+    capture_clear(&h.c);
+    /* Only the bounce issue has a review end to extend. */
+    act_all(&h, ACCT, T + HOUR, RP_ACTION_EXTEND_REVIEW);
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_NT(&h.c.ev[1], ACCT, 6, T + HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_REVIEW_EXTENDED,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION);
+    capture_clear(&h.c);
+    act_all(&h, ACCT, T + 2 * HOUR, RP_ACTION_PAUSE_SENDING);
+    ASSERT_N_EVENTS(&h, 3);
+    ASSERT_SC(&h.c.ev[0], ACCT, 7, T + 2 * HOUR,
+              RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_BOUNCE_RATE);
+    cr_assert_eq(h.c.ev[0].sc.n_issues, 2);
+    ASSERT_NT(&h.c.ev[1], ACCT, 8, T + 2 * HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_SENDING_PAUSED, RP_ASTATUS_SENDING_PAUSED);
+    ASSERT_NT(&h.c.ev[2], ACCT, 9, T + 2 * HOUR, RP_ISSUE_INTERNAL_REVIEW,
+              RP_STAGE_SENDING_PAUSED, RP_ASTATUS_SENDING_PAUSED);
+    h_free(&h);
+}
+
+Test(actions, issue_null_that_applies_to_nothing_is_counted) {
+    harness h;
+    h_init(&h);
+    feed_deliveries(&h, ACCT, T, 1);
+    act_all(&h, ACCT, T, RP_ACTION_RESUME_SENDING);
+    ASSERT_N_EVENTS(&h, 0);
+    cr_assert_eq(NOT_APPLIED(&h), 1);
+    h_free(&h);
+}

@@ -61,6 +61,12 @@ typedef struct rp_engine_stats {
 rp_engine *rp_engine_new(const rp_config *cfg, char *errstr, size_t errstr_size);
 void rp_engine_destroy(rp_engine *e);
 
+/* Loopback mode (for `repute replay`): the RELATED_ACCOUNT reports the
+ * engine produces are applied by the engine itself, at the clock, right
+ * after the change that caused them (before the next review end or record),
+ * instead of going to sink->on_report. Off by default. */
+void rp_engine_set_loopback(rp_engine *e, bool on);
+
 /* Processes review ends up to `now` and moves the clock to `now` if it is
  * later (see above). Returns 0 or RP_ENOMEM. */
 int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink);

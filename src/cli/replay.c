@@ -12,15 +12,11 @@
  * The same input always gives the same output, byte for byte.
  *
  * Related-account reports. When an account becomes SENDING_PAUSED the
- * engine hands the caller a RELATED_ACCOUNT report for each account it is
- * linked to (SPEC 4, docs/semantics.md item 16). `repute run` sends these
- * to the reports topic; replay, which has no topic, keeps them in a FIFO
- * queue and applies them right after the line that caused them, before the
- * next line, in the order they came, each at its own event_time. Applying
- * one may pause another account and queue more; the queue is drained until
- * it is empty. A report passed to the sink borrows engine memory, so the
- * queue holds deep copies: each copy's strings live in one allocation of
- * its own, freed once the report has been applied.
+ * engine produces a RELATED_ACCOUNT report for each account it is linked
+ * to (SPEC 4, docs/semantics.md item 16). `repute run` sends these to the
+ * reports topic; replay, which has no topic, puts the engine in loopback
+ * mode, where the engine applies them itself at the instant of the pause,
+ * before anything later (the next review end or line).
  *
  * Errors. A line that does not parse, or breaks the contract, is reported
  * as "repute replay: line N: <reason>" on standard error and skipped; the
@@ -48,21 +44,12 @@
 
 /* ---------------------------------------------------------------- state */
 
-/* A related-account report waiting to be applied, with its own copy of
- * every string it points to. */
-typedef struct queued_report {
-    rp_record rec;
-    char *strings; /* one allocation for every string of rec */
-} queued_report;
-
 typedef struct replay {
     rp_engine *engine;
     rp_engine_sink sink;
     FILE *out;
     rp_buf line; /* the output line being written */
     /* The FIFO of related-account reports: items[head..len) wait. */
-    queued_report *queue;
-    size_t q_head, q_len, q_cap;
     /* The first failure inside the sink (0 when none), with its reason. */
     int failed;
     char failure[128];
@@ -94,86 +81,7 @@ static void on_event(void *opaque, const rp_event *ev) {
     }
 }
 
-/* Copies s into *at and returns the copy (null stays null). */
-static rp_str copy_str(rp_str s, char **at) {
-    if (!s.ptr)
-        return RP_STR_NULL;
-    rp_str c = {*at, s.len};
-    memcpy(*at, s.ptr, s.len);
-    (*at)[s.len] = '\0';
-    *at += s.len + 1;
-    return c;
-}
-
-static size_t str_room(rp_str s) {
-    return s.ptr ? s.len + 1 : 0;
-}
-
-static void on_report(void *opaque, const rp_record *report) {
-    replay *rp = opaque;
-    if (rp->failed)
-        return;
-    if (report->type != RP_REC_REPORT) {
-        replay_fail(rp, RP_EINVAL,
-                    "the engine produced a record that is "
-                    "not a report");
-        return;
-    }
-    if (rp->q_len == rp->q_cap) {
-        size_t cap = rp->q_cap ? rp->q_cap * 2 : 16;
-        queued_report *q = realloc(rp->queue, cap * sizeof(*q));
-        if (!q) {
-            replay_fail(rp, RP_ENOMEM, "out of memory");
-            return;
-        }
-        rp->queue = q;
-        rp->q_cap = cap;
-    }
-
-    const rp_report *r = &report->u.report;
-    size_t room = str_room(report->event_id) + str_room(report->account_id) +
-                  str_room(r->domain) + str_room(r->related_account_id) +
-                  str_room(r->reporter) + str_room(r->detail);
-    char *strings = malloc(room ? room : 1);
-    if (!strings) {
-        replay_fail(rp, RP_ENOMEM, "out of memory");
-        return;
-    }
-    queued_report *q = &rp->queue[rp->q_len++];
-    char *at = strings;
-    q->strings = strings;
-    q->rec = *report;
-    q->rec.event_id = copy_str(report->event_id, &at);
-    q->rec.account_id = copy_str(report->account_id, &at);
-    q->rec.u.report.domain = copy_str(r->domain, &at);
-    q->rec.u.report.related_account_id = copy_str(r->related_account_id, &at);
-    q->rec.u.report.reporter = copy_str(r->reporter, &at);
-    q->rec.u.report.detail = copy_str(r->detail, &at);
-}
-
-/* Applies the queued reports in order until the queue is empty. Returns 0
- * or the first failure. */
-static int drain_reports(replay *rp) {
-    int rc = 0;
-    while (rp->q_head < rp->q_len) {
-        /* Take the report out first: applying it may grow (move) the
-         * queue. */
-        queued_report q = rp->queue[rp->q_head++];
-        rc = rp_engine_apply(rp->engine, &q.rec, q.rec.event_time, &rp->sink);
-        free(q.strings);
-        if (rc == 0)
-            rc = rp->failed;
-        if (rc)
-            return rc;
-    }
-    rp->q_head = rp->q_len = 0;
-    return 0;
-}
-
 static void replay_free(replay *rp) {
-    for (size_t i = rp->q_head; i < rp->q_len; i++)
-        free(rp->queue[i].strings);
-    free(rp->queue);
     rp_buf_free(&rp->line);
     rp_engine_destroy(rp->engine);
 }
@@ -234,8 +142,6 @@ static int replay_stream(replay *rp, FILE *in, const char *in_name,
             rc = rp_engine_apply(rp->engine, &rec, rec.event_time, &rp->sink);
         if (rc == 0)
             rc = rp->failed;
-        if (rc == 0)
-            rc = drain_reports(rp);
         if (rc) {
             fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
                     rp->failed ? rp->failure : rp_strerror(rc));
@@ -334,7 +240,8 @@ int rp_cli_replay_main(int argc, char **argv) {
         setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     rp.sink.opaque = &rp;
     rp.sink.on_event = on_event;
-    rp.sink.on_report = on_report;
+    rp.sink.on_report = NULL; /* loopback: the engine applies them */
+    rp_engine_set_loopback(rp.engine, true);
 
     rc = replay_stream(&rp, in, path ? path : "standard input", &bad_lines);
     if (fflush(stdout) != 0 && rc == 0) {

@@ -78,8 +78,8 @@ enum {
 };
 
 /* Generous for the six schemas (ReputationEvent, the largest, compiles to
- * about 250 words and 700 bytes of names); exceeding them is a compile
- * error, not a silent truncation. */
+ * a few hundred words and well under 1 KiB of names); exceeding them is a
+ * compile error, not a silent truncation. */
 #define PROGRAM_WORDS 2048
 #define NAME_POOL     8192
 #define MAX_DEPTH     32
@@ -343,6 +343,12 @@ static size_t remaining(const checker *ck) {
  * carry the bits the type has left (1 for a long's tenth byte, 4 for an
  * int's fifth), so that every accepted varint has exactly one value. */
 static int read_varint(checker *ck, int max_bytes, int64_t *out) {
+    /* Lengths, indexes and booleans-as-varints mostly fit in one byte. */
+    if (ck->p < ck->end && *ck->p < 0x80) {
+        uint8_t b = *ck->p++;
+        *out = (int64_t)(b >> 1) ^ -(int64_t)(b & 1);
+        return 0;
+    }
     uint64_t v = 0;
     for (int i = 0; i < max_bytes; i++) {
         if (ck->p == ck->end)
@@ -399,17 +405,17 @@ static int check_utf8(checker *ck, const uint8_t *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         /* Most strings are ASCII: skip eight bytes at a time while none
-         * has its high bit set. */
-        uint64_t word;
-        if (n - i >= 8 && (memcpy(&word, s + i, 8), 1) &&
-            (word & UINT64_C(0x8080808080808080)) == 0) {
-            i += 8;
-            continue;
+         * has its high bit set, then byte by byte up to the next non-ASCII
+         * byte. */
+        for (uint64_t word; n - i >= 8; i += 8) {
+            memcpy(&word, s + i, 8);
+            if (word & UINT64_C(0x8080808080808080))
+                break;
         }
-        if (s[i] < 0x80) {
+        while (i < n && s[i] < 0x80)
             i++;
-            continue;
-        }
+        if (i == n)
+            break;
         size_t k = utf8_seq(s + i, n - i);
         if (k == 0) {
             ck->at = s + i; /* point the message at the bad byte */

@@ -133,6 +133,14 @@ struct rp_engine {
     account **dirty;
     size_t n_dirty, cap_dirty;
     rp_buf state; /* reused encoding buffer */
+    /* RELATED_ACCOUNT reports the engine applies itself (loopback mode),
+     * oldest first; each string is a heap copy. */
+    bool loopback;
+    struct pending_report {
+        char *account, *event_id, *related;
+        int64_t time;
+    } *pending;
+    size_t pending_head, n_pending, cap_pending;
     /* Reused output storage. */
     rp_status_change sc;
     rp_notification note;
@@ -688,6 +696,31 @@ static void fill_issue_state(const issue *is, int k, rp_issue_state *out) {
     out->review_ends_at = out->has_review_end ? is->review_end : 0;
 }
 
+static int pending_push(rp_engine *e, const rp_record *r) {
+    if (e->n_pending == e->cap_pending) {
+        size_t cap = e->cap_pending ? e->cap_pending * 2 : 16;
+        struct pending_report *q = realloc(e->pending, cap * sizeof(*q));
+        if (!q)
+            return RP_ENOMEM;
+        e->pending = q;
+        e->cap_pending = cap;
+    }
+    struct pending_report *q = &e->pending[e->n_pending];
+    q->account = strndup(r->account_id.ptr, r->account_id.len);
+    q->event_id = strndup(r->event_id.ptr, r->event_id.len);
+    q->related = strndup(r->u.report.related_account_id.ptr,
+                         r->u.report.related_account_id.len);
+    q->time = r->event_time;
+    if (!q->account || !q->event_id || !q->related) {
+        free(q->account);
+        free(q->event_id);
+        free(q->related);
+        return RP_ENOMEM;
+    }
+    e->n_pending++;
+    return 0;
+}
+
 static void related_reports(rp_engine *e, account *a, uint64_t seq,
                             const rp_engine_sink *sink) {
     for (uint32_t i = 0; i < a->ext->n_links; i++) {
@@ -703,7 +736,9 @@ static void related_reports(rp_engine *e, account *a, uint64_t seq,
         r.u.report.incidents = 1;
         r.u.report.related_account_id = account_id(a);
         e->stats.related_reports++;
-        if (sink && sink->on_report)
+        if (e->loopback)
+            pending_push(e, &r); /* on failure the report is lost: ENOMEM */
+        else if (sink && sink->on_report)
             sink->on_report(sink->opaque, &r);
     }
 }
@@ -807,6 +842,8 @@ static int review_ends_at(rp_engine *e, account *a, int64_t at,
     return mark_dirty(e, a);
 }
 
+static int drain_pending(rp_engine *e, const rp_engine_sink *sink);
+
 int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
     while (e->n_heap > 0 && e->heap[0].at <= now) {
         heap_entry top = heap_pop(e);
@@ -815,6 +852,8 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
         if (top.at > e->clock)
             e->clock = top.at;
         int rc = review_ends_at(e, top.acct, top.at, sink);
+        if (rc == 0 && e->n_pending)
+            rc = drain_pending(e, sink);
         if (rc != 0)
             return rc;
     }
@@ -1054,11 +1093,48 @@ static int apply_action(rp_engine *e, account *a, change *ch,
 
 /* ------------------------------------------------------------ apply */
 
+static int apply_at_clock(rp_engine *e, const rp_record *rec,
+                          const rp_engine_sink *sink);
+
+/* Applies the RELATED_ACCOUNT reports of loopback mode, in order, at the
+ * clock; applying one may pause another account and queue more. */
+static int drain_pending(rp_engine *e, const rp_engine_sink *sink) {
+    int rc = 0;
+    while (e->pending_head < e->n_pending) {
+        struct pending_report q = e->pending[e->pending_head++];
+        rp_record r;
+        rp_record_init(&r, RP_REC_REPORT);
+        r.event_id = rp_str_c(q.event_id);
+        r.account_id = rp_str_c(q.account);
+        r.event_time = q.time;
+        r.u.report.kind = RP_ISSUE_RELATED_ACCOUNT;
+        r.u.report.incidents = 1;
+        r.u.report.related_account_id = rp_str_c(q.related);
+        if (rc == 0)
+            rc = apply_at_clock(e, &r, sink);
+        free(q.account);
+        free(q.event_id);
+        free(q.related);
+    }
+    e->pending_head = e->n_pending = 0;
+    return rc;
+}
+
 int rp_engine_apply(rp_engine *e, const rp_record *rec, int64_t now,
                     const rp_engine_sink *sink) {
     int rc = rp_engine_advance(e, now, sink);
-    if (rc != 0)
-        return rc;
+    if (rc == 0)
+        rc = apply_at_clock(e, rec, sink);
+    if (rc == 0 && e->n_pending)
+        rc = drain_pending(e, sink);
+    return rc;
+}
+
+void rp_engine_set_loopback(rp_engine *e, bool on) { e->loopback = on; }
+
+static int apply_at_clock(rp_engine *e, const rp_record *rec,
+                          const rp_engine_sink *sink) {
+    int rc;
     account *a = account_get(e, rec->account_id);
     if (!a)
         return RP_ENOMEM;
@@ -1129,6 +1205,12 @@ void rp_engine_destroy(rp_engine *e) {
     }
     free(e->heap);
     free(e->dirty);
+    for (size_t i = e->pending_head; i < e->n_pending; i++) {
+        free(e->pending[i].account);
+        free(e->pending[i].event_id);
+        free(e->pending[i].related);
+    }
+    free(e->pending);
     rp_buf_free(&e->state);
     rp_dedupe_free(&e->dedupe);
     free(e);

@@ -101,6 +101,7 @@ typedef struct proc {
     uv_loop_t *loop;
     rp_config *cfg;
     rd_kafka_t *consumer, *producer, *restorer, *mock_rk;
+    rd_kafka_mock_cluster_t *mock;
     rd_kafka_queue_t *cq, *rq, *pq;
     int pipefd[2];
     uv_poll_t poll;
@@ -126,7 +127,7 @@ typedef struct proc {
     bool eos;
     bool txn_open;
     bool uncommitted; /* work was done since the last commit */
-    bool stopping, closing, fatal;
+    bool stopping, closing, fatal, loop_stopped;
     int signals;
     int exit_code;
     int64_t wall_now; /* the wall clock for the current batch */
@@ -463,6 +464,7 @@ static int task_pick(proc *p, task *t, bool *waiting) {
 
 static void arm_review_timer(proc *p);
 static void start_commit(proc *p);
+static void on_idle_timer(uv_timer_t *h);
 
 /* Applies up to BATCH records across the ready tasks. Returns true when
  * more could be applied right away. */
@@ -494,11 +496,9 @@ static bool process_some(proc *p) {
         }
     }
     if (wait_min != UINT64_MAX) {
+        /* Come back when the longest a task may idle has passed. */
         uint64_t now = uv_now(p->loop);
-        uv_timer_start(&p->idle_timer, (uv_timer_cb)NULL, 0, 0);
-        uv_timer_stop(&p->idle_timer);
-        extern void rp_processor_idle_cb(uv_timer_t *);
-        uv_timer_start(&p->idle_timer, rp_processor_idle_cb,
+        uv_timer_start(&p->idle_timer, on_idle_timer,
                        wait_min > now ? wait_min - now : 0, 0);
     }
     if (p->cfg->clock == RP_CLOCK_WALL)
@@ -517,7 +517,7 @@ static void kick(proc *p) {
         uv_idle_start(&p->work_idle, on_work_idle);
 }
 
-void rp_processor_idle_cb(uv_timer_t *h) { kick(h->data); }
+static void on_idle_timer(uv_timer_t *h) { kick(h->data); }
 
 /* ---------------------------------------------------------------- wall clock */
 
@@ -959,6 +959,8 @@ static void on_pipe(uv_poll_t *h, int status, int events) {
     char buf[256];
     while (read(p->pipefd[0], buf, sizeof(buf)) > 0)
         ;
+    if (p->loop_stopped)
+        return;
     rd_kafka_poll(p->producer, 0);
     consume_changelog(p);
     consume_input(p);
@@ -973,7 +975,19 @@ static void on_pipe(uv_poll_t *h, int status, int events) {
 
 static void close_cb(uv_handle_t *h) { (void)h; }
 
+/* Closing the consumer finishes on librdkafka's threads; look again until
+ * it has. */
+static void on_close_check(uv_timer_t *h) {
+    proc *p = h->data;
+    consume_input(p);
+    if (rd_kafka_consumer_closed(p->consumer))
+        continue_shutdown(p);
+}
+
 static void stop_loop(proc *p) {
+    if (p->loop_stopped)
+        return;
+    p->loop_stopped = true;
     uv_close((uv_handle_t *)&p->poll, close_cb);
     uv_close((uv_handle_t *)&p->commit_timer, close_cb);
     uv_close((uv_handle_t *)&p->review_timer, close_cb);
@@ -1004,7 +1018,9 @@ static void continue_shutdown(proc *p) {
             rp_log_error("run: close: %s", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
             stop_loop(p);
+            return;
         }
+        uv_timer_start(&p->idle_timer, on_close_check, 20, 20);
         return;
     }
     if (rd_kafka_consumer_closed(p->consumer))
@@ -1164,12 +1180,15 @@ static int start_embedded(proc *p) {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, rp_kafka_log_cb);
+    /* This client only hosts the mock cluster and never connects. */
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
     p->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!p->mock_rk) {
         rp_log_error("run: embedded broker: %s", err);
         return -1;
     }
     rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(p->mock_rk, 1);
+    p->mock = mc;
     if (!mc) {
         rp_log_error("run: cannot start the embedded broker");
         return -1;
@@ -1385,6 +1404,8 @@ fail:
         rd_kafka_flush(p->producer, 10000);
         rd_kafka_destroy(p->producer);
     }
+    if (p->mock)
+        rd_kafka_mock_cluster_destroy(p->mock);
     if (p->mock_rk)
         rd_kafka_destroy(p->mock_rk);
     rp_avro_codec_destroy(p->dec);

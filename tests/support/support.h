@@ -347,4 +347,23 @@ static inline double rel_h(int64_t t) {
                      (size_t)(count), (hp)->c.n);                              \
     } while (0)
 
+/* rp_engine_next_review_end(): the earliest pending review end, or
+ * INT64_MAX (written NO_END) when no review is waiting to end. */
+#define NO_END INT64_MAX
+#define ASSERT_NEXT_END(hp, t)                                                 \
+    do {                                                                       \
+        int64_t got_ = rp_engine_next_review_end((hp)->e);                     \
+        if ((t) == NO_END)                                                     \
+            cr_assert_eq(got_, NO_END,                                         \
+                         "next review end: expected none (INT64_MAX), got "    \
+                         "T0%+lldms (%+.2fh)",                                 \
+                         rel_ms(got_), rel_h(got_));                           \
+        else                                                                   \
+            cr_assert_eq(got_, (t),                                            \
+                         "next review end: expected T0%+lldms (%+.2fh), got "  \
+                         "%s%+lldms (%+.2fh)",                                 \
+                         rel_ms(t), rel_h(t), got_ == NO_END ? "none " : "T0", \
+                         rel_ms(got_), rel_h(got_));                           \
+    } while (0)
+
 #endif

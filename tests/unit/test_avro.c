@@ -320,16 +320,19 @@ static void sample_event_fill(sample_event *s, int variant) {
         sc->cause = variant == 0 ? RP_ISSUE_OTHER : RP_ISSUE_BOUNCE_RATE;
         sc->has_review_end = variant != 1;
         sc->review_ends_at = INT64_C(1767830400000);
-        sc->bounce = (rp_metric_snapshot){
-            RP_ISTATUS_UNDER_REVIEW, variant != 1,          0.0625, 625, 10000,
-            INT64_C(1767139200000),  INT64_C(1767229200000)};
-        sc->complaint = (rp_metric_snapshot){RP_ISTATUS_PENDING_SENDING_PAUSE,
-                                             variant == 0,
-                                             1e-300,
-                                             0,
-                                             0,
-                                             0,
-                                             -1};
+        sc->bounce =
+            (rp_metric_snapshot){.status = RP_ISTATUS_UNDER_REVIEW,
+                                 .has_rate = variant != 1,
+                                 .rate = 0.0625,
+                                 .count = 625,
+                                 .volume = 10000,
+                                 .window_start = INT64_C(1767139200000),
+                                 .window_end = INT64_C(1767229200000)};
+        sc->complaint =
+            (rp_metric_snapshot){.status = RP_ISTATUS_PENDING_SENDING_PAUSE,
+                                 .has_rate = variant == 0,
+                                 .rate = 1e-300,
+                                 .window_end = -1};
         sc->n_issues = variant == 0 ? 3 : variant == 1 ? 0 : RP_ISSUE__COUNT;
         for (size_t i = 0; i < sc->n_issues; i++) {
             rp_issue_state *is = &sc->issues[i];
@@ -1462,6 +1465,13 @@ Test(avro_check, utf8) {
         {"\xed\xa0\x80", false},     /* a surrogate */
         {"\xf4\x90\x80\x80", false}, /* above U+10FFFF */
         {"ok\x80", false},           /* a lone continuation byte */
+        /* Past the first eight-byte block, and across its edge. */
+        {"abcdefgh\xc3\xbc"
+         "abcdefgh",
+         true},
+        {"abcdefg\xc3\xbc", true},
+        {"abcdefghij\xff", false},
+        {"abcdefghijklmnop\xe2\x82", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         wbuf w = {.n = 0};

@@ -174,7 +174,7 @@ Test(actions, remediation_of_a_manual_report_issue_keeps_no_review_end) {
     rp_account_view v = view_of(&h, ACCT);
     cr_assert(!v.issues[RP_ISSUE_INTERNAL_REVIEW].has_review_end);
     ASSERT_ASTATUS(v, RP_ASTATUS_PENDING_END_OF_REVIEW_DECISION);
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     h_free(&h);
 }
 
@@ -248,6 +248,36 @@ Test(actions, resume_sending_with_an_effective_time) {
     /* Floor T0+1d2h30: buckets from T0+1d3h on. */
     ASSERT_WINDOW(&h.c.ev[0].sc.bounce, 0, 0, T0 + DAY + 3 * HOUR,
                   T0 + DAY + 6 * HOUR);
+    h_free(&h);
+}
+
+Test(actions, review_end_already_past_is_processed_at_the_next_advance) {
+    harness h;
+    h_init(&h);
+    bounce_paused(&h);
+    capture_clear(&h.c);
+    /* effective_time T: the new review ends at T + 1d = R, already past. */
+    rp_record r = mk_action_on(ACCT, R + 2 * HOUR, RP_ACTION_RESUME_SENDING,
+                               RP_ISSUE_BOUNCE_RATE);
+    rec_set_effective_time(&r, T);
+    feed(&h, &r);
+    /* Not in the middle of the record that set it (semantics 4). */
+    ASSERT_N_EVENTS(&h, 2);
+    ASSERT_SC(&h.c.ev[0], ACCT, 5, R + 2 * HOUR, RP_ASTATUS_SENDING_PAUSED,
+              RP_ASTATUS_UNDER_REVIEW, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_TIME("review_ends_at", h.c.ev[0].sc.has_review_end,
+                h.c.ev[0].sc.review_ends_at, R);
+    ASSERT_NT(&h.c.ev[1], ACCT, 6, R + 2 * HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_SENDING_RESUMED, RP_ASTATUS_UNDER_REVIEW);
+    ASSERT_NEXT_END(&h, R);
+    /* The next advance, even to the same instant, processes it at the
+     * clock (which never moves backwards). */
+    tick(&h, R + 2 * HOUR);
+    ASSERT_N_EVENTS(&h, 4);
+    ASSERT_SC(&h.c.ev[2], ACCT, 7, R + 2 * HOUR, RP_ASTATUS_UNDER_REVIEW,
+              RP_ASTATUS_HEALTHY, RP_ISSUE_BOUNCE_RATE);
+    ASSERT_NT(&h.c.ev[3], ACCT, 8, R + 2 * HOUR, RP_ISSUE_BOUNCE_RATE,
+              RP_STAGE_RESOLVED, RP_ASTATUS_HEALTHY);
     h_free(&h);
 }
 
@@ -371,7 +401,7 @@ Test(actions, pause_sending_of_a_report_issue_in_review) {
     ASSERT_NO_RATE(nt->nt.has_rate, nt->nt.rate);
     cr_assert(!nt->nt.has_threshold);
     /* Its old review end is gone. */
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     tick(&h, R + DAY);
     ASSERT_N_EVENTS(&h, 2);
     h_free(&h);
@@ -548,7 +578,7 @@ Test(actions, extend_review) {
     ASSERT_TIME("notification review_ends_at", nt->nt.has_review_end,
                 nt->nt.review_ends_at, R + DAY);
     ASSERT_RATE(nt->nt.has_threshold, nt->nt.threshold, 0.05);
-    cr_assert_eq(rp_engine_next_review_end(h.e), R + DAY);
+    ASSERT_NEXT_END(&h, R + DAY);
     tick(&h, R);
     ASSERT_N_EVENTS(&h, 2);
     h_free(&h);

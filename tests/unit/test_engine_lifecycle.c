@@ -59,7 +59,7 @@ Test(lifecycle, review_start) {
     rp_account_view v = view_of(&h, ACCT);
     ASSERT_ASTATUS(v, RP_ASTATUS_UNDER_REVIEW);
     cr_assert_eq(v.sequence, 2);
-    cr_assert_eq(rp_engine_next_review_end(h.e), R);
+    ASSERT_NEXT_END(&h, R);
     rp_engine_stats s = stats_of(&h);
     cr_assert_eq(s.status_changes, 1);
     cr_assert_eq(s.notifications, 1);
@@ -147,7 +147,7 @@ Test(lifecycle, healed_at_review_end_by_a_tick) {
     ASSERT_TIME("notification review_ends_at", nt->nt.has_review_end,
                 nt->nt.review_ends_at, NO_TIME);
     cr_assert_eq(rp_engine_clock(h.e), R);
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_HEALTHY);
     h_free(&h);
 }
@@ -257,7 +257,7 @@ Test(lifecycle, extended_then_decision_pending) {
                 nt->nt.review_ends_at, NO_TIME);
 
     /* Waits for a person. */
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     tick(&h, R + 9 * DAY);
     ASSERT_N_EVENTS(&h, 6);
     rp_account_view v = view_of(&h, ACCT);
@@ -311,7 +311,7 @@ Test(lifecycle, paused_at_review_end) {
     ASSERT_RATE(nt->nt.has_threshold, nt->nt.threshold, 0.10);
 
     /* A pause does not end by itself. */
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     tick(&h, R + 9 * DAY);
     ASSERT_N_EVENTS(&h, 2);
     ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_SENDING_PAUSED);
@@ -342,7 +342,7 @@ Test(lifecycle, pending_pause_with_the_manual_review_flag) {
               RP_STAGE_PENDING_SENDING_PAUSE, RP_ASTATUS_PENDING_SENDING_PAUSE);
     ASSERT_RATE(nt->nt.has_rate, nt->nt.rate, 15.0 / 100.0);
     ASSERT_RATE(nt->nt.has_threshold, nt->nt.threshold, 0.10);
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     h_free(&h);
 }
 
@@ -620,7 +620,7 @@ Test(lifecycle, manual_kinds_wait_for_a_person) {
         ASSERT_TIME("notification review_ends_at", nt->nt.has_review_end,
                     nt->nt.review_ends_at, NO_TIME);
     }
-    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    ASSERT_NEXT_END(&h, NO_END);
     capture_clear(&h.c);
     /* Long after the review period and the report window: nothing. */
     tick(&h, T + 100 * DAY);

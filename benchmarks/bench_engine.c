@@ -729,12 +729,23 @@ static void build_corpus(corpus *c, const options *opt) {
     c->cap = (size_t)opt->events * 96;
     c->data = xmalloc(c->cap);
 
+    /* A redelivery repeats one of the last `depth` new records: at most
+     * RECENT_RING, and no more than about ten minutes of the stream, so
+     * that it stays well inside the default one-hour dedupe horizon also
+     * in small runs, where records are minutes apart. */
     uint64_t recent[RECENT_RING];
+    uint64_t depth = opt->events / (STREAM_SPAN / (10 * 60 * RP_MS_PER_SECOND));
+    if (depth < 1)
+        depth = 1;
+    if (depth > RECENT_RING)
+        depth = RECENT_RING;
+    uint64_t n_new = 0;
     uint64_t report_every = opt->events / 10 ? opt->events / 10 : 1;
     for (uint64_t i = 0; i < opt->events; i++) {
-        if (i >= RECENT_RING && rng_chance(&g.r, DUPLICATE_RATE)) {
+        if (n_new >= depth && rng_chance(&g.r, DUPLICATE_RATE)) {
             /* A redelivery: the same bytes as a record seconds earlier. */
-            uint64_t e = recent[rng_below(&g.r, RECENT_RING)];
+            uint64_t back = 1 + rng_below(&g.r, depth);
+            uint64_t e = recent[(n_new - back) % RECENT_RING];
             c->index[i] = e;
             c->type_count[idx_type(e)]++;
             c->duplicates++;
@@ -753,7 +764,7 @@ static void build_corpus(corpus *c, const options *opt) {
         uint64_t e = corpus_add(c, out, out_len, rec.type);
         c->index[i] = e;
         c->type_count[rec.type]++;
-        recent[i % RECENT_RING] = e;
+        recent[n_new++ % RECENT_RING] = e;
         if ((i + 1) % report_every == 0)
             fprintf(stderr, "  generated %" PRIu64 " of %" PRIu64 "\n", i + 1,
                     opt->events);

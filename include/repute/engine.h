@@ -82,7 +82,7 @@ int rp_engine_apply(rp_engine *e, const rp_record *rec, int64_t now,
 int64_t rp_engine_clock(const rp_engine *e);
 
 /* The earliest pending review end, or INT64_MAX when none (for timers). */
-int64_t rp_engine_next_review_end(const rp_engine *e);
+int64_t rp_engine_next_review_end(rp_engine *e);
 
 void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out);
 

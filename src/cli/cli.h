@@ -54,6 +54,8 @@ typedef struct rp_cli_command {
 /* The commands' entry points. */
 int rp_cli_replay_main(int argc, char **argv);
 int rp_cli_run_main(int argc, char **argv);
+int rp_cli_produce_main(int argc, char **argv);
+int rp_cli_tail_main(int argc, char **argv);
 
 /* Looks a command up by name (NULL when there is none). */
 const rp_cli_command *rp_cli_find_command(const char *name);

@@ -714,3 +714,32 @@ Test(lifecycle, pending_pause_beats_decision_pending) {
     ASSERT_ASTATUS(v, RP_ASTATUS_PENDING_SENDING_PAUSE);
     h_free(&h);
 }
+
+Test(lifecycle, paused_beats_pending_pause) {
+    harness h;
+    h_init(&h);
+    rp_record a = mk_action(ACCT, T, RP_ACTION_SET_MANUAL_REVIEW);
+    feed(&h, &a);
+    send(&h, 85, 15);
+    rp_record r = mk_report(ACCT, T + HOUR, RP_ISSUE_SPAMTRAP, 3);
+    feed(&h, &r);
+    tick(&h, R); /* bounce PENDING_SENDING_PAUSE */
+    ASSERT_ASTATUS(view_of(&h, ACCT), RP_ASTATUS_PENDING_SENDING_PAUSE);
+    a = mk_action(ACCT, R + 10 * MINUTE, RP_ACTION_PAUSE_SENDING);
+    a.u.action.has_issue = true;
+    a.u.action.issue = RP_ISSUE_SPAMTRAP;
+    feed(&h, &a);
+    rp_account_view v = view_of(&h, ACCT);
+    ASSERT_ISTATUS(v, RP_ISSUE_BOUNCE_RATE, RP_ISTATUS_PENDING_SENDING_PAUSE);
+    ASSERT_ISTATUS(v, RP_ISSUE_SPAMTRAP, RP_ISTATUS_SENDING_PAUSE);
+    ASSERT_ASTATUS(v, RP_ASTATUS_SENDING_PAUSED);
+    const cap_event *sc = cap_last_kind(&h.c, ACCT, RP_EVENT_STATUS_CHANGE);
+    ASSERT_SC(sc, ACCT, 7, R + 10 * MINUTE, RP_ASTATUS_PENDING_SENDING_PAUSE,
+              RP_ASTATUS_SENDING_PAUSED, RP_ISSUE_SPAMTRAP);
+    cr_assert_eq(sc->sc.n_issues, 2);
+    ASSERT_ISSUE(&sc->sc.issues[0], RP_ISSUE_BOUNCE_RATE,
+                 RP_ISTATUS_PENDING_SENDING_PAUSE, T, NO_TIME);
+    ASSERT_ISSUE(&sc->sc.issues[1], RP_ISSUE_SPAMTRAP, RP_ISTATUS_SENDING_PAUSE,
+                 T + HOUR, NO_TIME);
+    h_free(&h);
+}

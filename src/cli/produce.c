@@ -1,0 +1,434 @@
+/*
+ * produce.c - `repute produce`: JSON lines -> Avro -> the input topics.
+ *
+ * Produce is the way records get into a running pipeline by hand or from a
+ * test: it reads the same JSON lines as `repute replay` (SPEC section 9),
+ * one at a time and in order, encodes each record with the configured
+ * framing and schema ids (rp_avro_encode, so that `repute run` decodes
+ * exactly what it would get from any other producer), and gives it to one
+ * idempotent librdkafka producer keyed by account_id. Without --topic a
+ * record goes to the input topic of its type; with --topic every record
+ * goes to that one topic (useful to feed a dead-letter test or a topic of
+ * another name).
+ *
+ * Partitioning. The key is the account_id and the partitioner is
+ * librdkafka's default unless kafka.partitioner says otherwise. The
+ * processor joins the five input topics partition by partition, so every
+ * producer that writes to them (this one, the processor's own
+ * RELATED_ACCOUNT reports, the services upstream) must use the same
+ * partitioner: one account must land on the same partition number in
+ * every topic.
+ *
+ * Acknowledgements. Each message carries its input line number as its
+ * opaque, so the delivery report callback can say which line failed and
+ * in which topic, with librdkafka's reason, without any bookkeeping of
+ * our own. Once the input is read, produce flushes and keeps serving
+ * delivery reports until every message has one. librdkafka guarantees a
+ * report within message.timeout.ms; if none arrived even a while after
+ * that, the messages still queued are purged, which reports them as
+ * failed too. Produce ends with "N records sent" (the acknowledged ones)
+ * on standard error, and with exit status 1 when any record was not
+ * acknowledged or any line was malformed.
+ *
+ * Ticks have no meaning on Kafka (the processor's clock moves with the
+ * records, or with the wall clock), so tick lines are skipped, which
+ * produce says once. Malformed lines are reported with their number and
+ * skipped, as replay does.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "cli/cli.h"
+#include "repute/avro.h"
+#include "repute/jsonl.h"
+#include "repute/kafka.h"
+#include "repute/log.h"
+
+#define CMD "produce"
+
+#define OPT_TOPIC 2000
+
+/* How long, after message.timeout.ms, produce still waits for delivery
+ * reports before it purges what is left. */
+#define FLUSH_GRACE_MS 30000
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct producer {
+    rd_kafka_t *rk;
+    /* Topic handles, one per input type, or [0] alone with --topic. */
+    rd_kafka_topic_t *rkt[RP_REC__COUNT];
+    rp_avro_codec *codec;
+    size_t queued; /* messages handed to librdkafka */
+    size_t acked;  /* delivery reports without error */
+    size_t failed; /* delivery reports with an error, and refused produces */
+    bool fatal;    /* librdkafka raised a fatal error */
+} producer;
+
+/* ---------------------------------------------------------------- kafka */
+
+static void report_failure(const char *topic, uintptr_t lineno,
+                           rd_kafka_resp_err_t err) {
+    fprintf(stderr,
+            "repute " CMD ": line %" PRIuPTR ": %s: not acknowledged: %s\n",
+            lineno, topic, rd_kafka_err2str(err));
+}
+
+/* Called from rd_kafka_poll() and rd_kafka_flush(), on this thread. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque) {
+    producer *pr = opaque;
+    (void)rk;
+    if (m->err) {
+        pr->failed++;
+        report_failure(rd_kafka_topic_name(m->rkt), (uintptr_t)m->_private,
+                       m->err);
+    } else {
+        pr->acked++;
+    }
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason,
+                     void *opaque) {
+    producer *pr = opaque;
+    char why[512];
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        if (!pr->fatal)
+            fprintf(stderr, "repute " CMD ": kafka: fatal error: %s\n", why);
+        pr->fatal = true;
+        return;
+    }
+    rp_log_warn(CMD ": kafka: %s", reason);
+}
+
+static bool has_kafka_key(const rp_config *cfg, const char *key) {
+    for (size_t i = 0; i < cfg->n_kafka; i++)
+        if (strcmp(cfg->kafka[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Creates the producer and its topic handles. Returns 0, or -1 with the
+ * reason printed. *timeout_ms gets message.timeout.ms (0: no limit).
+ */
+static int producer_open(producer *pr, const rp_config *cfg, const char *topic,
+                         int64_t *timeout_ms) {
+    char err[512], val[64];
+    size_t val_size = sizeof(val);
+    rd_kafka_conf_t *conf =
+        rp_kafka_conf_new(cfg, RP_KAFKA_PRODUCER, err, sizeof(err));
+    if (!conf)
+        goto fail;
+    rd_kafka_conf_set_opaque(conf, pr);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    *timeout_ms = 300000;
+    if (rd_kafka_conf_get(conf, "message.timeout.ms", val, &val_size) ==
+        RD_KAFKA_CONF_OK)
+        *timeout_ms = strtoll(val, NULL, 10);
+    pr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!pr->rk) {
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    for (int t = 0; t < (topic ? 1 : RP_REC__COUNT); t++) {
+        const char *name = topic ? topic : cfg->topic[RP_TOPIC_DELIVERIES + t];
+        pr->rkt[t] = rd_kafka_topic_new(pr->rk, name, NULL);
+        if (!pr->rkt[t]) {
+            snprintf(err, sizeof(err), "topic %s: %s", name,
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            goto fail;
+        }
+    }
+    return 0;
+
+fail:
+    fprintf(stderr, "repute " CMD ": kafka: %s\n", err);
+    return -1;
+}
+
+static void producer_close(producer *pr) {
+    for (int t = 0; t < RP_REC__COUNT; t++)
+        if (pr->rkt[t])
+            rd_kafka_topic_destroy(pr->rkt[t]);
+    if (pr->rk)
+        rd_kafka_destroy(pr->rk);
+    rp_avro_codec_destroy(pr->codec);
+}
+
+/* Hands one encoded record to librdkafka, waiting while its queue is full.
+ * A refusal is reported like a failed delivery. */
+static void producer_send(producer *pr, rd_kafka_topic_t *rkt,
+                          const rp_record *rec, const void *value, size_t len,
+                          size_t lineno) {
+    for (;;) {
+        int rc =
+            rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             (void *)value, len, rec->account_id.ptr,
+                             rec->account_id.len, (void *)(uintptr_t)lineno);
+        if (rc == 0) {
+            pr->queued++;
+            break;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_last_error();
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(pr->rk, 100);
+            continue;
+        }
+        pr->failed++;
+        report_failure(rd_kafka_topic_name(rkt), lineno, err);
+        break;
+    }
+    rd_kafka_poll(pr->rk, 0);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for a delivery report of every queued message: up to timeout_ms
+ * plus a grace period, then purges what is left so that it is reported. */
+static void producer_drain(producer *pr, int64_t timeout_ms) {
+    int64_t deadline =
+        timeout_ms > 0 ? now_ms() + timeout_ms + FLUSH_GRACE_MS : INT64_MAX;
+    while (pr->acked + pr->failed < pr->queued && now_ms() < deadline)
+        rd_kafka_flush(pr->rk, 1000);
+    if (pr->acked + pr->failed < pr->queued) {
+        fprintf(stderr,
+                "repute " CMD ": no acknowledgement after %" PRId64
+                " ms; giving up on the %zu records still waiting\n",
+                timeout_ms + FLUSH_GRACE_MS,
+                pr->queued - pr->acked - pr->failed);
+        rd_kafka_purge(pr->rk,
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(pr->rk, 5000);
+    }
+    /* A purged message always gets its report; this is only a guard. */
+    if (pr->acked + pr->failed < pr->queued) {
+        size_t lost = pr->queued - pr->acked - pr->failed;
+        fprintf(stderr, "repute " CMD ": %zu record%s got no delivery report\n",
+                lost, lost == 1 ? "" : "s");
+        pr->failed += lost;
+    }
+}
+
+/* ---------------------------------------------------------------- lines */
+
+/*
+ * Reads every line of in and sends its record. Returns 0 when it reached
+ * the end of the input (or stopped on a fatal Kafka error, which was
+ * printed), or RP_E* with the reason printed.
+ */
+static int produce_stream(producer *pr, bool one_topic, FILE *in,
+                          const char *in_name, size_t *bad_lines) {
+    rp_jsonl_reader *reader = rp_jsonl_reader_new();
+    char *line = NULL;
+    size_t line_cap = 0, lineno = 0;
+    bool said_tick = false;
+    ssize_t n;
+    rp_record rec;
+    int64_t tick = 0;
+    char err[512];
+    int rc = 0;
+
+    if (!reader) {
+        rc = RP_ENOMEM;
+        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(rc));
+        goto fail;
+    }
+    while (!pr->fatal && (n = getline(&line, &line_cap, in)) != -1) {
+        const char *p = line;
+        size_t len = (size_t)n;
+        lineno++;
+        if (lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+            p += 3;
+            len -= 3;
+        }
+
+        int kind =
+            rp_jsonl_parse(reader, p, len, &rec, &tick, err, sizeof(err));
+        if (kind == RP_JSONL_BLANK)
+            continue;
+        if (kind == RP_ENOMEM) {
+            rc = kind;
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
+                    rp_strerror(rc));
+            goto fail;
+        }
+        if (kind < 0) {
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno, err);
+            (*bad_lines)++;
+            continue;
+        }
+        if (kind == RP_JSONL_TICK) {
+            if (!said_tick)
+                fprintf(stderr,
+                        "repute " CMD ": line %zu: tick lines are skipped "
+                        "(Kafka carries records only; the clock of repute "
+                        "run moves with them)\n",
+                        lineno);
+            said_tick = true;
+            continue;
+        }
+
+        const void *value;
+        size_t value_len;
+        if ((rc = rp_avro_encode(pr->codec, &rec, &value, &value_len, err,
+                                 sizeof(err))) != 0) {
+            if (rc == RP_ENOMEM) {
+                fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
+                        rp_strerror(rc));
+                goto fail;
+            }
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno, err);
+            (*bad_lines)++;
+            rc = 0;
+            continue;
+        }
+        producer_send(pr, pr->rkt[one_topic ? 0 : rec.type], &rec, value,
+                      value_len, lineno);
+    }
+    if (pr->fatal) {
+        fprintf(stderr,
+                "repute " CMD ": stopped after line %zu: the lines after it "
+                "were not sent\n",
+                lineno);
+    } else if (ferror(in)) {
+        rc = RP_EIO;
+        fprintf(stderr, "repute " CMD ": %s: read error after line %zu: %s\n",
+                in_name, lineno, strerror(errno));
+    }
+
+fail:
+    free(line);
+    rp_jsonl_reader_destroy(reader);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static const struct option long_options[] = {
+    RP_CLI_CONFIG_LONG_OPTIONS,
+    {"topic", required_argument, NULL, OPT_TOPIC},
+    {NULL, 0, NULL, 0}};
+
+int rp_cli_produce_main(int argc, char **argv) {
+    rp_cli_config_args ca;
+    rp_config cfg;
+    bool have_cfg = false;
+    producer pr;
+    FILE *in = NULL;
+    const char *path = NULL, *topic = NULL;
+    size_t bad_lines = 0;
+    int64_t timeout_ms = 0;
+    char err[512];
+    int status = RP_CLI_EXIT_USAGE, opt, rc;
+
+    memset(&pr, 0, sizeof(pr));
+    if (rp_cli_config_args_init(&ca, argc) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
+        return RP_CLI_EXIT_USAGE;
+    }
+
+    /* Options. */
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (rp_cli_config_option(&ca, opt, optarg))
+            continue;
+        if (opt == OPT_TOPIC) {
+            if (!optarg[0]) {
+                status = rp_cli_usage_error(CMD, "--topic: empty topic name");
+                goto fail;
+            }
+            topic = optarg;
+            continue;
+        }
+        if (opt == 'h') {
+            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
+            status = RP_CLI_EXIT_OK;
+            goto fail;
+        }
+        status = rp_cli_getopt_error(CMD, opt, argv);
+        goto fail;
+    }
+    if (argc - optind > 1) {
+        status = rp_cli_usage_error(CMD, "one input file at most, got %d",
+                                    argc - optind);
+        goto fail;
+    }
+    if (optind < argc && strcmp(argv[optind], "-") != 0)
+        path = argv[optind];
+
+    /* Configuration. */
+    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
+        goto fail;
+    have_cfg = true;
+    status = RP_CLI_EXIT_USAGE;
+    if (rp_log_set_level(cfg.log_level) != 0)
+        rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
+    if (!has_kafka_key(&cfg, "bootstrap.servers") &&
+        !has_kafka_key(&cfg, "metadata.broker.list")) {
+        fprintf(stderr,
+                "repute " CMD ": configuration: kafka.bootstrap.servers: not "
+                "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");
+        goto fail;
+    }
+
+    /* Input. */
+    if (path) {
+        in = fopen(path, "r");
+        if (!in) {
+            fprintf(stderr, "repute " CMD ": %s: %s\n", path, strerror(errno));
+            goto fail;
+        }
+    } else {
+        in = stdin;
+    }
+
+    /* The codec and the producer. */
+    pr.codec = rp_avro_codec_new(cfg.framing, cfg.schema_id, err, sizeof(err));
+    if (!pr.codec) {
+        fprintf(stderr, "repute " CMD ": avro: %s\n", err);
+        goto fail;
+    }
+    if (producer_open(&pr, &cfg, topic, &timeout_ms) != 0)
+        goto fail;
+
+    rc = produce_stream(&pr, topic != NULL, in, path ? path : "standard input",
+                        &bad_lines);
+    /* Whatever stopped the input, what was queued is still waited for. */
+    producer_drain(&pr, timeout_ms);
+
+    fprintf(stderr, "repute " CMD ": %zu record%s sent\n", pr.acked,
+            pr.acked == 1 ? "" : "s");
+    if (pr.failed)
+        fprintf(stderr, "repute " CMD ": %zu record%s not acknowledged\n",
+                pr.failed, pr.failed == 1 ? "" : "s");
+    if (bad_lines)
+        fprintf(stderr, "repute " CMD ": %zu malformed line%s skipped\n",
+                bad_lines, bad_lines == 1 ? "" : "s");
+    if (rc)
+        goto fail;
+    status = bad_lines || pr.failed || pr.fatal ? RP_CLI_EXIT_BAD_INPUT
+                                                : RP_CLI_EXIT_OK;
+
+fail:
+    if (in && in != stdin)
+        fclose(in);
+    producer_close(&pr);
+    if (have_cfg)
+        rp_config_destroy(&cfg);
+    rp_cli_config_args_free(&ca);
+    return status;
+}

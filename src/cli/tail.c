@@ -1,0 +1,442 @@
+/*
+ * tail.c - `repute tail`: the status topic -> JSON lines.
+ *
+ * Tail is the other end of `repute produce`: it reads the output topic
+ * (topics.status) and writes every ReputationEvent as one JSON line, in
+ * the format of `repute replay` (rp_jsonl_write_event), so that the output
+ * of a pipeline on Kafka can be compared with a replay of the same input
+ * by diff. Standard output is flushed after each line, so a pipe or a
+ * test sees each event as soon as it is read.
+ *
+ * Reading. Tail is an observer and must leave no trace: it does not join
+ * a consumer group and commits nothing. It looks the topic up in the
+ * cluster's metadata and assigns itself every partition directly, at the
+ * beginning (--from-beginning) or at the end, with read_committed so that
+ * it sees only what the processor's transactions committed. Partitions
+ * added to the topic after tail started are not read. Each partition's
+ * messages come in offset order; an account's events all live in one
+ * partition (the processor keys them by account_id), so the events of one
+ * account are always written in order, though the events of accounts on
+ * different partitions interleave as they arrive.
+ *
+ * Stopping. --max N stops after N events written. --idle-exit D stops once
+ * nothing new has come for D. The idle clock runs only once tail has
+ * caught up, that is once every partition has reported its end at least
+ * once: before that there may be events tail has not fetched yet, however
+ * slow the broker is to answer, so `--from-beginning --idle-exit 1s` still
+ * writes everything the topic held. (If the end is never reached, for
+ * example because the broker went away, tail gives up after the longer of
+ * D and STARTUP_GRACE_MS, with exit status 2.) SIGINT and SIGTERM stop it
+ * cleanly, between two events, with exit status 0.
+ *
+ * A record that does not decode is reported on standard error with its
+ * partition, offset and the reason, and skipped; tail then ends with exit
+ * status 1.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "cli/cli.h"
+#include "repute/avro.h"
+#include "repute/jsonl.h"
+#include "repute/kafka.h"
+#include "repute/log.h"
+
+#define CMD "tail"
+
+#define OPT_FROM_BEGINNING 2000
+#define OPT_MAX            2001
+#define OPT_IDLE_EXIT      2002
+
+/* How long tail waits, at least, for the topic to exist and for every
+ * partition to report its end before --idle-exit may end it. */
+#define STARTUP_GRACE_MS 30000
+/* The longest a single wait for Kafka blocks, so that a signal is seen. */
+#define POLL_MS 100
+
+/* ---------------------------------------------------------------- state */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) {
+    stop_signal = sig;
+}
+
+typedef struct tail_opts {
+    bool from_beginning;
+    int64_t max_events; /* 0: no limit */
+    int64_t idle_ms;    /* 0: never idle out */
+} tail_opts;
+
+typedef struct tail {
+    rd_kafka_t *rk;
+    const char *topic;
+    rp_avro_codec *codec;
+    rp_buf line;
+    /* eof[p] is true once partition p (an id, < n_eof) reported its end;
+     * n_at_end counts the partitions of the topic that did. */
+    bool *eof;
+    int32_t n_eof;
+    int32_t n_partitions;
+    int32_t n_at_end;
+    int64_t written;
+    size_t bad;
+} tail;
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool has_kafka_key(const rp_config *cfg, const char *key) {
+    for (size_t i = 0; i < cfg->n_kafka; i++)
+        if (strcmp(cfg->kafka[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static const struct option long_options[] = {
+    RP_CLI_CONFIG_LONG_OPTIONS,
+    {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
+    {"max", required_argument, NULL, OPT_MAX},
+    {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
+    {NULL, 0, NULL, 0}};
+
+/* Parses a count of at least 1. Returns 0 or RP_EINVAL. */
+static int parse_count(const char *s, int64_t *out) {
+    char *end;
+    if (s[0] < '0' || s[0] > '9')
+        return RP_EINVAL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < 1)
+        return RP_EINVAL;
+    *out = v;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- kafka */
+
+/*
+ * Creates the consumer and waits for the topic's metadata. Returns 0, or
+ * RP_CLI_EXIT_USAGE with the reason printed (also when a signal came).
+ */
+static int tail_open(tail *t, const rp_config *cfg, const tail_opts *o,
+                     rd_kafka_topic_partition_list_t **parts) {
+    char err[512];
+    rd_kafka_topic_t *rkt = NULL;
+    const rd_kafka_metadata_t *md = NULL;
+    bool said_waiting = false;
+    int64_t start = now_ms();
+    int rc = RP_CLI_EXIT_USAGE;
+
+    rd_kafka_conf_t *conf =
+        rp_kafka_conf_new(cfg, RP_KAFKA_TAIL, err, sizeof(err));
+    if (!conf)
+        goto fail_err;
+    t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!t->rk) {
+        rd_kafka_conf_destroy(conf);
+        goto fail_err;
+    }
+    /* Errors and other events come through rd_kafka_consumer_poll(). */
+    rd_kafka_poll_set_consumer(t->rk);
+    rkt = rd_kafka_topic_new(t->rk, t->topic, NULL);
+    if (!rkt) {
+        snprintf(err, sizeof(err), "topic %s: %s", t->topic,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        goto fail_err;
+    }
+
+    /* Wait until the topic exists and every partition has a leader (a
+     * topic just created may lack one for a moment). */
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_metadata(t->rk, 0, rkt, &md, 2000);
+        if (!e && md->topic_cnt == 1) {
+            const rd_kafka_metadata_topic_t *mt = &md->topics[0];
+            e = mt->err;
+            if (!e && mt->partition_cnt == 0)
+                e = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+            for (int i = 0; !e && i < mt->partition_cnt; i++)
+                if (mt->partitions[i].leader < 0)
+                    e = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+            if (!e)
+                break;
+        } else if (!e) {
+            e = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        }
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        md = NULL;
+        snprintf(err, sizeof(err), "topic %s: %s", t->topic,
+                 rd_kafka_err2str(e));
+        if (stop_signal)
+            goto fail_err;
+        int64_t waited = now_ms() - start;
+        if (o->idle_ms > 0 &&
+            waited >=
+                (o->idle_ms > STARTUP_GRACE_MS ? o->idle_ms : STARTUP_GRACE_MS))
+            goto fail_err;
+        if (!said_waiting && waited >= 2000)
+            fprintf(stderr, "repute " CMD ": waiting for %s\n", err);
+        said_waiting = said_waiting || waited >= 2000;
+        rd_kafka_poll(t->rk, POLL_MS); /* also throttles a fast failure */
+    }
+
+    /* Every partition, at the chosen end. */
+    const rd_kafka_metadata_topic_t *mt = &md->topics[0];
+    int32_t max_id = 0;
+    *parts = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+    for (int i = 0; i < mt->partition_cnt; i++) {
+        int32_t id = mt->partitions[i].id;
+        rd_kafka_topic_partition_list_add(*parts, t->topic, id)->offset =
+            o->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+        if (id > max_id)
+            max_id = id;
+    }
+    t->n_partitions = mt->partition_cnt;
+    t->n_eof = max_id + 1;
+    t->eof = calloc((size_t)t->n_eof, sizeof(*t->eof));
+    if (!t->eof) {
+        snprintf(err, sizeof(err), "%s", rp_strerror(RP_ENOMEM));
+        goto fail_err;
+    }
+    rc = 0;
+    goto done;
+
+fail_err:
+    if (stop_signal)
+        rc = RP_CLI_EXIT_OK;
+    else
+        fprintf(stderr, "repute " CMD ": kafka: %s\n", err);
+done:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- events */
+
+/* Writes one message as a JSON line, or reports it. Returns 0, or RP_EIO
+ * / RP_ENOMEM with the reason printed (tail must stop). */
+static int tail_message(tail *t, const rd_kafka_message_t *m) {
+    rp_event ev;
+    rp_status_change sc;
+    rp_notification n;
+    char err[512];
+
+    if (!m->payload) {
+        snprintf(err, sizeof(err), "the record has no value");
+    } else if (rp_avro_decode_event(t->codec, m->payload, m->len, &ev, &sc, &n,
+                                    err, sizeof(err)) == 0) {
+        rp_buf_reset(&t->line);
+        if (rp_jsonl_write_event(&t->line, &ev) != 0) {
+            fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
+            return RP_ENOMEM;
+        }
+        if (fwrite(t->line.data, 1, t->line.len, stdout) != t->line.len ||
+            fflush(stdout) != 0) {
+            fprintf(stderr, "repute " CMD ": standard output: %s\n",
+                    strerror(errno));
+            return RP_EIO;
+        }
+        t->written++;
+        return 0;
+    }
+    fprintf(stderr,
+            "repute " CMD ": %s partition %" PRId32 " offset %" PRId64 ": %s\n",
+            t->topic, m->partition, m->offset, err);
+    t->bad++;
+    return 0;
+}
+
+/* Marks the partition as having reached its end. */
+static void tail_eof(tail *t, int32_t partition) {
+    if (partition < 0 || partition >= t->n_eof || t->eof[partition])
+        return;
+    t->eof[partition] = true;
+    t->n_at_end++;
+}
+
+/*
+ * Reads until a stop condition. Returns the exit status.
+ */
+static int tail_loop(tail *t, const tail_opts *o) {
+    int64_t last = now_ms(); /* the last sign of progress */
+    bool caught_up = false;
+
+    while (!stop_signal) {
+        if (o->max_events && t->written >= o->max_events)
+            break;
+        if (o->idle_ms > 0) {
+            int64_t idle = now_ms() - last;
+            if (caught_up && idle >= o->idle_ms)
+                break;
+            if (!caught_up && idle >= o->idle_ms && idle >= STARTUP_GRACE_MS) {
+                fprintf(stderr,
+                        "repute " CMD ": %s: %" PRId32 " of %" PRId32
+                        " partitions never reported their end within %" PRId64
+                        " ms; giving up\n",
+                        t->topic, t->n_partitions - t->n_at_end,
+                        t->n_partitions, idle);
+                return RP_CLI_EXIT_USAGE;
+            }
+        }
+
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(t->rk, POLL_MS);
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            tail_eof(t, m->partition);
+            if (!caught_up && t->n_at_end == t->n_partitions) {
+                caught_up = true;
+                last = now_ms();
+            }
+        } else if (m->err) {
+            fprintf(stderr, "repute " CMD ": kafka: %s\n",
+                    rd_kafka_message_errstr(m));
+        } else {
+            last = now_ms();
+            int rc = tail_message(t, m);
+            if (rc) {
+                rd_kafka_message_destroy(m);
+                return RP_CLI_EXIT_USAGE;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return t->bad ? RP_CLI_EXIT_BAD_INPUT : RP_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- main */
+
+int rp_cli_tail_main(int argc, char **argv) {
+    rp_cli_config_args ca;
+    rp_config cfg;
+    bool have_cfg = false;
+    tail t;
+    tail_opts o = {false, 0, 0};
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    struct sigaction sa, old_int, old_term;
+    bool have_signals = false;
+    char err[512];
+    int status = RP_CLI_EXIT_USAGE, opt;
+
+    memset(&t, 0, sizeof(t));
+    if (rp_cli_config_args_init(&ca, argc) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
+        return RP_CLI_EXIT_USAGE;
+    }
+
+    /* Options. */
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (rp_cli_config_option(&ca, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_FROM_BEGINNING: o.from_beginning = true; continue;
+        case OPT_MAX:
+            if (parse_count(optarg, &o.max_events) != 0) {
+                status = rp_cli_usage_error(
+                    CMD, "--max %s: expected a number of events, 1 or more",
+                    optarg);
+                goto fail;
+            }
+            continue;
+        case OPT_IDLE_EXIT:
+            if (rp_duration_parse(optarg, &o.idle_ms) != 0 || o.idle_ms <= 0) {
+                status = rp_cli_usage_error(
+                    CMD,
+                    "--idle-exit %s: expected a duration like 500ms, 5s "
+                    "or 1m",
+                    optarg);
+                goto fail;
+            }
+            continue;
+        case 'h':
+            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
+            status = RP_CLI_EXIT_OK;
+            goto fail;
+        default: status = rp_cli_getopt_error(CMD, opt, argv); goto fail;
+        }
+    }
+    if (optind < argc) {
+        status =
+            rp_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+        goto fail;
+    }
+
+    /* Configuration. */
+    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
+        goto fail;
+    have_cfg = true;
+    status = RP_CLI_EXIT_USAGE;
+    if (rp_log_set_level(cfg.log_level) != 0)
+        rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
+    if (!has_kafka_key(&cfg, "bootstrap.servers") &&
+        !has_kafka_key(&cfg, "metadata.broker.list")) {
+        fprintf(stderr,
+                "repute " CMD ": configuration: kafka.bootstrap.servers: not "
+                "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");
+        goto fail;
+    }
+    t.topic = cfg.topic[RP_TOPIC_STATUS];
+
+    /* Signals stop the loop between two events. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    have_signals = true;
+
+    /* The codec, the consumer, the partitions. */
+    t.codec = rp_avro_codec_new(cfg.framing, cfg.schema_id, err, sizeof(err));
+    if (!t.codec) {
+        fprintf(stderr, "repute " CMD ": avro: %s\n", err);
+        goto fail;
+    }
+    if ((status = tail_open(&t, &cfg, &o, &parts)) != 0 || stop_signal)
+        goto fail;
+    status = RP_CLI_EXIT_USAGE;
+    rd_kafka_resp_err_t e = rd_kafka_assign(t.rk, parts);
+    if (e) {
+        fprintf(stderr, "repute " CMD ": kafka: cannot read %s: %s\n", t.topic,
+                rd_kafka_err2str(e));
+        goto fail;
+    }
+
+    status = tail_loop(&t, &o);
+
+fail:
+    if (parts)
+        rd_kafka_topic_partition_list_destroy(parts);
+    if (t.rk) {
+        rd_kafka_consumer_close(t.rk);
+        rd_kafka_destroy(t.rk);
+    }
+    rp_avro_codec_destroy(t.codec);
+    rp_buf_free(&t.line);
+    free(t.eof);
+    if (have_signals) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    if (have_cfg)
+        rp_config_destroy(&cfg);
+    rp_cli_config_args_free(&ca);
+    return status;
+}

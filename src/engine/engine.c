@@ -89,6 +89,10 @@ typedef struct account {
     uint64_t sequence;
     bucket *buckets;
     uint32_t n_buckets, cap_buckets;
+    /* Sums of every stored bucket (saturating): most accounts never reach
+     * the window's minimum volume, and then the window is simply all of
+     * them, with no walk over the buckets. */
+    uint32_t tot_sends, tot_hard, tot_deliveries, tot_complaints;
     account_ext *ext;
     uint64_t hash;
     uint8_t status; /* rp_account_status */
@@ -114,6 +118,7 @@ typedef struct rates {
 
 /* What a record or a review end changed on one account. */
 typedef struct change {
+    bool had_ext; /* without one, every issue was HEALTHY: before unset */
     issue before[RP_ISSUE__COUNT];
     int stage[RP_ISSUE__COUNT]; /* -1: none reached */
     uint8_t status_before;
@@ -291,10 +296,22 @@ static int64_t oldest_reachable_hour(const rp_engine *e, int64_t clock) {
     return ceil_div(end - e->cfg.window_max_span, HOUR);
 }
 
+static void sub_sat(uint32_t *c, uint32_t n) {
+    /* A saturated total stays saturated: its true value is unknown. */
+    if (*c != UINT32_MAX)
+        *c -= n;
+}
+
 static void bucket_prune(account *a, int64_t lo_hour) {
     uint32_t drop = 0;
-    while (drop < a->n_buckets && a->buckets[drop].hour < lo_hour)
+    while (drop < a->n_buckets && a->buckets[drop].hour < lo_hour) {
+        const bucket *b = &a->buckets[drop];
+        sub_sat(&a->tot_sends, b->sends);
+        sub_sat(&a->tot_hard, b->hard);
+        sub_sat(&a->tot_deliveries, b->deliveries);
+        sub_sat(&a->tot_complaints, b->complaints);
         drop++;
+    }
     if (drop) {
         memmove(a->buckets, a->buckets + drop,
                 (a->n_buckets - drop) * sizeof(bucket));
@@ -349,6 +366,20 @@ static void window_compute(const rp_engine *e, const account *a, int which,
     int64_t b_span = cb + 1 - ceil_div(c->window_min_span, HOUR);
     if (b_span > cb)
         b_span = cb;
+    /* Fast path: every stored bucket is inside the window's reach and
+     * together they stay under the minimum volume, so the window reaches
+     * back to its limit and holds them all. */
+    uint32_t tot_vol = which == 0 ? a->tot_sends : a->tot_deliveries;
+    if (c->window_min_volume > 0 && (int64_t)tot_vol < c->window_min_volume &&
+        (a->n_buckets == 0 || a->buckets[0].hour >= b_lo)) {
+        m->volume = tot_vol;
+        m->count = which == 0 ? a->tot_hard : a->tot_complaints;
+        m->window_end = end;
+        m->window_start = b_lo > cb ? end : b_lo * HOUR;
+        m->has_rate = m->volume > 0 && m->volume >= c->rate_min_volume;
+        m->rate = m->has_rate ? (double)m->count / (double)m->volume : 0.0;
+        return;
+    }
     bool reached = c->window_min_volume <= 0;
     int64_t b_vol = cb, stop = b_lo;
     if (reached)
@@ -659,11 +690,16 @@ static int evaluate_rates(rp_engine *e, account *a, change *ch, const rates *r) 
 /* ------------------------------------------------------------ publishing */
 
 static void change_begin(const account *a, change *ch) {
-    for (int k = 0; k < RP_ISSUE__COUNT; k++) {
-        ch->before[k] = *issue_of(a, k);
+    ch->had_ext = a->ext != NULL;
+    if (ch->had_ext)
+        memcpy(ch->before, a->ext->issues, sizeof(ch->before));
+    for (int k = 0; k < RP_ISSUE__COUNT; k++)
         ch->stage[k] = -1;
-    }
     ch->status_before = a->status;
+}
+
+static const issue *before_of(const change *ch, int k) {
+    return ch->had_ext ? &ch->before[k] : &healthy_issue;
 }
 
 static bool issue_changed(const issue *x, const issue *y) {
@@ -746,11 +782,13 @@ static void related_reports(rp_engine *e, account *a, uint64_t seq,
 /* Publishes what changed since change_begin (SPEC 5 "Order", SPEC 7). */
 static void change_publish(rp_engine *e, account *a, change *ch,
                            const rp_engine_sink *sink) {
+    if (!a->ext)
+        return; /* all HEALTHY before and after: nothing to publish */
     a->status = (uint8_t)account_status_of(e, a);
     int cause = -1;
     bool changed[RP_ISSUE__COUNT];
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
-        changed[k] = issue_changed(&ch->before[k], issue_of(a, k));
+        changed[k] = issue_changed(before_of(ch, k), issue_of(a, k));
         if (changed[k] && cause < 0)
             cause = k;
     }
@@ -828,6 +866,7 @@ static int review_ends_at(rp_engine *e, account *a, int64_t at,
     }
     if (!any)
         return 0;
+    bucket_prune(a, oldest_reachable_hour(e, e->clock));
     change ch;
     change_begin(a, &ch);
     rates r;
@@ -908,8 +947,6 @@ static int count_outcome(rp_engine *e, account *a, const rp_record *rec) {
     default:
         return 0;
     }
-    int64_t lo = oldest_reachable_hour(e, e->clock);
-    bucket_prune(a, lo);
     if (!(sends | hard | deliveries | complaints))
         return 0;
     int64_t t = attribution_time(e, has_sent, sent, rec->event_time);
@@ -920,6 +957,10 @@ static int count_outcome(rp_engine *e, account *a, const rp_record *rec) {
     add_sat(&b->hard, hard);
     add_sat(&b->deliveries, deliveries);
     add_sat(&b->complaints, complaints);
+    add_sat(&a->tot_sends, sends);
+    add_sat(&a->tot_hard, hard);
+    add_sat(&a->tot_deliveries, deliveries);
+    add_sat(&a->tot_complaints, complaints);
     return 0;
 }
 
@@ -1149,6 +1190,7 @@ static int apply_at_clock(rp_engine *e, const rp_record *rec,
     }
     e->stats.records_applied++;
 
+    bucket_prune(a, oldest_reachable_hour(e, e->clock));
     change ch;
     change_begin(a, &ch);
     switch (rec->type) {
@@ -1407,6 +1449,7 @@ static void account_clear(rp_engine *e, account *a) {
     acct_free(e, a->buckets);
     a->buckets = NULL;
     a->n_buckets = a->cap_buckets = 0;
+    a->tot_sends = a->tot_hard = a->tot_deliveries = a->tot_complaints = 0;
     a->sequence = 0;
     a->status = RP_ASTATUS_HEALTHY;
 }
@@ -1433,6 +1476,10 @@ static int state_decode(rp_engine *e, account *a, reader *r) {
         k->hard = (uint32_t)get_u(r);
         k->deliveries = (uint32_t)get_u(r);
         k->complaints = (uint32_t)get_u(r);
+        add_sat(&a->tot_sends, k->sends);
+        add_sat(&a->tot_hard, k->hard);
+        add_sat(&a->tot_deliveries, k->deliveries);
+        add_sat(&a->tot_complaints, k->complaints);
     }
     if (get_byte(r)) {
         account_ext *x = account_ext_get(e, a);

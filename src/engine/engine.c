@@ -93,6 +93,11 @@ typedef struct account {
      * the window's minimum volume, and then the window is simply all of
      * them, with no walk over the buckets. */
     uint32_t tot_sends, tot_hard, tot_deliveries, tot_complaints;
+    /* The clock's hour at the last prune: buckets older than the oldest
+     * reachable hour of that clock are gone. Saves touching the bucket
+     * array on every record. */
+    int32_t pruned_hour;
+    int32_t oldest_hour; /* buckets[0].hour, kept here for the same reason */
     account_ext *ext;
     uint64_t hash;
     uint8_t status; /* rp_account_status */
@@ -241,6 +246,7 @@ static account *account_get(rp_engine *e, rp_str id) {
     if (!a)
         return NULL;
     memset(a, 0, sizeof(*a));
+    a->pruned_hour = INT32_MIN;
     a->hash = h;
     a->id_len = (uint16_t)id.len;
     memcpy(a->id, id.ptr, id.len);
@@ -302,7 +308,14 @@ static void sub_sat(uint32_t *c, uint32_t n) {
         *c -= n;
 }
 
-static void bucket_prune(account *a, int64_t lo_hour) {
+static void bucket_prune(const rp_engine *e, account *a) {
+    int64_t cb = floor_div(e->clock, HOUR);
+    if (a->pruned_hour == cb)
+        return;
+    a->pruned_hour = (int32_t)cb;
+    int64_t lo_hour = oldest_reachable_hour(e, e->clock);
+    if (a->n_buckets == 0 || a->oldest_hour >= lo_hour)
+        return;
     uint32_t drop = 0;
     while (drop < a->n_buckets && a->buckets[drop].hour < lo_hour) {
         const bucket *b = &a->buckets[drop];
@@ -316,6 +329,8 @@ static void bucket_prune(account *a, int64_t lo_hour) {
         memmove(a->buckets, a->buckets + drop,
                 (a->n_buckets - drop) * sizeof(bucket));
         a->n_buckets -= drop;
+        if (a->n_buckets)
+            a->oldest_hour = a->buckets[0].hour;
     }
 }
 
@@ -340,6 +355,8 @@ static bucket *bucket_get(rp_engine *e, account *a, int64_t hour) {
     memmove(a->buckets + pos + 1, a->buckets + pos, (n - pos) * sizeof(bucket));
     memset(&a->buckets[pos], 0, sizeof(bucket));
     a->buckets[pos].hour = (int32_t)hour;
+    if (pos == 0)
+        a->oldest_hour = (int32_t)hour;
     a->n_buckets++;
     return &a->buckets[pos];
 }
@@ -371,7 +388,7 @@ static void window_compute(const rp_engine *e, const account *a, int which,
      * back to its limit and holds them all. */
     uint32_t tot_vol = which == 0 ? a->tot_sends : a->tot_deliveries;
     if (c->window_min_volume > 0 && (int64_t)tot_vol < c->window_min_volume &&
-        (a->n_buckets == 0 || a->buckets[0].hour >= b_lo)) {
+        floor == NONE && a->pruned_hour == cb) {
         m->volume = tot_vol;
         m->count = which == 0 ? a->tot_hard : a->tot_complaints;
         m->window_end = end;
@@ -866,7 +883,7 @@ static int review_ends_at(rp_engine *e, account *a, int64_t at,
     }
     if (!any)
         return 0;
-    bucket_prune(a, oldest_reachable_hour(e, e->clock));
+    bucket_prune(e, a);
     change ch;
     change_begin(a, &ch);
     rates r;
@@ -1190,7 +1207,7 @@ static int apply_at_clock(rp_engine *e, const rp_record *rec,
     }
     e->stats.records_applied++;
 
-    bucket_prune(a, oldest_reachable_hour(e, e->clock));
+    bucket_prune(e, a);
     change ch;
     change_begin(a, &ch);
     switch (rec->type) {
@@ -1450,6 +1467,7 @@ static void account_clear(rp_engine *e, account *a) {
     a->buckets = NULL;
     a->n_buckets = a->cap_buckets = 0;
     a->tot_sends = a->tot_hard = a->tot_deliveries = a->tot_complaints = 0;
+    a->pruned_hour = INT32_MIN;
     a->sequence = 0;
     a->status = RP_ASTATUS_HEALTHY;
 }
@@ -1481,6 +1499,8 @@ static int state_decode(rp_engine *e, account *a, reader *r) {
         add_sat(&a->tot_deliveries, k->deliveries);
         add_sat(&a->tot_complaints, k->complaints);
     }
+    if (a->n_buckets)
+        a->oldest_hour = a->buckets[0].hour;
     if (get_byte(r)) {
         account_ext *x = account_ext_get(e, a);
         if (!x)

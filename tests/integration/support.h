@@ -1,0 +1,248 @@
+/*
+ * support.h - helpers for repute's integration tests against a real Kafka
+ * broker (or `repute run --embedded`).
+ *
+ * - Processes: the repute binary (and scripts) are started with
+ *   posix_spawn, their standard output and error going to files in the
+ *   test's work directory; they can be signalled, waited for with a
+ *   deadline, and are all killed when a test ends (it_fini), so a failed
+ *   test leaves nothing running. Where `setpriv` exists, each child also
+ *   gets SIGKILL when the test process dies (a Criterion timeout).
+ * - A context per test: a unique topic prefix and group id (every test
+ *   reads and writes only its own topics), the broker's address (from
+ *   REPUTE_BOOTSTRAP, default 127.0.0.1:9092; a broker that does not answer
+ *   fails the test), the rule configuration shared by `repute replay` and
+ *   `repute run`, and the topics, created before anything is produced.
+ * - A generator of input streams: JSON lines for several accounts, sorted
+ *   by event_time, so that the order of replay is the order of the
+ *   processor's event-time merge (see it_gen below for the story and for
+ *   why live streams are produced in single-topic segments).
+ * - Produce, tail and compare: the expected output is `repute replay` of
+ *   the same lines; the actual output is `repute tail --from-beginning` of
+ *   the status topic; they are compared per account, as parsed JSON objects,
+ *   and each account's sequence must run 1..n with no gap or repeat.
+ * - Direct librdkafka helpers: raw records (garbage bytes), the group's
+ *   committed offsets, a topic's end offsets, reading a topic with headers.
+ */
+#ifndef REPUTE_IT_SUPPORT_H
+#define REPUTE_IT_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <criterion/criterion.h>
+
+#define IT_PATH_MAX 1024
+
+/* Indexes of it_ctx.topic, in the order of the five input types. */
+enum {
+    IT_DELIVERIES,
+    IT_BOUNCES,
+    IT_COMPLAINTS,
+    IT_REPORTS,
+    IT_ACTIONS,
+    IT_STATUS,
+    IT_DLQ,
+    IT_CHANGELOG,
+    IT_NTOPICS
+};
+
+#define IT_PARTITIONS 4
+
+/* ------------------------------------------------------------ processes */
+
+typedef struct it_proc {
+    pid_t pid;
+    char label[64];
+    char out[IT_PATH_MAX]; /* standard output */
+    char err[IT_PATH_MAX]; /* standard error */
+    bool running;
+    int status; /* exit status; 128 + signal when killed by one */
+} it_proc;
+
+/* Starts argv (argv[0] a path) with stdin from /dev/null and stdout /
+ * stderr to <dir>/<label>.out and .err. */
+it_proc *it_spawn(const char *dir, const char *label, const char *const *argv,
+                  bool pdeathsig);
+/* Waits up to timeout_s for the process to exit. Returns its status, or -1
+ * when it is still running at the deadline. */
+int it_wait(it_proc *p, double timeout_s);
+/* Sends a signal (the process must still be running). */
+void it_signal(it_proc *p, int sig);
+/* Kills with SIGKILL and reaps. */
+void it_kill9(it_proc *p);
+/* True while the process has not exited (reaps it if it has). */
+bool it_alive(it_proc *p);
+/* Prints the last lines of the process's stderr to stderr (diagnostics). */
+void it_dump_log(const it_proc *p, int lines);
+
+/* ------------------------------------------------------------ context */
+
+typedef struct it_ctx {
+    char name[64];
+    char prefix[160]; /* topic prefix, also the group id */
+    char bootstrap[256];
+    char dir[IT_PATH_MAX];
+    char rules[IT_PATH_MAX]; /* rule keys, for replay and run */
+    char kafka[IT_PATH_MAX]; /* topics, group, bootstrap, clock, ... */
+    char topic[IT_NTOPICS][200];
+    bool embedded;
+    int n_runs; /* labels run-1, run-2, ... */
+} it_ctx;
+
+/* Sets up a test against the broker at REPUTE_BOOTSTRAP: a fresh work
+ * directory under IT_WORK_DIR, unique names, the properties files, and
+ * the topics (IT_PARTITIONS each; the changelog compacted). Fails the test
+ * when no broker answers. */
+void it_init(it_ctx *c, const char *name);
+/* The same without a broker: the topics are created by `repute run
+ * --embedded`; call it_set_bootstrap() once it prints its address. */
+void it_init_embedded(it_ctx *c, const char *name);
+void it_set_bootstrap(it_ctx *c, const char *bootstrap);
+/* Deletes the test's topics (best effort) and frees the Kafka handles. */
+void it_done(it_ctx *c);
+
+/* A Criterion .fini for every integration test: kills what a test left
+ * running, restarts the broker if a test stopped it, frees handles. */
+void it_fini(void);
+
+/* The broker's address: REPUTE_BOOTSTRAP or 127.0.0.1:9092. */
+const char *it_bootstrap_env(void);
+/* Fails the test with a clear message unless a broker answers there. */
+void it_require_broker(const char *bootstrap);
+/* Runs deploy/kafka-local.sh CMD (start, stop), asserting success. */
+void it_broker_script(const char *cmd);
+
+/* ------------------------------------------------------------ repute */
+
+/* Runs `repute ARGS...` to completion (timeout_s), returns its status. */
+int it_repute(it_ctx *c, const char *label, const char *const *args,
+              double timeout_s);
+/* Starts `repute run --config rules --config kafka [extra...]` (extra may
+ * be NULL), labelled run-N. */
+it_proc *it_start_run(it_ctx *c, const char *const *extra);
+/* SIGTERM, then waits (up to 60 s) and asserts exit status 0. */
+void it_stop_run(it_proc *p);
+/* Starts `repute run --embedded` and waits for its bootstrap line. */
+it_proc *it_start_embedded(it_ctx *c);
+
+/* ------------------------------------------------------------ data */
+
+typedef struct it_rec {
+    int64_t time;
+    int type; /* IT_DELIVERIES .. IT_ACTIONS */
+    char *line;
+} it_rec;
+
+typedef struct it_data {
+    it_rec *v;
+    size_t n, cap;
+    int64_t t_start, t_end;
+    size_t n_accounts;
+} it_data;
+
+/*
+ * Generates a stream (deterministic for a seed): `copies` accounts of each
+ * of nine profiles (clean with duplicates, a bounce review that heals, a
+ * bounce review that pauses then resumes, extensions up to a decision, a
+ * complaint review, spamtrap reports with a remediation, a manual-review
+ * flag with a pending pause, an internal review ended by a person, a
+ * domain blocklist that pauses), plus "link-src" linked to "link-dst":
+ * link-src is paused by the very last record, at t_end, so that
+ * link-dst's RELATED_ACCOUNT report is applied at t_end by replay and by
+ * run alike. Every account gets a record at t_end, so that every task's
+ * event-time clock reaches t_end, as replay's single clock does.
+ *
+ * Time is cut in 6-hour blocks, each holding deliveries, then bounces,
+ * then complaints, then reports, then actions, so the sorted stream is a
+ * sequence of single-topic runs ("segments", it_segment_end). A live
+ * producer sends one segment at a time and waits until the processor has
+ * committed it (it_produce_live): the event-time merge can then never see a
+ * later record of one topic before an earlier one of another, and a live
+ * run must publish exactly what replay does.
+ */
+void it_gen(it_data *d, unsigned seed, int copies);
+void it_data_free(it_data *d);
+/* Writes records [from, to) as JSON lines. */
+void it_write(const it_data *d, size_t from, size_t to, const char *path);
+/* The end of the segment that starts at `from`. */
+size_t it_segment_end(const it_data *d, size_t from);
+/* The first segment boundary at or after fraction f of the records. */
+size_t it_split(const it_data *d, double f);
+
+/* ------------------------------------------------------------ produce */
+
+/* `repute produce` of records [from, to) in one go (asserts success). */
+void it_produce(it_ctx *c, const it_data *d, size_t from, size_t to);
+/* `repute produce` of one JSON-lines file, maybe to one topic. */
+void it_produce_file(it_ctx *c, const char *path, const char *topic);
+/* Produces [from, to) one segment at a time, each followed by a wait
+ * until the group has committed that topic up to its end (60 s at most).
+ * `every` (may be NULL) is called before each segment with its index. */
+typedef void (*it_segment_hook)(it_ctx *c, size_t segment, size_t from,
+                                void *arg);
+void it_produce_live(it_ctx *c, const it_data *d, size_t from, size_t to,
+                     it_segment_hook every, void *arg);
+/* Waits until the group's committed offsets reach the end of the topic's
+ * partitions; false at the deadline. */
+bool it_wait_committed(it_ctx *c, int topic, double timeout_s);
+/* Sum of the end offsets (high watermarks) of a topic. */
+int64_t it_topic_end(it_ctx *c, int topic);
+
+/* Produces one raw record; returns its partition and offset. */
+void it_produce_raw(it_ctx *c, const char *topic, const void *key,
+                    size_t key_len, const void *val, size_t val_len,
+                    int32_t *partition, int64_t *offset);
+
+/* ------------------------------------------------------------ read */
+
+typedef struct it_header {
+    char *name;
+    char *value;
+} it_header;
+
+typedef struct it_msg {
+    int32_t partition;
+    int64_t offset;
+    char *key;
+    size_t key_len;
+    char *val;
+    size_t val_len;
+    it_header h[8];
+    int n_h;
+} it_msg;
+
+/* Reads a topic from the beginning (read_committed) until `want` records
+ * or until every partition is at its end with nothing new for idle_s. */
+size_t it_read_topic(it_ctx *c, int topic, size_t want, double idle_s,
+                     it_msg **out);
+void it_msgs_free(it_msg *m, size_t n);
+const char *it_header_get(const it_msg *m, const char *name);
+
+/* ------------------------------------------------------------ compare */
+
+/* Writes d to <dir>/all.jsonl and replays it into <dir>/expected.jsonl
+ * (asserting exit status 0); returns the number of output events. */
+size_t it_expected(it_ctx *c, const it_data *d);
+/* `repute tail --from-beginning --idle-exit IDLE` into path; returns the
+ * number of lines. */
+size_t it_tail(it_ctx *c, const char *path, const char *idle);
+/*
+ * Tails the status topic until it holds at least the expected number of
+ * events and that number stays the same for one more tail (or timeout_s
+ * passes), then compares it with the expected output: per account, equal
+ * sequences of equal JSON objects, sequences 1..n. Fails the test with the
+ * first differences when they differ.
+ */
+void it_check_output(it_ctx *c, double timeout_s);
+/* Compares two JSON-lines files as above; returns the number of problems
+ * (printed to stderr, at most a few per account). */
+size_t it_compare_files(const char *expected, const char *actual);
+
+/* Milliseconds of a monotonic clock; sleeping. */
+double it_now(void);
+void it_sleep(double seconds);
+
+#endif

@@ -126,9 +126,16 @@ for d in (2, 3, 4):
             soft=1)
 
 # The clock moves on with nobody sending: past acme's review end, then past
-# globex's.
+# globex's. The ticks serve `repute replay`; `repute run` skips ticks, and
+# under clock=event each partition's clock follows its own records, so a
+# few late deliveries from each account carry every partition past the
+# review ends too (initech's land in whichever partition it hashes to).
 add(day(10, 12), {"type": "tick", "time": None})
 add(day(13, 0), {"type": "tick", "time": None})
+for acct, domain in (("acme", "example.com"), ("globex", "example.org"),
+                     ("initech", "example.edu"), ("acme-marketing",
+                                                  "example.com")):
+    sending(acct, domain, day(13, 6), 1, delivered=2, hard=0, soft=0)
 
 records.sort(key=lambda r: (r[0], r[1]))
 out = sys.stdout

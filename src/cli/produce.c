@@ -125,8 +125,10 @@ static int producer_open(producer *pr, const rp_config *cfg, const char *topic,
     size_t val_size = sizeof(val);
     rd_kafka_conf_t *conf =
         rp_kafka_conf_new(cfg, RP_KAFKA_PRODUCER, err, sizeof(err));
-    if (!conf)
-        goto fail;
+    if (!conf) {
+        fprintf(stderr, "repute " CMD ": configuration: %s\n", err);
+        return -1;
+    }
     rd_kafka_conf_set_opaque(conf, pr);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);

@@ -141,8 +141,10 @@ static int tail_open(tail *t, const rp_config *cfg, const tail_opts *o,
 
     rd_kafka_conf_t *conf =
         rp_kafka_conf_new(cfg, RP_KAFKA_TAIL, err, sizeof(err));
-    if (!conf)
-        goto fail_err;
+    if (!conf) {
+        fprintf(stderr, "repute " CMD ": configuration: %s\n", err);
+        return RP_CLI_EXIT_USAGE;
+    }
     t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!t->rk) {
         rd_kafka_conf_destroy(conf);

@@ -1,5 +1,6 @@
 /*
- * avro.c - the Avro codec of repute/avro.h, on top of avro-c's value API.
+ * avro.c - the Avro codec of repute/avro.h: input records decoded by our
+ * own walk over the bytes, everything else on top of avro-c's value API.
  *
  * A codec is built once and then used for every record of a stream, so
  * everything that costs is done in rp_avro_codec_new(): each of the six
@@ -14,17 +15,31 @@
  * a schema edit that moved a field is then a start-up error, not silently
  * misread data.
  *
- * Decoding: framing first (plain, or the Confluent wire format with its
- * magic byte and schema id), then the size limit, then rp_avro_check()
- * (avro_check.c), which proves without allocating that the bytes are
- * exactly one well-formed datum of the schema. Only then does avro-c read
- * them, through the slot's reader re-pointed at the input. The rp_record
- * is filled from the value by field index, with strings borrowed from
+ * Decoding an input record, the hot path: framing first (plain, or the
+ * Confluent wire format with its magic byte and schema id), then the size
+ * limit, then rp_avro_check_walk() (avro_check.c), which proves without
+ * allocating that the bytes are exactly one well-formed datum of the
+ * schema and, in the same pass, writes down every field it read: union
+ * branches, the values of booleans, ints, longs and enums, and where each
+ * string lies in the input. The rp_record is filled from those entries by
+ * field index, with strings pointing into the caller's input buffer and
+ * the recipients of a complaint in the codec's reused array, and finally
+ * rp_record_check() applies the parts of the contract that a schema cannot
+ * express. No avro-c call, no allocation (once the recipients array has
+ * grown to the most recipients seen) and no copy. Since the entries are
+ * read by position and kind, the constructor also checks the type of
+ * every field of the five input schemas against what the filling code
+ * expects (a string, a nullable long, an enum, ...).
+ *
+ * rp_avro_decode_generic() decodes the same records the way the rest of
+ * the codec works: after the same framing and rp_avro_check(), avro-c
+ * reads the datum through the slot's reader into its generic value, and
+ * the rp_record is filled from the value, with strings borrowed from
  * avro-c's storage (avro-c counts the terminating NUL in a string's size;
- * rp_str does not), and finally rp_record_check() applies the parts of
- * the contract that a schema cannot express. avro-c itself allocates each
- * decoded string (and frees the previous one); everything this file owns
- * (the recipients array, the output buffer) is reused and only grows.
+ * rp_str does not). It is the reference that the tests hold the direct
+ * decoder to, and the benchmark's comparison; avro-c allocates each string
+ * it decodes (and frees the previous one), which is why it is not the hot
+ * path. rp_avro_decode_event() decodes ReputationEvents the same way.
  *
  * Encoding: the slot's encoding value is reset and every field set,
  * nullable ones through avro_value_set_branch. Strings are handed to
@@ -46,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/avro_walk.h"
 #include "repute/buf.h"
 
 /* Generated from the .avsc files in schemas/ by cmake/embed_schemas.cmake. */
@@ -168,9 +184,45 @@ static const char *const *const slot_fields[SLOT_COUNT] = {
 static const char *const slot_records[SLOT_COUNT] = {
     "Delivery", "Bounce", "Complaint", "Report", "Action", "ReputationEvent"};
 
+/* What the direct decoder (fill_walked) expects each field of an input
+ * record to be, in schema order, checked against the parsed schemas by
+ * check_kinds(). A nullable field is a union of null and one type, in that
+ * order, so that branch 1 is the value. */
+enum {
+    K_END,
+    K_STRING,
+    K_LONG,
+    K_INT,
+    K_BOOL,
+    K_ENUM,
+    K_OPT_STRING,
+    K_OPT_LONG,
+    K_OPT_ENUM,
+    K_STRING_ARRAY
+};
+static const uint8_t delivery_kinds[] = {K_STRING, K_STRING,   K_LONG, K_STRING,
+                                         K_STRING, K_OPT_LONG, K_BOOL, K_BOOL,
+                                         K_BOOL,   K_END};
+static const uint8_t bounce_kinds[] = {
+    K_STRING, K_STRING, K_LONG, K_STRING, K_STRING,     K_OPT_LONG,
+    K_ENUM,   K_ENUM,   K_BOOL, K_BOOL,   K_OPT_STRING, K_END};
+static const uint8_t complaint_kinds[] = {
+    K_STRING,   K_STRING, K_LONG, K_STRING, K_STRING_ARRAY,
+    K_OPT_LONG, K_ENUM,   K_BOOL, K_BOOL,   K_END};
+static const uint8_t report_kinds[] = {
+    K_STRING,     K_STRING,     K_LONG,       K_ENUM,       K_INT,
+    K_OPT_STRING, K_OPT_STRING, K_OPT_STRING, K_OPT_STRING, K_END};
+static const uint8_t action_kinds[] = {K_STRING,     K_STRING,     K_LONG,
+                                       K_ENUM,       K_OPT_ENUM,   K_OPT_LONG,
+                                       K_OPT_STRING, K_OPT_STRING, K_END};
+
+static const uint8_t *const record_kinds[RP_REC__COUNT] = {
+    delivery_kinds, bounce_kinds, complaint_kinds, report_kinds, action_kinds};
+
 /* ------------------------------------------------------------ codec */
 
 typedef struct slot_state {
+    size_t n_fields; /* of the top-level record */
     avro_schema_t schema;
     avro_value_iface_t *iface;
     avro_value_t dec; /* filled by avro_value_read; decoded records borrow */
@@ -184,10 +236,11 @@ struct rp_avro_codec {
     rp_framing framing;
     int32_t schema_ids[SLOT_COUNT];
     slot_state slots[SLOT_COUNT];
-    rp_buf out;      /* the last encoded datum, with its framing */
-    rp_buf event_id; /* "<account_id>:<sequence>" while encoding an event */
-    rp_str *recipients;
+    rp_buf out;         /* the last encoded datum, with its framing */
+    rp_buf event_id;    /* "<account_id>:<sequence>" while encoding an event */
+    rp_str *recipients; /* of the last decoded complaint */
     size_t recipients_cap;
+    rp_avro_walk walk; /* what the direct decoder's walk recorded */
 };
 
 /* The readers and writers are created over this until they are pointed at
@@ -286,6 +339,62 @@ static int check_event_layout(avro_schema_t ev, char *errstr,
     return rc;
 }
 
+/* Checks that every field of an input record has the type that kinds
+ * says (kinds ends with K_END; check_layout has counted the fields). */
+static int check_kinds(avro_schema_t s, const char *what, const uint8_t *kinds,
+                       char *errstr, size_t errstr_size) {
+    static const struct {
+        avro_type_t type;
+        bool nullable;
+        const char *name;
+    } want[] = {
+        [K_STRING] = {AVRO_STRING, false, "a string"},
+        [K_LONG] = {AVRO_INT64, false, "a long"},
+        [K_INT] = {AVRO_INT32, false, "an int"},
+        [K_BOOL] = {AVRO_BOOLEAN, false, "a boolean"},
+        [K_ENUM] = {AVRO_ENUM, false, "an enum"},
+        [K_OPT_STRING] = {AVRO_STRING, true, "a nullable string"},
+        [K_OPT_LONG] = {AVRO_INT64, true, "a nullable long"},
+        [K_OPT_ENUM] = {AVRO_ENUM, true, "a nullable enum"},
+        [K_STRING_ARRAY] = {AVRO_ARRAY, false, "an array of strings"},
+    };
+    s = resolve(s);
+    size_t n = avro_schema_record_size(s);
+    for (size_t i = 0; i < n; i++) {
+        if (kinds[i] == K_END || i >= RP_AVRO_WALK_FIELDS)
+            return error(errstr, errstr_size, RP_EINVAL,
+                         "schema %s: the decoder knows only %zu fields", what,
+                         i);
+        avro_schema_t f =
+            resolve(avro_schema_record_field_get_by_index(s, (int)i));
+        bool ok = f != NULL;
+        if (ok && want[kinds[i]].nullable) {
+            avro_schema_t null = NULL;
+            ok = avro_typeof(f) == AVRO_UNION &&
+                 avro_schema_union_size(f) == 2 &&
+                 (null = resolve(avro_schema_union_branch(f, 0))) != NULL &&
+                 avro_typeof(null) == AVRO_NULL;
+            f = ok ? resolve(avro_schema_union_branch(f, 1)) : NULL;
+            ok = f != NULL;
+        }
+        ok = ok && avro_typeof(f) == want[kinds[i]].type;
+        if (ok && kinds[i] == K_STRING_ARRAY) {
+            avro_schema_t item = resolve(avro_schema_array_items(f));
+            ok = item && avro_typeof(item) == AVRO_STRING;
+        }
+        if (!ok)
+            return error(errstr, errstr_size, RP_EINVAL,
+                         "schema %s: field %s is not %s", what,
+                         avro_schema_record_field_name(s, (int)i),
+                         want[kinds[i]].name);
+    }
+    if (kinds[n] != K_END)
+        return error(errstr, errstr_size, RP_EINVAL,
+                     "schema %s: %zu fields, the decoder expects more", what,
+                     n);
+    return 0;
+}
+
 static int slot_init(slot_state *s, int index, char *errstr,
                      size_t errstr_size) {
     const char *text = rp_avro_schema_texts[index];
@@ -299,8 +408,12 @@ static int slot_init(slot_state *s, int index, char *errstr,
                           errstr, errstr_size);
     if (rc == 0 && index == RP_SCHEMA_ID_STATUS)
         rc = check_event_layout(s->schema, errstr, errstr_size);
+    if (rc == 0 && index < RP_REC__COUNT)
+        rc = check_kinds(s->schema, slot_records[index], record_kinds[index],
+                         errstr, errstr_size);
     if (rc < 0)
         return rc;
+    s->n_fields = avro_schema_record_size(resolve(s->schema));
     s->iface = avro_generic_class_from_schema(s->schema);
     if (!s->iface)
         goto avro_fail;
@@ -537,28 +650,47 @@ static int unframe(const rp_avro_codec *c, int slot, const uint8_t *buf,
     return 0;
 }
 
-/* Everything up to a filled avro value: size, framing, validation, read. */
-static int read_datum(rp_avro_codec *c, int slot, const void *buf, size_t len,
-                      char *errstr, size_t errstr_size) {
+/* The datum inside a framed input: the input checks, the size limit and
+ * the framing. */
+static int datum_of(const rp_avro_codec *c, int slot, const void *buf,
+                    size_t len, const uint8_t **body, size_t *body_len,
+                    char *errstr, size_t errstr_size) {
     if (!buf && len)
         return error(errstr, errstr_size, RP_EINVAL, "no input buffer");
     if (len > RP_AVRO_MAX_RECORD)
         return error(errstr, errstr_size, RP_ETOOBIG,
                      "%s: %zu bytes, more than the limit of %d",
                      slot_records[slot], len, RP_AVRO_MAX_RECORD);
-    const uint8_t *body;
-    size_t body_len;
-    int rc = unframe(c, slot, buf ? buf : (const void *)empty_buffer, len,
-                     &body, &body_len, errstr, errstr_size);
-    if (rc < 0)
-        return rc;
-    int n = rp_avro_check(slot, body, body_len, errstr, errstr_size);
+    return unframe(c, slot, buf ? buf : (const void *)empty_buffer, len, body,
+                   body_len, errstr, errstr_size);
+}
+
+/* The result of rp_avro_check() or rp_avro_check_walk() (n) for a datum of
+ * body_len bytes: the error, or trailing bytes, or 0. */
+static int whole_datum(int slot, int n, size_t body_len, char *errstr,
+                       size_t errstr_size) {
     if (n < 0)
         return n;
     if ((size_t)n != body_len)
         return error(errstr, errstr_size, RP_EBADDATA,
                      "%s: %zu trailing bytes after the record",
                      slot_records[slot], body_len - (size_t)n);
+    return 0;
+}
+
+/* Everything up to a filled avro value: size, framing, validation, read. */
+static int read_datum(rp_avro_codec *c, int slot, const void *buf, size_t len,
+                      char *errstr, size_t errstr_size) {
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    int rc = datum_of(c, slot, buf, len, &body, &body_len, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    rc = whole_datum(slot,
+                     rp_avro_check(slot, body, body_len, errstr, errstr_size),
+                     body_len, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
     slot_state *s = &c->slots[slot];
     avro_reader_memory_set_source(s->reader, (const char *)body,
                                   (int64_t)body_len);
@@ -673,9 +805,9 @@ fail:
     return rc;
 }
 
-int rp_avro_decode(rp_avro_codec *c, rp_rec_type type, const void *buf,
-                   size_t len, rp_record *rec, char *errstr,
-                   size_t errstr_size) {
+int rp_avro_decode_generic(rp_avro_codec *c, rp_rec_type type, const void *buf,
+                           size_t len, rp_record *rec, char *errstr,
+                           size_t errstr_size) {
     if ((unsigned)type >= RP_REC__COUNT)
         return error(errstr, errstr_size, RP_EINVAL, "unknown record type %d",
                      (int)type);
@@ -691,6 +823,138 @@ int rp_avro_decode(rp_avro_codec *c, rp_rec_type type, const void *buf,
                            "%s: the decoded value does not have the "
                            "expected shape: %s",
                            slot_records[type], avro_strerror());
+    return rp_record_check(rec, errstr, errstr_size);
+}
+
+/* ------------------------------------------------------------ direct */
+
+/* The entries of rp_avro_check_walk() as rp_record fields. check_kinds() has
+ * made sure at start-up that each field has the kind read here. */
+static rp_str walked_str(const rp_avro_walk_field *f) {
+    return (rp_str){f->str, f->len};
+}
+
+static rp_str walked_opt_str(const rp_avro_walk_field *f) {
+    return f->branch == 1 ? (rp_str){f->str, f->len} : RP_STR_NULL;
+}
+
+static bool walked_has(const rp_avro_walk_field *f) {
+    return f->branch == 1;
+}
+
+/* Fills rec (initialised for its type) from a successful walk; a null
+ * long or enum reads as 0, its value as recorded. */
+static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
+                        rp_record *rec) {
+    const rp_avro_walk_field *f = w->field;
+    rec->event_id = walked_str(&f[F_EVENT_ID]);
+    rec->account_id = walked_str(&f[F_ACCOUNT_ID]);
+    rec->event_time = f[F_EVENT_TIME].num;
+    switch (rec->type) {
+    case RP_REC_DELIVERY: {
+        rp_delivery *d = &rec->u.delivery;
+        d->message_id = walked_str(&f[D_MESSAGE_ID]);
+        d->recipient = walked_str(&f[D_RECIPIENT]);
+        d->has_sent_time = walked_has(&f[D_SENT_TIME]);
+        d->sent_time = f[D_SENT_TIME].num;
+        d->verified_recipient = f[D_VERIFIED_RECIPIENT].num != 0;
+        d->simulator = f[D_SIMULATOR].num != 0;
+        d->feedback_loop = f[D_FEEDBACK_LOOP].num != 0;
+        break;
+    }
+    case RP_REC_BOUNCE: {
+        rp_bounce *b = &rec->u.bounce;
+        b->message_id = walked_str(&f[B_MESSAGE_ID]);
+        b->recipient = walked_str(&f[B_RECIPIENT]);
+        b->has_sent_time = walked_has(&f[B_SENT_TIME]);
+        b->sent_time = f[B_SENT_TIME].num;
+        b->bounce_type = (rp_bounce_type)f[B_BOUNCE_TYPE].num;
+        b->bounce_subtype = (rp_bounce_subtype)f[B_BOUNCE_SUBTYPE].num;
+        b->verified_recipient = f[B_VERIFIED_RECIPIENT].num != 0;
+        b->simulator = f[B_SIMULATOR].num != 0;
+        b->diagnostic = walked_opt_str(&f[B_DIAGNOSTIC]);
+        break;
+    }
+    case RP_REC_COMPLAINT: {
+        rp_complaint *m = &rec->u.complaint;
+        const rp_avro_walk_field *r = &f[C_RECIPIENTS];
+        m->message_id = walked_str(&f[C_MESSAGE_ID]);
+        /* The walk stored the items in c->recipients (the caller has made
+         * room for all of them). */
+        m->recipients = r->count ? c->recipients + r->first : c->recipients;
+        m->n_recipients = r->count;
+        m->has_sent_time = walked_has(&f[C_SENT_TIME]);
+        m->sent_time = f[C_SENT_TIME].num;
+        m->feedback_type = (rp_feedback_type)f[C_FEEDBACK_TYPE].num;
+        m->on_suppression_list = f[C_ON_SUPPRESSION_LIST].num != 0;
+        m->simulator = f[C_SIMULATOR].num != 0;
+        break;
+    }
+    case RP_REC_REPORT: {
+        rp_report *r = &rec->u.report;
+        r->kind = (rp_issue_kind)(f[R_KIND].num + RP_ISSUE__FIRST_REPORT);
+        r->incidents = (int32_t)f[R_INCIDENTS].num;
+        r->domain = walked_opt_str(&f[R_DOMAIN]);
+        r->related_account_id = walked_opt_str(&f[R_RELATED_ACCOUNT_ID]);
+        r->reporter = walked_opt_str(&f[R_REPORTER]);
+        r->detail = walked_opt_str(&f[R_DETAIL]);
+        break;
+    }
+    case RP_REC_ACTION: {
+        rp_action *a = &rec->u.action;
+        a->action = (rp_action_type)f[A_ACTION].num;
+        a->has_issue = walked_has(&f[A_ISSUE]);
+        a->issue = (rp_issue_kind)f[A_ISSUE].num;
+        a->has_effective_time = walked_has(&f[A_EFFECTIVE_TIME]);
+        a->effective_time = f[A_EFFECTIVE_TIME].num;
+        a->related_account_id = walked_opt_str(&f[A_RELATED_ACCOUNT_ID]);
+        a->note = walked_opt_str(&f[A_NOTE]);
+        break;
+    }
+    default: break;
+    }
+}
+
+/* Walks the datum with the string items going to c->recipients. */
+static int walk_datum(rp_avro_codec *c, int slot, const uint8_t *body,
+                      size_t body_len, char *errstr, size_t errstr_size) {
+    rp_avro_walk *w = &c->walk;
+    w->items = c->recipients;
+    w->items_cap = c->recipients_cap;
+    int n = rp_avro_check_walk(slot, body, body_len, w, errstr, errstr_size);
+    return whole_datum(slot, n, body_len, errstr, errstr_size);
+}
+
+int rp_avro_decode(rp_avro_codec *c, rp_rec_type type, const void *buf,
+                   size_t len, rp_record *rec, char *errstr,
+                   size_t errstr_size) {
+    if ((unsigned)type >= RP_REC__COUNT)
+        return error(errstr, errstr_size, RP_EINVAL, "unknown record type %d",
+                     (int)type);
+    const int slot = (int)type;
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    int rc = datum_of(c, slot, buf, len, &body, &body_len, errstr, errstr_size);
+    if (rc == 0)
+        rc = walk_datum(c, slot, body, body_len, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    if (c->walk.n_items > c->walk.items_cap) {
+        /* More recipients than any complaint before: grow the array and
+         * walk again, which stores them all. This happens a few times per
+         * codec at most, since the array only grows. */
+        if (grow_recipients(c, c->walk.n_items) < 0)
+            return error(errstr, errstr_size, RP_ENOMEM, "out of memory");
+        if ((rc = walk_datum(c, slot, body, body_len, errstr, errstr_size)) < 0)
+            return rc;
+    }
+    if (c->walk.n_fields != c->slots[slot].n_fields)
+        return error(errstr, errstr_size, RP_EINVAL,
+                     "%s: the walk recorded %zu fields, expected %zu",
+                     slot_records[slot], c->walk.n_fields,
+                     c->slots[slot].n_fields);
+    rp_record_init(rec, type);
+    fill_walked(c, &c->walk, rec);
     return rp_record_check(rec, errstr, errstr_size);
 }
 

@@ -32,6 +32,19 @@
  * the input mean the datum is truncated (RP_ETRUNC); everything else that
  * is wrong is RP_EBADDATA. Either way errstr names the record, the field and
  * the byte offset.
+ *
+ * The same walk is also the decoder of input records (avro_walk.h): given
+ * an rp_avro_walk, the interpreter writes down what it reads as it checks
+ * it, one entry per field of the top-level record (the union branch taken,
+ * the value of a boolean, int, long or enum, where a string lies in the
+ * input) and the string items of arrays in a table of the caller's. So a
+ * record is validated and decoded in one pass over its bytes, with the
+ * same errors either way; avro.c then only moves the entries into an
+ * rp_record. Recording follows the nesting of the schema: a FIELD marker
+ * outside any union, array or map starts the next entry, leaves write into
+ * the current entry, and inside arrays whose items are not strings, maps
+ * and records nested in a union nothing is recorded (the input schemas
+ * have none of them).
  */
 #include "repute/avro.h"
 
@@ -41,6 +54,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "codec/avro_walk.h"
 
 /* Generated from the .avsc files in schemas/ by cmake/embed_schemas.cmake. */
 extern const char *const rp_avro_schema_texts[6];
@@ -314,6 +329,11 @@ typedef struct checker {
     const char *field; /* the innermost field being read, for messages */
     char *errstr;
     size_t errstr_size;
+    /* Recording (rp_avro_check_walk() only; walk is NULL for a plain check). */
+    rp_avro_walk *walk;
+    rp_avro_walk_field *cur; /* the entry leaves go to, or NULL */
+    bool in_items;           /* strings are items of cur's array */
+    uint32_t nest;           /* enclosing unions, arrays and maps */
 } checker;
 
 static int fail(checker *ck, int code, const char *fmt, ...)
@@ -426,7 +446,10 @@ static int check_utf8(checker *ck, const uint8_t *s, size_t n) {
     return 0;
 }
 
-static int check_length(checker *ck, bool utf8) {
+/* Checks a length-prefixed string (utf8) or bytes and steps over it; *out
+ * and *out_len are where its bytes lie. */
+static int check_length(checker *ck, bool utf8, const uint8_t **out,
+                        size_t *out_len) {
     int64_t n;
     int rc = read_long(ck, &n);
     if (rc < 0)
@@ -440,15 +463,46 @@ static int check_length(checker *ck, bool utf8) {
     if (utf8 && (rc = check_utf8(ck, s, (size_t)n)) < 0)
         return rc;
     ck->p = s + n;
+    *out = s;
+    *out_len = (size_t)n;
     return 0;
+}
+
+/* ------------------------------------------------------------ recording */
+
+/* Starts the entry of the next top-level field, or returns NULL when there
+ * is no walk, the field is nested, or the entries are used up. */
+static rp_avro_walk_field *next_field(checker *ck) {
+    rp_avro_walk *w = ck->walk;
+    if (!w || ck->nest > 0 || w->n_fields >= RP_AVRO_WALK_FIELDS)
+        return NULL;
+    rp_avro_walk_field *f = &w->field[w->n_fields++];
+    *f = (rp_avro_walk_field){.branch = -1};
+    return f;
+}
+
+/* Records a string, bytes or fixed that lies at s: as the current entry's
+ * value, or as the next item of its array. */
+static void record_bytes(checker *ck, const uint8_t *s, size_t n) {
+    if (ck->in_items) {
+        rp_avro_walk *w = ck->walk;
+        if (w->n_items < w->items_cap)
+            w->items[w->n_items] = (rp_str){(const char *)s, n};
+        w->n_items++;
+    } else {
+        ck->cur->str = (const char *)s;
+        ck->cur->len = n;
+    }
 }
 
 static int run(checker *ck, uint32_t pc, uint32_t stop);
 
 /* Arrays and maps: blocks of items until a zero count. A negative count is
- * followed by the block's size in bytes, which must match its items. */
+ * followed by the block's size in bytes, which must match its items. The
+ * number of items is left in *n_items. */
 static int check_blocks(checker *ck, bool is_map, uint32_t min_item,
-                        uint32_t item_pc, uint32_t item_end) {
+                        uint32_t item_pc, uint32_t item_end,
+                        uint64_t *n_items) {
     const char *what = is_map ? "map" : "array";
     uint64_t items = 0;
     for (;;) {
@@ -457,8 +511,10 @@ static int check_blocks(checker *ck, bool is_map, uint32_t min_item,
         int rc = read_long(ck, &count);
         if (rc < 0)
             return rc;
-        if (count == 0)
+        if (count == 0) {
+            *n_items = items;
             return 0;
+        }
         if (count < 0) {
             if (count == INT64_MIN)
                 return fail(ck, RP_EBADDATA, "%s block count is out of range",
@@ -488,7 +544,9 @@ static int check_blocks(checker *ck, bool is_map, uint32_t min_item,
         const uint8_t *block = ck->p;
         const char *field = ck->field;
         for (int64_t i = 0; i < count; i++) {
-            if (is_map && (rc = check_length(ck, true)) < 0)
+            const uint8_t *key;
+            size_t key_len;
+            if (is_map && (rc = check_length(ck, true, &key, &key_len)) < 0)
                 return rc;
             if ((rc = run(ck, item_pc, item_end)) < 0)
                 return rc;
@@ -517,17 +575,23 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
             if (*ck->p > 1)
                 return fail(ck, RP_EBADDATA,
                             "boolean byte is 0x%02x, not 0 or 1", *ck->p);
+            if (ck->cur)
+                ck->cur->num = *ck->p;
             ck->p++;
             pc += 1;
             break;
         case OP_INT:
             if ((rc = read_varint(ck, 5, &v)) < 0)
                 return rc;
+            if (ck->cur)
+                ck->cur->num = v;
             pc += 1;
             break;
         case OP_LONG:
             if ((rc = read_long(ck, &v)) < 0)
                 return rc;
+            if (ck->cur)
+                ck->cur->num = v;
             pc += 1;
             break;
         case OP_FLOAT:
@@ -536,19 +600,28 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
             if (remaining(ck) < n)
                 return fail(ck, RP_ETRUNC, "the input ends inside a %s",
                             n == 4 ? "float" : "double");
+            if (ck->cur)
+                record_bytes(ck, ck->p, n);
             ck->p += n;
             pc += 1;
             break;
         }
         case OP_STRING:
-        case OP_BYTES:
-            if ((rc = check_length(ck, code[pc] == OP_STRING)) < 0)
+        case OP_BYTES: {
+            const uint8_t *s;
+            size_t n;
+            if ((rc = check_length(ck, code[pc] == OP_STRING, &s, &n)) < 0)
                 return rc;
+            if (ck->cur)
+                record_bytes(ck, s, n);
             pc += 1;
             break;
+        }
         case OP_FIXED:
             if (remaining(ck) < code[pc + 1])
                 return fail(ck, RP_ETRUNC, "the input ends inside a fixed");
+            if (ck->cur)
+                record_bytes(ck, ck->p, code[pc + 1]);
             ck->p += code[pc + 1];
             pc += 2;
             break;
@@ -559,6 +632,8 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
                 return fail(ck, RP_EBADDATA,
                             "enum index %lld is out of range (%u symbols)",
                             (long long)v, code[pc + 1]);
+            if (ck->cur)
+                ck->cur->num = v;
             pc += 2;
             break;
         case OP_UNION: {
@@ -571,21 +646,52 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
                             (long long)v, n);
             uint32_t from = code[pc + 3 + v];
             uint32_t to = (uint32_t)v + 1 < n ? code[pc + 4 + v] : end;
+            /* The branch's leaves go to the same entry; a record in the
+             * branch is nested, and its fields are not recorded. */
+            rp_avro_walk_field *owner = ck->cur;
+            if (owner)
+                owner->branch = (int32_t)v;
+            ck->nest++;
             if ((rc = run(ck, from, to)) < 0)
                 return rc;
+            ck->nest--;
+            ck->cur = owner;
             pc = end;
             break;
         }
         case OP_ARRAY:
-        case OP_MAP:
-            rc = check_blocks(ck, code[pc] == OP_MAP, code[pc + 1], pc + 3,
-                              code[pc + 2]);
+        case OP_MAP: {
+            /* Items that are one string (or bytes) each are recorded in the
+             * walk's item table; other items are not recorded. */
+            bool is_map = code[pc] == OP_MAP;
+            uint32_t item_pc = pc + 3, item_end = code[pc + 2];
+            rp_avro_walk_field *owner = ck->cur;
+            size_t first = ck->walk ? ck->walk->n_items : 0;
+            bool strings =
+                owner && !is_map && item_end == item_pc + 1 &&
+                (code[item_pc] == OP_STRING || code[item_pc] == OP_BYTES);
+            uint64_t items = 0;
+            ck->cur = strings ? owner : NULL;
+            ck->in_items = strings;
+            ck->nest++;
+            rc = check_blocks(ck, is_map, code[pc + 1], item_pc, item_end,
+                              &items);
             if (rc < 0)
                 return rc;
-            pc = code[pc + 2];
+            ck->nest--;
+            ck->cur = owner;
+            ck->in_items = false;
+            if (owner) {
+                owner->first = first;
+                owner->count = (size_t)items;
+            }
+            pc = item_end;
             break;
+        }
         case OP_FIELD:
             ck->field = ck->pg->names + code[pc + 1];
+            if (ck->walk)
+                ck->cur = next_field(ck);
             pc += 2;
             break;
         default: return fail(ck, RP_EINVAL, "validator program is corrupt");
@@ -596,8 +702,13 @@ static int run(checker *ck, uint32_t pc, uint32_t stop) {
 
 /* ------------------------------------------------------------ public */
 
-int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
-                  size_t errstr_size) {
+/* rp_avro_check() and rp_avro_check_walk(): walk is NULL for the former. */
+static int check_datum(int slot, const void *buf, size_t len,
+                       rp_avro_walk *walk, char *errstr, size_t errstr_size) {
+    if (walk) {
+        walk->n_fields = 0;
+        walk->n_items = 0;
+    }
     if (slot < 0 || slot >= SLOT_COUNT) {
         if (errstr && errstr_size)
             snprintf(errstr, errstr_size, "no schema slot %d", slot);
@@ -615,9 +726,26 @@ int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
     if (len > INT_MAX)
         len = INT_MAX;
     const uint8_t *p = buf ? buf : (const uint8_t *)"";
-    checker ck = {p, p, p + len, p, &programs[slot], NULL, errstr, errstr_size};
+    checker ck = {.start = p,
+                  .p = p,
+                  .end = p + len,
+                  .at = p,
+                  .pg = &programs[slot],
+                  .errstr = errstr,
+                  .errstr_size = errstr_size,
+                  .walk = walk};
     int rc = run(&ck, 0, ck.pg->len);
     if (rc < 0)
         return rc;
     return (int)(ck.p - ck.start);
+}
+
+int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
+                  size_t errstr_size) {
+    return check_datum(slot, buf, len, NULL, errstr, errstr_size);
+}
+
+int rp_avro_check_walk(int slot, const void *buf, size_t len, rp_avro_walk *w,
+                       char *errstr, size_t errstr_size) {
+    return check_datum(slot, buf, len, w, errstr, errstr_size);
 }

@@ -58,10 +58,12 @@ rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
         DEF("partition.assignment.strategy", "range");
         DEF("enable.partition.eof", "true");
         DEF("session.timeout.ms", "10000");
+        DEF("fetch.wait.max.ms", "100"); /* latency over fetch efficiency */
         DEF("heartbeat.interval.ms", "1000");
         break;
     case RP_KAFKA_RESTORE:
         DEF("group.id", "repute-restore-unused");
+        DEF("fetch.wait.max.ms", "20"); /* the end is reached sooner */
         DEF("enable.auto.commit", "false");
         DEF("auto.offset.reset", "earliest");
         DEF("isolation.level", "read_committed");

@@ -91,8 +91,10 @@ typedef struct task {
     int64_t committed[NTOP];  /* next offset of the last commit, -1 */
     int64_t first[NTOP];      /* first offset fetched in this assignment */
     bool eof[NTOP];           /* end of partition seen after the last msg */
+    int64_t fetched[NTOP];    /* offset after the last message received */
     bool paused[NTOP];        /* paused for back-pressure */
     uint64_t wait_since;      /* uv_now when it began waiting, 0 if not */
+    uint64_t last_arrival;    /* uv_now of the last message received */
 } task;
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
@@ -285,7 +287,7 @@ static task *task_new(proc *p, int32_t partition) {
         return NULL;
     }
     for (int i = 0; i < NTOP; i++)
-        t->next[i] = t->committed[i] = t->first[i] = -1;
+        t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] = -1;
     return t;
 }
 
@@ -424,6 +426,19 @@ static void apply_one(proc *p, task *t, int ti) {
     rd_kafka_message_destroy(m);
 }
 
+/* True when the broker has told us (in a fetch response; the call reads
+ * librdkafka's cached watermark and never blocks) of records past the last
+ * one we received: the end-of-partition flag is then out of date. */
+static bool has_lag(proc *p, const task *t, int i) {
+    if (t->fetched[i] < 0)
+        return false;
+    int64_t lo, hi;
+    if (rd_kafka_get_watermark_offsets(p->consumer, in_topic(p, i),
+                                       t->partition, &lo, &hi) != 0)
+        return false;
+    return hi > t->fetched[i];
+}
+
 /* The next topic index to apply for a ready task, -1 when it must wait. */
 static int task_pick(proc *p, task *t, bool *waiting) {
     int best = -1;
@@ -432,7 +447,7 @@ static int task_pick(proc *p, task *t, bool *waiting) {
     for (int i = 0; i < NTOP; i++) {
         rd_kafka_message_t *m = msgq_peek(&t->q[i]);
         if (!m) {
-            if (!t->eof[i])
+            if (!t->eof[i] || has_lag(p, t, i))
                 lagging = true;
             continue;
         }
@@ -907,6 +922,18 @@ static void consume_input(proc *p) {
         }
         if (t->first[k] < 0)
             t->first[k] = m->offset;
+        t->fetched[k] = m->offset + 1;
+        /* The first message after a silence of max.task.idle or more starts
+         * a burst, and producers usually write all five topics in one
+         * burst: the other partitions' end-of-partition flags are from
+         * before it, so forget them and let the task wait (at most
+         * max.task.idle) for their share to arrive. */
+        uint64_t now = uv_now(p->loop);
+        if (now - t->last_arrival >= (uint64_t)p->cfg->max_task_idle)
+            for (int i = 0; i < NTOP; i++)
+                if (t->q[i].n == 0)
+                    t->eof[i] = false;
+        t->last_arrival = now;
         t->eof[k] = false;
         if (msgq_push(&t->q[k], m) != 0) {
             rd_kafka_message_destroy(m);

@@ -35,6 +35,7 @@
 #include <criterion/criterion.h>
 
 #define IT_PATH_MAX 1024
+#define IT_DIR_MAX 512 /* a work directory: room for file names after it */
 
 /* Indexes of it_ctx.topic, in the order of the five input types. */
 enum {
@@ -84,7 +85,7 @@ typedef struct it_ctx {
     char name[64];
     char prefix[160]; /* topic prefix, also the group id */
     char bootstrap[256];
-    char dir[IT_PATH_MAX];
+    char dir[IT_DIR_MAX];
     char rules[IT_PATH_MAX]; /* rule keys, for replay and run */
     char kafka[IT_PATH_MAX]; /* topics, group, bootstrap, clock, ... */
     char topic[IT_NTOPICS][200];

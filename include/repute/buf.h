@@ -18,7 +18,8 @@ typedef struct rp_buf {
     size_t cap;
 } rp_buf;
 
-#define RP_BUF_INIT {NULL, 0, 0}
+#define RP_BUF_INIT                                                            \
+    { NULL, 0, 0 }
 
 void rp_buf_free(rp_buf *b);
 static inline void rp_buf_reset(rp_buf *b) {

@@ -24,7 +24,10 @@ typedef enum rp_guarantee {
     RP_GUARANTEE_EXACTLY_ONCE = 0,
     RP_GUARANTEE_AT_LEAST_ONCE
 } rp_guarantee;
-typedef enum rp_framing { RP_FRAMING_PLAIN = 0, RP_FRAMING_CONFLUENT } rp_framing;
+typedef enum rp_framing {
+    RP_FRAMING_PLAIN = 0,
+    RP_FRAMING_CONFLUENT
+} rp_framing;
 
 /* Topic slots: the five inputs in SPEC order, then the outputs. */
 typedef enum rp_topic {
@@ -45,7 +48,7 @@ typedef enum rp_topic {
 #define RP_SCHEMA_ID__COUNT (RP_REC__COUNT + 1)
 
 typedef struct rp_kv {
-    char *key;   /* without the "kafka." prefix */
+    char *key; /* without the "kafka." prefix */
     char *value;
 } rp_kv;
 

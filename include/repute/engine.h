@@ -58,7 +58,8 @@ typedef struct rp_engine_stats {
 /* Creates an engine with a copy of the rule settings of cfg, the clock at
  * INT64_MIN (unset). Returns NULL with errstr on failure. Free with
  * rp_engine_destroy(). */
-rp_engine *rp_engine_new(const rp_config *cfg, char *errstr, size_t errstr_size);
+rp_engine *rp_engine_new(const rp_config *cfg, char *errstr,
+                         size_t errstr_size);
 void rp_engine_destroy(rp_engine *e);
 
 /* Loopback mode (for `repute replay`): the RELATED_ACCOUNT reports the
@@ -123,6 +124,21 @@ int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque);
  * read, or RP_ENOMEM. */
 int rp_engine_restore(rp_engine *e, rp_str account_id, const void *state,
                       size_t len);
+
+/* Dedupe persistence. With the log on, every key the dedupe table takes
+ * in is also appended to a list, which rp_engine_dedupe_take() hands over
+ * (the pointer is valid until the next call on the engine) and empties;
+ * the processor writes it to the changelog, so that a duplicate arriving
+ * after a restart or a rebalance is still recognised.
+ * rp_engine_dedupe_restore() puts such keys back. */
+typedef struct rp_dedupe_key {
+    uint64_t fp;
+    int64_t at;
+} rp_dedupe_key;
+
+void rp_engine_set_dedupe_log(rp_engine *e, bool on);
+size_t rp_engine_dedupe_take(rp_engine *e, const rp_dedupe_key **keys);
+int rp_engine_dedupe_restore(rp_engine *e, const rp_dedupe_key *keys, size_t n);
 
 /* Number of accounts marked dirty. */
 size_t rp_engine_dirty_count(const rp_engine *e);

@@ -28,8 +28,8 @@ rp_jsonl_reader *rp_jsonl_reader_new(void);
 void rp_jsonl_reader_destroy(rp_jsonl_reader *r);
 
 #define RP_JSONL_RECORD 1
-#define RP_JSONL_TICK 2
-#define RP_JSONL_BLANK 3 /* an empty or all-whitespace line */
+#define RP_JSONL_TICK   2
+#define RP_JSONL_BLANK  3 /* an empty or all-whitespace line */
 
 /* Parses one line (without or with its '\n'). Returns RP_JSONL_RECORD with
  * *rec filled (and checked with rp_record_check), RP_JSONL_TICK with

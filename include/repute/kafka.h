@@ -15,11 +15,11 @@
 #include "repute/config.h"
 
 typedef enum rp_kafka_role {
-    RP_KAFKA_PRODUCER = 0,   /* plain producer (produce, DLQ-less tools) */
-    RP_KAFKA_TXN_PRODUCER,   /* the processor's producer */
-    RP_KAFKA_CONSUMER,       /* the processor's group consumer */
-    RP_KAFKA_RESTORE,        /* the changelog reader (no group) */
-    RP_KAFKA_TAIL            /* tail's consumer (no commits) */
+    RP_KAFKA_PRODUCER = 0, /* plain producer (produce, DLQ-less tools) */
+    RP_KAFKA_TXN_PRODUCER, /* the processor's producer */
+    RP_KAFKA_CONSUMER,     /* the processor's group consumer */
+    RP_KAFKA_RESTORE,      /* the changelog reader (no group) */
+    RP_KAFKA_TAIL          /* tail's consumer (no commits) */
 } rp_kafka_role;
 
 /* Builds a configuration for the role. Returns NULL with errstr naming the

@@ -24,8 +24,8 @@ void rp_log(rp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define rp_log_error(...) rp_log(RP_LOG_ERROR, __VA_ARGS__)
-#define rp_log_warn(...) rp_log(RP_LOG_WARN, __VA_ARGS__)
-#define rp_log_info(...) rp_log(RP_LOG_INFO, __VA_ARGS__)
+#define rp_log_warn(...)  rp_log(RP_LOG_WARN, __VA_ARGS__)
+#define rp_log_info(...)  rp_log(RP_LOG_INFO, __VA_ARGS__)
 #define rp_log_debug(...) rp_log(RP_LOG_DEBUG, __VA_ARGS__)
 
 #endif

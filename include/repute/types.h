@@ -22,16 +22,16 @@
 
 /* ---------------------------------------------------------------- errors */
 
-#define RP_OK 0
-#define RP_ENOMEM (-1)    /* an allocation failed */
-#define RP_EINVAL (-2)    /* an argument or a value is not valid */
-#define RP_ETRUNC (-3)    /* the input ends before the record does */
-#define RP_EBADDATA (-4)  /* the input is not a valid record */
-#define RP_ETOOBIG (-5)   /* the input is larger than the limit */
+#define RP_OK        0
+#define RP_ENOMEM    (-1) /* an allocation failed */
+#define RP_EINVAL    (-2) /* an argument or a value is not valid */
+#define RP_ETRUNC    (-3) /* the input ends before the record does */
+#define RP_EBADDATA  (-4) /* the input is not a valid record */
+#define RP_ETOOBIG   (-5) /* the input is larger than the limit */
 #define RP_ECONTRACT (-6) /* decoded, but breaks the contract (SPEC 2) */
-#define RP_EIO (-7)       /* an I/O operation failed */
+#define RP_EIO       (-7) /* an I/O operation failed */
 #define RP_ENOTFOUND (-8) /* no such key, account or entry */
-#define RP_ENOSPACE (-9)  /* an output buffer is too small */
+#define RP_ENOSPACE  (-9) /* an output buffer is too small */
 
 /* Returns a static, human-readable description of an RP_E* code. */
 const char *rp_strerror(int code);
@@ -76,7 +76,7 @@ typedef enum rp_issue_kind {
  * on; the Avro enum ReportKind lists them in the same order, so
  * report kind index r is issue kind r + RP_ISSUE__FIRST_REPORT. */
 #define RP_ISSUE__FIRST_REPORT RP_ISSUE_ANTI_SPAM_ORGANIZATION
-#define RP_REPORT__COUNT (RP_ISSUE__COUNT - RP_ISSUE__FIRST_REPORT)
+#define RP_REPORT__COUNT       (RP_ISSUE__COUNT - RP_ISSUE__FIRST_REPORT)
 
 static inline bool rp_issue_is_rate(rp_issue_kind k) {
     return k == RP_ISSUE_BOUNCE_RATE || k == RP_ISSUE_COMPLAINT_RATE;
@@ -199,7 +199,7 @@ int rp_rec_type_parse(const char *s, size_t len);
 
 /* Time: milliseconds since the Unix epoch, UTC. */
 #define RP_MS_PER_SECOND INT64_C(1000)
-#define RP_MS_PER_HOUR INT64_C(3600000)
-#define RP_MS_PER_DAY INT64_C(86400000)
+#define RP_MS_PER_HOUR   INT64_C(3600000)
+#define RP_MS_PER_DAY    INT64_C(86400000)
 
 #endif

@@ -48,8 +48,8 @@ int rp_cli_run_main(int argc, char **argv) {
         goto done;
     }
     if (optind < argc) {
-        status = rp_cli_usage_error(CMD, "unexpected argument '%s'",
-                                    argv[optind]);
+        status =
+            rp_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
         goto done;
     }
     if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)

@@ -43,9 +43,13 @@ int rp_buf_append(rp_buf *b, const void *p, size_t n) {
     return 0;
 }
 
-int rp_buf_puts(rp_buf *b, const char *s) { return rp_buf_append(b, s, strlen(s)); }
+int rp_buf_puts(rp_buf *b, const char *s) {
+    return rp_buf_append(b, s, strlen(s));
+}
 
-int rp_buf_putc(rp_buf *b, char c) { return rp_buf_append(b, &c, 1); }
+int rp_buf_putc(rp_buf *b, char c) {
+    return rp_buf_append(b, &c, 1);
+}
 
 int rp_buf_printf(rp_buf *b, const char *fmt, ...) {
     va_list ap;

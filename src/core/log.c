@@ -27,7 +27,9 @@ int rp_log_set_level(const char *name) {
     return -1;
 }
 
-rp_log_level rp_log_get_level(void) { return (rp_log_level)threshold; }
+rp_log_level rp_log_get_level(void) {
+    return (rp_log_level)threshold;
+}
 
 void rp_log(rp_log_level level, const char *fmt, ...) {
     if ((int)level > threshold)
@@ -37,11 +39,10 @@ void rp_log(rp_log_level level, const char *fmt, ...) {
     gettimeofday(&tv, NULL);
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line),
-                     "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000),
-                     names[level]);
+    int n = snprintf(
+        line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ",
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+        tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

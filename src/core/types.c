@@ -43,12 +43,20 @@ bool rp_str_eq(rp_str a, rp_str b) {
 
 /* ---------------------------------------------------------------- enums */
 
-static const char *const issue_kind_names[] = {
-    "BOUNCE_RATE",      "COMPLAINT_RATE",     "ANTI_SPAM_ORGANIZATION",
-    "LISTBOMBING",      "SPAMTRAP",           "DOMAIN_BLOCKLIST",
-    "MAILBOX_PROVIDER", "DIRECT_FEEDBACK",    "RECIPIENT_FEEDBACK",
-    "INTERNAL_REVIEW",  "RELATED_ACCOUNT",    "VULNERABLE_SITE",
-    "COMPROMISED_CREDENTIALS", "OTHER"};
+static const char *const issue_kind_names[] = {"BOUNCE_RATE",
+                                               "COMPLAINT_RATE",
+                                               "ANTI_SPAM_ORGANIZATION",
+                                               "LISTBOMBING",
+                                               "SPAMTRAP",
+                                               "DOMAIN_BLOCKLIST",
+                                               "MAILBOX_PROVIDER",
+                                               "DIRECT_FEEDBACK",
+                                               "RECIPIENT_FEEDBACK",
+                                               "INTERNAL_REVIEW",
+                                               "RELATED_ACCOUNT",
+                                               "VULNERABLE_SITE",
+                                               "COMPROMISED_CREDENTIALS",
+                                               "OTHER"};
 static const char *const issue_status_names[] = {
     "HEALTHY", "ALMOST_HEALED", "UNDER_REVIEW", "SENDING_PAUSE",
     "PENDING_SENDING_PAUSE"};
@@ -58,19 +66,21 @@ static const char *const account_status_names[] = {
 static const char *const bounce_type_names[] = {"PERMANENT", "TRANSIENT",
                                                 "UNDETERMINED"};
 static const char *const bounce_subtype_names[] = {
-    "GENERAL",           "NO_EMAIL",         "SUPPRESSED",
-    "ON_ACCOUNT_SUPPRESSION_LIST", "MAILBOX_FULL", "MESSAGE_TOO_LARGE",
-    "CONTENT_REJECTED",  "ATTACHMENT_REJECTED", "UNDETERMINED"};
+    "GENERAL",          "NO_EMAIL",
+    "SUPPRESSED",       "ON_ACCOUNT_SUPPRESSION_LIST",
+    "MAILBOX_FULL",     "MESSAGE_TOO_LARGE",
+    "CONTENT_REJECTED", "ATTACHMENT_REJECTED",
+    "UNDETERMINED"};
 static const char *const feedback_type_names[] = {
     "ABUSE", "AUTH_FAILURE", "FRAUD", "NOT_SPAM", "OTHER", "VIRUS", "UNKNOWN"};
 static const char *const action_type_names[] = {
-    "REMEDIATION_SUBMITTED", "RESUME_SENDING",     "PAUSE_SENDING",
-    "EXTEND_REVIEW",         "END_REVIEW",         "SET_MANUAL_REVIEW",
-    "CLEAR_MANUAL_REVIEW",   "LINK_ACCOUNT",       "UNLINK_ACCOUNT"};
+    "REMEDIATION_SUBMITTED", "RESUME_SENDING", "PAUSE_SENDING",
+    "EXTEND_REVIEW",         "END_REVIEW",     "SET_MANUAL_REVIEW",
+    "CLEAR_MANUAL_REVIEW",   "LINK_ACCOUNT",   "UNLINK_ACCOUNT"};
 static const char *const event_kind_names[] = {"STATUS_CHANGE", "NOTIFICATION"};
 static const char *const stage_names[] = {
-    "REVIEW_STARTED",  "REVIEW_EXTENDED",       "DECISION_PENDING",
-    "SENDING_PAUSED",  "PENDING_SENDING_PAUSE", "SENDING_RESUMED",
+    "REVIEW_STARTED", "REVIEW_EXTENDED",       "DECISION_PENDING",
+    "SENDING_PAUSED", "PENDING_SENDING_PAUSE", "SENDING_RESUMED",
     "RESOLVED"};
 static const char *const rec_type_names[] = {"delivery", "bounce", "complaint",
                                              "report", "action"};
@@ -90,9 +100,11 @@ static int parse_of(const char *const *t, size_t n, const char *s, size_t len) {
     return RP_ENOTFOUND;
 }
 
-#define ENUM_FUNCS(fn, type, table)                                           \
-    const char *fn##_name(type v) { return name_of(table, NAMES_LEN(table), (int)v); } \
-    int fn##_parse(const char *s, size_t len) {                               \
+#define ENUM_FUNCS(fn, type, table)                                            \
+    const char *fn##_name(type v) {                                            \
+        return name_of(table, NAMES_LEN(table), (int)v);                       \
+    }                                                                          \
+    int fn##_parse(const char *s, size_t len) {                                \
         return parse_of(table, NAMES_LEN(table), s, len);                      \
     }
 
@@ -140,7 +152,8 @@ int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
     case RP_REC_BOUNCE:
         if ((unsigned)rec->u.bounce.bounce_type >= RP_BOUNCE__COUNT ||
             (unsigned)rec->u.bounce.bounce_subtype >= RP_BSUB__COUNT)
-            return contract_error(errstr, errstr_size, "bounce enum out of range");
+            return contract_error(errstr, errstr_size,
+                                  "bounce enum out of range");
         break;
     case RP_REC_COMPLAINT:
         if ((unsigned)rec->u.complaint.feedback_type >= RP_FEEDBACK__COUNT)
@@ -150,9 +163,11 @@ int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
     case RP_REC_REPORT:
         if (rec->u.report.kind < RP_ISSUE__FIRST_REPORT ||
             rec->u.report.kind >= RP_ISSUE__COUNT)
-            return contract_error(errstr, errstr_size, "kind is not a report kind");
+            return contract_error(errstr, errstr_size,
+                                  "kind is not a report kind");
         if (rec->u.report.incidents < 1)
-            return contract_error(errstr, errstr_size, "incidents must be >= 1");
+            return contract_error(errstr, errstr_size,
+                                  "incidents must be >= 1");
         break;
     case RP_REC_ACTION:
         if ((unsigned)rec->u.action.action >= RP_ACTION__COUNT)
@@ -161,8 +176,7 @@ int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
             (unsigned)rec->u.action.issue >= RP_ISSUE__COUNT)
             return contract_error(errstr, errstr_size, "issue out of range");
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

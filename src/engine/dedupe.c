@@ -138,6 +138,16 @@ int rp_dedupe_check(rp_dedupe *d, uint64_t fp, int64_t now) {
         ring_pop(d);
     if (d->slots && d->slots[set_find(d, fp)] == fp)
         return 1;
+    return rp_dedupe_insert(d, fp, now);
+}
+
+int rp_dedupe_insert(rp_dedupe *d, uint64_t fp, int64_t now) {
+    if (d->max_entries == 0)
+        return 0;
+    if (fp == 0)
+        fp = 1;
+    if (d->slots && d->slots[set_find(d, fp)] == fp)
+        return 0;
     if (d->count == d->max_entries) {
         ring_pop(d);
         d->evicted++;

@@ -31,6 +31,10 @@ void rp_dedupe_free(rp_dedupe *d);
  * when it was not and is now remembered, RP_ENOMEM on failure. */
 int rp_dedupe_check(rp_dedupe *d, uint64_t fp, int64_t now);
 
+/* Remembers fp as counted at `at` without checking it (restore). Returns
+ * 0 or RP_ENOMEM. */
+int rp_dedupe_insert(rp_dedupe *d, uint64_t fp, int64_t at);
+
 /* Bytes held by the table. */
 size_t rp_dedupe_bytes(const rp_dedupe *d);
 

@@ -53,7 +53,7 @@
 
 /* Counts of one hour of attribution time. */
 typedef struct bucket {
-    int32_t hour; /* hours since the epoch */
+    int32_t hour;        /* hours since the epoch */
     uint32_t sends;      /* bounce-eligible sends */
     uint32_t hard;       /* hard bounces */
     uint32_t deliveries; /* complaint-eligible deliveries */
@@ -61,13 +61,13 @@ typedef struct bucket {
 } bucket;
 
 typedef struct issue {
-    int64_t since;      /* when it last left HEALTHY */
-    int64_t review_end; /* NONE when it has none */
-    int64_t floor;      /* rate issues: NONE or the floor */
+    int64_t since;         /* when it last left HEALTHY */
+    int64_t review_end;    /* NONE when it has none */
+    int64_t floor;         /* rate issues: NONE or the floor */
     int64_t new_incidents; /* report issues */
-    uint8_t status;     /* rp_issue_status */
-    uint8_t extensions; /* extensions used in this review */
-    uint8_t exhausted;  /* out of extensions, waiting for a person */
+    uint8_t status;        /* rp_issue_status */
+    uint8_t extensions;    /* extensions used in this review */
+    uint8_t exhausted;     /* out of extensions, waiting for a person */
 } issue;
 
 typedef struct report_entry {
@@ -146,10 +146,14 @@ struct rp_engine {
     /* RELATED_ACCOUNT reports the engine applies itself (loopback mode),
      * oldest first; each string is a heap copy. */
     bool loopback;
+    /* Dedupe keys taken in since the last rp_engine_dedupe_take(). */
+    bool dedupe_log;
+    rp_dedupe_key *dlog, *dlog_out;
+    size_t n_dlog, cap_dlog, cap_dlog_out;
     struct pending_report {
         char *account, *event_id, *related;
         int64_t time;
-    } *pending;
+    } * pending;
     size_t pending_head, n_pending, cap_pending;
     /* Reused output storage. */
     rp_status_change sc;
@@ -159,7 +163,7 @@ struct rp_engine {
 };
 
 static const issue healthy_issue = {NONE, NONE, NONE, 0, RP_ISTATUS_HEALTHY,
-                                    0, 0};
+                                    0,    0};
 
 /* ------------------------------------------------------------ allocation */
 
@@ -194,7 +198,9 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return -floor_div(-a, b);
+}
 
 /* ------------------------------------------------------------ accounts */
 
@@ -489,8 +495,8 @@ static int report_log(rp_engine *e, account_ext *x, int kind, int64_t time,
 static bool heap_less(const heap_entry *x, const heap_entry *y) {
     if (x->at != y->at)
         return x->at < y->at;
-    size_t n = x->acct->id_len < y->acct->id_len ? x->acct->id_len
-                                                 : y->acct->id_len;
+    size_t n =
+        x->acct->id_len < y->acct->id_len ? x->acct->id_len : y->acct->id_len;
     int c = memcmp(x->acct->id, y->acct->id, n);
     if (c != 0)
         return c < 0;
@@ -625,20 +631,21 @@ static int start_review(rp_engine *e, account *a, change *ch, int k,
     }
     is->status = RP_ISTATUS_UNDER_REVIEW;
     ch->stage[k] = RP_STAGE_REVIEW_STARTED;
-    return set_review_end(e, a, is,
-                          is_manual(e, k) ? NONE : e->clock + e->cfg.review_period);
+    return set_review_end(
+        e, a, is, is_manual(e, k) ? NONE : e->clock + e->cfg.review_period);
 }
 
-static void to_pause(rp_engine *e, account *a, change *ch, int k, bool manual_ok) {
+static void to_pause(rp_engine *e, account *a, change *ch, int k,
+                     bool manual_ok) {
     issue *is = &a->ext->issues[k];
     bool pending = manual_ok && a->ext->manual_review;
     (void)e;
-    is->status = pending ? RP_ISTATUS_PENDING_SENDING_PAUSE
-                         : RP_ISTATUS_SENDING_PAUSE;
+    is->status =
+        pending ? RP_ISTATUS_PENDING_SENDING_PAUSE : RP_ISTATUS_SENDING_PAUSE;
     is->review_end = NONE;
     is->exhausted = 0;
-    ch->stage[k] = pending ? RP_STAGE_PENDING_SENDING_PAUSE
-                           : RP_STAGE_SENDING_PAUSED;
+    ch->stage[k] =
+        pending ? RP_STAGE_PENDING_SENDING_PAUSE : RP_STAGE_SENDING_PAUSED;
 }
 
 static void to_healthy(account *a, change *ch, int k) {
@@ -681,7 +688,8 @@ static int end_of_review(rp_engine *e, account *a, change *ch, int k,
 }
 
 /* Both rate issues, after every record (SPEC 5). */
-static int evaluate_rates(rp_engine *e, account *a, change *ch, const rates *r) {
+static int evaluate_rates(rp_engine *e, account *a, change *ch,
+                          const rates *r) {
     for (int k = 0; k < 2; k++) {
         const rp_metric_snapshot *m = &r->m[k];
         if (!m->has_rate)
@@ -920,8 +928,8 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
 
 /* ------------------------------------------------------------ counting */
 
-static int64_t attribution_time(const rp_engine *e, bool has_sent,
-                                int64_t sent, int64_t event_time) {
+static int64_t attribution_time(const rp_engine *e, bool has_sent, int64_t sent,
+                                int64_t event_time) {
     int64_t t = has_sent ? sent : event_time;
     int64_t lo = oldest_reachable_hour(e, e->clock) * HOUR;
     if (t < lo)
@@ -961,8 +969,7 @@ static int count_outcome(rp_engine *e, account *a, const rp_record *rec) {
                      c->feedback_type != RP_FEEDBACK_NOT_SPAM;
         break;
     }
-    default:
-        return 0;
+    default: return 0;
     }
     if (!(sends | hard | deliveries | complaints))
         return 0;
@@ -1074,7 +1081,8 @@ static int action_on_issue(rp_engine *e, account *a, change *ch,
             is->floor = eff;
         ch->stage[k] = RP_STAGE_SENDING_RESUMED;
         return set_review_end(e, a, is,
-                              is_manual(e, k) ? NONE : eff + e->cfg.review_period) == 0
+                              is_manual(e, k) ? NONE
+                                              : eff + e->cfg.review_period) == 0
                    ? 1
                    : RP_ENOMEM;
     case RP_ACTION_PAUSE_SENDING:
@@ -1091,11 +1099,11 @@ static int action_on_issue(rp_engine *e, account *a, change *ch,
         if (!in_review(is) || is->review_end == NONE)
             return 0;
         ch->stage[k] = RP_STAGE_REVIEW_EXTENDED;
-        return set_review_end(e, a, is, is->review_end + e->cfg.review_period) == 0
+        return set_review_end(e, a, is,
+                              is->review_end + e->cfg.review_period) == 0
                    ? 1
                    : RP_ENOMEM;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -1154,6 +1162,48 @@ static int apply_action(rp_engine *e, account *a, change *ch,
 static int apply_at_clock(rp_engine *e, const rp_record *rec,
                           const rp_engine_sink *sink);
 
+static int dedupe_log_add(rp_engine *e, uint64_t fp) {
+    if (e->n_dlog == e->cap_dlog) {
+        size_t cap = e->cap_dlog ? e->cap_dlog * 2 : 256;
+        rp_dedupe_key *k = realloc(e->dlog, cap * sizeof(*k));
+        if (!k)
+            return RP_ENOMEM;
+        e->dlog = k;
+        e->cap_dlog = cap;
+    }
+    e->dlog[e->n_dlog].fp = fp;
+    e->dlog[e->n_dlog].at = e->clock;
+    e->n_dlog++;
+    return 0;
+}
+
+void rp_engine_set_dedupe_log(rp_engine *e, bool on) {
+    e->dedupe_log = on;
+}
+
+size_t rp_engine_dedupe_take(rp_engine *e, const rp_dedupe_key **keys) {
+    /* Hand over the filled list and keep the other one for new keys, so
+     * the caller's pointer stays valid while the engine goes on. */
+    rp_dedupe_key *out = e->dlog;
+    size_t n = e->n_dlog;
+    e->dlog = e->dlog_out;
+    e->dlog_out = out;
+    size_t cap = e->cap_dlog;
+    e->cap_dlog = e->dlog ? e->cap_dlog_out : 0;
+    e->cap_dlog_out = cap;
+    e->n_dlog = 0;
+    *keys = out;
+    return n;
+}
+
+int rp_engine_dedupe_restore(rp_engine *e, const rp_dedupe_key *keys,
+                             size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (rp_dedupe_insert(&e->dedupe, keys[i].fp, keys[i].at) != 0)
+            return RP_ENOMEM;
+    return 0;
+}
+
 /* Applies the RELATED_ACCOUNT reports of loopback mode, in order, at the
  * clock; applying one may pause another account and queue more. */
 static int drain_pending(rp_engine *e, const rp_engine_sink *sink) {
@@ -1188,7 +1238,9 @@ int rp_engine_apply(rp_engine *e, const rp_record *rec, int64_t now,
     return rc;
 }
 
-void rp_engine_set_loopback(rp_engine *e, bool on) { e->loopback = on; }
+void rp_engine_set_loopback(rp_engine *e, bool on) {
+    e->loopback = on;
+}
 
 static int apply_at_clock(rp_engine *e, const rp_record *rec,
                           const rp_engine_sink *sink) {
@@ -1205,6 +1257,8 @@ static int apply_at_clock(rp_engine *e, const rp_record *rec,
         e->stats.duplicates_dropped++;
         return 0;
     }
+    if (e->dedupe_log && dedupe_log_add(e, fp) != 0)
+        return RP_ENOMEM;
     e->stats.records_applied++;
 
     bucket_prune(e, a);
@@ -1217,9 +1271,7 @@ static int apply_at_clock(rp_engine *e, const rp_record *rec,
     case RP_REC_ACTION:
         rc = apply_action(e, a, &ch, &rec->u.action, rec->event_time);
         break;
-    default:
-        rc = count_outcome(e, a, rec);
-        break;
+    default: rc = count_outcome(e, a, rec); break;
     }
     if (rc != 0)
         return rc;
@@ -1264,6 +1316,8 @@ void rp_engine_destroy(rp_engine *e) {
     }
     free(e->heap);
     free(e->dirty);
+    free(e->dlog);
+    free(e->dlog_out);
     for (size_t i = e->pending_head; i < e->n_pending; i++) {
         free(e->pending[i].account);
         free(e->pending[i].event_id);
@@ -1275,7 +1329,9 @@ void rp_engine_destroy(rp_engine *e) {
     free(e);
 }
 
-int64_t rp_engine_clock(const rp_engine *e) { return e->clock; }
+int64_t rp_engine_clock(const rp_engine *e) {
+    return e->clock;
+}
 
 /* True when some issue of the account is in review and ends at `at`: the
  * heap entry is still live. */
@@ -1362,7 +1418,9 @@ static int put_s(rp_buf *b, int64_t v) {
     return put_u(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-static int put_byte(rp_buf *b, unsigned v) { return rp_buf_putc(b, (char)v); }
+static int put_byte(rp_buf *b, unsigned v) {
+    return rp_buf_putc(b, (char)v);
+}
 
 static int state_encode(const account *a, rp_buf *b) {
     int rc = 0;
@@ -1388,7 +1446,8 @@ static int state_encode(const account *a, rp_buf *b) {
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
         const issue *is = &x->issues[k];
         unsigned pres = (is->since != NONE) | (is->review_end != NONE) << 1 |
-                        (is->floor != NONE) << 2 | (is->new_incidents != 0) << 3;
+                        (is->floor != NONE) << 2 |
+                        (is->new_incidents != 0) << 3;
         rc |= put_byte(b, is->status);
         rc |= put_byte(b, is->extensions);
         rc |= put_byte(b, is->exhausted);
@@ -1601,7 +1660,9 @@ int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque) {
     return rc;
 }
 
-size_t rp_engine_dirty_count(const rp_engine *e) { return e->n_dirty; }
+size_t rp_engine_dirty_count(const rp_engine *e) {
+    return e->n_dirty;
+}
 
 int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
                       void *opaque) {

@@ -68,10 +68,10 @@
 #include "repute/kafka.h"
 #include "repute/log.h"
 
-#define NTOP 5                 /* input topics per task */
-#define BATCH 2048             /* records applied per loop turn */
-#define QUEUE_HIGH 20000       /* pause a partition above this many buffered */
-#define QUEUE_LOW 5000         /* and resume it below this */
+#define NTOP       5     /* input topics per task */
+#define BATCH      2048  /* records applied per loop turn */
+#define QUEUE_HIGH 20000 /* pause a partition above this many buffered */
+#define QUEUE_LOW  5000  /* and resume it below this */
 
 /* ---------------------------------------------------------------- types */
 
@@ -80,21 +80,40 @@ typedef struct msgq {
     size_t head, n, cap;
 } msgq;
 
+/* A chunk of dedupe keys in the changelog: its key's sequence number and
+ * the newest key's time (the chunk is deleted once that is past the
+ * horizon). */
+typedef struct dd_chunk {
+    uint64_t seq;
+    int64_t newest;
+} dd_chunk;
+
+/* Changelog keys of dedupe chunks start with a byte that cannot begin a
+ * UTF-8 account id. */
+#define DD_PREFIX                                                              \
+    "\xff"                                                                     \
+    "dedupe/"
+#define DD_PREFIX_LEN 8
+#define DD_CHUNK_MAX  32768 /* keys per changelog record (512 KiB) */
+
 typedef struct task {
     int32_t partition;
+    dd_chunk *chunks;
+    size_t n_chunks, cap_chunks;
+    uint64_t next_chunk;
     rp_engine *engine;
-    bool ready;               /* restored from the changelog */
-    uint64_t restore_start;   /* uv_now at the start of the restore */
-    uint64_t restored;        /* changelog records read */
+    bool ready;             /* restored from the changelog */
+    uint64_t restore_start; /* uv_now at the start of the restore */
+    uint64_t restored;      /* changelog records read */
     msgq q[NTOP];
-    int64_t next[NTOP];       /* offset after the last applied record, -1 */
-    int64_t committed[NTOP];  /* next offset of the last commit, -1 */
-    int64_t first[NTOP];      /* first offset fetched in this assignment */
-    bool eof[NTOP];           /* end of partition seen after the last msg */
-    int64_t fetched[NTOP];    /* offset after the last message received */
-    bool paused[NTOP];        /* paused for back-pressure */
-    uint64_t wait_since;      /* uv_now when it began waiting, 0 if not */
-    uint64_t last_arrival;    /* uv_now of the last message received */
+    int64_t next[NTOP];      /* offset after the last applied record, -1 */
+    int64_t committed[NTOP]; /* next offset of the last commit, -1 */
+    int64_t first[NTOP];     /* first offset fetched in this assignment */
+    bool eof[NTOP];          /* end of partition seen after the last msg */
+    int64_t fetched[NTOP];   /* offset after the last message received */
+    bool paused[NTOP];       /* paused for back-pressure */
+    uint64_t wait_since;     /* uv_now when it began waiting, 0 if not */
+    uint64_t last_arrival;   /* uv_now of the last message received */
 } task;
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
@@ -187,7 +206,9 @@ static void msgq_clear(msgq *q) {
 
 /* ---------------------------------------------------------------- topics */
 
-static const char *in_topic(const proc *p, int t) { return p->cfg->topic[t]; }
+static const char *in_topic(const proc *p, int t) {
+    return p->cfg->topic[t];
+}
 
 static int topic_index(const proc *p, const char *name) {
     for (int t = 0; t < NTOP; t++)
@@ -208,20 +229,19 @@ static int produce(proc *p, const char *topic, int32_t partition,
     for (;;) {
         rd_kafka_resp_err_t err;
         if (hdrs)
-            err = rd_kafka_producev(
-                p->producer, RD_KAFKA_V_TOPIC(topic),
-                RD_KAFKA_V_PARTITION(partition),
-                RD_KAFKA_V_KEY((void *)key, key_len),
-                RD_KAFKA_V_VALUE((void *)val, val_len),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+            err = rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic),
+                                    RD_KAFKA_V_PARTITION(partition),
+                                    RD_KAFKA_V_KEY((void *)key, key_len),
+                                    RD_KAFKA_V_VALUE((void *)val, val_len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         else
-            err = rd_kafka_producev(
-                p->producer, RD_KAFKA_V_TOPIC(topic),
-                RD_KAFKA_V_PARTITION(partition),
-                RD_KAFKA_V_KEY((void *)key, key_len),
-                RD_KAFKA_V_VALUE((void *)val, val_len),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            err = rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic),
+                                    RD_KAFKA_V_PARTITION(partition),
+                                    RD_KAFKA_V_KEY((void *)key, key_len),
+                                    RD_KAFKA_V_VALUE((void *)val, val_len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             p->produced++;
             p->uncommitted = true;
@@ -286,6 +306,7 @@ static task *task_new(proc *p, int32_t partition) {
         free(t);
         return NULL;
     }
+    rp_engine_set_dedupe_log(t->engine, true);
     for (int i = 0; i < NTOP; i++)
         t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] = -1;
     return t;
@@ -297,12 +318,69 @@ static void task_free(task *t) {
     for (int i = 0; i < NTOP; i++)
         msgq_clear(&t->q[i]);
     rp_engine_destroy(t->engine);
+    free(t->chunks);
     free(t);
+}
+
+static int chunk_note(task *t, uint64_t seq, int64_t newest) {
+    if (t->n_chunks == t->cap_chunks) {
+        size_t cap = t->cap_chunks ? t->cap_chunks * 2 : 64;
+        dd_chunk *c = realloc(t->chunks, cap * sizeof(*c));
+        if (!c)
+            return RP_ENOMEM;
+        t->chunks = c;
+        t->cap_chunks = cap;
+    }
+    t->chunks[t->n_chunks].seq = seq;
+    t->chunks[t->n_chunks].newest = newest;
+    t->n_chunks++;
+    if (seq >= t->next_chunk)
+        t->next_chunk = seq + 1;
+    return 0;
+}
+
+static void put_le64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Restores a dedupe chunk read from the changelog. */
+static void chunk_restore(task *t, const rd_kafka_message_t *m) {
+    char seqs[24];
+    size_t n = m->key_len - DD_PREFIX_LEN;
+    if (n == 0 || n >= sizeof(seqs) || !m->payload || m->len % 16 != 0)
+        return; /* a tombstone, or not ours */
+    memcpy(seqs, (const char *)m->key + DD_PREFIX_LEN, n);
+    seqs[n] = '\0';
+    uint64_t seq = strtoull(seqs, NULL, 10);
+    size_t count = m->len / 16;
+    const unsigned char *v = m->payload;
+    rp_dedupe_key keys[256];
+    int64_t newest = INT64_MIN;
+    for (size_t i = 0; i < count;) {
+        size_t k = 0;
+        for (; k < 256 && i < count; k++, i++) {
+            keys[k].fp = get_le64(v + 16 * i);
+            keys[k].at = (int64_t)get_le64(v + 16 * i + 8);
+            if (keys[k].at > newest)
+                newest = keys[k].at;
+        }
+        rp_engine_dedupe_restore(t->engine, keys, k);
+    }
+    chunk_note(t, seq, newest);
 }
 
 /* Pauses or resumes a set of the task's input partitions. */
 static void task_pause(proc *p, task *t, int only, bool pause) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(NTOP);
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new(NTOP);
     for (int i = 0; i < NTOP; i++)
         if (only < 0 || only == i)
             rd_kafka_topic_partition_list_add(l, in_topic(p, i), t->partition);
@@ -397,9 +475,9 @@ static void apply_one(proc *p, task *t, int ti) {
     char err[256];
     int rc = rp_avro_decode(p->dec, (rp_rec_type)ti, m->payload, m->len, &rec,
                             err, sizeof(err));
-    if (rc == 0 && (m->key_len != rec.account_id.len ||
-                    (m->key_len && memcmp(m->key, rec.account_id.ptr,
-                                          m->key_len) != 0))) {
+    if (rc == 0 &&
+        (m->key_len != rec.account_id.len ||
+         (m->key_len && memcmp(m->key, rec.account_id.ptr, m->key_len) != 0))) {
         /* A record under another account's key may sit in a partition
          * whose task does not own the account: that breaks the contract. */
         snprintf(err, sizeof(err), "the key is not the record's account_id");
@@ -408,8 +486,8 @@ static void apply_one(proc *p, task *t, int ti) {
     if (rc != 0) {
         to_dlq(p, ti, m, err);
     } else {
-        int64_t now = p->cfg->clock == RP_CLOCK_EVENT ? rec.event_time
-                                                      : p->wall_now;
+        int64_t now =
+            p->cfg->clock == RP_CLOCK_EVENT ? rec.event_time : p->wall_now;
         rc = rp_engine_apply(t->engine, &rec, now, the_sink(p));
         if (rc != 0) {
             rp_log_error("run: engine: %s", rp_strerror(rc));
@@ -452,8 +530,8 @@ static int task_pick(proc *p, task *t, bool *waiting) {
             continue;
         }
         int64_t et;
-        if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len,
-                                    &et) != 0)
+        if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len, &et) !=
+            0)
             et = INT64_MIN; /* undecodable: let it reach the DLQ first */
         if (best < 0 || et < best_time) {
             best = i;
@@ -532,9 +610,12 @@ static void kick(proc *p) {
         uv_idle_start(&p->work_idle, on_work_idle);
 }
 
-static void on_idle_timer(uv_timer_t *h) { kick(h->data); }
+static void on_idle_timer(uv_timer_t *h) {
+    kick(h->data);
+}
 
-/* ---------------------------------------------------------------- wall clock */
+/* ---------------------------------------------------------------- wall clock
+ */
 
 static void on_review_timer(uv_timer_t *h) {
     proc *p = h->data;
@@ -585,6 +666,49 @@ static int sink_state(void *opaque, rp_str id, const void *state, size_t len) {
                    id.len, state, len, NULL);
 }
 
+/* Writes the task's new dedupe keys as changelog chunks, and deletes the
+ * chunks whose keys have all passed the horizon. */
+static void flush_dedupe(proc *p, task *t) {
+    const rp_dedupe_key *keys;
+    size_t n = rp_engine_dedupe_take(t->engine, &keys);
+    char key[32];
+    for (size_t off = 0; off < n; off += DD_CHUNK_MAX) {
+        size_t k = n - off < DD_CHUNK_MAX ? n - off : DD_CHUNK_MAX;
+        unsigned char *val = malloc(k * 16);
+        if (!val) {
+            fail_fatal(p, "out of memory");
+            return;
+        }
+        int64_t newest = INT64_MIN;
+        for (size_t i = 0; i < k; i++) {
+            put_le64(val + 16 * i, keys[off + i].fp);
+            put_le64(val + 16 * i + 8, (uint64_t)keys[off + i].at);
+            if (keys[off + i].at > newest)
+                newest = keys[off + i].at;
+        }
+        uint64_t seq = t->next_chunk;
+        int kl = snprintf(key, sizeof(key), DD_PREFIX "%" PRIu64, seq);
+        produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition, key,
+                (size_t)kl, val, k * 16, NULL);
+        free(val);
+        chunk_note(t, seq, newest);
+    }
+    int64_t clock = rp_engine_clock(t->engine);
+    size_t keep = 0;
+    for (size_t i = 0; i < t->n_chunks; i++) {
+        if (clock != INT64_MIN &&
+            t->chunks[i].newest < clock - p->cfg->dedupe_horizon) {
+            int kl = snprintf(key, sizeof(key), DD_PREFIX "%" PRIu64,
+                              t->chunks[i].seq);
+            produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition, key,
+                    (size_t)kl, NULL, 0, NULL);
+        } else {
+            t->chunks[keep++] = t->chunks[i];
+        }
+    }
+    t->n_chunks = keep;
+}
+
 /* Produces every task's dirty account states to the changelog and
  * returns the offsets to commit (NULL when there are none). */
 static rd_kafka_topic_partition_list_t *prepare_commit(proc *p) {
@@ -595,6 +719,7 @@ static rd_kafka_topic_partition_list_t *prepare_commit(proc *p) {
             continue;
         void *args[2] = {p, t};
         rp_engine_flush_dirty(t->engine, sink_state, args);
+        flush_dedupe(p, t);
         for (int k = 0; k < NTOP; k++)
             if (t->next[k] >= 0 && t->next[k] != t->committed[k])
                 rd_kafka_topic_partition_list_add(l, in_topic(p, k), i)
@@ -688,8 +813,7 @@ static void finish_work(proc *p) {
         }
     } else if (rd_kafka_error_is_fatal(e) ||
                rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ||
-               rd_kafka_error_code(e) ==
-                   RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+               rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
                rd_kafka_error_code(e) ==
                    RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
         rp_log_error("run: fatal transaction error: %s (another instance "
@@ -742,7 +866,9 @@ static void start_commit(proc *p) {
     queue_work(p, WORK_COMMIT);
 }
 
-static void start_abort(proc *p) { queue_work(p, WORK_ABORT); }
+static void start_abort(proc *p) {
+    queue_work(p, WORK_ABORT);
+}
 
 static void on_commit_timer(uv_timer_t *h) {
     proc *p = h->data;
@@ -779,8 +905,8 @@ static void rewind_all(proc *p) {
         }
         for (int k = 0; k < NTOP; k++) {
             fresh->committed[k] = t->committed[k];
-            fresh->first[k] = t->committed[k] >= 0 ? t->committed[k]
-                                                   : t->first[k];
+            fresh->first[k] =
+                t->committed[k] >= 0 ? t->committed[k] : t->first[k];
         }
         task_free(t);
         p->tasks[i] = fresh;
@@ -837,7 +963,8 @@ static void on_revoke(proc *p) {
             rp_log_warn("run: commit before revocation failed: %s",
                         rd_kafka_error_string(e));
             if (p->eos && !rd_kafka_error_is_fatal(e)) {
-                rd_kafka_error_t *a = rd_kafka_abort_transaction(p->producer, -1);
+                rd_kafka_error_t *a =
+                    rd_kafka_abort_transaction(p->producer, -1);
                 if (a)
                     rd_kafka_error_destroy(a);
                 else if (!p->stopping) {
@@ -861,7 +988,8 @@ static void on_revoke(proc *p) {
             rp_log_warn("run: commit at revocation failed: %s",
                         rd_kafka_error_string(e));
             if (p->eos && !rd_kafka_error_is_fatal(e)) {
-                rd_kafka_error_t *a = rd_kafka_abort_transaction(p->producer, -1);
+                rd_kafka_error_t *a =
+                    rd_kafka_abort_transaction(p->producer, -1);
                 if (a)
                     rd_kafka_error_destroy(a);
                 else if (!p->stopping) {
@@ -900,8 +1028,8 @@ static void consume_input(proc *p) {
     while ((m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
         if (m->err) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                int k = m->rkt ? topic_index(p, rd_kafka_topic_name(m->rkt))
-                               : -1;
+                int k =
+                    m->rkt ? topic_index(p, rd_kafka_topic_name(m->rkt)) : -1;
                 if (k >= 0 && m->partition < p->n_parts &&
                     p->tasks[m->partition])
                     p->tasks[m->partition]->eof[k] = true;
@@ -961,6 +1089,10 @@ static void consume_changelog(proc *p) {
             }
         } else if (m->err) {
             rp_log_warn("run: changelog: %s", rd_kafka_message_errstr(m));
+        } else if (t && !t->ready && m->key && m->key_len >= DD_PREFIX_LEN &&
+                   memcmp(m->key, DD_PREFIX, DD_PREFIX_LEN) == 0) {
+            chunk_restore(t, m);
+            t->restored++;
         } else if (t && !t->ready && m->key) {
             rp_str id = {m->key, m->key_len};
             int rc = rp_engine_restore(t->engine, id, m->payload,
@@ -1000,7 +1132,9 @@ static void on_pipe(uv_poll_t *h, int status, int events) {
 
 /* ---------------------------------------------------------------- shutdown */
 
-static void close_cb(uv_handle_t *h) { (void)h; }
+static void close_cb(uv_handle_t *h) {
+    (void)h;
+}
 
 /* Closing the consumer finishes on librdkafka's threads; look again until
  * it has. */
@@ -1115,7 +1249,8 @@ static int32_t check_topics(proc *p, rd_kafka_t *rk) {
             nt[i] = rd_kafka_NewTopic_new(c->topic[i], c->topic_partitions, -1,
                                           err, sizeof(err));
             if (i == RP_TOPIC_CHANGELOG)
-                rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
+                rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy",
+                                             "compact");
         }
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
         rd_kafka_CreateTopics(rk, nt, RP_TOPIC__COUNT, NULL, q);
@@ -1171,7 +1306,7 @@ static int32_t check_topics(proc *p, rd_kafka_t *rk) {
     size_t off = 0;
     bool same = true, missing = false;
     int inputs[] = {RP_TOPIC_DELIVERIES, RP_TOPIC_BOUNCES, RP_TOPIC_COMPLAINTS,
-                    RP_TOPIC_REPORTS, RP_TOPIC_ACTIONS, RP_TOPIC_CHANGELOG};
+                    RP_TOPIC_REPORTS,    RP_TOPIC_ACTIONS, RP_TOPIC_CHANGELOG};
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         int k = inputs[i];
         if (counts[k] != counts[inputs[0]])
@@ -1311,12 +1446,10 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     gethostname(host, sizeof(host) - 1);
     snprintf(tid, sizeof(tid), "repute-%s-%s-%ld", cfg->group_id, host,
              (long)getpid());
-    p->producer = new_client(p, p->eos ? RP_KAFKA_TXN_PRODUCER
-                                       : RP_KAFKA_PRODUCER,
-                             RD_KAFKA_PRODUCER,
-                             p->eos && !has_kafka_key(cfg, "transactional.id")
-                                 ? tid
-                                 : NULL);
+    p->producer = new_client(
+        p, p->eos ? RP_KAFKA_TXN_PRODUCER : RP_KAFKA_PRODUCER,
+        RD_KAFKA_PRODUCER,
+        p->eos && !has_kafka_key(cfg, "transactional.id") ? tid : NULL);
     if (!p->producer) {
         rc = 2;
         goto fail;
@@ -1380,7 +1513,8 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     uv_signal_start(&p->sigint, on_signal, SIGINT);
     uv_signal_start(&p->sigterm, on_signal, SIGTERM);
 
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(NTOP);
+    rd_kafka_topic_partition_list_t *sub =
+        rd_kafka_topic_partition_list_new(NTOP);
     for (int t = 0; t < NTOP; t++)
         rd_kafka_topic_partition_list_add(sub, in_topic(p, t),
                                           RD_KAFKA_PARTITION_UA);

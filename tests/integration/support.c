@@ -167,8 +167,8 @@ it_proc *it_spawn(const char *dir, const char *label, const char *const *argv,
     sigaddset(&def, SIGPIPE);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&at,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     int rc = posix_spawn(&p->pid, av[0], &fa, &at, (char *const *)av, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -240,10 +240,10 @@ void it_dump_log(const it_proc *p, int lines) {
 
 /* ---------------------------------------------------------------- kafka */
 
-static rd_kafka_t *g_prod;  /* raw produce, metadata, admin */
-static rd_kafka_t *g_offs;  /* committed offsets of the test's group */
-static it_ctx *g_ctx;       /* the context those belong to */
-static bool g_broker_down;  /* a test stopped the broker */
+static rd_kafka_t *g_prod; /* raw produce, metadata, admin */
+static rd_kafka_t *g_offs; /* committed offsets of the test's group */
+static it_ctx *g_ctx;      /* the context those belong to */
+static bool g_broker_down; /* a test stopped the broker */
 
 static void quiet_log(const rd_kafka_t *rk, int level, const char *fac,
                       const char *buf) {
@@ -263,8 +263,7 @@ static rd_kafka_t *new_handle(rd_kafka_type_t type, const char *bootstrap,
                  RD_KAFKA_CONF_OK, "%s", err);
     rd_kafka_conf_set(conf, "client.id", "repute-it", err, sizeof(err));
     if (type == RD_KAFKA_PRODUCER) {
-        rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
-                          sizeof(err));
+        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
         rd_kafka_conf_set(conf, "linger.ms", "0", err, sizeof(err));
     } else {
         rd_kafka_conf_set(conf, "group.id", group ? group : "repute-it-reader",
@@ -365,7 +364,8 @@ static void create_topics(it_ctx *c) {
     cr_assert_not_null(ev, "CreateTopics: no answer within 30 s");
     const rd_kafka_CreateTopics_result_t *res =
         rd_kafka_event_CreateTopics_result(ev);
-    cr_assert_not_null(res, "CreateTopics: %s", rd_kafka_event_error_string(ev));
+    cr_assert_not_null(res, "CreateTopics: %s",
+                       rd_kafka_event_error_string(ev));
     size_t n;
     const rd_kafka_topic_result_t **tr =
         rd_kafka_CreateTopics_result_topics(res, &n);
@@ -409,26 +409,44 @@ static void create_topics(it_ctx *c) {
                   c->prefix);
         it_sleep(0.2);
     }
+    /* A leader in the metadata is not yet a partition that takes writes:
+     * a produce request sent before the broker has made the log can fail
+     * while the next one succeeds, and the idempotent producer then loses
+     * the first batch without an error (KAFKA-15591; seen here with Kafka
+     * 4.1.1 and librdkafka 2.0.2: a partition whose first batch had
+     * baseSequence 1). Wait until every partition answers ListOffsets. */
+    for (int i = 0; i < IT_NTOPICS; i++)
+        for (int p = 0; p < IT_PARTITIONS; p++)
+            for (;;) {
+                int64_t lo, hi;
+                rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+                    rk, c->topic[i], p, &lo, &hi, 5000);
+                if (!e)
+                    break;
+                cr_assert(it_now() < end, "%s [%d] answers no ListOffsets: %s",
+                          c->topic[i], p, rd_kafka_err2str(e));
+                it_sleep(0.1);
+            }
+    it_sleep(0.2);
 }
 
 /* ---------------------------------------------------------------- context */
 
 /* Rule keys shared by replay and run: small volumes and a one-day review,
  * so that a few thousand records per account go through whole stories. */
-static const char *RULES =
-    "# Written by tests/integration/support.c\n"
-    "bounce.review.rate = 0.05\n"
-    "bounce.pause.rate = 0.10\n"
-    "complaint.review.rate = 0.02\n"
-    "complaint.pause.rate = 0.05\n"
-    "window.min.volume = 200\n"
-    "window.min.span = 6h\n"
-    "window.max.span = 10d\n"
-    "rate.min.volume = 100\n"
-    "review.period = 1d\n"
-    "review.max.extensions = 1\n"
-    "report.window = 7d\n"
-    "dedupe.horizon = 1h\n";
+static const char *RULES = "# Written by tests/integration/support.c\n"
+                           "bounce.review.rate = 0.05\n"
+                           "bounce.pause.rate = 0.10\n"
+                           "complaint.review.rate = 0.02\n"
+                           "complaint.pause.rate = 0.05\n"
+                           "window.min.volume = 200\n"
+                           "window.min.span = 6h\n"
+                           "window.max.span = 10d\n"
+                           "rate.min.volume = 100\n"
+                           "review.period = 1d\n"
+                           "review.max.extensions = 1\n"
+                           "report.window = 7d\n"
+                           "dedupe.horizon = 1h\n";
 
 static void write_kafka_props(it_ctx *c) {
     static const char *const keys[IT_NTOPICS] = {
@@ -448,8 +466,8 @@ static void write_kafka_props(it_ctx *c) {
         off += (size_t)snprintf(buf + off, sizeof(buf) - off,
                                 "kafka.bootstrap.servers = %s\n", c->bootstrap);
     for (int i = 0; i < IT_NTOPICS; i++)
-        off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-                                "topic.%s = %s\n", keys[i], c->topic[i]);
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "topic.%s = %s\n",
+                                keys[i], c->topic[i]);
     write_text(c->kafka, buf);
 }
 
@@ -630,8 +648,8 @@ it_proc *it_start_embedded(it_ctx *c) {
 
 /* ---------------------------------------------------------------- data */
 
-#define MIN_MS INT64_C(60000)
-#define HOUR_MS INT64_C(3600000)
+#define MIN_MS   INT64_C(60000)
+#define HOUR_MS  INT64_C(3600000)
 #define BLOCK_MS (6 * HOUR_MS)
 #define N_BLOCKS 16
 /* 2026-01-05T00:00:00Z */
@@ -704,7 +722,7 @@ typedef enum profile {
 } profile;
 
 static const char *const profile_names[] = {
-    "clean",  "heal",     "pause",  "extend",    "complain", "spamtrap",
+    "clean",  "heal",     "pause",     "extend",   "complain", "spamtrap",
     "manual", "internal", "blocklist", "link-src", "link-dst"};
 
 typedef struct gen_acct {
@@ -783,8 +801,8 @@ static void gen_block(gen *g, gen_acct *a, int b) {
             /* The same event again a few minutes later: dropped. */
             int64_t t2 = t + rnd_in(g, MIN_MS, 10 * MIN_MS);
             if (t2 < send_end)
-                add(g, IT_DELIVERIES, t2, line_fmt, a->id, id, a->id, t2,
-                    a->id, id, 1u, extra);
+                add(g, IT_DELIVERIES, t2, line_fmt, a->id, id, a->id, t2, a->id,
+                    id, 1u, extra);
         }
     }
     /* Bounces: hard, soft, suppressed (not hard), simulator. */
@@ -977,8 +995,9 @@ void it_produce_file(it_ctx *c, const char *path, const char *topic) {
     args[n++] = path;
     args[n] = NULL;
     int st = it_repute(c, "produce", args, 120);
-    cr_assert_eq(st, 0, "repute produce %s: exit status %d (see the .err in %s)",
-                 path, st, c->dir);
+    cr_assert_eq(st, 0,
+                 "repute produce %s: exit status %d (see the .err in %s)", path,
+                 st, c->dir);
 }
 
 void it_produce(it_ctx *c, const it_data *d, size_t from, size_t to) {
@@ -1157,9 +1176,9 @@ size_t it_read_topic(it_ctx *c, int topic, size_t want, double idle_s,
                     const char *name;
                     const void *val;
                     size_t sz;
-                    for (size_t i = 0; x->n_h < 8 &&
-                                       rd_kafka_header_get_all(hs, i, &name,
-                                                               &val, &sz) == 0;
+                    for (size_t i = 0;
+                         x->n_h < 8 &&
+                         rd_kafka_header_get_all(hs, i, &name, &val, &sz) == 0;
                          i++) {
                         x->h[x->n_h].name = strdup(name);
                         x->h[x->n_h].value = calloc(1, sz + 1);
@@ -1216,12 +1235,12 @@ size_t it_expected(it_ctx *c, const it_data *d) {
     snprintf(all, sizeof(all), "%s/all.jsonl", c->dir);
     snprintf(exp, sizeof(exp), "%s/expected.jsonl", c->dir);
     it_write(d, 0, d->n, all);
-    const char *argv[] = {REPUTE_BINARY, "replay", "--config", c->rules, all,
-                          NULL};
+    const char *argv[] = {REPUTE_BINARY, "replay", "--config",
+                          c->rules,      all,      NULL};
     it_proc *p = it_spawn(c->dir, "replay", argv, true);
     int st = it_wait(p, 120);
-    cr_assert_eq(st, 0, "repute replay of %s: exit status %d (see %s)", all,
-                 st, p->err);
+    cr_assert_eq(st, 0, "repute replay of %s: exit status %d (see %s)", all, st,
+                 p->err);
     /* Keep the expected output under a stable name. */
     cr_assert_eq(rename(p->out, exp), 0, "rename %s: %s", p->out,
                  strerror(errno));
@@ -1233,9 +1252,9 @@ size_t it_expected(it_ctx *c, const it_data *d) {
 }
 
 size_t it_tail(it_ctx *c, const char *path, const char *idle) {
-    const char *argv[] = {REPUTE_BINARY,      "tail",        "--config",
-                          c->kafka,           "--from-beginning",
-                          "--idle-exit",      idle,          NULL};
+    const char *argv[] = {
+        REPUTE_BINARY,      "tail",        "--config", c->kafka,
+        "--from-beginning", "--idle-exit", idle,       NULL};
     it_proc *p = it_spawn(c->dir, "tail", argv, true);
     int st = it_wait(p, 180);
     if (st < 0)
@@ -1290,7 +1309,8 @@ static json_t *load_by_account(const char *path, size_t *n_events,
             json_error_t je;
             json_t *ev = json_loadb(line, l, 0, &je);
             const char *acct =
-                ev ? json_string_value(json_object_get(ev, "account_id")) : NULL;
+                ev ? json_string_value(json_object_get(ev, "account_id"))
+                   : NULL;
             if (!acct) {
                 fprintf(stderr, "%s:%zu: not an event: %.200s\n", path, lineno,
                         line);
@@ -1330,7 +1350,8 @@ size_t it_compare_files(const char *expected, const char *actual) {
         size_t i;
         json_t *ev;
         json_array_foreach(arr, i, ev) {
-            json_int_t seq = json_integer_value(json_object_get(ev, "sequence"));
+            json_int_t seq =
+                json_integer_value(json_object_get(ev, "sequence"));
             if (seq != (json_int_t)i + 1) {
                 fprintf(stderr,
                         "%s: event %zu has sequence %lld (expected %zu): %s\n",
@@ -1372,8 +1393,9 @@ size_t it_compare_files(const char *expected, const char *actual) {
             problems += json_array_size(arr);
         }
     }
-    fprintf(stderr, "compare: expected %zu events for %zu accounts, got %zu "
-                    "for %zu accounts: %zu problems\n",
+    fprintf(stderr,
+            "compare: expected %zu events for %zu accounts, got %zu "
+            "for %zu accounts: %zu problems\n",
             n_exp, json_object_size(e), n_act, json_object_size(a), problems);
     json_decref(e);
     json_decref(a);

@@ -35,7 +35,7 @@
 #include <criterion/criterion.h>
 
 #define IT_PATH_MAX 1024
-#define IT_DIR_MAX 512 /* a work directory: room for file names after it */
+#define IT_DIR_MAX  512 /* a work directory: room for file names after it */
 
 /* Indexes of it_ctx.topic, in the order of the five input types. */
 enum {

@@ -188,7 +188,7 @@ static bool read_char(const char *s, size_t len, size_t *i, char c) {
  */
 int rp_time_parse_iso8601(const char *s, size_t len, int64_t *out_ms) {
     size_t i = 0;
-    int year, month, day, hour, minute, second, ms = 0;
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, ms = 0;
 
     if (!s)
         return RP_EINVAL;

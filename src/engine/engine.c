@@ -1655,7 +1655,8 @@ int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque) {
         a->dirty = 0;
     }
     /* Keep the accounts that were not handed over. */
-    memmove(e->dirty, e->dirty + i, (e->n_dirty - i) * sizeof(*e->dirty));
+    if (i > 0 && i < e->n_dirty)
+        memmove(e->dirty, e->dirty + i, (e->n_dirty - i) * sizeof(*e->dirty));
     e->n_dirty -= i;
     return rc;
 }

@@ -126,7 +126,8 @@ typedef struct proc {
     rd_kafka_queue_t *cq, *rq, *pq;
     int pipefd[2];
     uv_poll_t poll;
-    uv_timer_t commit_timer, review_timer, idle_timer;
+    uv_timer_t commit_timer, review_timer, idle_timer, stats_timer;
+    uint64_t last_applied, start_ms, ready_logged;
     uv_idle_t work_idle;
     uv_signal_t sigint, sigterm;
     /* The one piece of work that can be in flight on the thread pool. */
@@ -429,6 +430,19 @@ static void task_restored(proc *p, task *t) {
     for (int i = 0; i < NTOP; i++)
         t->paused[i] = false;
     task_pause(p, t, -1, false);
+    for (int32_t i = 0; i < p->n_parts; i++)
+        if (p->tasks[i] && !p->tasks[i]->ready)
+            return;
+    uint64_t total = 0;
+    for (int32_t i = 0; i < p->n_parts; i++)
+        if (p->tasks[i]) {
+            rp_engine_stats s;
+            rp_engine_get_stats(p->tasks[i]->engine, &s);
+            total += s.accounts;
+        }
+    rp_log_info("run: ready: %d partitions, %" PRIu64 " accounts restored, "
+                "%" PRIu64 " ms after start",
+                p->n_tasks, total, uv_now(p->loop) - p->start_ms);
 }
 
 static void tasks_drop_all(proc *p) {
@@ -599,14 +613,23 @@ static bool process_some(proc *p) {
     return more;
 }
 
+static size_t drain_queues(proc *p);
+
+/* Runs while there is work: records to apply, or queues that gave us
+ * messages last time. librdkafka (2.0) does not write a wake-up byte for
+ * every batch it appends to a queue, so a queue that was not empty is
+ * looked at again on the next turn of the loop rather than only when the
+ * pipe says so; once a look finds nothing, the loop sleeps again. */
 static void on_work_idle(uv_idle_t *h) {
     proc *p = h->data;
-    if (!process_some(p))
+    size_t got = p->loop_stopped ? 0 : drain_queues(p);
+    bool more = process_some(p);
+    if (!more && got == 0)
         uv_idle_stop(&p->work_idle);
 }
 
 static void kick(proc *p) {
-    if (!p->committing && !p->stopping)
+    if (!p->stopping && !p->loop_stopped)
         uv_idle_start(&p->work_idle, on_work_idle);
 }
 
@@ -870,8 +893,22 @@ static void start_abort(proc *p) {
     queue_work(p, WORK_ABORT);
 }
 
+/* One line of progress every ten seconds, while there is progress. */
+static void on_stats_timer(uv_timer_t *h) {
+    proc *p = h->data;
+    uint64_t n = p->applied - p->last_applied;
+    if (n > 0)
+        rp_log_info("run: %" PRIu64 " records applied (%.0f/s over 10 s), "
+                    "%" PRIu64 " to the DLQ, %" PRIu64 " commits",
+                    p->applied, n / 10.0, p->dlq, p->commits);
+    p->last_applied = p->applied;
+}
+
 static void on_commit_timer(uv_timer_t *h) {
     proc *p = h->data;
+    /* A safety net for a wake-up librdkafka did not send. */
+    if (!p->loop_stopped && drain_queues(p) > 0)
+        kick(p);
     if (p->uncommitted && !p->committing && !p->stopping)
         start_commit(p);
 }
@@ -1023,9 +1060,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---------------------------------------------------------------- queues */
 
-static void consume_input(proc *p) {
+static size_t consume_input(proc *p) {
     rd_kafka_message_t *m;
+    size_t got = 0;
     while ((m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
+        got++;
         if (m->err) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 int k =
@@ -1066,19 +1105,22 @@ static void consume_input(proc *p) {
         if (msgq_push(&t->q[k], m) != 0) {
             rd_kafka_message_destroy(m);
             fail_fatal(p, "out of memory");
-            return;
+            return got;
         }
         if (!t->paused[k] && t->q[k].n > QUEUE_HIGH) {
             t->paused[k] = true;
             task_pause(p, t, k, true);
         }
     }
+    return got;
 }
 
-static void consume_changelog(proc *p) {
+static size_t consume_changelog(proc *p) {
     rd_kafka_message_t *m;
     bool changed = false;
+    size_t got = 0;
     while ((m = rd_kafka_consumer_poll(p->restorer, 0)) != NULL) {
+        got++;
         task *t = (m->partition >= 0 && m->partition < p->n_parts)
                       ? p->tasks[m->partition]
                       : NULL;
@@ -1105,10 +1147,14 @@ static void consume_changelog(proc *p) {
         }
         rd_kafka_message_destroy(m);
     }
-    if (changed) {
+    if (changed)
         restorer_reassign(p);
-        kick(p);
-    }
+    return got;
+}
+
+static size_t drain_queues(proc *p) {
+    rd_kafka_poll(p->producer, 0);
+    return consume_changelog(p) + consume_input(p);
 }
 
 static void on_pipe(uv_poll_t *h, int status, int events) {
@@ -1120,9 +1166,7 @@ static void on_pipe(uv_poll_t *h, int status, int events) {
         ;
     if (p->loop_stopped)
         return;
-    rd_kafka_poll(p->producer, 0);
-    consume_changelog(p);
-    consume_input(p);
+    drain_queues(p);
     if (p->closing && rd_kafka_consumer_closed(p->consumer)) {
         continue_shutdown(p);
         return;
@@ -1153,6 +1197,7 @@ static void stop_loop(proc *p) {
     uv_close((uv_handle_t *)&p->commit_timer, close_cb);
     uv_close((uv_handle_t *)&p->review_timer, close_cb);
     uv_close((uv_handle_t *)&p->idle_timer, close_cb);
+    uv_close((uv_handle_t *)&p->stats_timer, close_cb);
     uv_close((uv_handle_t *)&p->work_idle, close_cb);
     uv_close((uv_handle_t *)&p->sigint, close_cb);
     uv_close((uv_handle_t *)&p->sigterm, close_cb);
@@ -1501,6 +1546,9 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     uv_timer_init(p->loop, &p->commit_timer);
     uv_timer_init(p->loop, &p->review_timer);
     uv_timer_init(p->loop, &p->idle_timer);
+    uv_timer_init(p->loop, &p->stats_timer);
+    p->stats_timer.data = p;
+    uv_timer_start(&p->stats_timer, on_stats_timer, 10000, 10000);
     uv_idle_init(p->loop, &p->work_idle);
     p->commit_timer.data = p->review_timer.data = p->idle_timer.data = p;
     p->work_idle.data = p;
@@ -1524,6 +1572,7 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
         rp_log_error("run: subscribe: %s", rd_kafka_err2str(serr));
         goto fail;
     }
+    p->start_ms = uv_now(p->loop);
     rp_log_info("run: started: group %s, %d partitions, %s, clock=%s",
                 cfg->group_id, (int)parts,
                 p->eos ? "exactly_once" : "at_least_once",

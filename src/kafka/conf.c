@@ -59,11 +59,16 @@ rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
         DEF("enable.partition.eof", "true");
         DEF("session.timeout.ms", "10000");
         DEF("fetch.wait.max.ms", "100"); /* latency over fetch efficiency */
+        DEF("max.partition.fetch.bytes", "4194304");
         DEF("heartbeat.interval.ms", "1000");
         break;
     case RP_KAFKA_RESTORE:
         DEF("group.id", "repute-restore-unused");
         DEF("fetch.wait.max.ms", "20"); /* the end is reached sooner */
+        /* Large fetches: a restore reads whole partitions as fast as the
+         * broker sends them (1 MB fetches made 1M accounts take 12 s). */
+        DEF("max.partition.fetch.bytes", "16777216");
+        DEF("fetch.max.bytes", "67108864");
         DEF("enable.auto.commit", "false");
         DEF("auto.offset.reset", "earliest");
         DEF("isolation.level", "read_committed");

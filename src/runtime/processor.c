@@ -420,6 +420,14 @@ static void task_begin_restore(proc *p, task *t) {
 
 static void task_restored(proc *p, task *t) {
     t->ready = true;
+    /* Stop reading this changelog partition, without disturbing the
+     * positions of those still restoring (a new assignment would start
+     * them from the beginning again). */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->cfg->topic[RP_TOPIC_CHANGELOG],
+                                      t->partition);
+    rd_kafka_pause_partitions(p->restorer, l);
+    rd_kafka_topic_partition_list_destroy(l);
     rp_engine_stats st;
     rp_engine_get_stats(t->engine, &st);
     rp_log_info("run: partition %" PRId32 " restored: %" PRIu64
@@ -893,14 +901,16 @@ static void start_abort(proc *p) {
     queue_work(p, WORK_ABORT);
 }
 
-/* One line of progress every ten seconds, while there is progress. */
+/* One line of progress per interval (10 s; 1 s at log.level=debug), while
+ * there is progress. */
 static void on_stats_timer(uv_timer_t *h) {
     proc *p = h->data;
     uint64_t n = p->applied - p->last_applied;
+    double secs = uv_timer_get_repeat(h) / 1000.0;
     if (n > 0)
-        rp_log_info("run: %" PRIu64 " records applied (%.0f/s over 10 s), "
+        rp_log_info("run: %" PRIu64 " records applied (%.0f/s over %.0f s), "
                     "%" PRIu64 " to the DLQ, %" PRIu64 " commits",
-                    p->applied, n / 10.0, p->dlq, p->commits);
+                    p->applied, n / secs, secs, p->dlq, p->commits);
     p->last_applied = p->applied;
 }
 
@@ -1147,8 +1157,14 @@ static size_t consume_changelog(proc *p) {
         }
         rd_kafka_message_destroy(m);
     }
-    if (changed)
-        restorer_reassign(p);
+    if (changed) {
+        bool any = false;
+        for (int32_t i = 0; i < p->n_parts; i++)
+            if (p->tasks[i] && !p->tasks[i]->ready)
+                any = true;
+        if (!any)
+            rd_kafka_assign(p->restorer, NULL);
+    }
     return got;
 }
 
@@ -1548,7 +1564,8 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     uv_timer_init(p->loop, &p->idle_timer);
     uv_timer_init(p->loop, &p->stats_timer);
     p->stats_timer.data = p;
-    uv_timer_start(&p->stats_timer, on_stats_timer, 10000, 10000);
+    uint64_t every = rp_log_get_level() >= RP_LOG_DEBUG ? 1000 : 10000;
+    uv_timer_start(&p->stats_timer, on_stats_timer, every, every);
     uv_idle_init(p->loop, &p->work_idle);
     p->commit_timer.data = p->review_timer.data = p->idle_timer.data = p;
     p->work_idle.data = p;

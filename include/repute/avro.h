@@ -104,4 +104,9 @@ int rp_avro_decode_event(rp_avro_codec *c, const void *buf, size_t len,
 int rp_avro_peek_event_time(rp_framing framing, const void *buf, size_t len,
                             int64_t *event_time);
 
+/* Likewise the account_id (the second field), borrowed from buf; for
+ * prefetching the account's state ahead of the decode. */
+int rp_avro_peek_account_id(rp_framing framing, const void *buf, size_t len,
+                            rp_str *account_id);
+
 #endif

@@ -79,6 +79,14 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink);
 int rp_engine_apply(rp_engine *e, const rp_record *rec, int64_t now,
                     const rp_engine_sink *sink);
 
+/* A hint that a record of this account comes soon: stage 0 starts loading
+ * its hash-table slot into the cache, stage 1 (a record later, once the
+ * slot is there) its state, stage 2 (one more later) its newest bucket.
+ * Applying a stream of records with the hints three, two and one records
+ * ahead hides most of the cache misses of a table of millions of
+ * accounts. Never fails, changes nothing. */
+void rp_engine_prefetch(const rp_engine *e, rp_str account_id, int stage);
+
 /* The current clock (INT64_MIN before the first advance). */
 int64_t rp_engine_clock(const rp_engine *e);
 

@@ -41,3 +41,24 @@ int rp_avro_peek_event_time(rp_framing framing, const void *buf, size_t len,
     }
     return read_long(&p, end, event_time);
 }
+
+int rp_avro_peek_account_id(rp_framing framing, const void *buf, size_t len,
+                            rp_str *account_id) {
+    const unsigned char *p = buf, *end = p + len;
+    if (framing == RP_FRAMING_CONFLUENT) {
+        if (len < 5 || p[0] != 0)
+            return RP_EBADDATA;
+        p += 5;
+    }
+    for (int i = 0; i < 2; i++) {
+        int64_t n;
+        if (read_long(&p, end, &n) != 0 || n < 0 || n > end - p)
+            return RP_EBADDATA;
+        if (i == 1) {
+            account_id->ptr = (const char *)p;
+            account_id->len = (size_t)n;
+        }
+        p += n;
+    }
+    return 0;
+}

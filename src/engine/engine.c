@@ -1329,6 +1329,31 @@ void rp_engine_destroy(rp_engine *e) {
     free(e);
 }
 
+void rp_engine_prefetch(const rp_engine *e, rp_str id, int stage) {
+    if (!e->slots || !id.ptr)
+        return;
+    uint64_t h = rp_hash_bytes(id.ptr, id.len, 0);
+    size_t i = (size_t)h & e->mask;
+    if (stage == 0) {
+        __builtin_prefetch(&e->slots[i]);
+        return;
+    }
+    /* Follow the probe run a little; the slot should be cached by now. */
+    for (int n = 0; n < 4 && e->slots[i].acct; n++, i = (i + 1) & e->mask) {
+        if (e->slots[i].hash == h) {
+            const account *a = e->slots[i].acct;
+            if (stage == 1) {
+                __builtin_prefetch(a);
+                __builtin_prefetch((const char *)a + 64);
+            } else if (a->n_buckets) {
+                /* Stage 2: the account is cached; its newest bucket. */
+                __builtin_prefetch(&a->buckets[a->n_buckets - 1]);
+            }
+            return;
+        }
+    }
+}
+
 int64_t rp_engine_clock(const rp_engine *e) {
     return e->clock;
 }

@@ -180,7 +180,9 @@ void it_produce(it_ctx *c, const it_data *d, size_t from, size_t to);
 /* `repute produce` of one JSON-lines file, maybe to one topic. */
 void it_produce_file(it_ctx *c, const char *path, const char *topic);
 /* Produces [from, to) one segment at a time, each followed by a wait
- * until the group has committed that topic up to its end (60 s at most).
+ * until the group has committed that topic up to its end (120 s at most;
+ * against --embedded, whose mock cluster keeps no transactional offset
+ * commits, a pause of 0.5 s instead).
  * `every` (may be NULL) is called before each segment with its index. */
 typedef void (*it_segment_hook)(it_ctx *c, size_t segment, size_t from,
                                 void *arg);

@@ -996,6 +996,21 @@ static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
     restorer_reassign(p);
 }
 
+/* After a failed commit at revocation: abort the transaction (what it held
+ * is reprocessed by whoever gets the partitions) and open the next one. */
+static void abort_after(proc *p, rd_kafka_error_t *e) {
+    if (p->eos && !rd_kafka_error_is_fatal(e)) {
+        rd_kafka_error_t *a = rd_kafka_abort_transaction(p->producer, -1);
+        if (!a && !p->stopping)
+            a = rd_kafka_begin_transaction(p->producer);
+        if (a) {
+            rp_log_error("run: %s", rd_kafka_error_string(a));
+            rd_kafka_error_destroy(a);
+        }
+    }
+    rd_kafka_error_destroy(e);
+}
+
 static void on_revoke(proc *p) {
     /* Everything applied so far must be committed before the partitions go
      * to another member: wait for a commit in flight, then commit what is
@@ -1009,18 +1024,7 @@ static void on_revoke(proc *p) {
         if (e) {
             rp_log_warn("run: commit before revocation failed: %s",
                         rd_kafka_error_string(e));
-            if (p->eos && !rd_kafka_error_is_fatal(e)) {
-                rd_kafka_error_t *a =
-                    rd_kafka_abort_transaction(p->producer, -1);
-                if (a)
-                    rd_kafka_error_destroy(a);
-                else if (!p->stopping) {
-                    a = rd_kafka_begin_transaction(p->producer);
-                    if (a)
-                        rd_kafka_error_destroy(a);
-                }
-            }
-            rd_kafka_error_destroy(e);
+            abort_after(p, e);
         } else if (p->work_offsets) {
             mark_committed(p, p->work_offsets);
         }
@@ -1034,18 +1038,7 @@ static void on_revoke(proc *p) {
         if (e) {
             rp_log_warn("run: commit at revocation failed: %s",
                         rd_kafka_error_string(e));
-            if (p->eos && !rd_kafka_error_is_fatal(e)) {
-                rd_kafka_error_t *a =
-                    rd_kafka_abort_transaction(p->producer, -1);
-                if (a)
-                    rd_kafka_error_destroy(a);
-                else if (!p->stopping) {
-                    a = rd_kafka_begin_transaction(p->producer);
-                    if (a)
-                        rd_kafka_error_destroy(a);
-                }
-            }
-            rd_kafka_error_destroy(e);
+            abort_after(p, e);
         } else {
             p->commits++;
         }

@@ -916,7 +916,12 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
         if (top.at > e->clock)
             e->clock = top.at;
         int rc = review_ends_at(e, top.acct, top.at, sink);
-        if (rc == 0 && e->n_pending)
+        /* RELATED_ACCOUNT reports produced here are records at this
+         * instant: every review end at this instant (of any account) comes
+         * before them (SPEC 5, "Order"). */
+        bool instant_done =
+            e->n_heap == 0 || e->heap[0].at > top.at || e->heap[0].at > now;
+        if (rc == 0 && e->n_pending && instant_done)
             rc = drain_pending(e, sink);
         if (rc != 0)
             return rc;

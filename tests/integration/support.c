@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
@@ -511,6 +512,15 @@ void it_set_bootstrap(it_ctx *c, const char *bootstrap) {
     write_kafka_props(c);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
 void it_done(it_ctx *c) {
     if (!c->embedded && c->bootstrap[0] && !g_broker_down) {
         rd_kafka_t *rk = prod(c);
@@ -528,6 +538,10 @@ void it_done(it_ctx *c) {
     free_handles();
     if (g_ctx == c)
         g_ctx = NULL;
+    /* Reached only when the test passed: its files are of no more use
+     * (a failed test keeps them for a post-mortem). */
+    if (!getenv("REPUTE_IT_KEEP"))
+        nftw(c->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void it_fini(void) {

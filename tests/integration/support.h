@@ -102,7 +102,9 @@ void it_init(it_ctx *c, const char *name);
  * --embedded`; call it_set_bootstrap() once it prints its address. */
 void it_init_embedded(it_ctx *c, const char *name);
 void it_set_bootstrap(it_ctx *c, const char *bootstrap);
-/* Deletes the test's topics (best effort) and frees the Kafka handles. */
+/* Deletes the test's topics (best effort), frees the Kafka handles and
+ * removes the work directory (kept when REPUTE_IT_KEEP is set; a failed
+ * test never gets here, so its files stay). */
 void it_done(it_ctx *c);
 
 /* A Criterion .fini for every integration test: kills what a test left

@@ -5,6 +5,11 @@
  * and the status topic must still hold exactly what `repute replay` of the
  * same records publishes: exactly once across the outage.
  *
+ * run commits every 2 s here (commit.interval), so the broker goes down
+ * while a transaction holds the outputs of the segment produced just
+ * before: that transaction cannot commit and must be redone, not lost or
+ * doubled.
+ *
  * This test stops the broker every other test uses: CTest runs it alone
  * (RUN_SERIAL). It needs the broker of deploy/kafka-local.sh (the same
  * REPUTE_KAFKA_* environment); if the test fails half-way, its fini starts
@@ -49,9 +54,10 @@ Test(broker_restart, broker_down_20s_mid_stream) {
     it_init(&c, "broker-restart");
     it_gen(&d, 5, 1);
     it_expected(&c, &d);
-    size_t a = it_split(&d, 0.3);
+    size_t a = it_split(&d, 0.7);
     it_produce(&c, &d, 0, a);
-    outage o = {.run = it_start_run(&c, NULL)};
+    const char *slow_commits[] = {"--set", "commit.interval=2s", NULL};
+    outage o = {.run = it_start_run(&c, slow_commits)};
     size_t n_seg = 0;
     for (size_t i = a; i < d.n; i = it_segment_end(&d, i))
         n_seg++;

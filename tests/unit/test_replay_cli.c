@@ -257,6 +257,41 @@ Test(replay, related_reports_follow_their_cause) {
     run_free(&r);
 }
 
+Test(replay, related_reports_wait_for_review_ends_at_their_instant) {
+    /* a, b and c have reviews ending at the same instant; a's ends in a
+     * pause, which gives b (linked from a) a RELATED_ACCOUNT report at
+     * that instant. SPEC 5: every review end at or before a record's time
+     * comes before the record, so b's and c's review ends are processed
+     * first, then the report. */
+    const char input[] =
+        "{\"type\":\"action\",\"event_id\":\"l1\",\"account_id\":\"a\","
+        "\"event_time\":0,\"action\":\"LINK_ACCOUNT\","
+        "\"related_account_id\":\"b\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r1\",\"account_id\":\"a\","
+        "\"event_time\":3600000,\"kind\":\"MAILBOX_PROVIDER\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r2\",\"account_id\":\"a\","
+        "\"event_time\":3600000,\"kind\":\"MAILBOX_PROVIDER\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r3\",\"account_id\":\"b\","
+        "\"event_time\":3600000,\"kind\":\"DIRECT_FEEDBACK\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r4\",\"account_id\":\"c\","
+        "\"event_time\":3600000,\"kind\":\"DIRECT_FEEDBACK\"}\n"
+        "{\"type\":\"tick\",\"time\":50000000}\n";
+    run_result r = run(ARGS("replay", "--set", "review.period=10h"), input);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(count_lines(r.out), 14, "%s", r.out);
+    const char *order[] = {"a:3", "a:4", "b:3", "b:4",
+                           "c:3", "c:4", "b:5", "b:6"};
+    for (size_t i = 0; i < 8; i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "\"event_id\":\"%s\"", order[i]);
+        cr_expect_not_null(strstr(nth_line(r.out, 6 + i), want),
+                           "line %zu should be %s", 6 + i, order[i]);
+    }
+    cr_expect_not_null(strstr(nth_line(r.out, 9), "\"RESOLVED\""));
+    cr_expect_not_null(strstr(nth_line(r.out, 12), "RELATED_ACCOUNT"));
+    run_free(&r);
+}
+
 Test(replay, blank_input_is_good) {
     run_result r = run(ARGS("replay"), "\n\n   \n");
     cr_expect_eq(r.status, 0);

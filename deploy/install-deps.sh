@@ -5,6 +5,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang-format
       librdkafka-dev libavro-dev libuv1-dev libjansson-dev libcriterion-dev
       kcat)
+# The tests run a real Apache Kafka broker from Maven Central's jars
+# (deploy/kafka-local.sh): Java 17 or later and Maven, unless present.
+command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

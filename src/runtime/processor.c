@@ -407,6 +407,10 @@ static void restorer_reassign(proc *p) {
     if (err)
         rp_log_error("run: cannot assign the changelog: %s",
                      rd_kafka_err2str(err));
+    /* A partition restored earlier was paused (task_restored) and
+     * librdkafka keeps that across assignments. */
+    else if (l->cnt > 0)
+        rd_kafka_resume_partitions(p->restorer, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
 

@@ -862,85 +862,14 @@ static double run_decode_only(const corpus *c) {
     return elapsed;
 }
 
-/* A RELATED_ACCOUNT report the engine produced, copied out of engine
- * memory (which it only borrows during the callback) into one block. */
-typedef struct pending_report {
-    rp_record rec;
-    char *mem;
-} pending_report;
-
 typedef struct bench_sink {
     uint64_t events[RP_EVENT__COUNT];
-    uint64_t related_reports;
-    pending_report *pending;
-    size_t n_pending, cap_pending;
-    bool out_of_memory;
 } bench_sink;
 
 static void sink_on_event(void *opaque, const rp_event *ev) {
     bench_sink *s = opaque;
     if ((unsigned)ev->kind < RP_EVENT__COUNT)
         s->events[ev->kind]++;
-}
-
-static rp_str copy_str(char **p, rp_str s) {
-    if (s.ptr == NULL)
-        return RP_STR_NULL;
-    char *dst = *p;
-    if (s.len)
-        memcpy(dst, s.ptr, s.len);
-    *p += s.len;
-    return (rp_str){dst, s.len};
-}
-
-static void sink_on_report(void *opaque, const rp_record *r) {
-    bench_sink *s = opaque;
-    s->related_reports++;
-    if (s->n_pending == s->cap_pending) {
-        size_t cap = s->cap_pending ? s->cap_pending * 2 : 64;
-        pending_report *p = realloc(s->pending, cap * sizeof *p);
-        if (p == NULL) {
-            s->out_of_memory = true;
-            return;
-        }
-        s->pending = p;
-        s->cap_pending = cap;
-    }
-    const rp_report *rep = &r->u.report;
-    size_t need = r->event_id.len + r->account_id.len + rep->domain.len +
-                  rep->related_account_id.len + rep->reporter.len +
-                  rep->detail.len;
-    char *mem = malloc(need ? need : 1);
-    if (mem == NULL) {
-        s->out_of_memory = true;
-        return;
-    }
-    pending_report *pr = &s->pending[s->n_pending++];
-    pr->mem = mem;
-    pr->rec = *r;
-    char *p = mem;
-    pr->rec.event_id = copy_str(&p, r->event_id);
-    pr->rec.account_id = copy_str(&p, r->account_id);
-    pr->rec.u.report.domain = copy_str(&p, rep->domain);
-    pr->rec.u.report.related_account_id = copy_str(&p, rep->related_account_id);
-    pr->rec.u.report.reporter = copy_str(&p, rep->reporter);
-    pr->rec.u.report.detail = copy_str(&p, rep->detail);
-}
-
-/* Applies the reports the engine produced, in order, as `repute replay`
- * does right after the record that caused them. Applying one may produce
- * more, which join the end of the queue. */
-static void drain_reports(rp_engine *e, bench_sink *s,
-                          const rp_engine_sink *sink) {
-    for (size_t k = 0; k < s->n_pending; k++) {
-        pending_report pr = s->pending[k];
-        int rc = rp_engine_apply(e, &pr.rec, rp_engine_clock(e), sink);
-        free(pr.mem);
-        if (rc != 0)
-            die("the engine cannot apply a related report: %s",
-                rp_strerror(rc));
-    }
-    s->n_pending = 0;
 }
 
 typedef struct repute_result {
@@ -976,7 +905,10 @@ static void run_repute(const corpus *c, uint64_t n, decode_fn decode,
 
     bench_sink s;
     memset(&s, 0, sizeof s);
-    rp_engine_sink sink = {&s, sink_on_event, sink_on_report};
+    rp_engine_sink sink = {&s, sink_on_event, NULL};
+    /* RELATED_ACCOUNT reports are applied by the engine itself, as in
+     * `repute replay`. */
+    rp_engine_set_loopback(engine, true);
 
     double start = now_seconds();
     for (uint64_t i = 0; i < n; i++) {
@@ -1002,18 +934,13 @@ static void run_repute(const corpus *c, uint64_t n, decode_fn decode,
         if (rc != 0)
             die("the engine cannot apply record %" PRIu64 ": %s", i,
                 rp_strerror(rc));
-        if (s.n_pending > 0)
-            drain_reports(engine, &s, &sink);
-        if (s.out_of_memory)
-            die("out of memory queueing related reports");
     }
     res->seconds = now_seconds() - start;
 
     rp_engine_get_stats(engine, &res->stats);
     memcpy(res->events, s.events, sizeof res->events);
-    res->related_reports = s.related_reports;
+    res->related_reports = res->stats.related_reports;
 
-    free(s.pending);
     rp_engine_destroy(engine);
     rp_avro_codec_destroy(codec);
     rp_config_destroy(&cfg);

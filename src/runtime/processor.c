@@ -135,6 +135,7 @@ typedef struct proc {
     work_kind work_kind;
     bool committing;
     rd_kafka_error_t *work_error;
+    bool work_committed; /* the commit itself succeeded */
     rd_kafka_topic_partition_list_t *work_offsets;
     pthread_mutex_t work_mu;
     pthread_cond_t work_cv;
@@ -776,21 +777,43 @@ static void mark_committed(proc *p, rd_kafka_topic_partition_list_t *l) {
 
 /* The blocking part of a commit; runs on a worker thread, or on the loop
  * thread during a revocation. */
+/* librdkafka asks for a transactional call to be repeated when its error
+ * is retriable (a timeout, a coordinator moving): these do it, a few times,
+ * on the worker thread. */
+static bool retry_after(rd_kafka_error_t **e, int *tries) {
+    if (!*e || !rd_kafka_error_is_retriable(*e) || ++*tries > 5)
+        return false;
+    rp_log_warn("run: %s; retrying", rd_kafka_error_string(*e));
+    rd_kafka_error_destroy(*e);
+    *e = NULL;
+    usleep(200 * 1000);
+    return true;
+}
+
 static rd_kafka_error_t *commit_blocking(proc *p,
                                          rd_kafka_topic_partition_list_t *l) {
     rd_kafka_error_t *e = NULL;
+    int tries = 0;
+    p->work_committed = false;
     if (p->eos) {
         if (l->cnt > 0) {
-            rd_kafka_consumer_group_metadata_t *md =
-                rd_kafka_consumer_group_metadata(p->consumer);
-            e = rd_kafka_send_offsets_to_transaction(p->producer, l, md, -1);
-            rd_kafka_consumer_group_metadata_destroy(md);
+            do {
+                rd_kafka_consumer_group_metadata_t *md =
+                    rd_kafka_consumer_group_metadata(p->consumer);
+                e = rd_kafka_send_offsets_to_transaction(p->producer, l, md,
+                                                         -1);
+                rd_kafka_consumer_group_metadata_destroy(md);
+            } while (retry_after(&e, &tries));
             if (e)
                 return e;
         }
-        e = rd_kafka_commit_transaction(p->producer, -1);
+        do
+            e = rd_kafka_commit_transaction(p->producer, -1);
+        while (retry_after(&e, &tries));
         if (e)
             return e;
+        /* Committed: whatever happens next, these offsets are done. */
+        p->work_committed = true;
         if (!p->stopping)
             e = rd_kafka_begin_transaction(p->producer);
         return e;
@@ -814,7 +837,10 @@ static void work_cb(uv_work_t *w) {
     if (p->work_kind == WORK_COMMIT) {
         p->work_error = commit_blocking(p, p->work_offsets);
     } else {
-        p->work_error = rd_kafka_abort_transaction(p->producer, -1);
+        int tries = 0;
+        do
+            p->work_error = rd_kafka_abort_transaction(p->producer, -1);
+        while (retry_after(&p->work_error, &tries));
         if (!p->work_error && !p->stopping)
             p->work_error = rd_kafka_begin_transaction(p->producer);
     }
@@ -837,7 +863,16 @@ static void finish_work(proc *p) {
     rd_kafka_topic_partition_list_t *l = p->work_offsets;
     p->work_offsets = NULL;
     p->committing = false;
-    if (e == NULL) {
+    if (e && p->work_kind == WORK_COMMIT && p->work_committed) {
+        /* The commit went through but the next transaction cannot begin:
+         * record the commit, then stop (below, as fatal). */
+        if (l)
+            mark_committed(p, l);
+        p->commits++;
+        rp_log_error("run: cannot begin the next transaction: %s",
+                     rd_kafka_error_string(e));
+        fail_fatal(p, "cannot begin a transaction");
+    } else if (e == NULL) {
         if (p->work_kind == WORK_COMMIT) {
             if (l)
                 mark_committed(p, l);
@@ -865,6 +900,11 @@ static void finish_work(proc *p) {
             rd_kafka_topic_partition_list_destroy(l);
         start_abort(p);
         return;
+    } else if (p->work_kind == WORK_ABORT) {
+        /* An abort that fails (after retries) leaves the producer in a
+         * state nothing can repair from here. */
+        rp_log_error("run: abort failed: %s", rd_kafka_error_string(e));
+        fail_fatal(p, "cannot abort the transaction");
     } else {
         rp_log_error("run: commit failed: %s", rd_kafka_error_string(e));
         if (!p->eos)

@@ -988,7 +988,7 @@ int main(int argc, char **argv) {
     double base1 = run_baseline(&c);
     fprintf(stderr, "repute-bench-engine: repute decoding only\n");
     double dec = run_decode_only(&c);
-    fprintf(stderr, "repute-bench-engine: repute decode + engine\n");
+    fprintf(stderr, "repute-bench-engine: repute decode + engine (1 of 2)\n");
     repute_result res;
     run_repute(&c, c.n, rp_avro_decode, &res);
     uint64_t gen_n = c.n < GENERIC_MAX_EVENTS ? c.n : GENERIC_MAX_EVENTS;
@@ -1000,6 +1000,14 @@ int main(int argc, char **argv) {
     run_repute(&c, gen_n, rp_avro_decode_generic, &gen);
     fprintf(stderr, "repute-bench-engine: avro-c generic decoding (2 of 2)\n");
     double base2 = run_baseline(&c);
+    /* Both sides get two runs and keep the better: on a shared machine a
+     * single run of either can be slowed by tens of percent. */
+    fprintf(stderr, "repute-bench-engine: repute decode + engine (2 of 2)\n");
+    repute_result res2;
+    run_repute(&c, c.n, rp_avro_decode, &res2);
+    double repute1 = res.seconds;
+    if (res2.seconds < res.seconds)
+        res = res2;
 
     /* The better baseline is the stricter yardstick for repute. */
     double base = base1 < base2 ? base1 : base2;
@@ -1047,14 +1055,15 @@ int main(int argc, char **argv) {
            ",\"bytes_per_account\":%.1f,\"peak_rss_bytes\":%" PRIu64
            ",\"seed\":%" PRIu64 ",\"engine_accounts\":%" PRIu64
            ",\"repute_decode_events_per_sec\":%.0f"
-           ",\"avro_decode_runs_sec\":[%.3f,%.3f],\"repute_sec\":%.3f"
+           ",\"avro_decode_runs_sec\":[%.3f,%.3f],\"repute_runs_sec\":[%.3f,%."
+           "3f],\"repute_sec\":%.3f"
            ",\"input_bytes\":%zu,\"rss_after_input_bytes\":%" PRIu64
            ",\"dedupe_bytes\":%" PRIu64 ",\"output_events\":%" PRIu64
            ",\"generic_events_per_sec\":%.0f,\"generic_events\":%" PRIu64
            ",\"generic_sec\":%.3f,\"targets_met\":%s}\n",
            c.n, opt.accounts, eps, avro_eps, bpa, rss, opt.seed,
-           res.stats.accounts, dec_eps, base1, base2, res.seconds, c.len,
-           rss_input, res.stats.dedupe_bytes,
+           res.stats.accounts, dec_eps, base1, base2, repute1, res2.seconds,
+           res.seconds, c.len, rss_input, res.stats.dedupe_bytes,
            res.events[RP_EVENT_STATUS_CHANGE] +
                res.events[RP_EVENT_NOTIFICATION],
            gen_eps, gen_n, gen.seconds, met ? "true" : "false");

@@ -148,6 +148,11 @@ void rp_engine_set_dedupe_log(rp_engine *e, bool on);
 size_t rp_engine_dedupe_take(rp_engine *e, const rp_dedupe_key **keys);
 int rp_engine_dedupe_restore(rp_engine *e, const rp_dedupe_key *keys, size_t n);
 
+/* Restores the clock (a task's stream time, from its changelog) without
+ * processing anything: review ends behind it are processed at the next
+ * advance, at the clock. Never moves the clock backwards. */
+void rp_engine_restore_clock(rp_engine *e, int64_t clock);
+
 /* Number of accounts marked dirty. */
 size_t rp_engine_dirty_count(const rp_engine *e);
 

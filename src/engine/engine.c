@@ -1691,6 +1691,11 @@ int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque) {
     return rc;
 }
 
+void rp_engine_restore_clock(rp_engine *e, int64_t clock) {
+    if (clock > e->clock)
+        e->clock = clock;
+}
+
 size_t rp_engine_dirty_count(const rp_engine *e) {
     return e->n_dirty;
 }

@@ -50,6 +50,8 @@
 #include "repute/processor.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -88,8 +90,12 @@ typedef struct dd_chunk {
     int64_t newest;
 } dd_chunk;
 
-/* Changelog keys of dedupe chunks start with a byte that cannot begin a
- * UTF-8 account id. */
+/* Changelog keys of repute's own records (dedupe chunks, the task's
+ * stream time) start with a byte that cannot begin a UTF-8 account id. */
+#define CLOCK_KEY                                                              \
+    "\xff"                                                                     \
+    "clock"
+#define CLOCK_KEY_LEN 6
 #define DD_PREFIX                                                              \
     "\xff"                                                                     \
     "dedupe/"
@@ -101,6 +107,7 @@ typedef struct task {
     dd_chunk *chunks;
     size_t n_chunks, cap_chunks;
     uint64_t next_chunk;
+    int64_t clock_written; /* the clock last written to the changelog */
     rp_engine *engine;
     bool ready;             /* restored from the changelog */
     uint64_t restore_start; /* uv_now at the start of the restore */
@@ -136,6 +143,7 @@ typedef struct proc {
     bool committing;
     rd_kafka_error_t *work_error;
     bool work_committed; /* the commit itself succeeded */
+    bool work_consumed;  /* a revocation already handled the outcome */
     rd_kafka_topic_partition_list_t *work_offsets;
     pthread_mutex_t work_mu;
     pthread_cond_t work_cv;
@@ -151,6 +159,13 @@ typedef struct proc {
     bool txn_open;
     bool uncommitted; /* work was done since the last commit */
     bool stopping, closing, fatal, loop_stopped;
+    bool tearing_down; /* cleanup after the loop: rebalances only unassign */
+    /* Set from any thread (delivery reports and errors may be served on
+     * the worker inside a commit); the loop acts on them. */
+    atomic_bool txn_failed;  /* a record of the open transaction failed */
+    atomic_bool fatal_async; /* librdkafka reported a fatal error */
+    uv_async_t wake;         /* tells the loop to look at those */
+    atomic_bool wake_ready;  /* wake is initialised */
     int signals;
     int exit_code;
     int64_t wall_now; /* the wall clock for the current batch */
@@ -250,10 +265,21 @@ static int produce(proc *p, const char *topic, int32_t partition,
             return 0;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rp_log_error("run: cannot produce to %s: %s", topic,
-                         rd_kafka_err2str(err));
             if (hdrs)
                 rd_kafka_headers_destroy(hdrs);
+            if (rd_kafka_fatal_error(p->producer, NULL, 0) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR) {
+                /* Abortable (the transaction is in an error state, or this
+                 * one record cannot be sent): stop applying; the next
+                 * commit turns into an abort and a rewind. */
+                if (!atomic_exchange(&p->txn_failed, true))
+                    rp_log_warn("run: cannot produce to %s: %s; the "
+                                "transaction will be aborted",
+                                topic, rd_kafka_err2str(err));
+                return -1;
+            }
+            rp_log_error("run: cannot produce to %s: %s", topic,
+                         rd_kafka_err2str(err));
             fail_fatal(p, "produce failed");
             return -1;
         }
@@ -311,6 +337,7 @@ static task *task_new(proc *p, int32_t partition) {
     rp_engine_set_dedupe_log(t->engine, true);
     for (int i = 0; i < NTOP; i++)
         t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] = -1;
+    t->clock_written = INT64_MIN;
     return t;
 }
 
@@ -591,6 +618,10 @@ static void on_idle_timer(uv_timer_t *h);
 static bool process_some(proc *p) {
     if (p->committing || p->stopping || p->fatal)
         return false;
+    if (atomic_load(&p->txn_failed)) {
+        start_commit(p); /* which aborts */
+        return false;
+    }
     p->wall_now = wall_ms();
     int done = 0;
     bool more = false;
@@ -702,6 +733,19 @@ static int sink_state(void *opaque, rp_str id, const void *state, size_t len) {
                    id.len, state, len, NULL);
 }
 
+/* Writes the task's clock (its stream time under clock=event), so that a
+ * restored task applies late records at the same clock as before. */
+static void put_clock(proc *p, task *t) {
+    int64_t clock = rp_engine_clock(t->engine);
+    if (clock == INT64_MIN || clock == t->clock_written)
+        return;
+    unsigned char v[8];
+    put_le64(v, (uint64_t)clock);
+    if (produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition, CLOCK_KEY,
+                CLOCK_KEY_LEN, v, sizeof(v), NULL) == 0)
+        t->clock_written = clock;
+}
+
 /* Writes the task's new dedupe keys as changelog chunks, and deletes the
  * chunks whose keys have all passed the horizon. */
 static void flush_dedupe(proc *p, task *t) {
@@ -754,8 +798,10 @@ static rd_kafka_topic_partition_list_t *prepare_commit(proc *p) {
         if (!t || !t->ready)
             continue;
         void *args[2] = {p, t};
-        rp_engine_flush_dirty(t->engine, sink_state, args);
+        if (rp_engine_flush_dirty(t->engine, sink_state, args) != 0)
+            break; /* the transaction has failed; see start_commit */
         flush_dedupe(p, t);
+        put_clock(p, t);
         for (int k = 0; k < NTOP; k++)
             if (t->next[k] >= 0 && t->next[k] != t->committed[k])
                 rd_kafka_topic_partition_list_add(l, in_topic(p, k), i)
@@ -823,6 +869,9 @@ static rd_kafka_error_t *commit_blocking(proc *p,
     if (err)
         return rd_kafka_error_new(err, "flush before commit: %s",
                                   rd_kafka_err2str(err));
+    if (atomic_load(&p->txn_failed))
+        return rd_kafka_error_new(RD_KAFKA_RESP_ERR__FAIL,
+                                  "an output was not delivered");
     if (l->cnt > 0) {
         err = rd_kafka_commit(p->consumer, l, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -836,6 +885,10 @@ static void work_cb(uv_work_t *w) {
     proc *p = w->data;
     if (p->work_kind == WORK_COMMIT) {
         p->work_error = commit_blocking(p, p->work_offsets);
+    } else if (!p->eos) {
+        /* at_least_once has no transaction: let the outputs drain; the
+         * rewind then reprocesses from the last committed offsets. */
+        rd_kafka_flush(p->producer, 60000);
     } else {
         int tries = 0;
         do
@@ -858,11 +911,20 @@ static void start_abort(proc *p);
  * outcome may already have been consumed by a revocation that waited for
  * it (wait_for_work); then work_offsets is NULL. */
 static void finish_work(proc *p) {
+    p->committing = false;
+    if (p->work_consumed) {
+        /* A revocation waited for this work and took its outcome. */
+        p->work_consumed = false;
+        if (p->stopping)
+            continue_shutdown(p);
+        else
+            kick(p);
+        return;
+    }
     rd_kafka_error_t *e = p->work_error;
     p->work_error = NULL;
     rd_kafka_topic_partition_list_t *l = p->work_offsets;
     p->work_offsets = NULL;
-    p->committing = false;
     if (e && p->work_kind == WORK_COMMIT && p->work_committed) {
         /* The commit went through but the next transaction cannot begin:
          * record the commit, then stop (below, as fatal). */
@@ -879,6 +941,7 @@ static void finish_work(proc *p) {
             p->commits++;
         } else {
             p->aborts++;
+            atomic_store(&p->txn_failed, false);
             rewind_all(p);
         }
     } else if (rd_kafka_error_is_fatal(e) ||
@@ -907,8 +970,11 @@ static void finish_work(proc *p) {
         fail_fatal(p, "cannot abort the transaction");
     } else {
         rp_log_error("run: commit failed: %s", rd_kafka_error_string(e));
-        if (!p->eos)
-            rewind_all(p); /* at_least_once: reprocess from the commit */
+        if (!p->eos) {
+            /* at_least_once: reprocess from the last commit. */
+            atomic_store(&p->txn_failed, false);
+            rewind_all(p);
+        }
     }
     if (e)
         rd_kafka_error_destroy(e);
@@ -927,6 +993,7 @@ static void after_work_cb(uv_work_t *w, int status) {
 
 static void queue_work(proc *p, work_kind kind) {
     p->work_kind = kind;
+    p->work_consumed = false;
     p->committing = true;
     p->work_done = false;
     p->work.data = p;
@@ -936,8 +1003,27 @@ static void queue_work(proc *p, work_kind kind) {
 static void start_commit(proc *p) {
     if (p->committing || p->fatal)
         return;
-    p->work_offsets = prepare_commit(p);
-    p->uncommitted = false;
+    if (!atomic_load(&p->txn_failed)) {
+        p->work_offsets = prepare_commit(p);
+        p->uncommitted = false;
+    }
+    if (p->fatal) {
+        /* Stopping: commit nothing (the state written so far may not
+         * cover the offsets); the transaction is aborted at exit. */
+        if (p->work_offsets)
+            rd_kafka_topic_partition_list_destroy(p->work_offsets);
+        p->work_offsets = NULL;
+        return;
+    }
+    if (atomic_load(&p->txn_failed)) {
+        if (p->work_offsets)
+            rd_kafka_topic_partition_list_destroy(p->work_offsets);
+        p->work_offsets = NULL;
+        p->uncommitted = false;
+        rp_log_warn("run: aborting the transaction and rewinding");
+        start_abort(p);
+        return;
+    }
     queue_work(p, WORK_COMMIT);
 }
 
@@ -1043,6 +1129,7 @@ static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
 /* After a failed commit at revocation: abort the transaction (what it held
  * is reprocessed by whoever gets the partitions) and open the next one. */
 static void abort_after(proc *p, rd_kafka_error_t *e) {
+    atomic_store(&p->txn_failed, false);
     if (p->eos && !rd_kafka_error_is_fatal(e)) {
         rd_kafka_error_t *a = rd_kafka_abort_transaction(p->producer, -1);
         if (!a && !p->stopping)
@@ -1065,17 +1152,26 @@ static void on_revoke(proc *p) {
          * so that it finds nothing to do. */
         rd_kafka_error_t *e = p->work_error;
         p->work_error = NULL;
-        if (e) {
+        p->work_consumed = true;
+        bool committed =
+            p->work_kind == WORK_COMMIT && (e == NULL || p->work_committed);
+        if (committed && p->work_offsets)
+            mark_committed(p, p->work_offsets);
+        if (p->work_kind == WORK_ABORT && e == NULL)
+            atomic_store(&p->txn_failed, false);
+        if (e && (p->work_committed || rd_kafka_error_is_fatal(e))) {
+            rp_log_error("run: transaction error at revocation: %s",
+                         rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            fail_fatal(p, "fatal transaction error");
+        } else if (e) {
             rp_log_warn("run: commit before revocation failed: %s",
                         rd_kafka_error_string(e));
             abort_after(p, e);
-        } else if (p->work_offsets) {
-            mark_committed(p, p->work_offsets);
         }
         if (p->work_offsets)
             rd_kafka_topic_partition_list_destroy(p->work_offsets);
         p->work_offsets = NULL;
-        p->work_kind = WORK_COMMIT;
     } else if (p->uncommitted && !p->fatal) {
         rd_kafka_topic_partition_list_t *l = prepare_commit(p);
         rd_kafka_error_t *e = commit_blocking(p, l);
@@ -1097,8 +1193,11 @@ static void on_revoke(proc *p) {
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
-    (void)rk;
     proc *p = opaque;
+    if (p->tearing_down) {
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
         on_assign(p, parts);
     else
@@ -1178,6 +1277,13 @@ static size_t consume_changelog(proc *p) {
             }
         } else if (m->err) {
             rp_log_warn("run: changelog: %s", rd_kafka_message_errstr(m));
+        } else if (t && !t->ready && m->key && m->key_len == CLOCK_KEY_LEN &&
+                   memcmp(m->key, CLOCK_KEY, CLOCK_KEY_LEN) == 0) {
+            if (m->payload && m->len == 8) {
+                t->clock_written = (int64_t)get_le64(m->payload);
+                rp_engine_restore_clock(t->engine, t->clock_written);
+            }
+            t->restored++;
         } else if (t && !t->ready && m->key && m->key_len >= DD_PREFIX_LEN &&
                    memcmp(m->key, DD_PREFIX, DD_PREFIX_LEN) == 0) {
             chunk_restore(t, m);
@@ -1254,6 +1360,7 @@ static void stop_loop(proc *p) {
     uv_close((uv_handle_t *)&p->work_idle, close_cb);
     uv_close((uv_handle_t *)&p->sigint, close_cb);
     uv_close((uv_handle_t *)&p->sigterm, close_cb);
+    uv_close((uv_handle_t *)&p->wake, close_cb);
 }
 
 /* Shutdown in steps, each taken when the previous has finished: wait for
@@ -1297,12 +1404,31 @@ static void fail_fatal(proc *p, const char *what) {
         continue_shutdown(p);
 }
 
+/* After the first signal, a second one exits at once even while the loop
+ * is busy in a blocking call (a revocation's commit): a plain handler,
+ * async-signal-safe. */
+static void exit_now(int signum) {
+    (void)signum;
+    static const char msg[] = "repute run: second signal, exiting at once\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(130);
+}
+
+static void on_wake(uv_async_t *h) {
+    proc *p = h->data;
+    if (atomic_load(&p->fatal_async))
+        fail_fatal(p, "fatal Kafka error");
+}
+
 static void on_signal(uv_signal_t *h, int signum) {
     proc *p = h->data;
-    if (++p->signals > 1) {
-        rp_log_warn("run: second signal, exiting at once");
-        _exit(130);
-    }
+    if (++p->signals > 1)
+        exit_now(signum);
+    uv_signal_stop(&p->sigint);
+    uv_signal_stop(&p->sigterm);
+    signal(SIGINT, exit_now);
+    signal(SIGTERM, exit_now);
     rp_log_info("run: %s received, shutting down",
                 signum == SIGINT ? "SIGINT" : "SIGTERM");
     p->stopping = true;
@@ -1315,21 +1441,27 @@ static void on_signal(uv_signal_t *h, int signum) {
 static void producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                            void *opaque) {
     (void)rk;
-    (void)opaque;
-    if (m->err)
+    proc *p = opaque;
+    if (m->err) {
         rp_log_error("run: delivery to %s failed: %s",
                      rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        /* What this transaction (or, at least once, this commit interval)
+         * holds is incomplete: it must not be committed. */
+        atomic_store(&p->txn_failed, true);
+    }
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason,
                      void *opaque) {
-    (void)opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char why[512];
         rd_kafka_fatal_error(rk, why, sizeof(why));
         rp_log_error("run: fatal error from %s: %s", rd_kafka_name(rk), why);
-        if (the_proc)
-            fail_fatal(the_proc, "fatal Kafka error");
+        /* This may run on any thread: the loop acts on it. */
+        proc *p = opaque;
+        atomic_store(&p->fatal_async, true);
+        if (atomic_load(&p->wake_ready))
+            uv_async_send(&p->wake);
         return;
     }
     rp_log_warn("run: %s: %s", rd_kafka_name(rk), reason);
@@ -1609,6 +1741,11 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     uv_timer_start(&p->commit_timer, on_commit_timer,
                    (uint64_t)cfg->commit_interval,
                    (uint64_t)cfg->commit_interval);
+    uv_async_init(p->loop, &p->wake, on_wake);
+    p->wake.data = p;
+    atomic_store(&p->wake_ready, true);
+    if (atomic_load(&p->fatal_async))
+        uv_async_send(&p->wake);
     uv_signal_init(p->loop, &p->sigint);
     uv_signal_init(p->loop, &p->sigterm);
     p->sigint.data = p->sigterm.data = p;
@@ -1642,6 +1779,13 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
 
 fail:
     the_proc = NULL;
+    p->tearing_down = true;
+    /* The consumer first: closing it may call the rebalance callback,
+     * which must find everything else still there. */
+    if (p->consumer) {
+        if (!rd_kafka_consumer_closed(p->consumer))
+            rd_kafka_consumer_close(p->consumer);
+    }
     tasks_drop_all(p);
     free(p->tasks);
     if (p->cq)
@@ -1654,13 +1798,10 @@ fail:
         rd_kafka_consumer_close(p->restorer);
         rd_kafka_destroy(p->restorer);
     }
-    if (p->consumer) {
-        if (!rd_kafka_consumer_closed(p->consumer))
-            rd_kafka_consumer_close(p->consumer);
+    if (p->consumer)
         rd_kafka_destroy(p->consumer);
-    }
     if (p->producer) {
-        if (p->eos && p->txn_open && rc != 0) {
+        if (p->eos && p->txn_open && (rc != 0 || p->fatal)) {
             rd_kafka_error_t *e = rd_kafka_abort_transaction(p->producer, 5000);
             if (e)
                 rd_kafka_error_destroy(e);

@@ -173,8 +173,6 @@ typedef struct proc {
     uint64_t applied, dlq, produced, commits, aborts;
 } proc;
 
-static proc *the_proc; /* for the signal-free librdkafka callbacks */
-
 /* ---------------------------------------------------------------- time */
 
 static int64_t wall_ms(void) {
@@ -1648,7 +1646,6 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     p->eos = cfg->guarantee == RP_GUARANTEE_EXACTLY_ONCE;
     pthread_mutex_init(&p->work_mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
-    the_proc = p;
     int rc = 1;
     char err[512];
     if (!cfg->clock_set)
@@ -1778,7 +1775,6 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
                 p->applied, p->dlq, p->commits, p->aborts);
 
 fail:
-    the_proc = NULL;
     p->tearing_down = true;
     /* The consumer first: closing it may call the rebalance callback,
      * which must find everything else still there. */

@@ -144,6 +144,7 @@ typedef struct proc {
     rd_kafka_error_t *work_error;
     bool work_committed; /* the commit itself succeeded */
     bool work_consumed;  /* a revocation already handled the outcome */
+    uint32_t rotation;   /* the task process_some starts with, in turn */
     rd_kafka_topic_partition_list_t *work_offsets;
     pthread_mutex_t work_mu;
     pthread_cond_t work_cv;
@@ -624,7 +625,12 @@ static bool process_some(proc *p) {
     int done = 0;
     bool more = false;
     uint64_t wait_min = UINT64_MAX;
-    for (int32_t i = 0; i < p->n_parts; i++) {
+    /* Start one task further each time, so that a busy partition cannot
+     * take every batch from the others. */
+    int32_t first =
+        p->n_parts ? (int32_t)(p->rotation++ % (uint32_t)p->n_parts) : 0;
+    for (int32_t n = 0; n < p->n_parts; n++) {
+        int32_t i = (first + n) % p->n_parts;
         task *t = p->tasks[i];
         if (!t || !t->ready)
             continue;

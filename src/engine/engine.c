@@ -279,17 +279,7 @@ static account_ext *account_ext_get(rp_engine *e, account *a) {
     return x;
 }
 
-static void account_destroy(rp_engine *e, account *a) {
-    if (a->ext) {
-        for (uint32_t i = 0; i < a->ext->n_links; i++)
-            acct_free(e, a->ext->links[i]);
-        acct_free(e, a->ext->links);
-        acct_free(e, a->ext->reports);
-        acct_free(e, a->ext);
-    }
-    acct_free(e, a->buckets);
-    acct_free(e, a);
-}
+static void account_destroy(rp_engine *e, account *a);
 
 static const issue *issue_of(const account *a, int k) {
     return a->ext ? &a->ext->issues[k] : &healthy_issue;
@@ -1540,9 +1530,10 @@ static unsigned get_byte(reader *r) {
     return *r->p++;
 }
 
-/* Empties an account back to "never seen" but keeps its id, sequence
- * aside, and its place in the table (review-end heap entries may still
- * point at it; they find nothing to do). */
+/* Empties an account back to "never seen" (no buckets, issues, reports or
+ * links, sequence 0) but keeps its id and its place in the table
+ * (review-end heap entries may still point at it; they find nothing to
+ * do). account_destroy() is this plus freeing the account itself. */
 static void account_clear(rp_engine *e, account *a) {
     if (a->ext) {
         for (uint32_t i = 0; i < a->ext->n_links; i++)
@@ -1559,6 +1550,11 @@ static void account_clear(rp_engine *e, account *a) {
     a->pruned_hour = INT32_MIN;
     a->sequence = 0;
     a->status = RP_ASTATUS_HEALTHY;
+}
+
+static void account_destroy(rp_engine *e, account *a) {
+    account_clear(e, a);
+    acct_free(e, a);
 }
 
 static int state_decode(rp_engine *e, account *a, reader *r) {

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang-format
       librdkafka-dev libavro-dev libuv1-dev libjansson-dev libcriterion-dev
-      kcat)
+      kcat libhttp-parser-dev)
 # The tests run a real Apache Kafka broker from Maven Central's jars
 # (deploy/kafka-local.sh): Java 17 or later and Maven, unless present.
 command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)

@@ -103,6 +103,8 @@ typedef struct rp_account_view {
     uint64_t sequence;
     bool manual_review;
     size_t n_links;
+    const char *const *links; /* n_links ids, borrowing engine memory: valid
+                                 until the next call that changes it */
     rp_metric_snapshot bounce;
     rp_metric_snapshot complaint;
     rp_issue_state issues[RP_ISSUE__COUNT]; /* indexed by kind */
@@ -161,5 +163,35 @@ size_t rp_engine_dirty_count(const rp_engine *e);
 typedef int (*rp_engine_account_fn)(void *opaque, const rp_account_view *v);
 int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
                       void *opaque);
+
+/* ------------------------------------------------------------ queries
+ *
+ * For the HTTP API and metrics; all are read-only and cheap enough to call
+ * from a request handler.
+ */
+
+/* Number of accounts per account status (HEALTHY included). The engine
+ * keeps the counts as statuses change: no walk over the accounts. */
+void rp_engine_status_counts(const rp_engine *e,
+                             uint64_t out[RP_ASTATUS__COUNT]);
+
+/* Calls fn for every account whose status is not HEALTHY, in no particular
+ * order, until it returns non-zero (which is returned). The engine keeps
+ * these accounts on a list, so the cost is theirs alone. */
+int rp_engine_foreach_flagged(const rp_engine *e, rp_engine_account_fn fn,
+                              void *opaque);
+
+/* One hourly bucket of an account (SPEC 3): its start and its counts. */
+typedef struct rp_hour_counts {
+    int64_t start;
+    uint32_t sends, hard_bounces, deliveries, complaints;
+} rp_hour_counts;
+typedef int (*rp_engine_hour_fn)(void *opaque, const rp_hour_counts *h);
+
+/* Calls fn for every stored (non-empty) bucket of the account that overlaps
+ * [from, to), oldest first, until it returns non-zero (which is returned).
+ * Returns RP_ENOTFOUND for an account the engine does not hold. */
+int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
+                    int64_t to, rp_engine_hour_fn fn, void *opaque);
 
 #endif

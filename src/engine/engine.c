@@ -83,6 +83,10 @@ typedef struct account_ext {
     char **links; /* NUL-terminated copies, in the order they were made */
     uint32_t n_links, cap_links;
     bool manual_review;
+    /* The list of accounts whose status is not HEALTHY (every such
+     * account has an ext), so that the HTTP API can list the accounts
+     * that need attention without walking millions of healthy ones. */
+    struct account *fl_prev, *fl_next;
 } account_ext;
 
 typedef struct account {
@@ -138,6 +142,9 @@ struct rp_engine {
     size_t n_heap, cap_heap;
     rp_dedupe dedupe;
     rp_engine_stats stats;
+    /* Accounts per status other than HEALTHY, and the list of them. */
+    uint64_t n_status[RP_ASTATUS__COUNT];
+    struct account *flagged;
     int64_t account_bytes;
     /* Accounts changed since the last flush (each listed once). */
     account **dirty;
@@ -280,6 +287,35 @@ static account_ext *account_ext_get(rp_engine *e, account *a) {
 }
 
 static void account_destroy(rp_engine *e, account *a);
+
+/* Sets an account's status, keeping the per-status counts and the list of
+ * accounts that are not HEALTHY. A status other than HEALTHY needs a->ext. */
+static void status_set(rp_engine *e, account *a, rp_account_status st) {
+    rp_account_status old = (rp_account_status)a->status;
+    if (old == st)
+        return;
+    if (old != RP_ASTATUS_HEALTHY)
+        e->n_status[old]--;
+    if (st != RP_ASTATUS_HEALTHY)
+        e->n_status[st]++;
+    if (old == RP_ASTATUS_HEALTHY) {
+        account_ext *x = a->ext;
+        x->fl_prev = NULL;
+        x->fl_next = e->flagged;
+        if (e->flagged)
+            e->flagged->ext->fl_prev = a;
+        e->flagged = a;
+    } else if (st == RP_ASTATUS_HEALTHY) {
+        account_ext *x = a->ext;
+        if (x->fl_prev)
+            x->fl_prev->ext->fl_next = x->fl_next;
+        else
+            e->flagged = x->fl_next;
+        if (x->fl_next)
+            x->fl_next->ext->fl_prev = x->fl_prev;
+    }
+    a->status = (uint8_t)st;
+}
 
 static const issue *issue_of(const account *a, int k) {
     return a->ext ? &a->ext->issues[k] : &healthy_issue;
@@ -799,7 +835,7 @@ static void change_publish(rp_engine *e, account *a, change *ch,
                            const rp_engine_sink *sink) {
     if (!a->ext)
         return; /* all HEALTHY before and after: nothing to publish */
-    a->status = (uint8_t)account_status_of(e, a);
+    status_set(e, a, account_status_of(e, a));
     int cause = -1;
     bool changed[RP_ISSUE__COUNT];
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
@@ -1393,6 +1429,7 @@ int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
     out->sequence = a->sequence;
     out->manual_review = a->ext && a->ext->manual_review;
     out->n_links = a->ext ? a->ext->n_links : 0;
+    out->links = a->ext ? (const char *const *)a->ext->links : NULL;
     rates r;
     rates_compute(e, a, &r);
     out->bounce = r.m[0];
@@ -1535,6 +1572,7 @@ static unsigned get_byte(reader *r) {
  * (review-end heap entries may still point at it; they find nothing to
  * do). account_destroy() is this plus freeing the account itself. */
 static void account_clear(rp_engine *e, account *a) {
+    status_set(e, a, RP_ASTATUS_HEALTHY);
     if (a->ext) {
         for (uint32_t i = 0; i < a->ext->n_links; i++)
             acct_free(e, a->ext->links[i]);
@@ -1549,7 +1587,6 @@ static void account_clear(rp_engine *e, account *a) {
     a->tot_sends = a->tot_hard = a->tot_deliveries = a->tot_complaints = 0;
     a->pruned_hour = INT32_MIN;
     a->sequence = 0;
-    a->status = RP_ASTATUS_HEALTHY;
 }
 
 static void account_destroy(rp_engine *e, account *a) {
@@ -1659,7 +1696,7 @@ int rp_engine_restore(rp_engine *e, rp_str id, const void *state, size_t len) {
         account_clear(e, a);
         return rc;
     }
-    a->status = (uint8_t)account_status_of(e, a);
+    status_set(e, a, account_status_of(e, a));
     if (a->ext)
         for (int k = 0; k < RP_ISSUE__COUNT; k++)
             if (a->ext->issues[k].review_end != NONE &&
@@ -1707,6 +1744,51 @@ int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
         if (rp_engine_view(e, account_id(e->slots[i].acct), &v) != 0)
             continue;
         int rc = fn(opaque, &v);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ queries */
+
+void rp_engine_status_counts(const rp_engine *e,
+                             uint64_t out[RP_ASTATUS__COUNT]) {
+    uint64_t flagged = 0;
+    for (int i = 0; i < RP_ASTATUS__COUNT; i++) {
+        out[i] = e->n_status[i];
+        flagged += e->n_status[i];
+    }
+    out[RP_ASTATUS_HEALTHY] = e->n_accounts - flagged;
+}
+
+int rp_engine_foreach_flagged(const rp_engine *e, rp_engine_account_fn fn,
+                              void *opaque) {
+    for (const account *a = e->flagged; a; a = a->ext->fl_next) {
+        rp_account_view v;
+        if (rp_engine_view(e, account_id(a), &v) != 0)
+            continue;
+        int rc = fn(opaque, &v);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
+                    int64_t to, rp_engine_hour_fn fn, void *opaque) {
+    account *a = account_find(e, account_id,
+                              rp_hash_bytes(account_id.ptr, account_id.len, 0));
+    if (!a)
+        return RP_ENOTFOUND;
+    for (uint32_t i = 0; i < a->n_buckets; i++) {
+        const bucket *b = &a->buckets[i];
+        int64_t start = (int64_t)b->hour * 3600000;
+        if (start + 3600000 <= from || start >= to)
+            continue;
+        rp_hour_counts h = {start, b->sends, b->hard, b->deliveries,
+                            b->complaints};
+        int rc = fn(opaque, &h);
         if (rc != 0)
             return rc;
     }

@@ -18,7 +18,7 @@ trap 'pkill -INT -f "group.id=$P" 2>/dev/null || true; rm -rf "$work"' EXIT
 P=e2e$$
 SET=(--set "kafka.bootstrap.servers=$BS" --set "group.id=$P" --set clock=event
      --set "processing.guarantee=$GUARANTEE" --set topics.partitions=4
-     --set log.level=debug)
+     --set log.level=debug --set http.listen=off)
 for t in deliveries bounces complaints reports actions status dlq changelog; do
   SET+=(--set "topic.$t=$P.$t")
 done

@@ -7,8 +7,13 @@
 # The example's records are from March 2026, so the run uses clock=event
 # (review ends follow the records' times); with the default clock=wall a
 # seven-day review would end seven days from now.
+#
+# With --keep, repute keeps running at the end, with its dashboard at
+# http://127.0.0.1:8080/ (http.listen), until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+KEEP=0
+[ "${1:-}" = "--keep" ] && KEEP=1
 BIN=${REPUTE_BIN:-build/repute}
 CONF=(--config examples/review-and-pause.properties --set clock=event)
 work=$(mktemp -d)
@@ -41,3 +46,7 @@ echo "== status changes and notifications (repute tail)"
   --from-beginning --idle-exit 8s | tee "$work/tail.jsonl"
 echo "== $(grep -c '"kind":"STATUS_CHANGE"' "$work/tail.jsonl" || true) status changes," \
   "$(grep -c '"kind":"NOTIFICATION"' "$work/tail.jsonl" || true) notifications"
+if [ "$KEEP" = 1 ]; then
+  echo "== dashboard: http://127.0.0.1:8080/  (metrics: /metrics; Ctrl-C stops repute)"
+  wait "$pid" || true
+fi

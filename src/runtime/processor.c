@@ -70,109 +70,7 @@
 #include "repute/kafka.h"
 #include "repute/log.h"
 
-#define NTOP       5     /* input topics per task */
-#define BATCH      2048  /* records applied per loop turn */
-#define QUEUE_HIGH 20000 /* pause a partition above this many buffered */
-#define QUEUE_LOW  5000  /* and resume it below this */
-
-/* ---------------------------------------------------------------- types */
-
-typedef struct msgq {
-    rd_kafka_message_t **v;
-    size_t head, n, cap;
-} msgq;
-
-/* A chunk of dedupe keys in the changelog: its key's sequence number and
- * the newest key's time (the chunk is deleted once that is past the
- * horizon). */
-typedef struct dd_chunk {
-    uint64_t seq;
-    int64_t newest;
-} dd_chunk;
-
-/* Changelog keys of repute's own records (dedupe chunks, the task's
- * stream time) start with a byte that cannot begin a UTF-8 account id. */
-#define CLOCK_KEY                                                              \
-    "\xff"                                                                     \
-    "clock"
-#define CLOCK_KEY_LEN 6
-#define DD_PREFIX                                                              \
-    "\xff"                                                                     \
-    "dedupe/"
-#define DD_PREFIX_LEN 8
-#define DD_CHUNK_MAX  32768 /* keys per changelog record (512 KiB) */
-
-typedef struct task {
-    int32_t partition;
-    dd_chunk *chunks;
-    size_t n_chunks, cap_chunks;
-    uint64_t next_chunk;
-    int64_t clock_written; /* the clock last written to the changelog */
-    rp_engine *engine;
-    bool ready;             /* restored from the changelog */
-    uint64_t restore_start; /* uv_now at the start of the restore */
-    uint64_t restored;      /* changelog records read */
-    msgq q[NTOP];
-    int64_t next[NTOP];      /* offset after the last applied record, -1 */
-    int64_t committed[NTOP]; /* next offset of the last commit, -1 */
-    int64_t first[NTOP];     /* first offset fetched in this assignment */
-    bool eof[NTOP];          /* end of partition seen after the last msg */
-    int64_t fetched[NTOP];   /* offset after the last message received */
-    bool paused[NTOP];       /* paused for back-pressure */
-    uint64_t wait_since;     /* uv_now when it began waiting, 0 if not */
-    uint64_t last_arrival;   /* uv_now of the last message received */
-} task;
-
-typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
-
-typedef struct proc {
-    uv_loop_t *loop;
-    rp_config *cfg;
-    rd_kafka_t *consumer, *producer, *restorer, *mock_rk;
-    rd_kafka_mock_cluster_t *mock;
-    rd_kafka_queue_t *cq, *rq, *pq;
-    int pipefd[2];
-    uv_poll_t poll;
-    uv_timer_t commit_timer, review_timer, idle_timer, stats_timer;
-    uint64_t last_applied, start_ms, ready_logged;
-    uv_idle_t work_idle;
-    uv_signal_t sigint, sigterm;
-    /* The one piece of work that can be in flight on the thread pool. */
-    uv_work_t work;
-    work_kind work_kind;
-    bool committing;
-    rd_kafka_error_t *work_error;
-    bool work_committed; /* the commit itself succeeded */
-    bool work_consumed;  /* a revocation already handled the outcome */
-    uint32_t rotation;   /* the task process_some starts with, in turn */
-    rd_kafka_topic_partition_list_t *work_offsets;
-    pthread_mutex_t work_mu;
-    pthread_cond_t work_cv;
-    bool work_done;
-    /* Tasks, indexed by partition number. */
-    task **tasks;
-    int32_t n_parts;
-    int n_tasks;
-    /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
-     * record's borrowed strings survive the encoding of its outputs. */
-    rp_avro_codec *dec, *enc;
-    bool eos;
-    bool txn_open;
-    bool uncommitted; /* work was done since the last commit */
-    bool stopping, closing, fatal, loop_stopped;
-    bool tearing_down; /* cleanup after the loop: rebalances only unassign */
-    /* Set from any thread (delivery reports and errors may be served on
-     * the worker inside a commit); the loop acts on them. */
-    atomic_bool txn_failed;  /* a record of the open transaction failed */
-    atomic_bool fatal_async; /* librdkafka reported a fatal error */
-    uv_async_t wake;         /* tells the loop to look at those */
-    atomic_bool wake_ready;  /* wake is initialised */
-    int signals;
-    int exit_code;
-    int64_t wall_now; /* the wall clock for the current batch */
-    /* Counters, for logs (and later metrics). */
-    uint64_t applied, dlq, produced, commits, aborts;
-} proc;
+#include "runtime/proc.h"
 
 /* ---------------------------------------------------------------- time */
 
@@ -290,6 +188,7 @@ static int produce(proc *p, const char *topic, int32_t partition,
 
 static void sink_event(void *opaque, const rp_event *ev) {
     proc *p = opaque;
+    rp_api_note_event(p, ev);
     const void *buf;
     size_t len;
     char err[256];
@@ -484,8 +383,21 @@ static void task_restored(proc *p, task *t) {
                 p->n_tasks, total, uv_now(p->loop) - p->start_ms);
 }
 
+/* Drops every task (a revocation, or exit). Their engines' counters are
+ * kept in p->retired, so that the metrics' totals never go back. (A task
+ * rebuilt after an abort is not retired: its work is redone.) */
 static void tasks_drop_all(proc *p) {
     for (int32_t i = 0; i < p->n_parts; i++) {
+        if (p->tasks[i]) {
+            rp_engine_stats st;
+            rp_engine_get_stats(p->tasks[i]->engine, &st);
+            p->retired.records_applied += st.records_applied;
+            p->retired.duplicates_dropped += st.duplicates_dropped;
+            p->retired.actions_not_applied += st.actions_not_applied;
+            p->retired.status_changes += st.status_changes;
+            p->retired.notifications += st.notifications;
+            p->retired.related_reports += st.related_reports;
+        }
         task_free(p->tasks[i]);
         p->tasks[i] = NULL;
     }
@@ -549,6 +461,7 @@ static void apply_one(proc *p, task *t, int ti) {
         p->applied++;
     }
     t->next[ti] = m->offset + 1;
+    p->consumed[ti]++;
     p->uncommitted = true;
     if (t->paused[ti] && t->q[ti].n < QUEUE_LOW) {
         t->paused[ti] = false;
@@ -943,6 +856,7 @@ static void finish_work(proc *p) {
             if (l)
                 mark_committed(p, l);
             p->commits++;
+            rp_api_commit_done(p, uv_now(p->loop) - p->commit_started);
         } else {
             p->aborts++;
             atomic_store(&p->txn_failed, false);
@@ -999,6 +913,7 @@ static void queue_work(proc *p, work_kind kind) {
     p->work_kind = kind;
     p->work_consumed = false;
     p->committing = true;
+    p->commit_started = uv_now(p->loop);
     p->work_done = false;
     p->work.data = p;
     uv_queue_work(p->loop, &p->work, work_cb, after_work_cb);
@@ -1112,6 +1027,7 @@ static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
         rp_log_error("run: assign failed: %s", rd_kafka_err2str(err));
         return;
     }
+    p->assigned = true;
     for (int j = 0; j < parts->cnt; j++) {
         int32_t i = parts->elems[j].partition;
         if (i < 0 || i >= p->n_parts || p->tasks[i])
@@ -1365,6 +1281,7 @@ static void stop_loop(proc *p) {
     uv_close((uv_handle_t *)&p->sigint, close_cb);
     uv_close((uv_handle_t *)&p->sigterm, close_cb);
     uv_close((uv_handle_t *)&p->wake, close_cb);
+    rp_api_stop(p);
 }
 
 /* Shutdown in steps, each taken when the previous has finished: wait for
@@ -1754,6 +1671,16 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     p->sigint.data = p->sigterm.data = p;
     uv_signal_start(&p->sigint, on_signal, SIGINT);
     uv_signal_start(&p->sigterm, on_signal, SIGTERM);
+    {
+        char herr[512];
+        if (rp_api_start(p, herr, sizeof(herr)) != 0) {
+            rp_log_error("run: %s", herr);
+            rc = 2;
+            stop_loop(p);
+            uv_run(p->loop, UV_RUN_DEFAULT);
+            goto fail;
+        }
+    }
 
     rd_kafka_topic_partition_list_t *sub =
         rd_kafka_topic_partition_list_new(NTOP);
@@ -1815,6 +1742,7 @@ fail:
         rd_kafka_mock_cluster_destroy(p->mock);
     if (p->mock_rk)
         rd_kafka_destroy(p->mock_rk);
+    rp_api_free(p);
     rp_avro_codec_destroy(p->dec);
     rp_avro_codec_destroy(p->enc);
     if (p->pipefd[0] >= 0) {

@@ -603,6 +603,9 @@ it_proc *it_start_run(it_ctx *c, const char *const *extra) {
     argv[n++] = "clock=event";
     argv[n++] = "--set";
     argv[n++] = "topics.create=true";
+    /* Several instances run at once: each takes any free port. */
+    argv[n++] = "--set";
+    argv[n++] = "http.listen=127.0.0.1:0";
     for (size_t i = 0; extra && extra[i]; i++) {
         cr_assert_lt(n, MAX_ARGS - 1);
         argv[n++] = extra[i];

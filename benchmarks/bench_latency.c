@@ -1,0 +1,415 @@
+/*
+ * bench_latency.c - repute-bench-latency: how long from a record's arrival
+ * at the broker to the status change it causes?
+ *
+ * repute-loadgen can mix latency probes into its traffic: each is an
+ * ANTI_SPAM_ORGANIZATION report (threshold 1, not manual) for a fresh
+ * account "probe-<seed>-<n>" that receives nothing else, so each causes
+ * exactly one STATUS_CHANGE, the first output record with that key. This
+ * tool reads the input topic the probes went to and the output topic, and
+ * pairs each probe with the first output record of the same key. Keys are
+ * account ids, so nothing needs decoding.
+ *
+ * The latency is the output record's timestamp minus the input record's.
+ * When both topics were created by repute-loadgen --create-topics, those
+ * timestamps are LogAppendTime: both set by the broker's one clock when
+ * the record was appended, so the figure is broker-to-broker (the input's
+ * append, through repute's consume, engine, produce and transaction
+ * commit, to the output's append) with no clock skew and no producer
+ * linger in it. With CreateTime the input's timestamp is the producer's
+ * clock at produce time instead, which adds loadgen's linger; the output
+ * reports which kind it saw so that a figure is never read the wrong way.
+ *
+ * The topics are read with read_uncommitted by default: a LogAppendTime is
+ * fixed at append whatever the isolation, and the tool then sees outputs
+ * as soon as they are appended. The one cost is that a record of a
+ * transaction that is later aborted would count as the first output; with
+ * read_committed (--isolation) only committed outputs count, at the price
+ * of waiting for each commit marker before seeing a record.
+ *
+ * Both topics are read from the beginning by one consumer (assign, no
+ * group), so inputs and outputs arrive interleaved in no particular order;
+ * a small hash table keyed by account id keeps, per probe, the first input
+ * timestamp and the first output timestamp, whichever arrives first.
+ *
+ * Output: progress on standard error, one JSON line on standard output:
+ * {"probes":N,"matched":M,"unmatched":U,"p50_ms":..,"p99_ms":..,
+ * "p999_ms":..,"max_ms":..,"mean_ms":..,...}. Percentiles are nearest-rank
+ * over the matched probes.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_kafka.h"
+
+#define PROG         "repute-bench-latency"
+#define BATCH        1000
+#define PROBE_PREFIX "probe-"
+
+/* ---------------------------------------------------------------- options */
+
+typedef struct options {
+    const char *bootstrap;
+    const char *input;
+    const char *output;
+    uint64_t expect;   /* pairs; 0: no limit */
+    int64_t idle_exit; /* ms */
+    const char *isolation;
+    const char *prefix; /* keys of probes start with this */
+    bk_list extra;
+} options;
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: " PROG " --input P.reports --output P.status\n"
+            "       [--bootstrap HOST:PORT] [--expect N] [--idle-exit D]\n"
+            "       [--isolation read_uncommitted|read_committed]\n"
+            "       [-X key=value]...\n"
+            "\n"
+            "Pairs each probe record (key \"" PROBE_PREFIX "...\") of the "
+            "input topic\n"
+            "with the first record of the same key in the output topic and\n"
+            "prints the latency percentiles (output timestamp minus input\n"
+            "timestamp) as one JSON line.\n"
+            "\n"
+            "  --bootstrap    broker (default 127.0.0.1:9092)\n"
+            "  --input        topic the probes were written to\n"
+            "  --output       repute's output topic\n"
+            "  --expect N     stop once N probes are matched\n"
+            "  --idle-exit D  stop after D (seconds, or 500ms, 1m) with\n"
+            "                 nothing new (default 10)\n"
+            "  --isolation    default read_uncommitted\n"
+            "  --probe-prefix P  keys of probes (default \"" PROBE_PREFIX
+            "\";\n"
+            "                 \"probe-<seed>-\" keeps to one loadgen run)\n"
+            "  -X key=value   any librdkafka property (repeatable)\n");
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+    memset(o, 0, sizeof *o);
+    o->bootstrap = "127.0.0.1:9092";
+    o->isolation = "read_uncommitted";
+    o->idle_exit = 10000;
+    o->prefix = PROBE_PREFIX;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+        if ((m = bk_opt(argc, argv, &i, "--bootstrap", &v)) == 1) {
+            o->bootstrap = v;
+        } else if (m == 0 && (m = bk_opt(argc, argv, &i, "--input", &v)) == 1) {
+            o->input = v;
+        } else if (m == 0 &&
+                   (m = bk_opt(argc, argv, &i, "--output", &v)) == 1) {
+            o->output = v;
+        } else if (m == 0 &&
+                   (m = bk_opt(argc, argv, &i, "--expect", &v)) == 1) {
+            char *end;
+            o->expect = strtoull(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end != '\0') {
+                fprintf(stderr, PROG ": --expect needs a whole number\n");
+                return -1;
+            }
+        } else if (m == 0 &&
+                   (m = bk_opt(argc, argv, &i, "--idle-exit", &v)) == 1) {
+            if (bk_parse_duration_ms(v, &o->idle_exit) != 0 ||
+                o->idle_exit == 0) {
+                fprintf(stderr, PROG ": --idle-exit: bad duration '%s'\n", v);
+                return -1;
+            }
+        } else if (m == 0 &&
+                   (m = bk_opt(argc, argv, &i, "--isolation", &v)) == 1) {
+            if (strcmp(v, "read_committed") != 0 &&
+                strcmp(v, "read_uncommitted") != 0) {
+                fprintf(stderr, PROG ": --isolation: read_committed or "
+                                     "read_uncommitted\n");
+                return -1;
+            }
+            o->isolation = v;
+        } else if (m == 0 &&
+                   (m = bk_opt(argc, argv, &i, "--probe-prefix", &v)) == 1) {
+            o->prefix = v;
+        } else if (m == 0 && (m = bk_opt(argc, argv, &i, "-X", &v)) == 1) {
+            if (bk_list_add_csv(&o->extra, v) != 0)
+                return -1;
+        } else {
+            fprintf(stderr, PROG ": %s '%s'\n",
+                    m < 0 ? "missing value for" : "unknown option", argv[i]);
+            return -1;
+        }
+    }
+    if (o->input == NULL || o->output == NULL) {
+        fprintf(stderr, PROG ": --input and --output are required\n");
+        return -1;
+    }
+    if (strcmp(o->input, o->output) == 0) {
+        fprintf(stderr, PROG ": --input and --output must differ\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- table */
+
+/* One probe: its key and the first input and output timestamps seen
+ * (-1: not yet). Open addressing with linear probing; the table doubles
+ * at half full, so probes stay short. */
+typedef struct probe {
+    char *key; /* NULL: empty slot */
+    int64_t in_ts;
+    int64_t out_ts;
+} probe;
+
+typedef struct table {
+    probe *slots;
+    size_t cap; /* a power of two */
+    size_t n;
+} table;
+
+static uint64_t hash_key(const void *p, size_t len) {
+    /* FNV-1a: keys are short and few, anything fair will do. */
+    const unsigned char *s = p;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ s[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static probe *table_find(table *t, const void *key, size_t len) {
+    size_t mask = t->cap - 1;
+    for (size_t i = hash_key(key, len) & mask;; i = (i + 1) & mask) {
+        probe *p = &t->slots[i];
+        if (p->key == NULL ||
+            (strlen(p->key) == len && memcmp(p->key, key, len) == 0))
+            return p;
+    }
+}
+
+static int table_grow(table *t) {
+    table bigger = {calloc(t->cap * 2, sizeof(probe)), t->cap * 2, t->n};
+    if (bigger.slots == NULL)
+        return RP_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].key)
+            *table_find(&bigger, t->slots[i].key, strlen(t->slots[i].key)) =
+                t->slots[i];
+    free(t->slots);
+    *t = bigger;
+    return 0;
+}
+
+/* Returns the probe of the key, created empty if new, or NULL when out
+ * of memory. */
+static probe *table_get(table *t, const void *key, size_t len) {
+    if ((t->n + 1) * 2 > t->cap && table_grow(t) != 0)
+        return NULL;
+    probe *p = table_find(t, key, len);
+    if (p->key == NULL) {
+        p->key = strndup(key, len);
+        if (p->key == NULL)
+            return NULL;
+        p->in_ts = p->out_ts = -1;
+        t->n++;
+    }
+    return p;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+/* The type of timestamp seen on one topic: a bit per type. */
+static const char *tstype_summary(unsigned seen) {
+    if (seen == 0)
+        return "none";
+    if (seen == 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME)
+        return "LogAppendTime";
+    if (seen == 1u << RD_KAFKA_TIMESTAMP_CREATE_TIME)
+        return "CreateTime";
+    return "mixed";
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest rank: the smallest value with at least q of the values at or
+ * below it. */
+static int64_t percentile(const int64_t *v, size_t n, double q) {
+    if (n == 0)
+        return 0;
+    size_t rank = (size_t)(q * (double)n + 0.999999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return v[rank - 1];
+}
+
+/* ---------------------------------------------------------------- main */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop = 1;
+}
+
+int main(int argc, char **argv) {
+    options o;
+    char err[512];
+    int status = 1;
+    rd_kafka_t *rk = NULL;
+    rd_kafka_queue_t *q = NULL;
+    rd_kafka_message_t **batch = NULL;
+    table t = {calloc(1024, sizeof(probe)), 1024, 0};
+    int64_t *lat = NULL;
+    bk_list topics = {NULL, 0};
+
+    int prc = parse_options(argc, argv, &o);
+    if (prc != 0) {
+        usage(prc == 1 ? stdout : stderr);
+        status = prc == 1 ? 0 : 2;
+        goto fail;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    batch = malloc(BATCH * sizeof *batch);
+    if (t.slots == NULL || batch == NULL ||
+        bk_list_add_csv(&topics, o.input) != 0 ||
+        bk_list_add_csv(&topics, o.output) != 0) {
+        fprintf(stderr, PROG ": out of memory\n");
+        goto fail;
+    }
+
+    rk = bk_consumer_new(o.bootstrap, o.isolation, &o.extra, err, sizeof err);
+    if (rk == NULL) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto fail;
+    }
+    if (bk_assign_all(rk, &topics, 10000, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto fail;
+    }
+    q = rd_kafka_queue_get_consumer(rk);
+
+    /* Matching happens as records arrive, so --expect can stop early. */
+    size_t plen = strlen(o.prefix);
+    uint64_t matched = 0, in_msgs = 0, out_msgs = 0, errors = 0;
+    unsigned in_types = 0, out_types = 0;
+    double last = bk_now(), next_progress = last + 1;
+    while (!stop && (o.expect == 0 || matched < o.expect)) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, 100, batch, BATCH);
+        double now = bk_now();
+        if (n < 0) {
+            fprintf(stderr, PROG ": %s\n",
+                    rd_kafka_err2str(rd_kafka_last_error()));
+            goto fail;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = batch[i];
+            if (m->err) {
+                if (errors++ < 10)
+                    fprintf(stderr, PROG ": %s\n", rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            bool is_in = strcmp(rd_kafka_topic_name(m->rkt), o.input) == 0;
+            rd_kafka_timestamp_type_t tt;
+            int64_t ts = rd_kafka_message_timestamp(m, &tt);
+            *(is_in ? &in_msgs : &out_msgs) += 1;
+            *(is_in ? &in_types : &out_types) |= 1u << tt;
+            if (m->key_len > plen && memcmp(m->key, o.prefix, plen) == 0) {
+                probe *p = table_get(&t, m->key, m->key_len);
+                if (p == NULL) {
+                    fprintf(stderr, PROG ": out of memory\n");
+                    rd_kafka_message_destroy(m);
+                    goto fail;
+                }
+                /* Only the first of each counts: a later input would be a
+                 * redelivery, a later output a later status change. */
+                int64_t *slot = is_in ? &p->in_ts : &p->out_ts;
+                if (*slot < 0) {
+                    *slot = ts;
+                    if (p->in_ts >= 0 && p->out_ts >= 0)
+                        matched++;
+                }
+            }
+            rd_kafka_message_destroy(m);
+        }
+        if (n > 0)
+            last = now;
+        if (now - last >= o.idle_exit / 1000.0)
+            break;
+        if (now >= next_progress) {
+            fprintf(stderr,
+                    PROG ": %" PRIu64 " input and %" PRIu64
+                         " output records, %" PRIu64 " probes matched\n",
+                    in_msgs, out_msgs, matched);
+            next_progress = now + 1;
+        }
+    }
+
+    /* Collect the latencies of the matched probes. */
+    lat = malloc((t.n ? t.n : 1) * sizeof *lat);
+    if (lat == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        goto fail;
+    }
+    size_t nlat = 0;
+    uint64_t probes = 0, orphans = 0;
+    double sum = 0;
+    for (size_t i = 0; i < t.cap; i++) {
+        const probe *p = &t.slots[i];
+        if (p->key == NULL)
+            continue;
+        if (p->in_ts < 0) {
+            orphans++; /* an output for a probe we never saw go in */
+            continue;
+        }
+        probes++;
+        if (p->out_ts >= 0) {
+            lat[nlat++] = p->out_ts - p->in_ts;
+            sum += (double)(p->out_ts - p->in_ts);
+        }
+    }
+    qsort(lat, nlat, sizeof *lat, cmp_i64);
+    printf("{\"probes\":%" PRIu64 ",\"matched\":%zu,\"unmatched\":%" PRIu64
+           ",\"p50_ms\":%" PRId64 ",\"p99_ms\":%" PRId64 ",\"p999_ms\":%" PRId64
+           ",\"max_ms\":%" PRId64 ",\"min_ms\":%" PRId64 ",\"mean_ms\":%.1f"
+           ",\"input_timestamp_type\":\"%s\",\"output_timestamp_type\":\"%s\""
+           ",\"input_records\":%" PRIu64 ",\"output_records\":%" PRIu64
+           ",\"outputs_without_input\":%" PRIu64 ",\"isolation\":\"%s\"}\n",
+           probes, nlat, probes - nlat, percentile(lat, nlat, 0.5),
+           percentile(lat, nlat, 0.99), percentile(lat, nlat, 0.999),
+           nlat ? lat[nlat - 1] : 0, nlat ? lat[0] : 0,
+           nlat ? sum / (double)nlat : 0.0, tstype_summary(in_types),
+           tstype_summary(out_types), in_msgs, out_msgs, orphans, o.isolation);
+    if (in_types != 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ||
+        out_types != 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME)
+        fprintf(stderr,
+                PROG ": warning: timestamps are %s (input) and %s (output), "
+                     "not LogAppendTime on both: create the topics with "
+                     "repute-loadgen --create-topics for broker-clock "
+                     "latencies\n",
+                tstype_summary(in_types), tstype_summary(out_types));
+    status = o.expect && matched < o.expect ? 1 : 0;
+fail:
+    free(lat);
+    free(batch);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    for (size_t i = 0; t.slots && i < t.cap; i++)
+        free(t.slots[i].key);
+    free(t.slots);
+    bk_list_free(&topics);
+    bk_list_free(&o.extra);
+    return status;
+}

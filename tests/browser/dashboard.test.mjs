@@ -1,0 +1,110 @@
+// Drives repute's dashboard in headless Chromium: the attention list shows
+// the paused account, its page says it is paused and shows its rates.
+// Screenshots of both pages go to $SCREENSHOT_DIR (default ./out/).
+//
+//   REPUTE_URL=http://127.0.0.1:8080/ node tests/browser/dashboard.test.mjs
+//
+// Plain node, no test runner: exits 0 when every check passes, 1 otherwise.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const url = process.env.REPUTE_URL || 'http://127.0.0.1:8080/';
+const outDir = resolve(process.env.SCREENSHOT_DIR || join(here, 'out'));
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const TIMEOUT = Number(process.env.TEST_TIMEOUT_MS || 20000);
+mkdirSync(outDir, { recursive: true });
+
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.setDefaultTimeout(TIMEOUT);
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    // A 404 (the unknown account below) is logged by the browser itself.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  const external = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== new URL(url).origin) external.push(r.url());
+  });
+
+  // The attention list, with the paused account in it.
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  const list = page.getByTestId('attention-list');
+  await list.waitFor({ state: 'visible' });
+  const pausedRow = list.locator('[data-testid="attention-row"][data-status="SENDING_PAUSED"]').first();
+  await pausedRow.waitFor();
+  const pausedId = await pausedRow.getAttribute('data-account-id');
+  check(Boolean(pausedId), `attention list shows a paused account (${pausedId})`);
+  const count = await page.getByTestId('count-SENDING_PAUSED').locator('b').textContent();
+  check(Number(count.replace(/\D/g, '')) >= 1, `summary counts at least one paused account (${count})`);
+  await page.screenshot({ path: join(outDir, 'attention-list.png') });
+
+  // Its account page.
+  await pausedRow.getByTestId('account-link').click();
+  await page.waitForURL(/#\/account\//);
+  const status = page.getByTestId('account-status');
+  await status.waitFor();
+  await page.waitForFunction(
+    (id) => document.querySelector('[data-testid="account-id"]')?.textContent === id, pausedId);
+  check(await status.getAttribute('data-status') === 'SENDING_PAUSED', 'account status is SENDING_PAUSED');
+  const statusText = (await status.textContent()).trim();
+  check(/paused/i.test(statusText), `account status reads "${statusText}"`);
+  const summary = (await page.getByTestId('account-summary').textContent()).trim();
+  check(/can't send|cannot send/i.test(summary), `plain-words summary: "${summary.slice(0, 80)}..."`);
+
+  const rates = {};
+  for (const key of ['bounce', 'complaint']) {
+    const el = page.getByTestId(`${key}-rate`);
+    await el.waitFor();
+    rates[key] = { text: (await el.textContent()).trim(), value: await el.getAttribute('data-rate') };
+  }
+  const shown = Object.entries(rates).filter(([, r]) => /^\d+(\.\d+)?%$/.test(r.text) && r.value !== '');
+  check(shown.length >= 1, `a rate is displayed (bounce ${rates.bounce.text}, complaint ${rates.complaint.text})`);
+  for (const [key, r] of Object.entries(rates)) {
+    if (r.value === '') check(/not enough volume/i.test(r.text), `${key} rate without volume says so`);
+    else check(Math.abs(parseFloat(r.text) - Number(r.value) * 100) < 0.1, `${key} rate ${r.text} matches ${r.value}`);
+  }
+  check(await page.locator('[data-testid="gauge"]').count() === 2, 'two gauges drawn');
+  check(await page.locator('[data-testid="chart"]').count() >= 1, 'rate chart drawn');
+  check(await page.locator('[data-testid="issue"]').count() >= 1, 'open issues listed');
+  const notes = page.locator('[data-testid="notification"]');
+  check(await notes.count() >= 1, `notifications listed (${await notes.count()})`);
+  check(await page.locator('[data-testid="notification"][data-stage="SENDING_PAUSED"]').count() >= 1,
+    'a SENDING_PAUSED notification is shown');
+  await page.screenshot({ path: join(outDir, 'account.png') });
+  await page.screenshot({ path: join(outDir, 'account-full.png'), fullPage: true });
+
+  // A poll later, the page still shows the same thing (no blanking).
+  await page.waitForTimeout(2500);
+  check(await status.getAttribute('data-status') === 'SENDING_PAUSED', 'still paused after a poll');
+
+  // An unknown account gets the server's message, not a blank page.
+  await page.goto(`${url.replace(/#.*$/, '')}#/account/${encodeURIComponent('no such account \u00e9/1')}`);
+  await page.getByTestId('account-not-found').waitFor();
+  check(true, 'unknown account shows the not-found message');
+
+  check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);
+  check(external.length === 0, `nothing fetched from elsewhere${external.length ? `: ${external.join(' ')}` : ''}`);
+} catch (e) {
+  check(false, `unexpected error: ${e.message}`);
+} finally {
+  await browser.close();
+}
+console.log(failures ? `${failures} check(s) failed` : `all checks passed; screenshots in ${outDir}`);
+process.exit(failures ? 1 : 0);

@@ -9,6 +9,11 @@ pkgs=(build-essential cmake pkg-config clang-format
 # (deploy/kafka-local.sh): Java 17 or later and Maven, unless present.
 command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
+# The dashboard's browser test drives Debian's Chromium with playwright-core
+# from npm (tests/browser/); the benchmark harness draws its plots with
+# gnuplot and talks to Kafka with Python's confluent-kafka (in a venv).
+pkgs+=(chromium gnuplot-nox python3-venv)
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

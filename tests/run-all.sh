@@ -38,6 +38,10 @@ export REPUTE_BOOTSTRAP="${bootstrap#bootstrap.servers=}"
 # Two at a time: each test runs up to three `repute run` beside the broker's
 # JVM; test_broker_restart runs alone (RUN_SERIAL).
 (cd build && ctest --output-on-failure -j2 -L integration)
+
+echo "== dashboard in headless Chromium (repute run --embedded)"
+REPUTE_BIN=build/repute SCREENSHOT_DIR=build/browser-screenshots \
+  bash tests/browser/run.sh
 stop_broker # frees its memory for the next build
 started_broker=0
 

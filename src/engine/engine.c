@@ -1458,79 +1458,88 @@ int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
  */
 #define STATE_VERSION 1
 
-static int put_u(rp_buf *b, uint64_t v) {
-    unsigned char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n] = (unsigned char)(v & 0x7f);
+/* The encoder writes through a cursor into room reserved up front for the
+ * largest encoding the account can have: a commit encodes every dirty
+ * account, often one per input record, so no call per byte. */
+static unsigned char *put_u(unsigned char *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
         v >>= 7;
-        if (v)
-            tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    return rp_buf_append(b, tmp, n);
+    }
+    *p++ = (unsigned char)v;
+    return p;
 }
 
-static int put_s(rp_buf *b, int64_t v) {
-    return put_u(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+static unsigned char *put_s(unsigned char *p, int64_t v) {
+    return put_u(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-static int put_byte(rp_buf *b, unsigned v) {
-    return rp_buf_putc(b, (char)v);
-}
+#define VARINT_MAX 10
 
 static int state_encode(const account *a, rp_buf *b) {
-    int rc = 0;
+    const account_ext *x = a->ext;
+    size_t bound = 3 + 2 * VARINT_MAX + (size_t)a->n_buckets * 5 * VARINT_MAX;
+    if (x) {
+        bound += 1 + RP_ISSUE__COUNT * (4 + 4 * VARINT_MAX) + 2 * VARINT_MAX +
+                 (size_t)x->n_reports * (2 * VARINT_MAX + 1);
+        for (uint32_t i = 0; i < x->n_links; i++)
+            bound += VARINT_MAX + strlen(x->links[i]);
+    }
     rp_buf_reset(b);
-    rc |= put_byte(b, STATE_VERSION);
-    rc |= put_u(b, a->sequence);
-    rc |= put_u(b, a->n_buckets);
+    if (rp_buf_reserve(b, bound) != 0)
+        return RP_ENOMEM;
+    unsigned char *p = (unsigned char *)b->data;
+    *p++ = STATE_VERSION;
+    p = put_u(p, a->sequence);
+    p = put_u(p, a->n_buckets);
     int64_t prev = 0;
     for (uint32_t i = 0; i < a->n_buckets; i++) {
         const bucket *k = &a->buckets[i];
-        rc |= put_s(b, k->hour - prev);
+        p = put_s(p, k->hour - prev);
         prev = k->hour;
-        rc |= put_u(b, k->sends);
-        rc |= put_u(b, k->hard);
-        rc |= put_u(b, k->deliveries);
-        rc |= put_u(b, k->complaints);
+        p = put_u(p, k->sends);
+        p = put_u(p, k->hard);
+        p = put_u(p, k->deliveries);
+        p = put_u(p, k->complaints);
     }
-    rc |= put_byte(b, a->ext != NULL);
-    if (!a->ext)
-        return rc ? RP_ENOMEM : 0;
-    const account_ext *x = a->ext;
-    rc |= put_byte(b, x->manual_review);
-    for (int k = 0; k < RP_ISSUE__COUNT; k++) {
-        const issue *is = &x->issues[k];
-        unsigned pres = (is->since != NONE) | (is->review_end != NONE) << 1 |
-                        (is->floor != NONE) << 2 |
-                        (is->new_incidents != 0) << 3;
-        rc |= put_byte(b, is->status);
-        rc |= put_byte(b, is->extensions);
-        rc |= put_byte(b, is->exhausted);
-        rc |= put_byte(b, pres);
-        if (pres & 1)
-            rc |= put_s(b, is->since);
-        if (pres & 2)
-            rc |= put_s(b, is->review_end);
-        if (pres & 4)
-            rc |= put_s(b, is->floor);
-        if (pres & 8)
-            rc |= put_s(b, is->new_incidents);
+    *p++ = x != NULL;
+    if (x) {
+        *p++ = x->manual_review;
+        for (int k = 0; k < RP_ISSUE__COUNT; k++) {
+            const issue *is = &x->issues[k];
+            unsigned pres =
+                (is->since != NONE) | (is->review_end != NONE) << 1 |
+                (is->floor != NONE) << 2 | (is->new_incidents != 0) << 3;
+            *p++ = is->status;
+            *p++ = is->extensions;
+            *p++ = is->exhausted;
+            *p++ = (unsigned char)pres;
+            if (pres & 1)
+                p = put_s(p, is->since);
+            if (pres & 2)
+                p = put_s(p, is->review_end);
+            if (pres & 4)
+                p = put_s(p, is->floor);
+            if (pres & 8)
+                p = put_s(p, is->new_incidents);
+        }
+        p = put_u(p, x->n_reports);
+        for (uint32_t i = 0; i < x->n_reports; i++) {
+            p = put_s(p, x->reports[i].time);
+            p = put_u(p, (uint64_t)x->reports[i].incidents);
+            *p++ = x->reports[i].kind;
+        }
+        p = put_u(p, x->n_links);
+        for (uint32_t i = 0; i < x->n_links; i++) {
+            size_t n = strlen(x->links[i]);
+            p = put_u(p, n);
+            memcpy(p, x->links[i], n);
+            p += n;
+        }
     }
-    rc |= put_u(b, x->n_reports);
-    for (uint32_t i = 0; i < x->n_reports; i++) {
-        rc |= put_s(b, x->reports[i].time);
-        rc |= put_u(b, (uint64_t)x->reports[i].incidents);
-        rc |= put_byte(b, x->reports[i].kind);
-    }
-    rc |= put_u(b, x->n_links);
-    for (uint32_t i = 0; i < x->n_links; i++) {
-        size_t n = strlen(x->links[i]);
-        rc |= put_u(b, n);
-        rc |= rp_buf_append(b, x->links[i], n);
-    }
-    return rc ? RP_ENOMEM : 0;
+    b->len = (size_t)(p - (unsigned char *)b->data);
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 typedef struct reader {

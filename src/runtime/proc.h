@@ -23,10 +23,14 @@
 #include "repute/config.h"
 #include "repute/engine.h"
 
-#define NTOP       5     /* input topics per task */
-#define BATCH      2048  /* records applied per loop turn */
-#define QUEUE_HIGH 20000 /* pause a partition above this many buffered */
-#define QUEUE_LOW  5000  /* and resume it below this */
+#define NTOP  5    /* input topics per task */
+#define BATCH 2048 /* records applied per loop turn */
+/* Input buffered in the tasks' queues: the loop takes no more from
+ * librdkafka above INPUT_MAX (librdkafka's own prefetch then fills and
+ * stops fetching), unless a task waits for a partition whose queue is
+ * empty, and then up to INPUT_HARD_MAX. */
+#define INPUT_MAX      50000
+#define INPUT_HARD_MAX 200000
 
 /* ---------------------------------------------------------------- types */
 
@@ -71,12 +75,29 @@ typedef struct task {
     int64_t first[NTOP];     /* first offset fetched in this assignment */
     bool eof[NTOP];          /* end of partition seen after the last msg */
     int64_t fetched[NTOP];   /* offset after the last message received */
-    bool paused[NTOP];       /* paused for back-pressure */
-    uint64_t wait_since;     /* uv_now when it began waiting, 0 if not */
-    uint64_t last_arrival;   /* uv_now of the last message received */
+    /* Caches for the event-time merge, which looks at every queue's head
+     * for every record: the head's event time, and whether an empty
+     * queue's partition had records past the last one received, as of
+     * uv_now lag_at (asking librdkafka takes a lock). */
+    const rd_kafka_message_t *head[NTOP];
+    int64_t head_time[NTOP];
+    uint64_t lag_at[NTOP];
+    bool lag[NTOP];
+    uint64_t wait_since;   /* uv_now when it began waiting, 0 if not */
+    uint64_t last_arrival; /* uv_now of the last message received */
 } task;
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
+
+/* A record produced while a commit is in flight, held until the next
+ * transaction has begun (key and value are owned copies). */
+typedef struct pending_msg {
+    const char *topic; /* a topic name of the config */
+    int32_t partition;
+    void *key, *value;
+    size_t key_len, value_len;
+    rd_kafka_headers_t *hdrs; /* owned, or NULL */
+} pending_msg;
 
 typedef struct proc {
     uv_loop_t *loop;
@@ -130,6 +151,13 @@ typedef struct proc {
     rp_engine_stats retired; /* engine counters of tasks dropped */
     bool assigned;           /* an assignment arrived at least once */
     uint64_t commit_started; /* uv_now at the start of the commit */
+    bool starving;           /* a task waits for an empty queue */
+    /* Outputs of the records applied while a commit is in flight: the
+     * loop goes on applying records during a commit, but their outputs
+     * belong to the next transaction. */
+    pending_msg *pending;
+    size_t n_pending, cap_pending;
+    bool hold; /* the producer is inside a commit: hold outputs */
     /* The HTTP server and what it keeps (api.c). */
     struct rp_http_server *http;
     struct rp_api_notes *notes;

@@ -137,9 +137,88 @@ static void fail_fatal(proc *p, const char *what);
 
 /* Produces one record, waiting (briefly, polling) only when librdkafka's
  * local queue is full. */
+static int produce_now(proc *p, const char *topic, int32_t partition,
+                       const void *key, size_t key_len, const void *val,
+                       size_t val_len, rd_kafka_headers_t *hdrs);
+
+/* Keeps a record for the next transaction (see pending_flush). */
+static int pending_push(proc *p, const char *topic, int32_t partition,
+                        const void *key, size_t key_len, const void *val,
+                        size_t val_len, rd_kafka_headers_t *hdrs) {
+    if (p->n_pending == p->cap_pending) {
+        size_t cap = p->cap_pending ? 2 * p->cap_pending : 256;
+        pending_msg *v = realloc(p->pending, cap * sizeof(*v));
+        if (!v)
+            goto fail;
+        p->pending = v;
+        p->cap_pending = cap;
+    }
+    pending_msg *m = &p->pending[p->n_pending];
+    m->key = key_len ? malloc(key_len) : NULL;
+    m->value = val_len ? malloc(val_len) : NULL;
+    if ((key_len && !m->key) || (val_len && !m->value)) {
+        free(m->key);
+        free(m->value);
+        goto fail;
+    }
+    if (key_len)
+        memcpy(m->key, key, key_len);
+    if (val_len)
+        memcpy(m->value, val, val_len);
+    m->topic = topic;
+    m->partition = partition;
+    m->key_len = key_len;
+    m->value_len = val_len;
+    m->hdrs = hdrs;
+    p->n_pending++;
+    p->uncommitted = true;
+    return 0;
+fail:
+    if (hdrs)
+        rd_kafka_headers_destroy(hdrs);
+    fail_fatal(p, "out of memory");
+    return -1;
+}
+
+/* Drops the held records (their transaction will not happen: an abort
+ * rewinds and redoes their work, or the process stops). */
+static void pending_clear(proc *p) {
+    for (size_t i = 0; i < p->n_pending; i++) {
+        free(p->pending[i].key);
+        free(p->pending[i].value);
+        if (p->pending[i].hdrs)
+            rd_kafka_headers_destroy(p->pending[i].hdrs);
+    }
+    p->n_pending = 0;
+}
+
+/* Produces the held records into the transaction that has just begun. */
+static void pending_flush(proc *p) {
+    for (size_t i = 0; i < p->n_pending; i++) {
+        pending_msg *m = &p->pending[i];
+        rd_kafka_headers_t *h = m->hdrs;
+        m->hdrs = NULL; /* produce_now takes it, also on failure */
+        if (produce_now(p, m->topic, m->partition, m->key, m->key_len, m->value,
+                        m->value_len, h) != 0)
+            break; /* the rest is dropped: the transaction aborts */
+    }
+    pending_clear(p);
+}
+
+/* Produces one record; while a commit is in flight, holds it for the next
+ * transaction instead. */
 static int produce(proc *p, const char *topic, int32_t partition,
                    const void *key, size_t key_len, const void *val,
                    size_t val_len, rd_kafka_headers_t *hdrs) {
+    if (p->hold)
+        return pending_push(p, topic, partition, key, key_len, val, val_len,
+                            hdrs);
+    return produce_now(p, topic, partition, key, key_len, val, val_len, hdrs);
+}
+
+static int produce_now(proc *p, const char *topic, int32_t partition,
+                       const void *key, size_t key_len, const void *val,
+                       size_t val_len, rd_kafka_headers_t *hdrs) {
     for (;;) {
         rd_kafka_resp_err_t err;
         if (hdrs)
@@ -365,8 +444,6 @@ static void task_restored(proc *p, task *t) {
                 " ms",
                 t->partition, st.accounts, t->restored,
                 uv_now(p->loop) - t->restore_start);
-    for (int i = 0; i < NTOP; i++)
-        t->paused[i] = false;
     task_pause(p, t, -1, false);
     for (int32_t i = 0; i < p->n_parts; i++)
         if (p->tasks[i] && !p->tasks[i]->ready)
@@ -463,24 +540,24 @@ static void apply_one(proc *p, task *t, int ti) {
     t->next[ti] = m->offset + 1;
     p->consumed[ti]++;
     p->uncommitted = true;
-    if (t->paused[ti] && t->q[ti].n < QUEUE_LOW) {
-        t->paused[ti] = false;
-        task_pause(p, t, ti, false);
-    }
     rd_kafka_message_destroy(m);
 }
 
 /* True when the broker has told us (in a fetch response; the call reads
  * librdkafka's cached watermark and never blocks) of records past the last
  * one we received: the end-of-partition flag is then out of date. */
-static bool has_lag(proc *p, const task *t, int i) {
+static bool has_lag(proc *p, task *t, int i) {
     if (t->fetched[i] < 0)
         return false;
+    uint64_t now = uv_now(p->loop);
+    if (t->lag_at[i] == now)
+        return t->lag[i];
     int64_t lo, hi;
-    if (rd_kafka_get_watermark_offsets(p->consumer, in_topic(p, i),
-                                       t->partition, &lo, &hi) != 0)
-        return false;
-    return hi > t->fetched[i];
+    t->lag_at[i] = now;
+    t->lag[i] = rd_kafka_get_watermark_offsets(p->consumer, in_topic(p, i),
+                                               t->partition, &lo, &hi) == 0 &&
+                hi > t->fetched[i];
+    return t->lag[i];
 }
 
 /* The next topic index to apply for a ready task, -1 when it must wait. */
@@ -496,9 +573,15 @@ static int task_pick(proc *p, task *t, bool *waiting) {
             continue;
         }
         int64_t et;
-        if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len, &et) !=
-            0)
-            et = INT64_MIN; /* undecodable: let it reach the DLQ first */
+        if (t->head[i] == m) {
+            et = t->head_time[i];
+        } else {
+            if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len,
+                                        &et) != 0)
+                et = INT64_MIN; /* undecodable: let it reach the DLQ first */
+            t->head[i] = m;
+            t->head_time[i] = et;
+        }
         if (best < 0 || et < best_time) {
             best = i;
             best_time = et;
@@ -528,7 +611,10 @@ static void on_idle_timer(uv_timer_t *h);
 /* Applies up to BATCH records across the ready tasks. Returns true when
  * more could be applied right away. */
 static bool process_some(proc *p) {
-    if (p->committing || p->stopping || p->fatal)
+    /* Records are applied while a commit is in flight (their outputs wait
+     * in p->pending), not while an abort is: a rewind follows it. */
+    if ((p->committing && p->work_kind == WORK_ABORT) || p->stopping ||
+        p->fatal)
         return false;
     if (atomic_load(&p->txn_failed)) {
         start_commit(p); /* which aborts */
@@ -563,6 +649,7 @@ static bool process_some(proc *p) {
                 wait_min = until;
         }
     }
+    p->starving = wait_min != UINT64_MAX;
     if (wait_min != UINT64_MAX) {
         /* Come back when the longest a task may idle has passed. */
         uint64_t now = uv_now(p->loop);
@@ -603,7 +690,7 @@ static void on_idle_timer(uv_timer_t *h) {
 
 static void on_review_timer(uv_timer_t *h) {
     proc *p = h->data;
-    if (p->committing || p->stopping) {
+    if ((p->committing && p->work_kind == WORK_ABORT) || p->stopping) {
         uv_timer_start(&p->review_timer, on_review_timer, 50, 0);
         return;
     }
@@ -775,11 +862,12 @@ static rd_kafka_error_t *commit_blocking(proc *p,
         while (retry_after(&e, &tries));
         if (e)
             return e;
-        /* Committed: whatever happens next, these offsets are done. */
+        /* Committed: whatever happens next, these offsets are done. The
+         * next transaction begins at once, also when stopping: records
+         * applied during this commit have outputs waiting for it (an
+         * empty transaction left open at exit costs the broker nothing). */
         p->work_committed = true;
-        if (!p->stopping)
-            e = rd_kafka_begin_transaction(p->producer);
-        return e;
+        return rd_kafka_begin_transaction(p->producer);
     }
     /* at_least_once: outputs first, then the offsets that they cover. */
     rd_kafka_resp_err_t err = rd_kafka_flush(p->producer, 60000);
@@ -829,6 +917,7 @@ static void start_abort(proc *p);
  * it (wait_for_work); then work_offsets is NULL. */
 static void finish_work(proc *p) {
     p->committing = false;
+    p->hold = false;
     if (p->work_consumed) {
         /* A revocation waited for this work and took its outcome. */
         p->work_consumed = false;
@@ -857,6 +946,7 @@ static void finish_work(proc *p) {
                 mark_committed(p, l);
             p->commits++;
             rp_api_commit_done(p, uv_now(p->loop) - p->commit_started);
+            pending_flush(p);
         } else {
             p->aborts++;
             atomic_store(&p->txn_failed, false);
@@ -879,6 +969,7 @@ static void finish_work(proc *p) {
         e = NULL;
         if (l)
             rd_kafka_topic_partition_list_destroy(l);
+        pending_clear(p);
         start_abort(p);
         return;
     } else if (p->work_kind == WORK_ABORT) {
@@ -898,6 +989,9 @@ static void finish_work(proc *p) {
         rd_kafka_error_destroy(e);
     if (l)
         rd_kafka_topic_partition_list_destroy(l);
+    /* Empty after a successful commit; otherwise what was held belongs to
+     * work that is redone or abandoned. */
+    pending_clear(p);
     if (p->stopping)
         continue_shutdown(p);
     else
@@ -913,6 +1007,7 @@ static void queue_work(proc *p, work_kind kind) {
     p->work_kind = kind;
     p->work_consumed = false;
     p->committing = true;
+    p->hold = true;
     p->commit_started = uv_now(p->loop);
     p->work_done = false;
     p->work.data = p;
@@ -1066,6 +1161,7 @@ static void on_revoke(proc *p) {
     /* Everything applied so far must be committed before the partitions go
      * to another member: wait for a commit in flight, then commit what is
      * left, here, on the loop thread. */
+    bool ok = true;
     if (p->committing) {
         wait_for_work(p);
         /* finish_work will run later from libuv; consume its outcome now
@@ -1092,7 +1188,16 @@ static void on_revoke(proc *p) {
         if (p->work_offsets)
             rd_kafka_topic_partition_list_destroy(p->work_offsets);
         p->work_offsets = NULL;
-    } else if (p->uncommitted && !p->fatal) {
+        /* Records applied during that commit: their outputs go into the
+         * transaction just begun, and are committed below with them. */
+        ok = committed && e == NULL;
+        p->hold = false;
+        if (ok)
+            pending_flush(p);
+        else
+            pending_clear(p);
+    }
+    if (ok && p->uncommitted && !p->fatal) {
         rd_kafka_topic_partition_list_t *l = prepare_commit(p);
         rd_kafka_error_t *e = commit_blocking(p, l);
         if (e) {
@@ -1129,7 +1234,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static size_t consume_input(proc *p) {
     rd_kafka_message_t *m;
     size_t got = 0;
-    while ((m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
+    /* Back-pressure without pausing partitions: a paused partition's next
+     * fetch waits behind the broker's long poll of the others (up to
+     * fetch.wait.max.ms), and the task that needs it waits as long. Taking
+     * nothing from librdkafka's queue lets its prefetch fill instead, and
+     * it goes on fetching every partition as the queue drains. */
+    size_t buffered = 0;
+    for (int32_t i = 0; i < p->n_parts; i++)
+        if (p->tasks[i])
+            for (int k = 0; k < NTOP; k++)
+                buffered += p->tasks[i]->q[k].n;
+    size_t limit = p->starving ? INPUT_HARD_MAX : INPUT_MAX;
+    while (buffered < limit &&
+           (m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
         got++;
         if (m->err) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -1173,10 +1290,7 @@ static size_t consume_input(proc *p) {
             fail_fatal(p, "out of memory");
             return got;
         }
-        if (!t->paused[k] && t->q[k].n > QUEUE_HIGH) {
-            t->paused[k] = true;
-            task_pause(p, t, k, true);
-        }
+        buffered++;
     }
     return got;
 }
@@ -1717,6 +1831,8 @@ fail:
     }
     tasks_drop_all(p);
     free(p->tasks);
+    pending_clear(p);
+    free(p->pending);
     if (p->cq)
         rd_kafka_queue_destroy(p->cq);
     if (p->rq)

@@ -10,9 +10,8 @@
  * with uv_poll. The loop then drains the queues with zero timeouts, so no
  * librdkafka call on the loop waits for the network. The transactional
  * calls that do wait (send offsets, commit, abort, begin) run on libuv's
- * thread pool with uv_queue_work while the loop keeps buffering input; the
- * loop applies no record while a commit is in flight, so a transaction
- * holds exactly the work done before it. The exceptions, each bounded and
+ * thread pool with uv_queue_work while the loop goes on. The exceptions,
+ * each bounded and
  * rare: start-up (metadata, topic creation, init_transactions) and a
  * rebalance revocation, which must commit before it gives partitions away.
  *
@@ -39,9 +38,14 @@
  * ------------
  * A transaction is open whenever the processor runs. Outputs, RELATED
  * reports and DLQ records are produced into it as records are applied.
- * Every commit.interval the loop stops applying records, produces the
- * dirty accounts' states to the changelog, and a worker thread sends the
- * consumed offsets to the transaction and commits it. An abortable error
+ * Every commit.interval the loop produces the dirty accounts' states to
+ * the changelog and takes the offsets of what it has applied; a worker
+ * thread then sends those offsets to the transaction, commits it and
+ * begins the next. Meanwhile the loop goes on applying records: they are
+ * the next transaction's work, and the outputs they produce are held
+ * (p->pending) until that transaction has begun, since nothing can be
+ * produced into a transaction while it commits. An abort applies nothing
+ * until its rewind is done. An abortable error
  * aborts it, and every task is rebuilt from the committed changelog and
  * rewound to the committed offsets; a fatal error or fencing stops the
  * process with a clear message. at_least_once does the same without a

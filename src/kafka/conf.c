@@ -60,6 +60,12 @@ rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
         DEF("session.timeout.ms", "10000");
         DEF("fetch.wait.max.ms", "100"); /* latency over fetch efficiency */
         DEF("max.partition.fetch.bytes", "4194304");
+        /* Prefetch per input partition: repute reads each partition's
+         * queue on its own (processor.c), and then these limits apply per
+         * partition (librdkafka's defaults, 100000 messages and 64 MiB,
+         * would let 20 partitions hold over a gigabyte). */
+        DEF("queued.min.messages", "20000");
+        DEF("queued.max.messages.kbytes", "8192");
         DEF("heartbeat.interval.ms", "1000");
         break;
     case RP_KAFKA_RESTORE:

@@ -25,12 +25,10 @@
 
 #define NTOP  5    /* input topics per task */
 #define BATCH 2048 /* records applied per loop turn */
-/* Input buffered in the tasks' queues: the loop takes no more from
- * librdkafka above INPUT_MAX (librdkafka's own prefetch then fills and
- * stops fetching), unless a task waits for a partition whose queue is
- * empty, and then up to INPUT_HARD_MAX. */
-#define INPUT_MAX      50000
-#define INPUT_HARD_MAX 200000
+/* Records buffered per input partition: the loop takes no more from the
+ * partition's librdkafka queue above this (librdkafka's prefetch then fills
+ * and stops fetching that partition). */
+#define INPUT_MAX 8192
 
 /* ---------------------------------------------------------------- types */
 
@@ -70,6 +68,11 @@ typedef struct task {
     uint64_t restore_start; /* uv_now at the start of the restore */
     uint64_t restored;      /* changelog records read */
     msgq q[NTOP];
+    /* librdkafka's queue of each input partition, not forwarded to the
+     * consumer's queue: each partition's prefetch then fills and drains
+     * on its own, and the merge never waits behind other partitions'
+     * records. NULL until the partition is assigned. */
+    rd_kafka_queue_t *in[NTOP];
     int64_t next[NTOP];      /* offset after the last applied record, -1 */
     int64_t committed[NTOP]; /* next offset of the last commit, -1 */
     int64_t first[NTOP];     /* first offset fetched in this assignment */
@@ -151,7 +154,6 @@ typedef struct proc {
     rp_engine_stats retired; /* engine counters of tasks dropped */
     bool assigned;           /* an assignment arrived at least once */
     uint64_t commit_started; /* uv_now at the start of the commit */
-    bool starving;           /* a task waits for an empty queue */
     /* Outputs of the records applied while a commit is in flight: the
      * loop goes on applying records during a commit, but their outputs
      * belong to the next transaction. */

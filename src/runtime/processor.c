@@ -304,6 +304,23 @@ static int sink_state(void *opaque, rp_str id, const void *state, size_t len);
 
 /* ---------------------------------------------------------------- tasks */
 
+/* Takes the task's input partitions off the consumer's queue (see
+ * task.in). Returns 0 or -1 (not assigned). */
+static int task_open_queues(proc *p, task *t) {
+    for (int k = 0; k < NTOP; k++) {
+        t->in[k] = rd_kafka_queue_get_partition(p->consumer, in_topic(p, k),
+                                                t->partition);
+        if (!t->in[k]) {
+            rp_log_error("run: no queue for %s [%" PRId32 "]", in_topic(p, k),
+                         t->partition);
+            return -1;
+        }
+        rd_kafka_queue_forward(t->in[k], NULL);
+        rd_kafka_queue_io_event_enable(t->in[k], p->pipefd[1], "i", 1);
+    }
+    return 0;
+}
+
 static task *task_new(proc *p, int32_t partition) {
     char err[256];
     task *t = calloc(1, sizeof(*t));
@@ -325,8 +342,13 @@ static task *task_new(proc *p, int32_t partition) {
 static void task_free(task *t) {
     if (!t)
         return;
-    for (int i = 0; i < NTOP; i++)
+    for (int i = 0; i < NTOP; i++) {
         msgq_clear(&t->q[i]);
+        if (t->in[i]) {
+            rd_kafka_queue_io_event_enable(t->in[i], -1, NULL, 0);
+            rd_kafka_queue_destroy(t->in[i]);
+        }
+    }
     rp_engine_destroy(t->engine);
     free(t->chunks);
     free(t);
@@ -653,7 +675,6 @@ static bool process_some(proc *p) {
                 wait_min = until;
         }
     }
-    p->starving = wait_min != UINT64_MAX;
     if (wait_min != UINT64_MAX) {
         /* Come back when the longest a task may idle has passed. */
         uint64_t now = uv_now(p->loop);
@@ -1105,6 +1126,8 @@ static void rewind_all(proc *p) {
         }
         task_free(t);
         p->tasks[i] = fresh;
+        if (task_open_queues(p, fresh) != 0)
+            fail_fatal(p, "cannot rewind");
         task_begin_restore(p, fresh);
     }
     if (l->cnt > 0) {
@@ -1138,6 +1161,10 @@ static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
         }
         p->tasks[i] = t;
         p->n_tasks++;
+        if (task_open_queues(p, t) != 0) {
+            fail_fatal(p, "cannot read an assigned partition");
+            return;
+        }
         task_begin_restore(p, t);
     }
     rp_log_info("run: assigned %d partitions (%d input topic-partitions)",
@@ -1235,66 +1262,82 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---------------------------------------------------------------- queues */
 
+/* Files one input message (or event) of topic index k under task t (NULL
+ * when no task owns its partition). */
+static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (t && k >= 0)
+                t->eof[k] = true;
+        } else {
+            rp_log_warn("run: consumer: %s", rd_kafka_message_errstr(m));
+            if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+                fail_fatal(p, "fatal consumer error");
+        }
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (!t || k < 0) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (t->first[k] < 0)
+        t->first[k] = m->offset;
+    t->fetched[k] = m->offset + 1;
+    /* The first message after a silence of max.task.idle or more starts a
+     * burst, and producers usually write all five topics in one burst: the
+     * other partitions' end-of-partition flags are from before it, so
+     * forget them and let the task wait (at most max.task.idle) for their
+     * share to arrive. */
+    uint64_t now = uv_now(p->loop);
+    if (now - t->last_arrival >= (uint64_t)p->cfg->max_task_idle)
+        for (int i = 0; i < NTOP; i++)
+            if (t->q[i].n == 0)
+                t->eof[i] = false;
+    t->last_arrival = now;
+    t->eof[k] = false;
+    if (msgq_push(&t->q[k], m) != 0) {
+        rd_kafka_message_destroy(m);
+        fail_fatal(p, "out of memory");
+    }
+}
+
+/* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
+ * per partition: back-pressure without pausing partitions (a resumed
+ * partition's next fetch would wait behind the broker's long poll of the
+ * others, up to fetch.wait.max.ms, and the task with it). Then the
+ * consumer's own queue: rebalances, errors, and messages of partitions
+ * not yet taken off it. */
 static size_t consume_input(proc *p) {
-    rd_kafka_message_t *m;
+    rd_kafka_message_t *batch[256];
     size_t got = 0;
-    /* Back-pressure without pausing partitions: a paused partition's next
-     * fetch waits behind the broker's long poll of the others (up to
-     * fetch.wait.max.ms), and the task that needs it waits as long. Taking
-     * nothing from librdkafka's queue lets its prefetch fill instead, and
-     * it goes on fetching every partition as the queue drains. */
-    size_t buffered = 0;
-    for (int32_t i = 0; i < p->n_parts; i++)
-        if (p->tasks[i])
-            for (int k = 0; k < NTOP; k++)
-                buffered += p->tasks[i]->q[k].n;
-    size_t limit = p->starving ? INPUT_HARD_MAX : INPUT_MAX;
-    while (buffered < limit &&
-           (m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
-        got++;
-        if (m->err) {
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                int k =
-                    m->rkt ? topic_index(p, rd_kafka_topic_name(m->rkt)) : -1;
-                if (k >= 0 && m->partition < p->n_parts &&
-                    p->tasks[m->partition])
-                    p->tasks[m->partition]->eof[k] = true;
-            } else {
-                rp_log_warn("run: consumer: %s", rd_kafka_message_errstr(m));
-                if (m->err == RD_KAFKA_RESP_ERR__FATAL)
-                    fail_fatal(p, "fatal consumer error");
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (!t)
+            continue;
+        for (int k = 0; k < NTOP; k++) {
+            while (t->in[k] && t->q[k].n < INPUT_MAX && !p->fatal) {
+                size_t room = INPUT_MAX - t->q[k].n;
+                ssize_t n = rd_kafka_consume_batch_queue(
+                    t->in[k], 0, batch, room < 256 ? room : 256);
+                if (n <= 0)
+                    break;
+                for (ssize_t j = 0; j < n; j++)
+                    take_message(p, t, k, batch[j]);
+                got += (size_t)n;
+                /* A rebalance inside take_message cannot happen (it is
+                 * served from the consumer's queue, below), so t stays. */
             }
-            rd_kafka_message_destroy(m);
-            continue;
         }
-        int k = topic_index(p, rd_kafka_topic_name(m->rkt));
-        task *t = (k >= 0 && m->partition < p->n_parts) ? p->tasks[m->partition]
-                                                        : NULL;
-        if (!t) {
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (t->first[k] < 0)
-            t->first[k] = m->offset;
-        t->fetched[k] = m->offset + 1;
-        /* The first message after a silence of max.task.idle or more starts
-         * a burst, and producers usually write all five topics in one
-         * burst: the other partitions' end-of-partition flags are from
-         * before it, so forget them and let the task wait (at most
-         * max.task.idle) for their share to arrive. */
-        uint64_t now = uv_now(p->loop);
-        if (now - t->last_arrival >= (uint64_t)p->cfg->max_task_idle)
-            for (int i = 0; i < NTOP; i++)
-                if (t->q[i].n == 0)
-                    t->eof[i] = false;
-        t->last_arrival = now;
-        t->eof[k] = false;
-        if (msgq_push(&t->q[k], m) != 0) {
-            rd_kafka_message_destroy(m);
-            fail_fatal(p, "out of memory");
-            return got;
-        }
-        buffered++;
+    }
+    rd_kafka_message_t *m;
+    while ((m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
+        got++;
+        int k = m->rkt ? topic_index(p, rd_kafka_topic_name(m->rkt)) : -1;
+        task *t = (m->partition >= 0 && m->partition < p->n_parts)
+                      ? p->tasks[m->partition]
+                      : NULL;
+        take_message(p, t, k, m);
     }
     return got;
 }

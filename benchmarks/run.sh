@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark in one command (after `bash deploy/install-deps.sh`):
+#
+#   benchmarks/run.sh                 full run (~20 min on 2 cores): writes
+#                                     benchmarks/results/<date>-<name>.json,
+#                                     the plots and BENCHMARKS.md
+#   benchmarks/run.sh --quick         smoke test (< 2 min of measuring):
+#                                     writes benchmarks/results/tmp/quick-*.json,
+#                                     leaves BENCHMARKS.md alone; exits non-zero
+#                                     unless the result has every figure
+#   benchmarks/run.sh --render-only   re-render BENCHMARKS.md and the plots
+#                                     from the newest full result
+#   benchmarks/run.sh --help          the harness's options (sizes, ...)
+#
+# It builds a Release build in build-rel/ (and the tools in
+# build-rel/benchmarks/), builds the Kafka Streams peer with Maven, installs
+# the harness's Python package (confluent-kafka) into build-rel/venv, starts
+# the local broker (deploy/kafka-local.sh) unless one answers, installs
+# gnuplot-nox for the plots if missing, and runs benchmarks/harness.py with
+# every other argument.
+#
+# Environment: REPUTE_BOOTSTRAP (use this broker instead of the local one),
+# PEER_JAVA_OPTS (the peer's JVM options), REPUTE_BENCH_NO_BUILD=1 (skip the
+# builds, e.g. right after one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0 render=0 help=0 skip_peer=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    --render-only) render=1 ;;
+    --skip-peer) skip_peer=1 ;;
+    -h | --help) help=1 ;;
+  esac
+done
+
+say() { printf 'run.sh: %s\n' "$*" >&2; }
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q >/dev/null || true
+  $SUDO apt-get install -y -q "$@" >/dev/null
+}
+
+# Python: a venv under build-rel/ with confluent-kafka.
+VENV=build-rel/venv
+PY=$VENV/bin/python
+if ! "$PY" -c 'import confluent_kafka' 2>/dev/null; then
+  mkdir -p build-rel
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    say "python3 -m venv failed; installing python3-venv"
+    rm -rf "$VENV"
+    apt_install python3-venv
+    python3 -m venv "$VENV"
+  fi
+  say "installing confluent-kafka into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check confluent-kafka
+fi
+
+if [ "$help" = 1 ]; then exec "$PY" benchmarks/harness.py --help; fi
+
+if [ "$render" = 1 ]; then
+  command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox
+  exec "$PY" benchmarks/harness.py --render-only
+fi
+
+if [ "$quick" = 0 ] && ! command -v gnuplot >/dev/null 2>&1; then
+  say "installing gnuplot-nox for the plots"
+  apt_install gnuplot-nox || say "warning: no gnuplot; BENCHMARKS.md without plots"
+fi
+
+if [ "${REPUTE_BENCH_NO_BUILD:-0}" != 1 ]; then
+  say "building build-rel/ (Release)"
+  cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DREPUTE_TESTS=OFF >/dev/null
+  cmake --build build-rel -j2 >/dev/null
+fi
+
+peer_args=()
+PEER=benchmarks/peers/kafka-streams
+if [ "$skip_peer" = 0 ]; then
+  if [ ! -f "$PEER/pom.xml" ]; then
+    peer_args=(--skip-peer "no $PEER/pom.xml")
+  elif [ "${REPUTE_BENCH_NO_BUILD:-0}" != 1 ]; then
+    say "building the Kafka Streams peer"
+    if ! (cd "$PEER" && mvn -q -B package -DskipTests) >&2; then
+      say "warning: the peer did not build; measuring without it"
+      peer_args=(--skip-peer "the peer did not build (mvn package failed)")
+    fi
+  fi
+fi
+
+if [ -n "${REPUTE_BOOTSTRAP:-}" ]; then
+  BS=$REPUTE_BOOTSTRAP
+else
+  BS=$(bash deploy/kafka-local.sh start | sed -n 's/^bootstrap.servers=//p' | tail -n 1)
+  [ -n "$BS" ] || { say "error: the local broker did not start"; exit 1; }
+fi
+say "broker $BS"
+
+# Any --skip-peer REASON given by the caller comes after ours and wins.
+exec "$PY" benchmarks/harness.py --bootstrap "$BS" "${peer_args[@]}" "$@"

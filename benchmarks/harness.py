@@ -654,9 +654,10 @@ class Bench:
             cpu0, t0 = pr.cpu(), time.monotonic()
             args = [self.loadgen, "--bootstrap", self.bs, "--prefix", base,
                     "--accounts", str(a.tp_accounts),
-                    "--duration", str(a.latency_seconds),
+                    "--duration", str(a.latency_seconds + a.latency_warmup),
                     "--rate", str(int(rate)), "--seed", "7",
-                    "--probes", str(a.probe_rate)]
+                    "--probes", str(a.probe_rate),
+                    "--probe-delay", f"{a.latency_warmup}s"]
             log(f"latency {name}: {system} at {int(rate)} records/s for "
                 f"{a.latency_seconds} s")
             gen = run_tool(args, timeout=a.latency_seconds * 4 + 120,
@@ -941,7 +942,8 @@ def git_facts():
 
 def settings_of(a):
     keys = ["tp_records", "tp_accounts", "repeats", "partitions", "span",
-            "latency_seconds", "latency_loads", "probe_rate", "mem_accounts",
+            "latency_seconds", "latency_warmup", "latency_loads", "probe_rate",
+            "mem_accounts",
             "mem_records_per_account", "restore_repeats", "peer_repeats",
             "peer_records", "peer_mem_accounts",
             "peer_java_opts", "peer_threads", "peer_latency_loads", "configs"]
@@ -1275,8 +1277,12 @@ def render(path, r):
              "status change it causes to the output topic (both LogAppendTime, "
              "the broker's clock), over probes mixed into load generated at a "
              "fixed rate for "
-             f"{s.get('latency_seconds')} s (`repute-loadgen --rate R "
-             f"--probes {s.get('probe_rate')}`), read by "
+             f"{s.get('latency_seconds')} s after {s.get('latency_warmup')} s "
+             "of the same load without probes (the first second after ready "
+             "is not steady: the producer's first metadata and transaction "
+             "round trips) (`repute-loadgen --rate R "
+             f"--probes {s.get('probe_rate')} --probe-delay "
+             f"{s.get('latency_warmup')}s`), read by "
              "`repute-bench-latency`. repute runs exactly_once with one "
              "process; the load is a share of its measured maximum "
              f"({fmt_int(dig(r, 'latency', 'max_rate'))} records/s). The peer "
@@ -1403,7 +1409,11 @@ def parse_args(argv):
                     help="event-time span of pre-filled data")
     ap.add_argument("--latency-seconds", type=int, default=None,
                     help="seconds of load per latency point (full 30, quick 6)")
-    ap.add_argument("--latency-loads", default="50,80",
+    ap.add_argument("--latency-warmup", type=int, default=None,
+                    help="seconds of load before the first probe (the first "
+                         "second after ready includes the producer's first "
+                         "metadata and transaction round trips)")
+    ap.add_argument("--latency-loads", default=None,
                     help="latency points, percent of the exactly_once maximum")
     ap.add_argument("--latency-max-rate", type=float, default=100000,
                     help="maximum rate if the throughput phase did not run")
@@ -1450,6 +1460,8 @@ def parse_args(argv):
     dflt("tp_accounts", 100_000, 10_000)
     dflt("repeats", 3, 1)
     dflt("latency_seconds", 30, 6)
+    dflt("latency_warmup", 5, 2)
+    dflt("latency_loads", "10,25,50,80", "50")
     dflt("probe_rate", 100, 50)
     dflt("mem_accounts", "100000,1000000", "10000,30000")
     dflt("restore_repeats", 3, 1)

@@ -119,6 +119,7 @@ typedef struct options {
     int64_t span;
     bool cover;
     double probes;        /* per second; 0: none */
+    int64_t probe_delay;  /* ms of load before the first --probes probe */
     uint64_t probe_every; /* records; 0: none */
     int create_partitions;
     bool create_only;
@@ -172,6 +173,9 @@ static void usage(FILE *out) {
         "  --span D               event time covered (default 48h)\n"
         "Latency probes:\n"
         "  --probes R             probe records per second\n"
+        "  --probe-delay D        start the probes after D of load (a "
+        "warm-up:\n"
+        "                         the system's first seconds are not steady)\n"
         "  --probe-every K        one probe after every K records\n");
 }
 
@@ -283,6 +287,8 @@ static int parse_options(int argc, char **argv, options *o) {
             bad = bk_parse_duration_ms(v, &o->span);
         else if (OPT("--probes"))
             bad = parse_double(v, 0, 1e6, &o->probes);
+        else if (OPT("--probe-delay"))
+            bad = bk_parse_duration_ms(v, &o->probe_delay);
         else if (OPT("--probe-every"))
             bad = parse_u64(v, 1, UINT64_MAX, &o->probe_every);
         else if (OPT("--create-topics")) {
@@ -1298,7 +1304,9 @@ int main(int argc, char **argv) {
      * sleep that overshoots on a busy machine is made up for, not lost. */
     double tokens = 1, burst = o.rate > 0 ? fmax(1, o.rate / 10) : 0;
     double refill = start;
-    double next_probe = o.probes > 0 ? start + 1.0 / o.probes : INFINITY;
+    double next_probe =
+        o.probes > 0 ? start + (double)o.probe_delay / 1000.0 + 1.0 / o.probes
+                     : INFINITY;
     uint64_t since_probe = 0;
     char probe_id[64];
     int status = 0;

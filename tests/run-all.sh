@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds repute twice (plain with -Werror, and with AddressSanitizer+UBSan),
 # runs the unit tests under CTest in both and the integration tests (label
-# "integration", against a real Kafka broker) in the plain build only, then
+# "integration", against a real Kafka broker) in the plain build only, the
+# dashboard's browser test (headless Chromium, tests/browser/) and the
+# benchmark harness in its quick mode (benchmarks/run.sh --quick), then
 # checks the formatting.
 #
 # The integration tests need the broker of deploy/kafka-local.sh (java 17+,
@@ -42,6 +44,9 @@ export REPUTE_BOOTSTRAP="${bootstrap#bootstrap.servers=}"
 echo "== dashboard in headless Chromium (repute run --embedded)"
 REPUTE_BIN=build/repute SCREENSHOT_DIR=build/browser-screenshots \
   bash tests/browser/run.sh
+echo "== benchmark harness, quick mode (a smoke test: it completes and writes valid results)"
+benchmarks/run.sh --quick
+
 stop_broker # frees its memory for the next build
 started_broker=0
 

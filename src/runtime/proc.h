@@ -88,6 +88,9 @@ typedef struct task {
     bool lag[NTOP];
     uint64_t wait_since;   /* uv_now when it began waiting, 0 if not */
     uint64_t last_arrival; /* uv_now of the last message received */
+    uint64_t epoch;        /* p->task_epoch when it was made */
+    bool wm_query;         /* a watermark query is in flight */
+    uint64_t burst_at;     /* uv_now a burst began, 0 once asked about */
 } task;
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
@@ -112,6 +115,9 @@ typedef struct proc {
     uv_poll_t poll;
     uv_timer_t commit_timer, review_timer, idle_timer, stats_timer;
     uint64_t last_applied, start_ms, ready_logged;
+    uint64_t trim_applied; /* p->applied when the loop was last busy */
+    bool trimmed;          /* memory given back in this quiet period */
+    uint64_t task_epoch;   /* numbers tasks, for requests that outlive one */
     uv_idle_t work_idle;
     uv_signal_t sigint, sigterm;
     /* The one piece of work that can be in flight on the thread pool. */

@@ -58,6 +58,7 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,7 @@ static task *task_new(proc *p, int32_t partition) {
         return NULL;
     }
     rp_engine_set_dedupe_log(t->engine, true);
+    t->epoch = ++p->task_epoch;
     for (int i = 0; i < NTOP; i++)
         t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] = -1;
     t->clock_written = INT64_MIN;
@@ -484,6 +486,8 @@ static void task_restored(proc *p, task *t) {
     rp_log_info("run: ready: %d partitions, %" PRIu64 " accounts restored, "
                 "%" PRIu64 " ms after start",
                 p->n_tasks, total, uv_now(p->loop) - p->start_ms);
+    /* The restore's fetch buffers are free now (see trim_when_quiet). */
+    malloc_trim(0);
 }
 
 /* Drops every task (a revocation, or exit). Their engines' counters are
@@ -1083,6 +1087,30 @@ static void on_stats_timer(uv_timer_t *h) {
     p->last_applied = p->applied;
 }
 
+/* Gives the memory freed by a burst of work back to the system once the
+ * process goes quiet: the input and output buffers of a burst (librdkafka
+ * allocates them on its own threads, in malloc arenas of their own) would
+ * otherwise stay resident, and a process that has caught up would look
+ * several times its working size. Once per quiet period: the call walks
+ * every arena. */
+static void trim_when_quiet(proc *p) {
+    bool quiet =
+        p->applied == p->trim_applied && !p->committing && !p->uncommitted;
+    if (!quiet) {
+        p->trim_applied = p->applied;
+        p->trimmed = false;
+        return;
+    }
+    if (!p->trimmed) {
+        malloc_trim(0);
+        p->trimmed = true;
+    }
+}
+
+/* See "bursts" below. */
+#define BURST_SETTLE_MS 100
+static void burst_query(proc *p, task *t);
+
 static void on_commit_timer(uv_timer_t *h) {
     proc *p = h->data;
     /* A safety net for a wake-up librdkafka did not send. */
@@ -1090,6 +1118,17 @@ static void on_commit_timer(uv_timer_t *h) {
         kick(p);
     if (p->uncommitted && !p->committing && !p->stopping)
         start_commit(p);
+    /* Bursts that have had BURST_SETTLE_MS to arrive: ask where the
+     * partitions that sent nothing since end. */
+    uint64_t now = uv_now(p->loop);
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS) {
+            t->burst_at = 0;
+            burst_query(p, t);
+        }
+    }
+    trim_when_quiet(p);
 }
 
 /* Blocks until the in-flight work (if any) has finished on its thread. */
@@ -1262,6 +1301,95 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---------------------------------------------------------------- queues */
 
+/* ---------------------------------------------------------------- bursts
+ *
+ * When a burst starts (see take_message), the end-of-partition flags of
+ * the task's empty queues are forgotten, and a partition that has nothing
+ * in the burst would hold the task back for max.task.idle: librdkafka
+ * sends an end-of-partition event only after new records. So, once the
+ * burst has had BURST_SETTLE_MS to reach the broker (a producer writing
+ * all topics at once spreads its batches over a few milliseconds), the
+ * loop asks the broker for those partitions' high watermarks, on the
+ * thread pool (the call waits for the network), and a partition whose
+ * watermark is not past our position is at its end again: the task goes
+ * on at once instead of after max.task.idle. The request names the task by
+ * partition and epoch, since the task may be gone (revoked, rewound) when
+ * the answer comes. */
+
+typedef struct wm_req {
+    uv_work_t work;
+    proc *p;
+    int32_t partition;
+    uint64_t epoch;
+    bool ask[NTOP];
+    int64_t hi[NTOP]; /* -1: no answer */
+} wm_req;
+
+static void wm_work_cb(uv_work_t *w) {
+    wm_req *r = w->data;
+    for (int k = 0; k < NTOP; k++) {
+        int64_t lo;
+        r->hi[k] = -1;
+        if (r->ask[k] &&
+            rd_kafka_query_watermark_offsets(
+                r->p->consumer, in_topic(r->p, k), r->partition, &lo, &r->hi[k],
+                2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            r->hi[k] = -1;
+    }
+}
+
+static void wm_after_cb(uv_work_t *w, int status) {
+    wm_req *r = w->data;
+    proc *p = r->p;
+    task *t =
+        p->tasks && r->partition < p->n_parts ? p->tasks[r->partition] : NULL;
+    if (status == 0 && t && t->epoch == r->epoch) {
+        t->wm_query = false;
+        for (int k = 0; k < NTOP; k++) {
+            if (!r->ask[k] || r->hi[k] < 0 || t->q[k].n > 0 || t->eof[k])
+                continue;
+            /* Our position: after the last record received, else where
+             * the consumer starts. */
+            int64_t pos = t->fetched[k];
+            if (pos < 0) {
+                rd_kafka_topic_partition_list_t *l =
+                    rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(l, in_topic(p, k),
+                                                  r->partition);
+                if (rd_kafka_position(p->consumer, l) == 0)
+                    pos = l->elems[0].offset;
+                rd_kafka_topic_partition_list_destroy(l);
+                if (pos < 0 && r->hi[k] == 0)
+                    pos = 0; /* an empty partition */
+            }
+            if (pos >= 0 && r->hi[k] <= pos)
+                t->eof[k] = true;
+        }
+        kick(p);
+    }
+    free(r);
+}
+
+static void burst_query(proc *p, task *t) {
+    if (t->wm_query || p->stopping)
+        return;
+    wm_req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return; /* the task waits max.task.idle instead */
+    r->p = p;
+    r->partition = t->partition;
+    r->epoch = t->epoch;
+    bool any = false;
+    for (int k = 0; k < NTOP; k++)
+        any |= r->ask[k] = t->q[k].n == 0 && !t->eof[k];
+    r->work.data = r;
+    if (!any || uv_queue_work(p->loop, &r->work, wm_work_cb, wm_after_cb)) {
+        free(r);
+        return;
+    }
+    t->wm_query = true;
+}
+
 /* Files one input message (or event) of topic index k under task t (NULL
  * when no task owns its partition). */
 static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
@@ -1290,12 +1418,15 @@ static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
      * forget them and let the task wait (at most max.task.idle) for their
      * share to arrive. */
     uint64_t now = uv_now(p->loop);
-    if (now - t->last_arrival >= (uint64_t)p->cfg->max_task_idle)
+    bool burst = now - t->last_arrival >= (uint64_t)p->cfg->max_task_idle;
+    if (burst)
         for (int i = 0; i < NTOP; i++)
             if (t->q[i].n == 0)
                 t->eof[i] = false;
     t->last_arrival = now;
     t->eof[k] = false;
+    if (burst)
+        t->burst_at = now;
     if (msgq_push(&t->q[k], m) != 0) {
         rd_kafka_message_destroy(m);
         fail_fatal(p, "out of memory");

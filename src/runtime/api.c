@@ -324,7 +324,7 @@ static void get_metrics(proc *p, rp_http_response *res) {
         rp_buf_printf(b, "\"} %" PRIu64 "\n", p->consumed[t]);
     }
     counter(b, "repute_records_applied_total",
-            "Input records applied to the engine (duplicates included).",
+            "Input records applied to the engine (duplicates not included).",
             keep_max(&shown->applied, sum.records_applied));
     counter(b, "repute_duplicates_dropped_total",
             "Records dropped as duplicates of an (account_id, event_id) "

@@ -1343,7 +1343,7 @@ def render(path, r):
 
     L.append("## How to run\n")
     L.append("```sh\nbash deploy/install-deps.sh\nbenchmarks/run.sh            "
-             "# full run (~20 min on 2 cores), writes benchmarks/results/ and "
+             "# full run (~10 min on 2 cores), writes benchmarks/results/ and "
              "this page\nbenchmarks/run.sh --quick    # smoke test (< 2 min), "
              "writes benchmarks/results/tmp/, leaves this page alone\n"
              "benchmarks/run.sh --render-only  # re-render this page from the "

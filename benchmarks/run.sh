@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark in one command (after `bash deploy/install-deps.sh`):
 #
-#   benchmarks/run.sh                 full run (~20 min on 2 cores): writes
+#   benchmarks/run.sh                 full run (~10 min on 2 cores): writes
 #                                     benchmarks/results/<date>-<name>.json,
 #                                     the plots and BENCHMARKS.md
 #   benchmarks/run.sh --quick         smoke test (< 2 min of measuring):

@@ -96,7 +96,9 @@ int64_t rp_engine_next_review_end(rp_engine *e);
 void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out);
 
 /* A read-only view of one account, for tests, the HTTP API and snapshots.
- * Computed at the clock. Returns 0 or RP_ENOTFOUND. */
+ * Computed at the clock; before the clock is set (a restored engine not yet
+ * advanced) both metrics show no window and no rate, and report counts are
+ * 0. Returns 0 or RP_ENOTFOUND. */
 typedef struct rp_account_view {
     rp_str account_id;
     rp_account_status status;

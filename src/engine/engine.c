@@ -1430,13 +1430,21 @@ int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
     out->manual_review = a->ext && a->ext->manual_review;
     out->n_links = a->ext ? a->ext->n_links : 0;
     out->links = a->ext ? (const char *const *)a->ext->links : NULL;
-    rates r;
-    rates_compute(e, a, &r);
-    out->bounce = r.m[0];
-    out->complaint = r.m[1];
+    /* Windows and report counts are computed at the clock; an engine that
+     * was restored but has not been advanced has none, and shows them
+     * empty (rate unknown) rather than computed at the dawn of time. */
+    bool clocked = e->clock != INT64_MIN;
+    if (clocked) {
+        rates r;
+        rates_compute(e, a, &r);
+        out->bounce = r.m[0];
+        out->complaint = r.m[1];
+    }
+    out->bounce.status = issue_of(a, RP_ISSUE_BOUNCE_RATE)->status;
+    out->complaint.status = issue_of(a, RP_ISSUE_COMPLAINT_RATE)->status;
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
         fill_issue_state(issue_of(a, k), k, &out->issues[k]);
-        int64_t n = report_count(e, a, k);
+        int64_t n = clocked ? report_count(e, a, k) : 0;
         out->report_count[k] = n > INT32_MAX ? INT32_MAX : (int32_t)n;
     }
     return 0;

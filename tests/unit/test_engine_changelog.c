@@ -169,6 +169,14 @@ Test(changelog, bad_states_are_refused_and_leave_nothing) {
             cr_assert_eq(v.sequence, 0, "nothing kept after a bad state");
     }
     cr_assert_eq(rp_engine_restore(e, a, s.buf, s.len), 0);
+    /* Restored but never advanced: no clock, so no window, and no rate
+     * (not one computed at INT64_MIN); the statuses are there. */
+    rp_account_view v;
+    cr_assert_eq(rp_engine_view(e, a, &v), 0);
+    cr_assert(!v.bounce.has_rate && !v.complaint.has_rate);
+    cr_assert_eq(v.bounce.volume, 0);
+    cr_assert_eq(v.status, view_of(&h, "a").status);
+    cr_assert_eq(v.bounce.status, view_of(&h, "a").bounce.status);
     s.buf[0] = 99; /* a version from the future */
     cr_assert_eq(rp_engine_restore(e, a, s.buf, s.len), RP_EBADDATA);
     rp_engine_destroy(e);

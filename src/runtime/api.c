@@ -270,11 +270,14 @@ static uint64_t keep_max(uint64_t *shown, uint64_t now) {
 
 static void process_metrics(rp_buf *b) {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        gauge(b, "process_cpu_seconds_total",
-              "User and system CPU time spent, in seconds.",
-              (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        metric_head(b, "process_cpu_seconds_total", "counter",
+                    "User and system CPU time spent, in seconds.");
+        rp_buf_printf(b, "process_cpu_seconds_total %.6f\n",
+                      (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                          (double)ru.ru_stime.tv_sec +
+                          ru.ru_stime.tv_usec / 1e6);
+    }
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
         unsigned long size, resident;

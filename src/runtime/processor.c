@@ -1319,8 +1319,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * sends an end-of-partition event only after new records. So, once the
  * burst has had BURST_SETTLE_MS to reach the broker (a producer writing
  * all topics at once spreads its batches over milliseconds, over a few
- * hundred on a busy machine: with 100 ms, one demo run in fourteen merged
- * a burst out of event-time order), the
+ * hundred on a busy machine: with 100 ms, one demo run in fourteen gave
+ * a different result, most likely a burst merged out of order), the
  * loop asks the broker for those partitions' high watermarks, on the
  * thread pool (the call waits for the network), and a partition whose
  * watermark is not past our position is at its end again: the task goes

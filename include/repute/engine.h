@@ -95,6 +95,10 @@ int64_t rp_engine_next_review_end(rp_engine *e);
 
 void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out);
 
+/* Adds every field of *from to *to: the totals of several engines (one
+ * per partition in `repute run`). */
+void rp_engine_stats_add(rp_engine_stats *to, const rp_engine_stats *from);
+
 /* A read-only view of one account, for tests, the HTTP API and snapshots.
  * Computed at the clock; before the clock is set (a restored engine not yet
  * advanced) both metrics show no window and no rate, and report counts are

@@ -1419,6 +1419,20 @@ void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out) {
     out->dedupe_evicted = e->dedupe.evicted;
 }
 
+void rp_engine_stats_add(rp_engine_stats *to, const rp_engine_stats *from) {
+    to->records_applied += from->records_applied;
+    to->duplicates_dropped += from->duplicates_dropped;
+    to->actions_not_applied += from->actions_not_applied;
+    to->status_changes += from->status_changes;
+    to->notifications += from->notifications;
+    to->related_reports += from->related_reports;
+    to->accounts += from->accounts;
+    to->account_bytes += from->account_bytes;
+    to->dedupe_entries += from->dedupe_entries;
+    to->dedupe_bytes += from->dedupe_bytes;
+    to->dedupe_evicted += from->dedupe_evicted;
+}
+
 int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
     account *a = account_find(e, id, rp_hash_bytes(id.ptr, id.len, 0));
     if (!a)

@@ -297,25 +297,18 @@ static void process_metrics(rp_buf *b) {
 static void get_metrics(proc *p, rp_http_response *res) {
     rp_buf *b = &res->body;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    rp_engine_stats sum = p->retired;
-    uint64_t state_bytes = 0, dedupe_bytes = 0, dedupe_entries = 0;
-    uint64_t evicted = 0;
+    /* Counters: the live tasks' plus the retired ones'; sizes: the live
+     * tasks' only. */
+    rp_engine_stats live = {0};
     for (int32_t i = 0; i < p->n_parts; i++) {
         if (!p->tasks[i])
             continue;
         rp_engine_stats st;
         rp_engine_get_stats(p->tasks[i]->engine, &st);
-        sum.records_applied += st.records_applied;
-        sum.duplicates_dropped += st.duplicates_dropped;
-        sum.actions_not_applied += st.actions_not_applied;
-        sum.status_changes += st.status_changes;
-        sum.notifications += st.notifications;
-        sum.related_reports += st.related_reports;
-        state_bytes += st.account_bytes;
-        dedupe_bytes += st.dedupe_bytes;
-        dedupe_entries += st.dedupe_entries;
-        evicted += st.dedupe_evicted;
+        rp_engine_stats_add(&live, &st);
     }
+    rp_engine_stats sum = p->retired;
+    rp_engine_stats_add(&sum, &live);
     totals dummy = {0}, *shown = p->notes ? &p->notes->shown : &dummy;
 
     metric_head(b, "repute_records_consumed_total", "counter",
@@ -432,12 +425,12 @@ static void get_metrics(proc *p, rp_http_response *res) {
     rp_buf_printf(b,
                   "repute_engine_state_bytes{part=\"accounts\"} %" PRIu64 "\n"
                   "repute_engine_state_bytes{part=\"dedupe\"} %" PRIu64 "\n",
-                  state_bytes, dedupe_bytes);
+                  live.account_bytes, live.dedupe_bytes);
     gauge(b, "repute_dedupe_entries", "Keys in the dedupe tables.",
-          (double)dedupe_entries);
+          (double)live.dedupe_entries);
     counter(b, "repute_dedupe_evicted_total",
             "Dedupe keys dropped because dedupe.max.entries was reached.",
-            evicted);
+            live.dedupe_evicted);
     process_metrics(b);
 }
 

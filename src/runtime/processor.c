@@ -411,13 +411,12 @@ static void chunk_restore(task *t, const rd_kafka_message_t *m) {
     chunk_note(t, seq, newest);
 }
 
-/* Pauses or resumes a set of the task's input partitions. */
-static void task_pause(proc *p, task *t, int only, bool pause) {
+/* Pauses or resumes the task's input partitions (while it restores). */
+static void task_pause(proc *p, task *t, bool pause) {
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_new(NTOP);
     for (int i = 0; i < NTOP; i++)
-        if (only < 0 || only == i)
-            rd_kafka_topic_partition_list_add(l, in_topic(p, i), t->partition);
+        rd_kafka_topic_partition_list_add(l, in_topic(p, i), t->partition);
     if (pause)
         rd_kafka_pause_partitions(p->consumer, l);
     else
@@ -452,7 +451,7 @@ static void task_begin_restore(proc *p, task *t) {
     t->ready = false;
     t->restored = 0;
     t->restore_start = uv_now(p->loop);
-    task_pause(p, t, -1, true);
+    task_pause(p, t, true);
 }
 
 static void task_restored(proc *p, task *t) {
@@ -472,7 +471,7 @@ static void task_restored(proc *p, task *t) {
                 " ms",
                 t->partition, st.accounts, t->restored,
                 uv_now(p->loop) - t->restore_start);
-    task_pause(p, t, -1, false);
+    task_pause(p, t, false);
     for (int32_t i = 0; i < p->n_parts; i++)
         if (p->tasks[i] && !p->tasks[i]->ready)
             return;
@@ -498,12 +497,7 @@ static void tasks_drop_all(proc *p) {
         if (p->tasks[i]) {
             rp_engine_stats st;
             rp_engine_get_stats(p->tasks[i]->engine, &st);
-            p->retired.records_applied += st.records_applied;
-            p->retired.duplicates_dropped += st.duplicates_dropped;
-            p->retired.actions_not_applied += st.actions_not_applied;
-            p->retired.status_changes += st.status_changes;
-            p->retired.notifications += st.notifications;
-            p->retired.related_reports += st.related_reports;
+            rp_engine_stats_add(&p->retired, &st);
         }
         task_free(p->tasks[i]);
         p->tasks[i] = NULL;

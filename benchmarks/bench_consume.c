@@ -128,13 +128,6 @@ static int parse_options(int argc, char **argv, options *o) {
 
 /* ---------------------------------------------------------------- main */
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop = 1;
-}
-
 int main(int argc, char **argv) {
     options o;
     char err[512];
@@ -150,8 +143,7 @@ int main(int argc, char **argv) {
         bk_list_free(&o.extra);
         return prc == 1 ? 0 : 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bk_catch_stop_signals();
 
     rk = bk_consumer_new(o.bootstrap, o.isolation, &o.extra, err, sizeof err);
     if (rk == NULL) {
@@ -174,7 +166,7 @@ int main(int argc, char **argv) {
 
     uint64_t messages = 0, bytes = 0, errors = 0;
     double first = 0, last = 0, start = bk_now(), next_progress = start + 1;
-    while (!stop && (o.expect == 0 || messages < o.expect)) {
+    while (!bk_stop && (o.expect == 0 || messages < o.expect)) {
         ssize_t n = rd_kafka_consume_batch_queue(q, 100, batch, BATCH);
         double now = bk_now();
         if (n < 0) {

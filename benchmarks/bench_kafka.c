@@ -22,6 +22,20 @@
 
 #include "repute/config.h"
 
+/* ---------------------------------------------------------------- signals */
+
+volatile sig_atomic_t bk_stop;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    bk_stop = 1;
+}
+
+void bk_catch_stop_signals(void) {
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+}
+
 /* ---------------------------------------------------------------- clocks */
 
 double bk_now(void) {

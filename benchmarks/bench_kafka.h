@@ -18,9 +18,18 @@
 
 #include <stdint.h>
 
+#include <signal.h>
+
 #include <librdkafka/rdkafka.h>
 
 #include "repute/types.h"
+
+/* ---------------------------------------------------------------- signals */
+
+/* Set to 1 by SIGINT or SIGTERM once bk_catch_stop_signals() was called:
+ * the tools finish their current step, report and exit. */
+extern volatile sig_atomic_t bk_stop;
+void bk_catch_stop_signals(void);
 
 /* ---------------------------------------------------------------- clocks */
 

@@ -251,13 +251,6 @@ static int64_t percentile(const int64_t *v, size_t n, double q) {
 
 /* ---------------------------------------------------------------- main */
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop = 1;
-}
-
 int main(int argc, char **argv) {
     options o;
     char err[512];
@@ -275,8 +268,7 @@ int main(int argc, char **argv) {
         status = prc == 1 ? 0 : 2;
         goto fail;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bk_catch_stop_signals();
     batch = malloc(BATCH * sizeof *batch);
     if (t.slots == NULL || batch == NULL ||
         bk_list_add_csv(&topics, o.input) != 0 ||
@@ -301,7 +293,7 @@ int main(int argc, char **argv) {
     uint64_t matched = 0, in_msgs = 0, out_msgs = 0, errors = 0;
     unsigned in_types = 0, out_types = 0;
     double last = bk_now(), next_progress = last + 1;
-    while (!stop && (o.expect == 0 || matched < o.expect)) {
+    while (!bk_stop && (o.expect == 0 || matched < o.expect)) {
         ssize_t n = rd_kafka_consume_batch_queue(q, 100, batch, BATCH);
         double now = bk_now();
         if (n < 0) {

@@ -1228,13 +1228,6 @@ fail:
 
 /* ---------------------------------------------------------------- main */
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop = 1;
-}
-
 int main(int argc, char **argv) {
     options o;
     char err[512];
@@ -1244,8 +1237,7 @@ int main(int argc, char **argv) {
         options_free(&o);
         return prc == 1 ? 0 : 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bk_catch_stop_signals();
 
     sink s;
     memset(&s, 0, sizeof s);
@@ -1310,7 +1302,7 @@ int main(int argc, char **argv) {
     uint64_t since_probe = 0;
     char probe_id[64];
     int status = 0;
-    while (!stop && !s.fatal) {
+    while (!bk_stop && !s.fatal) {
         if (o.records && n >= o.records)
             break;
         if ((n & 255) == 0 || o.rate > 0)

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/hash.h"
 #include "http/assets.h"
 #include "repute/http.h"
 #include "repute/jsonl.h"
@@ -71,12 +72,10 @@ typedef struct rp_api_notes {
     char why[1024];
 } rp_api_notes;
 
+/* A filter before comparing ids: repute's one hash, never 0 (0 marks an
+ * empty slot). */
 static uint64_t id_hash(const char *p, size_t n) {
-    /* FNV-1a: a filter before comparing ids, not a table hash. */
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * UINT64_C(0x100000001b3);
-    return h | 1;
+    return rp_hash_bytes(p, n, 0) | 1;
 }
 
 void rp_api_note_event(proc *p, const rp_event *ev) {
@@ -178,11 +177,8 @@ static bool all_ready(const proc *p) {
 /* The clock shown: under clock=wall the wall clock, under clock=event the
  * furthest stream time of the tasks (INT64_MIN when none has one). */
 static int64_t shown_clock(const proc *p) {
-    if (p->cfg->clock == RP_CLOCK_WALL) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
+    if (p->cfg->clock == RP_CLOCK_WALL)
+        return rp_run_wall_ms();
     int64_t c = INT64_MIN;
     for (int32_t i = 0; i < p->n_parts; i++)
         if (p->tasks[i] && rp_engine_clock(p->tasks[i]->engine) > c)

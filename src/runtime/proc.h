@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -173,6 +174,13 @@ typedef struct proc {
     uint64_t commit_count;
     double commit_seconds;
 } proc;
+
+/* The wall clock in milliseconds since the Unix epoch (clock=wall). */
+static inline int64_t rp_run_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---------------------------------------------------------------- api.c */
 

@@ -77,14 +77,6 @@
 
 #include "runtime/proc.h"
 
-/* ---------------------------------------------------------------- time */
-
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---------------------------------------------------------------- queues */
 
 static int msgq_push(msgq *q, rd_kafka_message_t *m) {
@@ -654,7 +646,7 @@ static bool process_some(proc *p) {
         start_commit(p); /* which aborts */
         return false;
     }
-    p->wall_now = wall_ms();
+    p->wall_now = rp_run_wall_ms();
     int done = 0;
     bool more = false;
     uint64_t wait_min = UINT64_MAX;
@@ -727,7 +719,7 @@ static void on_review_timer(uv_timer_t *h) {
         uv_timer_start(&p->review_timer, on_review_timer, 50, 0);
         return;
     }
-    int64_t now = wall_ms();
+    int64_t now = rp_run_wall_ms();
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
         if (t && t->ready && rp_engine_next_review_end(t->engine) <= now) {
@@ -752,7 +744,7 @@ static void arm_review_timer(proc *p) {
         uv_timer_stop(&p->review_timer);
         return;
     }
-    int64_t delay = next - wall_ms();
+    int64_t delay = next - rp_run_wall_ms();
     if (delay < 0)
         delay = 0;
     if (delay > 60000)

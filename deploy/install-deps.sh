@@ -5,6 +5,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang-format
       librdkafka-dev libavro-dev libuv1-dev libjansson-dev libcriterion-dev
       kcat libhttp-parser-dev)
+# Hardening (tests/run-all.sh): clang with libFuzzer for the fuzzers,
+# valgrind for the unit tests under memcheck, openssl for the test CA of
+# the broker's SASL_SSL listener.
+pkgs+=(clang libclang-rt-14-dev valgrind openssl)
 # The tests run a real Apache Kafka broker from Maven Central's jars
 # (deploy/kafka-local.sh): Java 17 or later and Maven, unless present.
 command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)

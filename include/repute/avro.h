@@ -40,7 +40,11 @@
 #include "repute/record.h"
 
 /* Schema slots: RP_REC_* for inputs, RP_SCHEMA_ID_STATUS for outputs. */
-#define RP_AVRO_MAX_RECORD (1024 * 1024) /* larger inputs are RP_ETOOBIG */
+/* An input record larger than this is RP_ETOOBIG (and goes to the DLQ):
+ * 64 KiB holds the largest legitimate record (a complaint with a couple of
+ * thousand recipients) many times over, and bounds what one hostile record
+ * costs to decode. */
+#define RP_AVRO_MAX_RECORD (64 * 1024)
 
 /* The embedded schema JSON text of a slot (generated from schemas/NAME.avsc at
  * build time), and its file name ("Delivery.avsc", ...). */

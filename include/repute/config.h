@@ -86,6 +86,7 @@ typedef struct rp_config {
     char *group_id;           /* group.id, default "repute" */
     int64_t max_task_idle;    /* max.task.idle, default 500ms */
     int64_t commit_interval;  /* commit.interval, default 100ms */
+    int64_t input_max_future; /* input.max.future, default 24h */
     bool topics_create;       /* topics.create, default false */
     bool topics_create_set;   /* the user chose topics.create */
     int32_t topic_partitions; /* topics.partitions, default 4 */
@@ -125,6 +126,10 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size);
 /* Parses a duration ("500ms", "30s", "15m", "24h", "7d") into
  * milliseconds. Returns 0 or RP_EINVAL. */
 int rp_duration_parse(const char *s, int64_t *out_ms);
+
+/* Writes a duration of ms milliseconds as rp_duration_parse() reads it, in
+ * the largest unit that holds it exactly ("7d", "24h", "250ms"). */
+void rp_duration_format(int64_t ms, char *buf, size_t size);
 
 /* Writes every key with its current value, one "key = value" line each, in
  * the documented order (for `repute config` style dumps and tests).

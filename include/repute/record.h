@@ -19,6 +19,13 @@
 
 /* SPEC section 1: an account_id is a non-empty string of at most 256 bytes. */
 #define RP_ACCOUNT_ID_MAX 256
+/* repute's own limits on the other strings of an input record (docs/
+ * input.md): an event_id is a key of the dedupe window, so it is held to
+ * the account_id's size; every other string (recipients, diagnostics,
+ * report details, notes) to 8 KiB. A record over them breaks the contract
+ * and goes to the dead-letter topic. */
+#define RP_EVENT_ID_MAX 256
+#define RP_TEXT_MAX     8192
 
 typedef struct rp_delivery {
     rp_str message_id;
@@ -91,7 +98,8 @@ typedef struct rp_record {
 void rp_record_init(rp_record *rec, rp_rec_type type);
 
 /* Checks the parts of the contract that a schema cannot: a non-empty
- * account_id of at most RP_ACCOUNT_ID_MAX bytes, a non-empty event_id,
+ * account_id of at most RP_ACCOUNT_ID_MAX bytes, a non-empty event_id of
+ * at most RP_EVENT_ID_MAX bytes, other strings of at most RP_TEXT_MAX,
  * incidents >= 1, enum values in range, a report kind that is a report
  * issue. Returns 0, or RP_ECONTRACT with the reason in errstr. */
 int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size);

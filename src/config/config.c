@@ -97,7 +97,7 @@ static const char *quote(const char *s, char *buf, size_t size) {
 
 /* ---------------------------------------------------------------- values */
 
-/* The units of a duration, from the smallest: format_duration walks them
+/* The units of a duration, from the smallest: rp_duration_format walks them
  * from the largest down. */
 static const struct {
     const char *suffix;
@@ -164,7 +164,7 @@ int rp_duration_parse(const char *s, int64_t *out_ms) {
 /* Writes a duration in the largest unit that holds it exactly, so that a
  * default reads as the SPEC writes it ("7d", not "604800000ms"). One day
  * is the exception: the SPEC, like most people, writes it "24h". */
-static void format_duration(int64_t ms, char *buf, size_t size) {
+void rp_duration_format(int64_t ms, char *buf, size_t size) {
     if (ms == 0) {
         snprintf(buf, size, "0s");
         return;
@@ -402,6 +402,7 @@ static const key_desc keys[] = {
     K_STRING("group.id", AT(group_id), "repute", NULL),
     K_DURATION("max.task.idle", AT(max_task_idle), "500ms"),
     K_DURATION("commit.interval", AT(commit_interval), "100ms"),
+    K_DURATION("input.max.future", AT(input_max_future), "24h"),
     K_STRING("log.level", AT(log_level), "info", log_levels),
     K_STRING("http.listen", AT(http_listen), "127.0.0.1:8080", NULL),
 };
@@ -1072,7 +1073,7 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
     /* Windows are made of whole hours, so a window shorter than one could
      * hold nothing. */
     if (cfg->window_max_span < RP_MS_PER_HOUR) {
-        format_duration(cfg->window_max_span, a, sizeof(a));
+        rp_duration_format(cfg->window_max_span, a, sizeof(a));
         set_err(errstr, errstr_size,
                 "window.max.span: must be at least 1h (a window is made of "
                 "whole hours), got %s",
@@ -1080,8 +1081,8 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
         return RP_EINVAL;
     }
     if (cfg->window_min_span > cfg->window_max_span) {
-        format_duration(cfg->window_min_span, a, sizeof(a));
-        format_duration(cfg->window_max_span, b, sizeof(b));
+        rp_duration_format(cfg->window_min_span, a, sizeof(a));
+        rp_duration_format(cfg->window_max_span, b, sizeof(b));
         set_err(errstr, errstr_size,
                 "window.min.span: must not be longer than window.max.span "
                 "(%s > %s)",
@@ -1103,7 +1104,7 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
         int64_t v;
         memcpy(&v, (const char *)cfg + positive[i].offset, sizeof(v));
         if (v <= 0) {
-            format_duration(v, a, sizeof(a));
+            rp_duration_format(v, a, sizeof(a));
             set_err(errstr, errstr_size, "%s: must be longer than 0, got %s",
                     positive[i].name, a);
             return RP_EINVAL;
@@ -1161,7 +1162,7 @@ static void format_value(const rp_config *cfg, key_ref r, char *buf,
     case KT_DURATION: {
         int64_t v;
         memcpy(&v, field, sizeof(v));
-        format_duration(v, buf, size);
+        rp_duration_format(v, buf, size);
         break;
     }
     case KT_BOOL: {

@@ -138,6 +138,60 @@ static int contract_error(char *errstr, size_t size, const char *what) {
     return RP_ECONTRACT;
 }
 
+/* One free-text field against RP_TEXT_MAX; the reason names the field and
+ * its length but never quotes it (a reporter is confidential, and a
+ * megabyte of text has no place in a log line). */
+static bool text_over(rp_str s, const char *field, char *errstr, size_t size) {
+    if (s.len <= RP_TEXT_MAX)
+        return false;
+    if (errstr && size)
+        snprintf(errstr, size, "%s is %zu bytes long, more than %d", field,
+                 s.len, RP_TEXT_MAX);
+    return true;
+}
+
+/* True (with the reason) when a string field other than the two ids is
+ * longer than RP_TEXT_MAX. Such a record is hostile or broken: the engine
+ * keeps none of these strings per account, but notices and logs may
+ * quote the short ones, and the dedupe keys would grow with event_id. */
+static bool text_too_long(const rp_record *rec, char *e, size_t n) {
+    switch (rec->type) {
+    case RP_REC_DELIVERY: {
+        const rp_delivery *d = &rec->u.delivery;
+        return text_over(d->message_id, "message_id", e, n) ||
+               text_over(d->recipient, "recipient", e, n);
+    }
+    case RP_REC_BOUNCE: {
+        const rp_bounce *b = &rec->u.bounce;
+        return text_over(b->message_id, "message_id", e, n) ||
+               text_over(b->recipient, "recipient", e, n) ||
+               text_over(b->diagnostic, "diagnostic", e, n);
+    }
+    case RP_REC_COMPLAINT: {
+        const rp_complaint *c = &rec->u.complaint;
+        if (text_over(c->message_id, "message_id", e, n))
+            return true;
+        for (size_t i = 0; i < c->n_recipients; i++)
+            if (text_over(c->recipients[i], "a recipient", e, n))
+                return true;
+        return false;
+    }
+    case RP_REC_REPORT: {
+        const rp_report *r = &rec->u.report;
+        return text_over(r->domain, "domain", e, n) ||
+               text_over(r->related_account_id, "related_account_id", e, n) ||
+               text_over(r->reporter, "reporter", e, n) ||
+               text_over(r->detail, "detail", e, n);
+    }
+    case RP_REC_ACTION: {
+        const rp_action *a = &rec->u.action;
+        return text_over(a->related_account_id, "related_account_id", e, n) ||
+               text_over(a->note, "note", e, n);
+    }
+    default: return false;
+    }
+}
+
 int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
     if ((unsigned)rec->type >= RP_REC__COUNT)
         return contract_error(errstr, errstr_size, "unknown record type");
@@ -148,6 +202,11 @@ int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
                               "account_id is longer than 256 bytes");
     if (!rec->event_id.ptr || rec->event_id.len == 0)
         return contract_error(errstr, errstr_size, "event_id is empty");
+    if (rec->event_id.len > RP_EVENT_ID_MAX)
+        return contract_error(errstr, errstr_size,
+                              "event_id is longer than 256 bytes");
+    if (text_too_long(rec, errstr, errstr_size))
+        return RP_ECONTRACT;
     switch (rec->type) {
     case RP_REC_BOUNCE:
         if ((unsigned)rec->u.bounce.bounce_type >= RP_BOUNCE__COUNT ||

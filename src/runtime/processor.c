@@ -550,6 +550,20 @@ static void apply_one(proc *p, task *t, int ti) {
          * whose task does not own the account: that breaks the contract. */
         snprintf(err, sizeof(err), "the key is not the record's account_id");
         rc = RP_ECONTRACT;
+    } else if (rc == 0 && rec.event_time > p->wall_now &&
+               rec.event_time - p->wall_now > p->cfg->input_max_future) {
+        /* A record from the far future would move the event clock of its
+         * task (clock=event) or sit in a window bucket no record reaches
+         * for days (clock=wall): either way it is a broken producer's clock
+         * or an attack, not news. The limit is against this machine's wall
+         * clock, whatever the clock mode (docs/input.md). */
+        char limit[32];
+        rp_duration_format(p->cfg->input_max_future, limit, sizeof(limit));
+        snprintf(err, sizeof(err),
+                 "event_time %" PRId64 " is more than %s past this machine's "
+                 "clock %" PRId64 " (input.max.future)",
+                 rec.event_time, limit, p->wall_now);
+        rc = RP_ECONTRACT;
     }
     if (rc != 0) {
         to_dlq(p, ti, m, err);
@@ -1678,11 +1692,136 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
     rp_log_warn("run: %s: %s", rd_kafka_name(rk), reason);
 }
 
+/* How many of the partitions in `l` the group has committed offsets for,
+ * or -1 (logged at debug) when the broker does not say. */
+static int group_committed(proc *p, rd_kafka_t *rk,
+                           const rd_kafka_topic_partition_list_t *l) {
+    rd_kafka_ListConsumerGroupOffsets_t *req =
+        rd_kafka_ListConsumerGroupOffsets_new(p->cfg->group_id, l);
+    rd_kafka_AdminOptions_t *opt =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    char err[256];
+    rd_kafka_AdminOptions_set_request_timeout(opt, 15000, err, sizeof(err));
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, opt, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 20000);
+    const rd_kafka_ListConsumerGroupOffsets_result_t *res =
+        ev ? rd_kafka_event_ListConsumerGroupOffsets_result(ev) : NULL;
+    int n = -1;
+    size_t cnt = 0;
+    const rd_kafka_group_result_t **gr =
+        res && !rd_kafka_event_error(ev)
+            ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt)
+            : NULL;
+    if (cnt == 1 && !rd_kafka_group_result_error(gr[0])) {
+        const rd_kafka_topic_partition_list_t *got =
+            rd_kafka_group_result_partitions(gr[0]);
+        n = 0;
+        for (int i = 0; got && i < got->cnt; i++)
+            if (!got->elems[i].err && got->elems[i].offset >= 0)
+                n++;
+    } else {
+        rp_log_debug("run: cannot read the committed offsets of group %s: %s",
+                     p->cfg->group_id,
+                     !ev  ? "no answer"
+                     : gr ? rd_kafka_error_string(
+                                rd_kafka_group_result_error(gr[0]))
+                          : rd_kafka_event_error_string(ev));
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_AdminOptions_destroy(opt);
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    return n;
+}
+
+/*
+ * Refuses to start over a lost changelog: when the changelog topic does
+ * not exist while the group has committed offsets on its inputs, the
+ * state those offsets stand on is gone, and starting (and creating an
+ * empty changelog) would apply the rest of the stream to accounts that
+ * start from nothing: wrong statuses, sequences back at 1. Returns true
+ * (logged) when repute must not start.
+ *
+ * A changelog that exists but is empty (every partition's high watermark
+ * 0) is only warned about: a group whose every record so far went to the
+ * DLQ, or changed no account, has committed offsets and, rightly, no
+ * state, and the broker cannot tell that apart from a topic deleted and
+ * re-created empty. A deleted topic is the common accident, and the one
+ * refused.
+ */
+static bool changelog_lost(proc *p, rd_kafka_t *rk) {
+    const rp_config *c = p->cfg;
+    const char *cl = c->topic[RP_TOPIC_CHANGELOG];
+    const struct rd_kafka_metadata *md = NULL;
+    /* Every topic (not just ours): a request naming a missing topic could
+     * make a broker with auto.create.topics.enable create it. */
+    if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) != 0)
+        return false; /* check_topics says why */
+    int32_t cl_parts = -1;
+    rd_kafka_topic_partition_list_t *in = rd_kafka_topic_partition_list_new(16);
+    for (int j = 0; j < md->topic_cnt; j++) {
+        const struct rd_kafka_metadata_topic *t = &md->topics[j];
+        if (t->err)
+            continue;
+        if (strcmp(t->topic, cl) == 0)
+            cl_parts = t->partition_cnt;
+        if (topic_index(p, t->topic) >= 0)
+            for (int i = 0; i < t->partition_cnt; i++)
+                rd_kafka_topic_partition_list_add(in, t->topic,
+                                                  t->partitions[i].id);
+    }
+    rd_kafka_metadata_destroy(md);
+    int committed = in->cnt > 0 ? group_committed(p, rk, in) : 0;
+    rd_kafka_topic_partition_list_destroy(in);
+    if (cl_parts < 0 && committed < 0) {
+        rp_log_error("run: the changelog topic %s does not exist, and the "
+                     "committed offsets of group %s cannot be read to tell "
+                     "a first start from a lost changelog; not starting "
+                     "(try again when the group coordinator answers)",
+                     cl, c->group_id);
+        return true;
+    }
+    if (committed <= 0)
+        return false;
+    if (cl_parts < 0) {
+        rp_log_error(
+            "run: the changelog topic %s does not exist, but group %s has "
+            "committed offsets on %d input partitions: the accounts' state "
+            "is lost, and starting from an empty state would publish wrong "
+            "statuses. Not starting. Either restore %s with its records, or "
+            "rebuild the state from the input topics: reset the group's "
+            "offsets (kafka-consumer-groups.sh --group %s --reset-offsets "
+            "--to-earliest --all-topics --execute, or delete the group), "
+            "then start repute, which republishes every event",
+            cl, c->group_id, committed, cl, c->group_id);
+        return true;
+    }
+    for (int32_t i = 0; i < cl_parts; i++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, cl, i, &lo, &hi, 5000) != 0 ||
+            hi > 0)
+            return false;
+    }
+    rp_log_warn("run: the changelog topic %s is empty, but group %s has "
+                "committed offsets on %d input partitions: starting from an "
+                "empty state. That is right only if no record so far changed "
+                "an account (all went to the DLQ, say); if the topic was "
+                "deleted and re-created, stop repute and reset the group's "
+                "offsets (docs/run.md)",
+                cl, c->group_id, committed);
+    return false;
+}
+
 /* Creates the topics (topics.create) and checks that the five inputs and
  * the changelog are co-partitioned. Returns the partition count, or -1
- * with the reason logged. */
+ * with the reason logged. The changelog is checked before anything is
+ * created (changelog_lost). */
 static int32_t check_topics(proc *p, rd_kafka_t *rk) {
     const rp_config *c = p->cfg;
+    if (changelog_lost(p, rk))
+        return -1;
     if (c->topics_create) {
         rd_kafka_NewTopic_t *nt[RP_TOPIC__COUNT];
         char err[256];

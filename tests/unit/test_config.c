@@ -633,15 +633,16 @@ Test(config, dump_of_defaults) {
         "avro.schema.id.status = 0\n",
         "topic.changelog = repute.changelog\n",
         "max.task.idle = 500ms\n",
+        "input.max.future = 24h\n",
         "http.listen = 127.0.0.1:8080\n",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         cr_assert(strstr(text, lines[i]), "missing %s", lines[i]);
-    /* 38 single keys and 2 x 12 report keys, one line each. */
+    /* 39 single keys and 2 x 12 report keys, one line each. */
     size_t n = 0;
     for (const char *p = text; *p; p++)
         n += *p == '\n';
-    cr_assert_eq(n, 38 + 24);
+    cr_assert_eq(n, 39 + 24);
     /* Stable order: section 8's order, the report keys after
      * report.window. */
     cr_assert_eq(strncmp(text, "bounce.review.rate = ", 21), 0);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "repute/record.h"
 
 /* ---------------------------------------------------------------- running */
 
@@ -216,17 +217,34 @@ Test(replay, byte_order_mark_and_crlf) {
     run_free(&r);
 }
 
+/* A line of 200 kB (JSON whitespace, which has no limit of its own) is
+ * read whole; a detail over RP_TEXT_MAX is a bad line that names the
+ * field, and the lines after it still count. */
 Test(replay, long_lines) {
     size_t pad = 200000;
-    char *input = malloc(pad + 256);
+    char *input = malloc(pad + 512);
     int n = snprintf(input, 256,
                      "{\"type\":\"report\",\"event_id\":\"r\","
-                     "\"account_id\":\"a\",\"event_time\":1,"
-                     "\"kind\":\"OTHER\",\"detail\":\"");
-    memset(input + n, 'x', pad);
-    strcpy(input + n + pad, "\"}\n");
+                     "\"account_id\":\"a\",\"event_time\":1,");
+    memset(input + n, ' ', pad);
+    strcpy(input + n + pad, "\"kind\":\"OTHER\",\"detail\":\"d\"}\n");
     run_result r = run(ARGS("replay"), input);
     cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out), 2);
+    run_free(&r);
+
+    n = snprintf(input, 256,
+                 "{\"type\":\"report\",\"event_id\":\"r\","
+                 "\"account_id\":\"a\",\"event_time\":1,"
+                 "\"kind\":\"OTHER\",\"detail\":\"");
+    memset(input + n, 'x', RP_TEXT_MAX + 1);
+    strcpy(input + n + RP_TEXT_MAX + 1, "\"}\n" LINE_REPORT("b", "r2", 2) "\n");
+    r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "line 1") && strstr(r.err, "detail is"), "%s",
+              r.err);
+    cr_expect_null(strstr(r.err, "xxxx"), "the reason quotes the text: %s",
+                   r.err);
     cr_expect_eq(count_lines(r.out), 2);
     run_free(&r);
     free(input);

@@ -16,6 +16,14 @@ Measures, in one run, on fresh topics (prefix bench-<timestamp>):
   restore     time from process start to `run: ready` with the largest state;
   peer        the Kafka Streams peer on the same topics and data.
 
+With --soak, only the soak instead: the exactly_once (1 process) maximum as
+above, or --soak-max; then repute fed live at --soak-load percent of it for
+--soak-minutes over a fixed account set, sampling its RSS, engine state,
+accounts and the group's committed lag, and a verdict: RSS flat and lag
+bounded (soak_verdict). Writes benchmarks/results/<date>-soak.json, exits 3
+when the verdict fails, and renders BENCHMARKS.md from the newest full result
+with a Soak section from the newest soak result (every render has it).
+
 Writes benchmarks/results/<date>-<name>.json (full mode) or
 benchmarks/results/tmp/quick-<date>-<time>.json (--quick), validates it, and in
 full mode renders BENCHMARKS.md and the plots (gnuplot) from the newest full
@@ -40,12 +48,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 QUICK_DIR = os.path.join(RESULTS, "tmp")
 BENCHMARKS_MD = os.path.join(ROOT, "BENCHMARKS.md")
 PLOT_GP = os.path.join(ROOT, "benchmarks", "plot.gp")
+PLOT_SOAK_GP = os.path.join(ROOT, "benchmarks", "plot-soak.gp")
 
 INPUTS = ["deliveries", "bounces", "complaints", "reports", "actions"]
 OUTPUTS = ["status", "dlq", "changelog"]
@@ -384,10 +394,10 @@ class Bench:
     def topic_set(self, name):
         return {t: f"{self.prefix}-{name}.{t}" for t in INPUTS}
 
-    def create_inputs(self, name):
+    def create_inputs(self, name, config=None):
         topics = self.topic_set(name)
         self.k.create_topics(
-            {n: {"message.timestamp.type": "LogAppendTime"}
+            {n: {"message.timestamp.type": "LogAppendTime", **(config or {})}
              for n in topics.values()}, self.parts)
         return topics
 
@@ -430,7 +440,7 @@ class Bench:
 
     # -- systems under test
 
-    def repute_args(self, inputs, out, group, guarantee):
+    def repute_args(self, inputs, out, group, guarantee, http="off"):
         sets = {
             "kafka.bootstrap.servers": self.bs,
             "group.id": group,
@@ -438,7 +448,7 @@ class Bench:
             "processing.guarantee": guarantee,
             "topics.create": "false",
             "topics.partitions": str(self.parts),
-            "http.listen": "off",
+            "http.listen": http,
         }
         for t in INPUTS:
             sets[f"topic.{t}"] = inputs[t]
@@ -449,9 +459,9 @@ class Bench:
             args += ["--set", f"{k}={v}"]
         return args
 
-    def start_repute(self, name, inputs, out, group, guarantee):
-        return Proc(name, self.repute_args(inputs, out, group, guarantee),
-                    self.logdir, patterns=(r"run: ready",))
+    def start_repute(self, name, inputs, out, group, guarantee, http="off"):
+        return Proc(name, self.repute_args(inputs, out, group, guarantee, http),
+                    self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
 
     def start_peer(self, name, prefix, app_id, out):
         """The Kafka Streams peer; its RocksDB state goes to a directory of
@@ -830,6 +840,145 @@ class Bench:
                 "events_per_sec": r["events_per_sec"],
                 "events_per_cpu_sec": r["events_per_cpu_sec"]}
 
+    # -- soak
+
+    def phase_soak(self):
+        """The maximum (exactly_once, 1 process: the throughput phase on that
+        configuration alone, unless --soak-max gives it), then soak_run at
+        --soak-load percent of it."""
+        a = self.a
+        if a.soak_max:
+            maxrate, source = a.soak_max, "--soak-max"
+        else:
+            a.configs = ["exactly_once_1"]
+            self.phase_throughput()
+            maxrate = self.result["throughput"]["exactly_once_1"]["events_per_sec"]
+            source = "measured: exactly_once, 1 process, median of the rounds"
+        log(f"soak: maximum {maxrate:.0f} records/s ({source})")
+        self.result["soak"] = self.soak_run(maxrate, source)
+
+    def soak_run(self, maxrate, source):
+        """repute (exactly_once, 1 process, HTTP on a free port) fed live by
+        the load generator at a fixed rate over a fixed account set; a sample
+        every --soak-interval seconds until the load ends, then one more once
+        the group has committed everything produced."""
+        a = self.a
+        name = "soak"
+        base = f"{self.prefix}-{name}"
+        rate = int(maxrate * a.soak_load / 100.0)
+        secs = int(a.soak_minutes * 60)
+        # Input older than the retention is deleted while the soak runs, so
+        # that a long soak does not fill the broker's disk (~120 bytes per
+        # record); a repute that lags that far behind has failed anyway.
+        keep_ms = max(600_000, secs * 250)
+        inputs = self.create_inputs(name, {"retention.ms": str(keep_ms),
+                                           "segment.ms": "60000"})
+        out = self.create_outputs(base)
+        pr = self.start_repute(name, inputs, out, base, "exactly_once",
+                               http="127.0.0.1:0")
+        gen = None
+        try:
+            if not pr.wait_for(r"run: ready", 120):
+                raise RuntimeError(f"{name} not ready:\n{pr.tail()}")
+            m = re.search(r"run: HTTP on (\S+?):(\d+)",
+                          (pr.seen.get(r"run: HTTP on") or (0, 0, ""))[2])
+            if not m:
+                raise RuntimeError(f"{name}: no `run: HTTP on` line:\n{pr.tail()}")
+            url = f"http://{m.group(1)}:{m.group(2)}/metrics"
+            t0 = time.monotonic()
+            samples = [self.soak_sample(pr, url, inputs, base, t0, "ready")]
+            log(f"soak: {rate} records/s ({a.soak_load}% of {maxrate:.0f}) for "
+                f"{secs} s over {a.soak_accounts} accounts, metrics at {url}")
+            gen = Proc(f"{name}-loadgen",
+                       [self.loadgen, "--bootstrap", self.bs, "--prefix", base,
+                        "--accounts", str(a.soak_accounts),
+                        "--duration", str(secs), "--rate", str(rate),
+                        "--seed", "11"], self.logdir)
+            t0 = gen.t_start
+            tick = t0
+            while gen.alive():
+                tick += a.soak_interval
+                while gen.alive() and time.monotonic() < tick:
+                    time.sleep(0.2)
+                if not pr.alive():
+                    raise RuntimeError(f"{name} exited {pr.p.returncode}:\n"
+                                       f"{pr.tail()}")
+                s = self.soak_sample(pr, url, inputs, base, t0, "load")
+                samples.append(s)
+                log(f"soak {s['t']:.0f} s: RSS {mib(s['rss_bytes'])}, "
+                    f"{fmt_int(s['accounts'])} accounts, state "
+                    f"{mib(s['state_accounts_bytes'])} + dedupe "
+                    f"{mib(s['state_dedupe_bytes'])}, lag "
+                    f"{fmt_int(s['lag_committed'])}")
+            g, gen = gen, None
+            if g.stop() != 0:
+                raise RuntimeError(f"loadgen exited {g.p.returncode}:\n"
+                                   f"{g.tail()}")
+            gj = next((json.loads(x) for x in reversed(g.lines)
+                       if x.startswith("{")), {})
+            t_end = time.monotonic()
+            ends = self.k.end_offsets(inputs.values(), self.parts)
+            drain = None
+            try:
+                drain = round(self.k.wait_committed(
+                    base, ends, a.soak_drain_timeout, [pr]) - t_end, 2)
+            except RuntimeError as e:
+                log(f"soak: {e}")
+            samples.append(self.soak_sample(pr, url, inputs, base, t0, "drained"))
+        finally:
+            if gen:
+                gen.stop()
+            pr.stop()
+            self.delete_name(name)
+        r = {"max_rate": round(maxrate), "max_rate_source": source,
+             "load_percent": a.soak_load, "rate": rate, "seconds": secs,
+             "accounts": a.soak_accounts, "interval": a.soak_interval,
+             "achieved_rate": gj.get("records_per_sec"),
+             "records": gj.get("records"), "drain_seconds": drain,
+             "input_retention_ms": keep_ms, "loadgen": gj}
+        r["verdict"] = soak_verdict(samples, r, a)
+        r["samples"] = samples
+        v = r["verdict"]
+        log(f"soak: RSS slope {v['rss_slope_mib_per_min']} MiB/min, accounts "
+            f"{v['accounts_first']} -> {v['accounts_last']}, final lag "
+            f"{v['lag_final']}: {'flat' if v['flat'] else 'NOT flat'}, lag "
+            f"{'bounded' if v['lag_bounded'] else 'NOT bounded'}")
+        return r
+
+    def soak_sample(self, pr, url, inputs, group, t0, phase):
+        t = time.monotonic()
+        mem = pr.mem()
+        cpu = pr.cpu()
+        try:
+            met = scrape_metrics(url)
+        except (OSError, ValueError) as e:
+            log(f"soak: /metrics: {e}")
+            met = {}
+        ends = self.k.end_offsets(inputs.values(), self.parts)
+        try:
+            c = self.k.committed(group, ends.keys())
+        except Exception as e:  # noqa: BLE001 - no commit yet
+            log(f"soak: committed offsets: {e}")
+            c = {}
+        produced = sum(ends.values())
+        committed = sum(max(c.get(tp, 0) or 0, 0) for tp in ends)
+
+        def m(key):
+            v = met.get(key)
+            return None if v is None else int(v)
+        return {
+            "t": round(t - t0, 2), "phase": phase,
+            "rss_bytes": mem.get("VmRSS"), "cpu_seconds": cpu,
+            "state_accounts_bytes": m('repute_engine_state_bytes{part="accounts"}'),
+            "state_dedupe_bytes": m('repute_engine_state_bytes{part="dedupe"}'),
+            "dedupe_entries": m("repute_dedupe_entries"),
+            "accounts": m("repute_accounts"),
+            "consumed": m("repute_records_consumed_total"),
+            "lag_metric": m("repute_consumer_lag"),
+            "produced": produced, "committed": committed,
+            "lag_committed": produced - committed,
+        }
+
     # -- the peer's bookkeeping
 
     def peer_enabled(self):
@@ -851,7 +1000,7 @@ class Bench:
         self.result.update({
             "schema": SCHEMA_VERSION,
             "name": a.name,
-            "mode": "quick" if a.quick else "full",
+            "mode": "soak" if a.soak else "quick" if a.quick else "full",
             "started": now_iso(),
             "prefix": self.prefix,
             "bootstrap": self.bs,
@@ -859,7 +1008,9 @@ class Bench:
             "git": git_facts(),
             "settings": settings_of(a),
         })
-        if a.skip_peer:
+        if a.soak:
+            self.result["peer"] = {"skipped": "the soak measures repute alone"}
+        elif a.skip_peer:
             self.result["peer"] = {"skipped": a.skip_peer}
         elif not os.path.exists(self.peer_jar):
             self.result["peer"] = {"skipped": f"no {self.peer_jar}"}
@@ -870,7 +1021,8 @@ class Bench:
                                    "guarantee": "exactly_once_v2"}
         try:
             timings = {}
-            for phase in ("throughput", "latency", "memory"):
+            for phase in (("soak",) if a.soak else
+                          ("throughput", "latency", "memory")):
                 p0 = time.monotonic()
                 getattr(self, "phase_" + phase)()
                 timings[phase] = round(time.monotonic() - p0, 1)
@@ -882,7 +1034,8 @@ class Bench:
                 shutil.rmtree(d, ignore_errors=True)
             self.k.delete_prefix(self.prefix + "-")
             self.k.close()
-        self.result["targets"] = targets(self.result)
+        if not a.soak:
+            self.result["targets"] = targets(self.result)
         self.result["finished"] = now_iso()
         self.result["machine"]["loadavg_at_end"] = os.getloadavg()[0]
         self.result["total_seconds"] = round(time.monotonic() - t0, 1)
@@ -947,6 +1100,10 @@ def settings_of(a):
             "mem_records_per_account", "restore_repeats", "peer_repeats",
             "peer_records", "peer_mem_accounts",
             "peer_java_opts", "peer_threads", "peer_latency_loads", "configs"]
+    if a.soak:
+        keys += ["soak_minutes", "soak_max", "soak_load", "soak_accounts",
+                 "soak_interval", "soak_warmup", "soak_max_slope",
+                 "soak_max_lag", "soak_drain_timeout"]
     return {k: getattr(a, k) for k in keys}
 
 
@@ -1040,6 +1197,8 @@ def validate(r):
     errs = []
     if not isinstance(r, dict):
         return ["not a JSON object"]
+    if r.get("mode") == "soak":
+        return validate_soak(r)
     for k in ("schema", "machine", "git", "settings", "targets"):
         if k not in r:
             errs.append(f"missing {k}")
@@ -1067,7 +1226,7 @@ def validate(r):
 
 # ------------------------------------------------------------------ rendering
 
-def latest_full_result():
+def latest_result(mode="full"):
     files = sorted(glob.glob(os.path.join(RESULTS, "*.json")),
                    key=lambda f: (os.path.basename(f)[:10], os.path.getmtime(f)))
     for f in reversed(files):
@@ -1076,7 +1235,7 @@ def latest_full_result():
                 r = json.load(fh)
         except (OSError, ValueError):
             continue
-        if r.get("mode") == "full":
+        if r.get("mode") == mode:
             return f, r
     return None, None
 
@@ -1338,6 +1497,8 @@ def render(path, r):
              "RSS once ready: "
              f"{', '.join(mib(x.get('rss_bytes')) for x in rs.get('samples', []))}).\n")
 
+    render_soak(L)
+
     L.append("## What holds it back\n")
     L.append(held + "\n")
 
@@ -1347,7 +1508,9 @@ def render(path, r):
              "this page\nbenchmarks/run.sh --quick    # smoke test (< 2 min), "
              "writes benchmarks/results/tmp/, leaves this page alone\n"
              "benchmarks/run.sh --render-only  # re-render this page from the "
-             "newest full result\n```\n")
+             "newest full result\nbenchmarks/run.sh --soak       # the soak "
+             "(~15 min), writes benchmarks/results/ and its section here\n"
+             "```\n")
     L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
              "(records, accounts, rounds, latency duration and loads, account "
              "counts for memory, the peer's JVM options, ...).\n")
@@ -1375,6 +1538,257 @@ def render(path, r):
     with open(BENCHMARKS_MD, "w") as f:
         f.write("\n".join(L))
     log(f"wrote {os.path.relpath(BENCHMARKS_MD, ROOT)} from {rel}")
+
+
+# ------------------------------------------------------------------ soak
+
+def scrape_metrics(url):
+    """GET /metrics (Prometheus text): {series: value} for every sample
+    line, plus {name: sum over its label sets} for series with labels."""
+    with urllib.request.urlopen(url, timeout=5) as f:
+        text = f.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, _, v = line.rpartition(" ")
+        try:
+            v = float(v)
+        except ValueError:
+            continue
+        out[key] = v
+        if "{" in key:
+            name = key.split("{", 1)[0]
+            out[name] = out.get(name, 0) + v
+    return out
+
+
+def slope(pts):
+    """Least-squares slope of [(x, y)], or None with fewer than two x."""
+    if len({x for x, _ in pts}) < 2:
+        return None
+    return statistics.linear_regression(*zip(*pts)).slope
+
+
+def dedupe_full_at(load):
+    """The time of the first sample from which the dedupe tables stop
+    growing (entries up by under 0.1% since the previous sample): each
+    task's table fills up to dedupe.max.entries, then forgets its oldest key
+    for each new one. None when they never stop growing."""
+    for prev, s in zip(load, load[1:]):
+        e0, e1 = prev["dedupe_entries"], s["dedupe_entries"]
+        if e0 and e1 and e1 - e0 < 0.001 * e1:
+            return s["t"]
+    return None
+
+
+def soak_verdict(samples, r, a):
+    """Flat: over the samples after the warm-up (the first --soak-warmup
+    percent of the load, or until the dedupe tables are full if that is
+    later), RSS grows by at most --soak-max-slope MiB per
+    minute (least-squares slope) and the accounts held grow by at most 0.1%
+    of the account set. Lag bounded: the group's committed lag at the end of
+    the load is at most --soak-max-lag seconds of the rate, its slope over
+    the same samples is under 1% of the rate, and the group commits
+    everything within --soak-drain-timeout once the load stops."""
+    load = [s for s in samples if s["phase"] == "load" and s["rss_bytes"]]
+    full = dedupe_full_at(load)
+    warm = max(r["seconds"] * a.soak_warmup / 100.0, full or 0)
+    win = [s for s in load if s["t"] >= warm]
+    if len(win) < 3:
+        win = load[-3:]
+
+    def fit(key, xscale, yscale):
+        pts = [(s["t"] / xscale, s[key] / yscale) for s in win
+               if s.get(key) is not None]
+        v = slope(pts)
+        return None if v is None else round(v, 3)
+
+    def state(s):
+        return (s["state_accounts_bytes"] or 0) + (s["state_dedupe_bytes"] or 0)
+    rss = [s["rss_bytes"] for s in win]
+    first_min = [x["rss_bytes"] for x in win if x["t"] < win[0]["t"] + 60]
+    second_half = [x["rss_bytes"] for x in load if x["t"] >= r["seconds"] / 2]
+    rss_slope = fit("rss_bytes", 60, 2**20)
+    acc0, acc1 = win[0]["accounts"], win[-1]["accounts"]
+    acc_ok = (acc0 is not None and acc1 is not None and
+              acc1 - acc0 <= max(1, a.soak_accounts // 1000))
+    lag_slope = fit("lag_committed", 1, 1)
+    lag_final = load[-1]["lag_committed"]
+    lag_bound = a.soak_max_lag * r["rate"]
+    lag_ok = (lag_final <= lag_bound and r["drain_seconds"] is not None and
+              (lag_slope or 0) <= 0.01 * r["rate"])
+    flat = rss_slope is not None and rss_slope <= a.soak_max_slope and acc_ok
+    cpu = [(s["t"], s["cpu_seconds"]) for s in load if s["cpu_seconds"]]
+    return {
+        "window_from_seconds": win[0]["t"], "window_samples": len(win),
+        "dedupe_full_at_seconds": full,
+        "dedupe_entries_last": load[-1]["dedupe_entries"],
+        "rss_first_bytes": rss[0], "rss_last_bytes": rss[-1],
+        "rss_min_bytes": min(rss), "rss_max_bytes": max(rss),
+        "rss_spread_bytes": max(rss) - min(rss),
+        "rss_first_minute_mean_bytes": round(statistics.mean(first_min)),
+        "rss_second_half_mean_bytes":
+            round(statistics.mean(second_half)) if second_half else None,
+        "rss_slope_mib_per_min": rss_slope,
+        "max_slope_mib_per_min": a.soak_max_slope,
+        "state_first_bytes": state(win[0]), "state_last_bytes": state(win[-1]),
+        "state_slope_mib_per_min": round(slope(
+            [(s["t"] / 60, state(s) / 2**20) for s in win]) or 0, 3),
+        "accounts_first": acc0, "accounts_last": acc1,
+        "accounts_stable": acc_ok,
+        "lag_max": max(s["lag_committed"] for s in win),
+        "lag_final": lag_final, "lag_bound": lag_bound,
+        "lag_slope_per_sec": lag_slope,
+        "cpu_share": round(slope(cpu), 3) if len(cpu) > 1 else None,
+        "flat": bool(flat), "lag_bounded": bool(lag_ok),
+        "passed": bool(flat and lag_ok),
+    }
+
+
+def validate_soak(r):
+    errs = [f"missing {k}" for k in ("schema", "machine", "git", "settings",
+                                     "soak") if k not in r]
+    for p in [("soak", k) for k in ("max_rate", "rate", "achieved_rate",
+                                    "seconds", "accounts")] + \
+            [("soak", "verdict", k) for k in (
+                "rss_first_bytes", "rss_last_bytes", "rss_slope_mib_per_min",
+                "accounts_first", "accounts_last", "lag_final")]:
+        v = dig(r, *p)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            errs.append(f"{'.'.join(p)}: expected a number, got {v!r}")
+    if len(dig(r, "soak", "samples") or []) < 3:
+        errs.append("soak.samples: fewer than 3")
+    return errs
+
+
+def render_soak_plot(so):
+    """benchmarks/results/latest-soak.png: RSS, engine state and committed
+    lag over the soak; returns its path (relative to the repo) or None."""
+    if not shutil.which("gnuplot"):
+        return None
+    d = tempfile.mkdtemp(prefix="repute-plot-")
+    with open(os.path.join(d, "soak.dat"), "w") as f:
+        for s in so["samples"]:
+            st = (s["state_accounts_bytes"] or 0) + (s["state_dedupe_bytes"] or 0)
+            f.write(f"{s['t'] / 60:.3f} {s['rss_bytes'] / 2**20:.2f} "
+                    f"{st / 2**20:.2f} {s['lag_committed']}\n")
+    warm = dig(so, "verdict", "window_from_seconds") or 0
+    res = subprocess.run(
+        ["gnuplot", "-e", f"datadir='{d}'; outdir='{RESULTS}'; stem='latest'; "
+         f"warmup={warm / 60:.3f}", PLOT_SOAK_GP],
+        capture_output=True, text=True)
+    shutil.rmtree(d, ignore_errors=True)
+    if res.returncode != 0:
+        log(f"gnuplot failed: {res.stderr[-2000:]}")
+        return None
+    return "benchmarks/results/latest-soak.png"
+
+
+def render_soak(L):
+    """The Soak section of BENCHMARKS.md, from the newest soak result."""
+    L.append("## Soak\n")
+    path, r = latest_result("soak")
+    if not r:
+        L.append("No soak result yet: `benchmarks/run.sh --soak` (about 15 "
+                 "minutes; not part of CI).\n")
+        return
+    rel = os.path.relpath(path, ROOT)
+    so, v, m = r["soak"], r["soak"]["verdict"], r["machine"]
+    plot = render_soak_plot(so)
+    L.append(f"repute (exactly_once, one process) fed live by `repute-loadgen "
+             f"--rate {so['rate']} --accounts {so['accounts']}` for "
+             f"{so['seconds'] / 60:g} minutes: {so['load_percent']}% of its "
+             f"maximum, a fixed account set, event times from the wall clock. "
+             f"Every {so['interval']} s the harness samples its resident set "
+             "size (VmRSS), the engine's state and accounts held "
+             "(`repute_engine_state_bytes`, `repute_accounts` on `/metrics`) "
+             "and the consumer group's committed lag (end offsets of the "
+             "inputs minus committed offsets). **Flat**: after the warm-up "
+             f"(the first {dig(r, 'settings', 'soak_warmup')}% of the load, or "
+             "until the dedupe tables are full if that is later: each task's "
+             "fills up to `dedupe.max.entries` keys, then forgets the oldest), "
+             "the least-squares slope of RSS is at most "
+             f"{v['max_slope_mib_per_min']:g} MiB/min and the accounts held "
+             "grow by at most 0.1% of the set. **Lag bounded**: the lag at the "
+             f"end of the load is at most {dig(r, 'settings', 'soak_max_lag')} s "
+             "of the rate, its slope is under 1% of the rate, and everything "
+             "is committed soon after the load stops.\n")
+    L.append(f"Result [`{rel}`]({rel}), {r.get('started')}, commit "
+             f"`{dig(r, 'git', 'describe')}`; load average "
+             f"{m.get('loadavg_at_start'):.2f} at the start and "
+             f"{m.get('loadavg_at_end', 0):.2f} at the end. The machine "
+             f"({m.get('nproc')} cores) is shared with the broker, the load "
+             "generator and other people's builds and tests, so the rate and "
+             "the lag move with whatever else runs. The engine's state does "
+             "not depend on them; the RSS does a little, as it includes "
+             "librdkafka's queue of fetched records, which grows with the "
+             "lag.\n")
+    short = so["achieved_rate"] < 0.95 * so["rate"]
+    L.append("| figure | value |")
+    L.append("|---|---|")
+    L.append(f"| maximum (exactly_once, 1 process) | {fmt_int(so['max_rate'])} "
+             f"records/s ({so['max_rate_source']}) |")
+    L.append(f"| target ({so['load_percent']}%) | {fmt_int(so['rate'])} "
+             "records/s |")
+    L.append(f"| achieved by the load generator | "
+             f"{fmt_int(so['achieved_rate'])} records/s "
+             f"({fmt_int(so['records'])} records)"
+             + (" - short of the target" if short else "") + " |")
+    L.append(f"| RSS after the warm-up ({v['window_from_seconds']:.0f} s) and "
+             f"at the end | {mib(v['rss_first_bytes'])}, "
+             f"{mib(v['rss_last_bytes'])} (min {mib(v['rss_min_bytes'])}, "
+             f"max {mib(v['rss_max_bytes'])}) |")
+    L.append(f"| RSS slope after the warm-up | "
+             f"{fmt_num(v['rss_slope_mib_per_min'], 2)} MiB/min |")
+    L.append(f"| RSS mean: first minute after the warm-up, second half | "
+             f"{mib(v['rss_first_minute_mean_bytes'])}, "
+             f"{mib(v['rss_second_half_mean_bytes'])} |")
+    s0 = next(s for s in so["samples"] if s["t"] >= v["window_from_seconds"])
+    s1 = [s for s in so["samples"] if s["phase"] == "load"][-1]
+    L.append(f"| engine state (accounts + dedupe) after the warm-up and at "
+             f"the end | {mib(v['state_first_bytes'])}, "
+             f"{mib(v['state_last_bytes'])} (accounts "
+             f"{fmt_num(s0['state_accounts_bytes'] / 2**20)}, "
+             f"{fmt_num(s1['state_accounts_bytes'] / 2**20)} MiB) |")
+    L.append(f"| dedupe tables full from, entries at the end | "
+             + (f"{v['dedupe_full_at_seconds']:.0f} s"
+                if v.get("dedupe_full_at_seconds") is not None else "never")
+             + f", {fmt_int(v.get('dedupe_entries_last'))} |")
+    L.append(f"| accounts held after the warm-up and at the end | "
+             f"{fmt_int(v['accounts_first'])}, {fmt_int(v['accounts_last'])} |")
+    L.append(f"| committed lag: largest after the warm-up, at the end | "
+             f"{fmt_int(v['lag_max'])}, {fmt_int(v['lag_final'])} records "
+             f"(bound {fmt_int(v['lag_bound'])}) |")
+    L.append(f"| all committed after the load stopped | "
+             + (f"{so['drain_seconds']:.1f} s" if so["drain_seconds"] is not None
+                else "not within the timeout") + " |")
+    L.append(f"| repute's CPU | {fmt_num(v['cpu_share'], 2)} cores |")
+    L.append(f"| verdict | RSS **{'flat' if v['flat'] else 'not flat'}**, lag "
+             f"**{'bounded' if v['lag_bounded'] else 'not bounded'}** |")
+    L.append("")
+    if short:
+        L.append("The load generator fell short of the target: it shares the "
+                 f"{m.get('nproc')} cores with repute, the broker and, on a "
+                 "busy machine, everything else.\n")
+    if plot:
+        L.append(f"![{os.path.basename(plot)}]({plot})\n")
+
+
+def summary_soak(r):
+    so = r["soak"]
+    v = so["verdict"]
+    print(f"soak: {so['seconds']} s at {fmt_int(so['rate'])} records/s "
+          f"({so['load_percent']}% of {fmt_int(so['max_rate'])}), achieved "
+          f"{fmt_int(so['achieved_rate'])}, {so['accounts']} accounts")
+    print(f"soak RSS: {mib(v['rss_first_bytes'])} -> {mib(v['rss_last_bytes'])}"
+          f", slope {v['rss_slope_mib_per_min']} MiB/min, spread "
+          f"{mib(v['rss_spread_bytes'])}; accounts {v['accounts_first']} -> "
+          f"{v['accounts_last']}")
+    print(f"soak lag: max {v['lag_max']}, final {v['lag_final']} (bound "
+          f"{v['lag_bound']}), drained in {so['drain_seconds']} s")
+    print(f"soak verdict: {'flat' if v['flat'] else 'NOT flat'}, lag "
+          f"{'bounded' if v['lag_bounded'] else 'NOT bounded'}")
 
 
 # ------------------------------------------------------------------ main
@@ -1445,6 +1859,33 @@ def parse_args(argv):
                          "(full 50, quick 50)")
     ap.add_argument("--peer-settle", type=float, default=2.0,
                     help="seconds to wait after the peer says running")
+    ap.add_argument("--soak", action="store_true",
+                    help="only the soak: repute's exactly_once maximum (or "
+                         "--soak-max), then --soak-minutes at --soak-load "
+                         "percent of it; writes benchmarks/results/<date>-soak"
+                         ".json and the Soak section of BENCHMARKS.md")
+    ap.add_argument("--soak-minutes", type=float, default=10,
+                    help="minutes of load")
+    ap.add_argument("--soak-max", type=float, default=None, metavar="RATE",
+                    help="take this as the maximum (records/s) instead of "
+                         "measuring it")
+    ap.add_argument("--soak-load", type=int, default=80,
+                    help="load, percent of the maximum")
+    ap.add_argument("--soak-accounts", type=int, default=100_000,
+                    help="the fixed account set")
+    ap.add_argument("--soak-interval", type=float, default=5,
+                    help="seconds between samples")
+    ap.add_argument("--soak-warmup", type=int, default=30,
+                    help="percent of the load left out of the flatness test")
+    ap.add_argument("--soak-max-slope", type=float, default=1.0,
+                    help="flat: RSS slope after the warm-up at most this "
+                         "(MiB/min)")
+    ap.add_argument("--soak-max-lag", type=float, default=10,
+                    help="bounded: committed lag at the end of the load at "
+                         "most this many seconds of the rate")
+    ap.add_argument("--soak-drain-timeout", type=int, default=120,
+                    help="seconds for the group to commit everything once "
+                         "the load stops")
     ap.add_argument("--render-only", action="store_true",
                     help="re-render BENCHMARKS.md from the newest full result")
     ap.add_argument("--no-render", action="store_true")
@@ -1474,7 +1915,9 @@ def parse_args(argv):
     a.peer_latency_loads = [int(x) for x in a.peer_latency_loads.split(",") if x]
     a.configs = [x for x in a.configs.split(",") if x]
     if a.name is None:
-        a.name = "quick" if q else "e2e"
+        a.name = "soak" if a.soak else "quick" if q else "e2e"
+    if a.soak and q:
+        ap.error("--soak and --quick: one or the other")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", a.name):
         ap.error("--name: letters, digits, '_', '.', '-' only")
     return a
@@ -1505,7 +1948,7 @@ def main(argv):
         print("valid" if not errs else f"{len(errs)} problems")
         return 1 if errs else 0
     if a.render_only:
-        path, r = latest_full_result()
+        path, r = latest_result()
         if not r:
             log("no full result in benchmarks/results/")
             return 1
@@ -1527,13 +1970,20 @@ def main(argv):
         json.dump(r, f, indent=1)
         f.write("\n")
     log(f"wrote {os.path.relpath(path, ROOT)} in {r['total_seconds']} s")
-    summary(r)
+    (summary_soak if a.soak else summary)(r)
     errs = validate(r)
     for e in errs:
         log(f"invalid: {e}")
     if errs:
         log(f"{len(errs)} problems in {os.path.relpath(path, ROOT)}")
         return 1
+    if a.soak:
+        full, fr = latest_result()
+        if not a.no_render and fr:
+            render(full, fr)
+        elif not a.no_render:
+            log("no full result to render BENCHMARKS.md from")
+        return 0 if r["soak"]["verdict"]["passed"] else 3
     if not a.quick and not a.no_render:
         render(path, r)
     return 0

@@ -10,6 +10,14 @@
 #                                     unless the result has every figure
 #   benchmarks/run.sh --render-only   re-render BENCHMARKS.md and the plots
 #                                     from the newest full result
+#   benchmarks/run.sh --soak [--soak-minutes N] [--soak-max RATE]
+#                                     the soak (not in CI; ~N + 4 min): repute
+#                                     at 80% of its exactly_once maximum for N
+#                                     minutes (default 10), RSS and lag sampled;
+#                                     writes benchmarks/results/<date>-soak.json,
+#                                     latest-soak.png and BENCHMARKS.md's Soak
+#                                     section; exits 3 unless RSS stayed flat
+#                                     and the lag bounded
 #   benchmarks/run.sh --help          the harness's options (sizes, ...)
 #
 # It builds a Release build in build-rel/ (and the tools in
@@ -30,6 +38,7 @@ for a in "$@"; do
   case "$a" in
     --quick) quick=1 ;;
     --render-only) render=1 ;;
+    --soak) skip_peer=1 ;; # the soak measures repute alone
     --skip-peer) skip_peer=1 ;;
     -h | --help) help=1 ;;
   esac

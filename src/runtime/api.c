@@ -426,7 +426,7 @@ static void get_metrics(proc *p, rp_http_response *res) {
           (double)live.dedupe_entries);
     counter(b, "repute_dedupe_evicted_total",
             "Dedupe keys dropped because dedupe.max.entries was reached.",
-            live.dedupe_evicted);
+            sum.dedupe_evicted);
     process_metrics(b);
 }
 

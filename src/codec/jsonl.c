@@ -553,7 +553,10 @@ static int parse_action(json_t *o, rp_action *a, char *e, size_t es) {
 
 /* Turns a jansson error into the reason for errstr. A repeated field is
  * refused (which of two values would count is anyone's guess) and named
- * as such, although the line is otherwise valid JSON. */
+ * as such, although the line is otherwise valid JSON. Any other reason
+ * loses jansson's "near '...'" quote of the input and keeps the column:
+ * the quote may be part of a confidential field (a report's reporter),
+ * and reasons go to logs (docs/input.md). */
 static int json_error(const json_error_t *jerr, char *e, size_t es) {
     if (!e || !es)
         return RP_EBADDATA;
@@ -562,9 +565,13 @@ static int json_error(const json_error_t *jerr, char *e, size_t es) {
     if (json_error_code(jerr) == json_error_duplicate_key && n > 0 &&
         near[6 + n - 1] == '\'')
         snprintf(e, es, "duplicate field %.*s", (int)(n - 1), near + 6);
-    else
-        snprintf(e, es, "not valid JSON: %s (column %d)", jerr->text,
-                 jerr->column);
+    else {
+        size_t len = near ? (size_t)(near - jerr->text) : strlen(jerr->text);
+        while (len > 0 && jerr->text[len - 1] == ' ')
+            len--;
+        snprintf(e, es, "not valid JSON: %.*s (column %d)", (int)len,
+                 jerr->text, jerr->column);
+    }
     return RP_EBADDATA;
 }
 

@@ -24,6 +24,10 @@
  * giving one again replaces its value in place, as a later line of a
  * properties file overrides an earlier one for every other key.
  *
+ * A key whose name holds "password", "secret" or "key" is a secret: its
+ * value is written as stars by the dump and left out of error messages,
+ * because both end up in logs (docs/security.md).
+ *
  * Failures are values, never exits: every function returns 0 or a negative
  * RP_E* code and writes into errstr a message that begins with the key, so
  * that a user reading "review.period: expected a duration ..." knows which
@@ -94,6 +98,33 @@ static const char *quote(const char *s, char *buf, size_t size) {
 }
 
 #define QUOTE_BUF (QUOTE_MAX * 4 + 16)
+
+/* ---------------------------------------------------------------- secrets */
+
+/* True for a key whose value must never be printed: one whose name holds
+ * "password", "secret" or "key", in any case (sasl.password,
+ * ssl.key.password, ssl.key.pem, ssl.keystore.key,
+ * sasl.oauthbearer.client.secret, ...), and sasl.oauthbearer.config, whose
+ * value may carry a client secret. The rule is by name rather than a list
+ * of librdkafka's properties so that a property added by a later
+ * librdkafka is hidden too; hiding a harmless path such as
+ * ssl.key.location is the price. A dump is for reading and for logs, and
+ * an error message may end up in either: neither shows these values. */
+static bool secret_key(const char *key) {
+    return strcasestr(key, "password") || strcasestr(key, "secret") ||
+           strcasestr(key, "key") || strcasestr(key, "sasl.oauthbearer.config");
+}
+
+/* Quotes a user's value for an error message about key, or, when key names
+ * a secret, says that the value is not shown. */
+static const char *quote_for(const char *key, const char *value, char *buf,
+                             size_t size) {
+    if (secret_key(key)) {
+        snprintf(buf, size, "a value not shown here (a secret)");
+        return buf;
+    }
+    return quote(value, buf, size);
+}
 
 /* ---------------------------------------------------------------- values */
 
@@ -625,7 +656,7 @@ static int range_error(key_ref r, const char *value, const char *side,
     char name[128], q[QUOTE_BUF];
     key_name(r, name, sizeof(name));
     set_err(errstr, errstr_size, "%s: must be at %s %" PRId64 ", got %s", name,
-            side, limit, quote(value, q, sizeof(q)));
+            side, limit, quote_for(name, value, q, sizeof(q)));
     return RP_EINVAL;
 }
 
@@ -669,7 +700,7 @@ static int apply(rp_config *cfg, key_ref r, const char *value, bool mark_set,
             key_name(r, name, sizeof(name));
             set_err(errstr, errstr_size,
                     "%s: duration %s is too long to count in milliseconds",
-                    name, quote(value, q, sizeof(q)));
+                    name, quote_for(name, value, q, sizeof(q)));
             return RP_EINVAL;
         }
         if (rc == 0)
@@ -724,7 +755,7 @@ static int apply(rp_config *cfg, key_ref r, const char *value, bool mark_set,
         key_name(r, name, sizeof(name));
         describe(d, what, sizeof(what));
         set_err(errstr, errstr_size, "%s: expected %s, got %s", name, what,
-                quote(value, q, sizeof(q)));
+                quote_for(name, value, q, sizeof(q)));
         return RP_EINVAL;
     }
     if (mark_set && d->set_flag) {
@@ -849,7 +880,7 @@ int rp_config_set_pair(rp_config *cfg, const char *pair, char *errstr,
     const char *eq = pair ? strchr(pair, '=') : NULL;
     if (!eq) {
         set_err(errstr, errstr_size, "expected key=value, got %s",
-                quote(pair ? pair : "", q, sizeof(q)));
+                quote_for(pair ? pair : "", pair ? pair : "", q, sizeof(q)));
         return RP_EINVAL;
     }
     char *copy = strdup(pair);
@@ -1189,27 +1220,20 @@ static void format_value(const rp_config *cfg, key_ref r, char *buf,
     }
 }
 
-/* librdkafka properties that hold secrets. A dump is for reading and for
- * logs, where a password has no place; the value is replaced by stars. */
-static bool kafka_secret(const char *key) {
-    return strstr(key, "password") || strstr(key, "secret") ||
-           strcmp(key, "ssl.key.pem") == 0 ||
-           strcmp(key, "sasl.oauthbearer.config") == 0;
-}
-
 int rp_config_dump(const rp_config *cfg, FILE *out) {
     char name[128], value[512];
     key_ref r = {NULL, -1};
     while (key_next(&r)) {
         key_name(r, name, sizeof(name));
         format_value(cfg, r, value, sizeof(value));
-        if (fprintf(out, "%s = %s\n", name, value) < 0)
+        if (fprintf(out, "%s = %s\n", name,
+                    secret_key(name) ? "********" : value) < 0)
             return RP_EIO;
     }
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const rp_kv *kv = &cfg->kafka[i];
         if (fprintf(out, KAFKA_PREFIX "%s = %s\n", kv->key,
-                    kafka_secret(kv->key) ? "********" : kv->value) < 0)
+                    secret_key(kv->key) ? "********" : kv->value) < 0)
             return RP_EIO;
     }
     return ferror(out) ? RP_EIO : 0;

@@ -689,6 +689,70 @@ Test(config, dump_hides_kafka_secrets) {
     free(text);
 }
 
+/* Every key whose name holds "password", "secret" or "key", in any case, is
+ * a secret, and so is sasl.oauthbearer.config (it may carry a client
+ * secret); the values of the others are shown as they are. */
+Test(config, dump_hides_every_secret_key) {
+    static const char *const secret[] = {
+        "kafka.sasl.password",
+        "kafka.ssl.key.password",
+        "kafka.ssl.key.pem",
+        "kafka.ssl.keystore.key",
+        "kafka.ssl.keystore.password",
+        "kafka.ssl.certificate.pem.key",
+        "kafka.sasl.oauthbearer.client.secret",
+        "kafka.sasl.oauthbearer.config",
+        "kafka.Sasl.PassWord",
+        "kafka.SSL.KEY.PEM",
+    };
+    size_t n = sizeof(secret) / sizeof(secret[0]);
+    char value[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(value, sizeof(value), "s3cr3t-%zu", i);
+        set_ok(secret[i], value);
+    }
+    set_ok("kafka.ssl.ca.location", "/etc/ssl/ca.pem");
+    set_ok("kafka.security.protocol", "SASL_SSL");
+    char *text = dump(&cfg);
+    for (size_t i = 0; i < n; i++) {
+        char line[128];
+        snprintf(line, sizeof(line), "%s = ********\n", secret[i]);
+        cr_assert(strstr(text, line), "no \"%s\" in:\n%s", line, text);
+    }
+    cr_assert_null(strstr(text, "s3cr3t"), "a secret in the dump:\n%s", text);
+    cr_assert(strstr(text, "kafka.ssl.ca.location = /etc/ssl/ca.pem\n"));
+    cr_assert(strstr(text, "kafka.security.protocol = SASL_SSL\n"));
+    free(text);
+}
+
+/* An error message may be logged: a pair that names a secret is not
+ * quoted back, while any other bad pair is. */
+Test(config, errors_do_not_quote_secrets) {
+    cr_assert_eq(rp_config_set_pair(&cfg, "kafka.sasl.password:hunter2", err,
+                                    sizeof(err)),
+                 RP_EINVAL);
+    cr_assert(strstr(err, "expected key=value"), "%s", err);
+    cr_assert_null(strstr(err, "hunter2"), "%s", err);
+    cr_assert_eq(
+        rp_config_set_pair(&cfg, "kafka.ssl.key.pem", err, sizeof(err)),
+        RP_EINVAL);
+    cr_assert(strstr(err, "not shown"), "%s", err);
+    cr_assert_eq(
+        rp_config_set_pair(&cfg, "kafka.client.id:repute", err, sizeof(err)),
+        RP_EINVAL);
+    cr_assert(strstr(err, "kafka.client.id:repute"), "%s", err);
+}
+
+/* The HTTP server (dashboard, metrics, API) listens on loopback unless
+ * told otherwise: it has no authentication of its own. */
+Test(config, http_listens_on_loopback_by_default) {
+    cr_assert_eq(strncmp(cfg.http_listen, "127.0.0.1:", 10), 0, "%s",
+                 cfg.http_listen);
+    char *text = dump(&cfg);
+    cr_assert(strstr(text, "\nhttp.listen = 127.0.0.1:8080\n"), "%s", text);
+    free(text);
+}
+
 /* ---------------------------------------------------------------- validate */
 
 /* Sets key = value, then expects validate to fail naming want_key. */

@@ -320,6 +320,11 @@ static int parse_target(conn *c) {
         p = c->url.data + u.field_data[UF_PATH].off;
         end = p + u.field_data[UF_PATH].len;
     }
+    /* http-parser also takes the asterisk form ("*", for OPTIONS) and
+     * anything that follows a '*' ("GET *q") as a path; a GET or HEAD
+     * target is a path from the root or an absolute URL. */
+    if (p == end || *p != '/')
+        return reject(c, 400, "bad request target");
     if (rp_buf_reserve(&c->path, (size_t)(end - p)) != 0)
         return reject(c, 503, "out of memory");
     while (p < end) {

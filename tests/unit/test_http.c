@@ -700,7 +700,9 @@ Test(http, garbage_400) {
         "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
         "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
         "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS hello */
-        "GET /\x01 HTTP/1.1\r\n\r\n"};
+        "GET /\x01 HTTP/1.1\r\n\r\n",
+        "GET * HTTP/1.1\r\n\r\n", /* not from the root: found by fuzz_http */
+        "GET *q?a=1 HTTP/1.1\r\n\r\n"};
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         client *c = client_open();
         send_str(c, reqs[i]);

@@ -27,6 +27,27 @@
 #   REPUTE_KAFKA_LOGLEVEL    root log level of server.log (default INFO)
 #   REPUTE_KAFKA_START_TIMEOUT  seconds to wait for readiness (default 90)
 #   REPUTE_KAFKA_STOP_TIMEOUT   seconds before SIGKILL (default 30)
+#   REPUTE_KAFKA_CLUSTER_ID  the cluster id to format a new data dir with
+#                            (default: a random one); with REPUTE_KAFKA_PROPS
+#                            (node.id, process.roles=broker, listeners,
+#                            controller.quorum.voters) several instances
+#                            form one cluster (tests/integration/
+#                            test_leader_change.c)
+#
+# An optional SASL_SSL listener (TLS + SASL PLAIN or SCRAM), off unless its
+# port is set; inter-broker and controller traffic stay PLAINTEXT:
+#   REPUTE_KAFKA_SASL_SSL_PORT  port of a SASL_SSL listener on 127.0.0.1
+#   REPUTE_KAFKA_TLS_DIR     dir holding broker.pem: the broker's private
+#                            key (PEM, PKCS#8, not encrypted) followed by
+#                            its certificate chain (tests/tls/make-ca.sh
+#                            makes one); required with the port
+#   REPUTE_KAFKA_SASL_USERS  'user:password ...' (blank-separated; none of
+#                            blank " , = [ ] \ ; inside): each a PLAIN user
+#                            (server.properties) and a SCRAM-SHA-256 and
+#                            -512 user, made when the data dir is formatted,
+#                            so a changed list needs --fresh (start refuses
+#                            otherwise). SCRAM needs librdkafka >= 2.6.1
+#                            against Kafka 4.x (older ones fail to log in).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,6 +80,26 @@ if [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65534 ]; then
   die "REPUTE_KAFKA_PORT out of range: $PORT"
 fi
 CPORT=$((PORT + 1))
+
+# The optional SASL_SSL listener. SASL_LISTENER and SASL_MAP are what it
+# adds to the listener lines of server.properties: empty when it is off, so
+# that the file is then exactly what it always was.
+SASL_SSL_PORT="${REPUTE_KAFKA_SASL_SSL_PORT:-}"
+TLS_DIR="${REPUTE_KAFKA_TLS_DIR:-}"
+SASL_USERS="${REPUTE_KAFKA_SASL_USERS:-}"
+SASL_LISTENER="" SASL_MAP=""
+if [ -n "$SASL_SSL_PORT" ]; then
+  case "$SASL_SSL_PORT" in
+    *[!0-9]*) die "REPUTE_KAFKA_SASL_SSL_PORT must be a number, got '$SASL_SSL_PORT'" ;;
+  esac
+  if [ "$SASL_SSL_PORT" -lt 1 ] || [ "$SASL_SSL_PORT" -gt 65535 ] ||
+    [ "$SASL_SSL_PORT" = "$PORT" ] || [ "$SASL_SSL_PORT" = "$CPORT" ]; then
+    die "REPUTE_KAFKA_SASL_SSL_PORT must be a free port other than $PORT and $CPORT, got $SASL_SSL_PORT"
+  fi
+  SASL_LISTENER=",SASL_SSL://$HOST:$SASL_SSL_PORT"
+  SASL_MAP=",SASL_SSL:SASL_SSL"
+fi
+SCRAM_ARGS=()
 
 PROPS="$DATA/server.properties"
 PIDFILE="$DATA/kafka.pid"
@@ -235,11 +276,11 @@ write_properties() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CPORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT$SASL_LISTENER
+advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT$SASL_LISTENER
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT$SASL_MAP
 log.dirs=$KRAFT_DIR
 
 # One node: every replication factor and min ISR is 1.
@@ -262,9 +303,76 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 delete.topic.enable=true
 EOF
+  [ -z "$SASL_SSL_PORT" ] || write_sasl_ssl_properties
   if [ -n "${REPUTE_KAFKA_PROPS:-}" ]; then
     printf '\n# From REPUTE_KAFKA_PROPS\n%s\n' "$REPUTE_KAFKA_PROPS" >>"$PROPS"
   fi
+}
+
+# The SASL_SSL listener's lines (REPUTE_KAFKA_SASL_SSL_PORT). Every key is
+# scoped to the listener (listener.name.sasl_ssl.*), so the PLAINTEXT and
+# CONTROLLER listeners are untouched. The key store is the PEM file as it
+# is: Kafka reads an unencrypted PKCS#8 key without ssl.key.password.
+# PLAIN is offered beside SCRAM because Kafka 4.x checks the SCRAM nonce
+# strictly (the fix of CVE-2024-56128), which librdkafka before 2.6.1
+# gets wrong: with Debian 12's librdkafka 2.0.2 only PLAIN logs in. The
+# users' names and passwords were checked by scram_prepare, which runs
+# first, so none can break out of its quotes.
+write_sasl_ssl_properties() {
+  [ -n "$TLS_DIR" ] || die "REPUTE_KAFKA_SASL_SSL_PORT needs REPUTE_KAFKA_TLS_DIR (a dir with broker.pem)"
+  [ -d "$TLS_DIR" ] || die "REPUTE_KAFKA_TLS_DIR: no such directory: $TLS_DIR"
+  TLS_DIR="$(cd "$TLS_DIR" && pwd)"
+  [ -r "$TLS_DIR/broker.pem" ] || die "REPUTE_KAFKA_TLS_DIR: no readable $TLS_DIR/broker.pem (key + certificate chain, PEM)"
+  local jaas="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  # PLAIN's users are listed in its login module, user_NAME="PASSWORD".
+  local plain="org.apache.kafka.common.security.plain.PlainLoginModule required" u users
+  read -r -a users <<<"$SASL_USERS"
+  for u in ${users[@]+"${users[@]}"}; do plain+=" user_${u%%:*}=\"${u#*:}\""; done
+  plain+=";"
+  cat >>"$PROPS" <<EOF
+
+# SASL_SSL listener (REPUTE_KAFKA_SASL_SSL_PORT): TLS with the PEM key
+# store of REPUTE_KAFKA_TLS_DIR, users from REPUTE_KAFKA_SASL_USERS.
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$TLS_DIR/broker.pem
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=$plain
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$jaas
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$jaas
+EOF
+}
+
+# Checks REPUTE_KAFKA_SASL_USERS. SCRAM credentials live in the cluster's
+# metadata; StorageTool writes them when it formats the data dir
+# (--add-scram), which is the only way to make them without the admin API
+# (which librdkafka 2.0.2 lacks). Fills SCRAM_ARGS for format_if_needed. The
+# list's hash is kept beside the data, so that a start with another list
+# on a formatted dir fails loudly instead of running without the users.
+scram_prepare() {
+  local users u name pw
+  read -r -a users <<<"$SASL_USERS"
+  SCRAM_ARGS=()
+  for u in ${users[@]+"${users[@]}"}; do
+    name="${u%%:*}" pw="${u#*:}"
+    case "$u" in *:*) ;; *) die "REPUTE_KAFKA_SASL_USERS: expected user:password, got '$u'" ;; esac
+    case "$name$pw" in
+      *[\",=\;[]* | *]* | *\\*) die "REPUTE_KAFKA_SASL_USERS: user '$name': none of \" , = [ ] \\ ; allowed" ;;
+    esac
+    [ -n "$name" ] && [ -n "$pw" ] || die "REPUTE_KAFKA_SASL_USERS: empty user name or password in '$name:...'"
+    SCRAM_ARGS+=(--add-scram "SCRAM-SHA-256=[name=$name,password=$pw]"
+      --add-scram "SCRAM-SHA-512=[name=$name,password=$pw]")
+  done
+  local stamp="$DATA/.sasl-users.sha256" want have=""
+  want="$(printf '%s' "$SASL_USERS" | sha256sum | cut -d' ' -f1)"
+  [ -f "$stamp" ] && have="$(cat "$stamp")"
+  [ -n "$have" ] || have="$(printf '' | sha256sum | cut -d' ' -f1)"
+  if [ -f "$KRAFT_DIR/meta.properties" ]; then
+    [ "$have" = "$want" ] ||
+      die "REPUTE_KAFKA_SASL_USERS differs from the list $DATA was formatted with; start with --fresh"
+    SCRAM_ARGS=()
+    return 0
+  fi
+  if [ -n "$SASL_USERS" ]; then echo "$want" >"$stamp"; else rm -f "$stamp"; fi
 }
 
 java_tool() {
@@ -293,10 +401,10 @@ format_if_needed() {
     return 0
   fi
   local cid
-  cid="$(new_cluster_id)"
+  cid="${REPUTE_KAFKA_CLUSTER_ID:-$(new_cluster_id)}"
   [ -n "$cid" ] || die "StorageTool random-uuid printed nothing (see $STDOUT_LOG)"
   log "formatting $KRAFT_DIR (cluster id $cid)"
-  if ! java_tool kafka.tools.StorageTool format -t "$cid" -c "$PROPS" >>"$STDOUT_LOG" 2>&1; then
+  if ! java_tool kafka.tools.StorageTool format -t "$cid" -c "$PROPS" ${SCRAM_ARGS[@]+"${SCRAM_ARGS[@]}"} >>"$STDOUT_LOG" 2>&1; then
     tail -n 20 "$STDOUT_LOG" >&2
     die "StorageTool format failed"
   fi
@@ -379,12 +487,13 @@ do_start() {
     : >"$DATA/$MARKER"
   fi
 
-  for p in "$PORT" "$CPORT"; do
+  for p in "$PORT" "$CPORT" $SASL_SSL_PORT; do
     if port_open "$p"; then
       die "port $HOST:$p is already in use by another process (set REPUTE_KAFKA_PORT)"
     fi
   done
 
+  scram_prepare
   write_properties
   format_if_needed
 

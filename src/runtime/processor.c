@@ -1667,6 +1667,9 @@ static void producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                            void *opaque) {
     (void)rk;
     proc *p = opaque;
+    if (p->fatal && (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                     m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT))
+        return; /* the abort at exit after a fatal error, logged already */
     if (m->err) {
         rp_log_error("run: delivery to %s failed: %s",
                      rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
@@ -1679,9 +1682,26 @@ static void producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 static void error_cb(rd_kafka_t *rk, int err, const char *reason,
                      void *opaque) {
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char why[512];
-        rd_kafka_fatal_error(rk, why, sizeof(why));
-        rp_log_error("run: fatal error from %s: %s", rd_kafka_name(rk), why);
+        char why[512], tid[256] = "";
+        size_t tid_size = sizeof(tid);
+        rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, why, sizeof(why));
+        if (code == RD_KAFKA_RESP_ERR__FENCED ||
+            code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+            code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
+            /* Fencing is an operator's mistake (or a deliberate takeover),
+             * not a broker fault: say so, and what happens next. */
+            rd_kafka_conf_get(rd_kafka_conf(rk), "transactional.id", tid,
+                              &tid_size);
+            rp_log_error("run: fenced: another instance with the same "
+                         "transactional.id (%s) has started, and only the "
+                         "newest may write; this one stops (exit status 1) "
+                         "and what it had not committed is redone by the "
+                         "new one (%s)",
+                         tid, why);
+        } else {
+            rp_log_error("run: fatal error from %s: %s", rd_kafka_name(rk),
+                         why);
+        }
         /* This may run on any thread: the loop acts on it. */
         proc *p = opaque;
         atomic_store(&p->fatal_async, true);
@@ -1693,46 +1713,35 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 }
 
 /* How many of the partitions in `l` the group has committed offsets for,
- * or -1 (logged at debug) when the broker does not say. */
-static int group_committed(proc *p, rd_kafka_t *rk,
-                           const rd_kafka_topic_partition_list_t *l) {
-    rd_kafka_ListConsumerGroupOffsets_t *req =
-        rd_kafka_ListConsumerGroupOffsets_new(p->cfg->group_id, l);
-    rd_kafka_AdminOptions_t *opt =
-        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-    char err[256];
-    rd_kafka_AdminOptions_set_request_timeout(opt, 15000, err, sizeof(err));
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, opt, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 20000);
-    const rd_kafka_ListConsumerGroupOffsets_result_t *res =
-        ev ? rd_kafka_event_ListConsumerGroupOffsets_result(ev) : NULL;
-    int n = -1;
-    size_t cnt = 0;
-    const rd_kafka_group_result_t **gr =
-        res && !rd_kafka_event_error(ev)
-            ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt)
-            : NULL;
-    if (cnt == 1 && !rd_kafka_group_result_error(gr[0])) {
-        const rd_kafka_topic_partition_list_t *got =
-            rd_kafka_group_result_partitions(gr[0]);
-        n = 0;
-        for (int i = 0; got && i < got->cnt; i++)
-            if (!got->elems[i].err && got->elems[i].offset >= 0)
-                n++;
-    } else {
-        rp_log_debug("run: cannot read the committed offsets of group %s: %s",
-                     p->cfg->group_id,
-                     !ev  ? "no answer"
-                     : gr ? rd_kafka_error_string(
-                                rd_kafka_group_result_error(gr[0]))
-                          : rd_kafka_event_error_string(ev));
+ * or -1 (logged at debug) when the broker does not say. It asks with a
+ * consumer of the group that never joins it (rd_kafka_committed): the
+ * admin API's ListConsumerGroupOffsets crashes librdkafka 2.0.2 when the
+ * group coordinator is not available yet (a new cluster without
+ * __consumer_offsets). */
+static int group_committed(proc *p, rd_kafka_topic_partition_list_t *l) {
+    char err[512];
+    rd_kafka_conf_t *conf =
+        rp_kafka_conf_new(p->cfg, RP_KAFKA_CONSUMER, err, sizeof(err));
+    rd_kafka_t *rk =
+        conf ? rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)) : NULL;
+    if (!rk) {
+        if (conf)
+            rd_kafka_conf_destroy(conf);
+        rp_log_debug("run: cannot read the committed offsets: %s", err);
+        return -1;
     }
-    if (ev)
-        rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(opt);
-    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, 15000);
+    int n = -1;
+    if (e) {
+        rp_log_debug("run: cannot read the committed offsets of group %s: %s",
+                     p->cfg->group_id, rd_kafka_err2str(e));
+    } else {
+        n = 0;
+        for (int i = 0; i < l->cnt; i++)
+            if (!l->elems[i].err && l->elems[i].offset >= 0)
+                n++;
+    }
+    rd_kafka_destroy(rk);
     return n;
 }
 
@@ -1773,7 +1782,7 @@ static bool changelog_lost(proc *p, rd_kafka_t *rk) {
                                                   t->partitions[i].id);
     }
     rd_kafka_metadata_destroy(md);
-    int committed = in->cnt > 0 ? group_committed(p, rk, in) : 0;
+    int committed = in->cnt > 0 ? group_committed(p, in) : 0;
     rd_kafka_topic_partition_list_destroy(in);
     if (cl_parts < 0 && committed < 0) {
         rp_log_error("run: the changelog topic %s does not exist, and the "

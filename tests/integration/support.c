@@ -9,17 +9,22 @@
  */
 #include "support.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,6 +135,12 @@ static bool have_setpriv(void) {
 
 it_proc *it_spawn(const char *dir, const char *label, const char *const *argv,
                   bool pdeathsig) {
+    return it_spawn_env(dir, label, argv, pdeathsig, environ);
+}
+
+it_proc *it_spawn_env(const char *dir, const char *label,
+                      const char *const *argv, bool pdeathsig,
+                      char *const *envp) {
     it_proc *p = calloc(1, sizeof(*p));
     cr_assert_not_null(p);
     unsigned k = ++g_spawned;
@@ -170,7 +181,7 @@ it_proc *it_spawn(const char *dir, const char *label, const char *const *argv,
     posix_spawnattr_setsigdefault(&at, &def);
     posix_spawnattr_setflags(&at,
                              POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawn(&p->pid, av[0], &fa, &at, (char *const *)av, environ);
+    int rc = posix_spawn(&p->pid, av[0], &fa, &at, (char *const *)av, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     cr_assert_eq(rc, 0, "cannot start %s: %s", av[0], strerror(rc));
@@ -245,6 +256,8 @@ static rd_kafka_t *g_prod; /* raw produce, metadata, admin */
 static rd_kafka_t *g_offs; /* committed offsets of the test's group */
 static it_ctx *g_ctx;      /* the context those belong to */
 static bool g_broker_down; /* a test stopped the broker */
+
+static void cluster_fini(void);
 
 static void quiet_log(const rd_kafka_t *rk, int level, const char *fac,
                       const char *buf) {
@@ -348,14 +361,25 @@ void it_broker_script(const char *cmd) {
         g_broker_down = false;
 }
 
-static void create_topics(it_ctx *c) {
+/* Creates the test's topics. With replicas > 1, partition p's replicas
+ * are brokers p % replicas + 1, then the next ids in turn, so that the
+ * preferred leaders (the first replicas) alternate between the brokers. */
+static void create_topics(it_ctx *c, int replicas) {
     rd_kafka_t *rk = prod(c);
     rd_kafka_NewTopic_t *nt[IT_NTOPICS];
     char err[256];
     for (int i = 0; i < IT_NTOPICS; i++) {
-        nt[i] = rd_kafka_NewTopic_new(c->topic[i], IT_PARTITIONS, 1, err,
-                                      sizeof(err));
+        nt[i] = rd_kafka_NewTopic_new(c->topic[i], IT_PARTITIONS,
+                                      replicas > 1 ? -1 : 1, err, sizeof(err));
         cr_assert_not_null(nt[i], "%s", err);
+        for (int p = 0; replicas > 1 && p < IT_PARTITIONS; p++) {
+            int32_t ids[IT_CLUSTER_MAX];
+            for (int r = 0; r < replicas; r++)
+                ids[r] = (p + r) % replicas + 1;
+            cr_assert_eq(rd_kafka_NewTopic_set_replica_assignment(
+                             nt[i], p, ids, (size_t)replicas, err, sizeof(err)),
+                         0, "%s", err);
+        }
         if (i == IT_CHANGELOG)
             rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
     }
@@ -499,7 +523,17 @@ static void ctx_setup(it_ctx *c, const char *name, bool embedded) {
 void it_init(it_ctx *c, const char *name) {
     ctx_setup(c, name, false);
     it_require_broker(c->bootstrap);
-    create_topics(c);
+    create_topics(c, 1);
+}
+
+void it_init_replicated(it_ctx *c, const char *name, const char *bootstrap,
+                        int replicas) {
+    cr_assert(replicas >= 1 && replicas <= IT_CLUSTER_MAX);
+    ctx_setup(c, name, false);
+    snprintf(c->bootstrap, sizeof(c->bootstrap), "%s", bootstrap);
+    write_kafka_props(c);
+    it_require_broker(c->bootstrap);
+    create_topics(c, replicas);
 }
 
 void it_init_embedded(it_ctx *c, const char *name) {
@@ -562,7 +596,8 @@ void it_fini(void) {
             g_broker_down = false;
     }
     free_handles();
-    g_ctx = NULL;
+    g_ctx = NULL; /* on the stack of a test function that has ended */
+    cluster_fini();
 }
 
 /* ---------------------------------------------------------------- repute */
@@ -1190,7 +1225,8 @@ size_t it_read_topic(it_ctx *c, int topic, size_t want, double idle_s,
                 x->partition = m->partition;
                 x->offset = m->offset;
                 x->key = calloc(1, m->key_len + 1);
-                memcpy(x->key, m->key, m->key_len);
+                if (m->key_len) /* an empty key may be NULL */
+                    memcpy(x->key, m->key, m->key_len);
                 x->key_len = m->key_len;
                 x->val = calloc(1, m->len + 1);
                 if (m->len)
@@ -1425,4 +1461,370 @@ size_t it_compare_files(const char *expected, const char *actual) {
     json_decref(e);
     json_decref(a);
     return problems;
+}
+
+/* ---------------------------------------------------------------- logs */
+
+bool it_log_has(const it_proc *p, const char *needle) {
+    char *s = slurp(p->err, NULL);
+    bool has = strstr(s, needle) != NULL;
+    free(s);
+    return has;
+}
+
+void it_assert_clean_log(const it_proc *p) {
+    static const char *const bad[] = {"AddressSanitizer",   "LeakSanitizer",
+                                      "runtime error:",     "Assertion",
+                                      "Segmentation fault", "double free"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (it_log_has(p, bad[i])) {
+            it_dump_log(p, 60);
+            cr_assert_fail("%s's log holds \"%s\": a crash or a sanitizer "
+                           "report (see %s)",
+                           p->label, bad[i], p->err);
+        }
+}
+
+/* ---------------------------------------------------------------- topics */
+
+/* Fresh metadata of one of the test's topics (NULL when it fails). A
+ * request for every topic, so that the broker never creates it. */
+static const struct rd_kafka_metadata_topic *
+find_topic(const struct rd_kafka_metadata *md, const char *name) {
+    for (int j = 0; j < md->topic_cnt; j++)
+        if (strcmp(md->topics[j].topic, name) == 0)
+            return &md->topics[j];
+    return NULL;
+}
+
+bool it_topic_exists(it_ctx *c, int topic) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(prod(c), 1, NULL, &md, 10000);
+    cr_assert_eq(e, 0, "metadata: %s", rd_kafka_err2str(e));
+    const struct rd_kafka_metadata_topic *t = find_topic(md, c->topic[topic]);
+    bool exists = t && t->err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    rd_kafka_metadata_destroy(md);
+    return exists;
+}
+
+void it_delete_topic(it_ctx *c, int topic) {
+    rd_kafka_t *rk = prod(c);
+    rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(c->topic[topic]);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    cr_assert_not_null(ev, "DeleteTopics %s: no answer within 30 s",
+                       c->topic[topic]);
+    const rd_kafka_DeleteTopics_result_t *res =
+        rd_kafka_event_DeleteTopics_result(ev);
+    cr_assert_not_null(res, "DeleteTopics: %s",
+                       rd_kafka_event_error_string(ev));
+    size_t n;
+    const rd_kafka_topic_result_t **tr =
+        rd_kafka_DeleteTopics_result_topics(res, &n);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rd_kafka_topic_result_error(tr[0]), 0, "cannot delete %s: %s",
+                 c->topic[topic], rd_kafka_topic_result_error_string(tr[0]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_DeleteTopic_destroy(dt);
+    /* The deletion reaches every broker's metadata a moment later. */
+    double end = it_now() + 30;
+    while (it_topic_exists(c, topic)) {
+        cr_assert(it_now() < end, "%s is still listed 30 s after its deletion",
+                  c->topic[topic]);
+        it_sleep(0.1);
+    }
+}
+
+bool it_leaders(it_ctx *c, int topic, int32_t leaders[IT_PARTITIONS]) {
+    const struct rd_kafka_metadata *md = NULL;
+    for (int p = 0; p < IT_PARTITIONS; p++)
+        leaders[p] = -1;
+    if (rd_kafka_metadata(prod(c), 1, NULL, &md, 5000) != 0)
+        return false;
+    const struct rd_kafka_metadata_topic *t = find_topic(md, c->topic[topic]);
+    bool ok = t && t->err == 0 && t->partition_cnt == IT_PARTITIONS;
+    for (int i = 0; ok && i < t->partition_cnt; i++) {
+        int32_t p = t->partitions[i].id;
+        if (p >= 0 && p < IT_PARTITIONS && !t->partitions[i].err)
+            leaders[p] = t->partitions[i].leader;
+    }
+    rd_kafka_metadata_destroy(md);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- cluster */
+
+/* A copy of the cluster for it_fini: the test's own it_cluster is on the
+ * stack of a test function that has ended when it_fini runs. */
+static it_cluster g_cluster;
+static bool g_cluster_set;
+
+static void cluster_note(const it_cluster *k) {
+    g_cluster = *k;
+    g_cluster_set = true;
+}
+
+void it_cluster_init(it_cluster *k, int n, int base_port, const char *props) {
+    cr_assert(n >= 1 && n <= IT_CLUSTER_MAX);
+    memset(k, 0, sizeof(*k));
+    k->n = n;
+    k->base_port = base_port;
+    k->props = props;
+    /* A cluster id as `kafka-storage random-uuid` makes one: 16 random
+     * bytes in unpadded base64url, not starting with '-'. */
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[18] = {0};
+    FILE *f = fopen("/dev/urandom", "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(raw, 1, 16, f), 16);
+    fclose(f);
+    raw[0] &= 0x7f; /* the first character is then A-Z, a-z or 0-9 */
+    size_t o = 0;
+    for (size_t i = 0; i < 18; i += 3) {
+        uint32_t v =
+            (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+        for (int j = 3; j >= 0 && o < 22; j--)
+            k->id[o++] = b64[(v >> (6 * j)) & 63];
+    }
+    k->id[22] = '\0';
+    snprintf(k->bootstrap, sizeof(k->bootstrap), "127.0.0.1:%d", base_port);
+    cluster_note(k);
+}
+
+/* Runs deploy/kafka-local.sh CMD for one node, with the environment that
+ * makes it that node: its data dir and port, the cluster id, and its role
+ * (node 1 broker and controller, the others brokers of node 1's quorum). */
+static int node_script(it_cluster *k, int node, const char *cmd, bool fresh) {
+    char data[IT_PATH_MAX], port[64], props[4096], cid[64];
+    snprintf(data, sizeof(data),
+             "REPUTE_KAFKA_DATA=/tmp/repute-it-cluster-%d-%d", k->base_port,
+             node);
+    int nport = k->base_port + 2 * (node - 1);
+    snprintf(port, sizeof(port), "REPUTE_KAFKA_PORT=%d", nport);
+    snprintf(cid, sizeof(cid), "REPUTE_KAFKA_CLUSTER_ID=%s", k->id);
+    int off = snprintf(props, sizeof(props), "REPUTE_KAFKA_PROPS=%s\n",
+                       k->props ? k->props : "");
+    if (node > 1)
+        snprintf(props + off, sizeof(props) - (size_t)off,
+                 "process.roles=broker\n"
+                 "node.id=%d\n"
+                 "listeners=PLAINTEXT://127.0.0.1:%d\n"
+                 "advertised.listeners=PLAINTEXT://127.0.0.1:%d\n"
+                 "controller.quorum.voters=1@127.0.0.1:%d\n",
+                 node, nport, nport, k->base_port + 1);
+    /* The caller's REPUTE_KAFKA_* (those of the shared broker) must not
+     * leak into a node, except the jar cache. */
+    const char *env[256];
+    size_t n = 0;
+    for (char **e = environ; *e && n < 240; e++)
+        if (strncmp(*e, "REPUTE_KAFKA_", 13) != 0 ||
+            strncmp(*e, "REPUTE_KAFKA_HOME=", 18) == 0)
+            env[n++] = *e;
+    env[n++] = data;
+    env[n++] = port;
+    env[n++] = cid;
+    env[n++] = props;
+    env[n++] = "REPUTE_KAFKA_HEAP_OPTS=-Xmx512m -Xms128m";
+    if (fresh)
+        env[n++] = "REPUTE_KAFKA_FRESH=1";
+    env[n] = NULL;
+    char script[IT_PATH_MAX], label[64];
+    snprintf(script, sizeof(script), "%s/deploy/kafka-local.sh",
+             REPUTE_SOURCE_DIR);
+    snprintf(label, sizeof(label), "node%d-%s", node, cmd);
+    const char *argv[] = {script, cmd, NULL};
+    if (!g_ctx)
+        mkdir_p(IT_WORK_DIR);
+    it_proc *p = it_spawn_env(g_ctx ? g_ctx->dir : IT_WORK_DIR, label, argv,
+                              false, (char *const *)env);
+    int st = it_wait(p, 150);
+    if (st != 0)
+        it_dump_log(p, 40);
+    return st;
+}
+
+void it_cluster_start(it_cluster *k, int node) {
+    double t0 = it_now();
+    int st = node_script(k, node, "start", !k->started[node]);
+    cr_assert_eq(st, 0, "kafka node %d did not start (status %d)", node, st);
+    k->started[node] = k->up[node] = true;
+    cluster_note(k);
+    fprintf(stderr, "[cluster] node %d up in %.1f s\n", node, it_now() - t0);
+}
+
+void it_cluster_stop(it_cluster *k, int node) {
+    double t0 = it_now();
+    int st = node_script(k, node, "stop", false);
+    cr_assert_eq(st, 0, "kafka node %d did not stop (status %d)", node, st);
+    k->up[node] = false;
+    cluster_note(k);
+    fprintf(stderr, "[cluster] node %d stopped in %.1f s\n", node,
+            it_now() - t0);
+}
+
+void it_cluster_stop_all(it_cluster *k) {
+    /* The brokers first, the controller last: a broker shutting down
+     * cleanly asks the controller to move its leaders away. */
+    for (int node = k->n; node >= 1; node--)
+        if (k->started[node])
+            it_cluster_stop(k, node);
+    g_cluster_set = false;
+}
+
+static void cluster_fini(void) {
+    it_cluster *k = &g_cluster;
+    if (!g_cluster_set)
+        return;
+    g_cluster_set = false;
+    for (int node = k->n; node >= 1; node--)
+        if (k->started[node]) {
+            fprintf(stderr, "[fini] stopping kafka node %d\n", node);
+            node_script(k, node, "stop", false);
+        }
+}
+
+/* ---------------------------------------------------------------- http */
+
+it_reply it_http(int port, const char *method, const char *path) {
+    char req[2048];
+    int len = snprintf(req, sizeof(req),
+                       "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
+                       "0\r\nConnection: close\r\n\r\n",
+                       method, path);
+    cr_assert(len > 0 && (size_t)len < sizeof(req));
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0,
+                 "%s %s: cannot connect to 127.0.0.1:%d", method, path, port);
+    cr_assert_eq(send(fd, req, (size_t)len, MSG_NOSIGNAL), len);
+    /* The server closes the connection after its answer (Connection:
+     * close), so everything up to the end is the response. */
+    size_t n = 0, cap = 65536;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    ssize_t r;
+    while ((r = recv(fd, buf + n, cap - n - 1, 0)) > 0) {
+        n += (size_t)r;
+        if (cap - n < 4096) {
+            buf = realloc(buf, cap *= 2);
+            cr_assert_not_null(buf);
+        }
+    }
+    close(fd);
+    buf[n] = '\0';
+    it_reply rep = {0, buf, buf + n, n};
+    sscanf(buf, "HTTP/1.%*d %d", &rep.status);
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (sep)
+        rep.body = sep + 4;
+    return rep;
+}
+
+void it_reply_free(it_reply *r) {
+    free(r->head);
+    memset(r, 0, sizeof(*r));
+}
+
+int it_http_port(it_proc *run) {
+    double end = it_now() + 60;
+    for (;;) {
+        char *log = slurp(run->err, NULL);
+        const char *at = strstr(log, "run: HTTP on ");
+        const char *colon = at ? strchr(at + 13, ':') : NULL;
+        int port = colon ? atoi(colon + 1) : 0;
+        free(log);
+        if (port > 0)
+            return port;
+        if (!it_alive(run))
+            it_dump_log(run, 20);
+        cr_assert(it_alive(run),
+                  "%s exited with status %d before its HTTP server started "
+                  "(see %s)",
+                  run->label, run->status, run->err);
+        cr_assert(it_now() < end,
+                  "%s logged no \"run: HTTP on HOST:PORT\" line within 60 s "
+                  "(see %s)",
+                  run->label, run->err);
+        it_sleep(0.05);
+    }
+}
+
+/* Every page that does not depend on an account. */
+const char *const it_http_pages[] = {"/",
+                                     "/app.js",
+                                     "/app.css",
+                                     "/healthz",
+                                     "/readyz",
+                                     "/metrics",
+                                     "/v1/summary",
+                                     "/v1/accounts",
+                                     "/v1/accounts?limit=1000",
+                                     "/v1/accounts?status=SENDING_PAUSED",
+                                     "/v1/accounts/no-such-account",
+                                     "/no-such-page",
+                                     NULL};
+
+static void assert_absent(int port, const char *path, const char *needle) {
+    it_reply r = it_http(port, "GET", path);
+    cr_assert(r.status > 0, "GET %s: no HTTP response", path);
+    cr_assert_null(memmem(r.head, r.len, needle, strlen(needle)),
+                   "GET %s (status %d) holds \"%s\"", path, r.status, needle);
+    it_reply_free(&r);
+}
+
+void it_http_assert_absent(int port, const char *const *accounts,
+                           const char *needle) {
+    for (size_t i = 0; it_http_pages[i]; i++)
+        assert_absent(port, it_http_pages[i], needle);
+    for (size_t i = 0; accounts[i]; i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "/v1/accounts/%s", accounts[i]);
+        assert_absent(port, path, needle);
+    }
+}
+
+void it_write_file(const char *path, const char *fmt, ...) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot create %s: %s", path, strerror(errno));
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    cr_assert_eq(fclose(f), 0, "cannot write %s", path);
+}
+
+bool it_file_has(const char *path, const char *needle) {
+    size_t len;
+    char *s = slurp(path, &len);
+    bool has = memmem(s, len, needle, strlen(needle)) != NULL;
+    free(s);
+    return has;
+}
+
+size_t it_logs_with(const char *dir, const char *needle, char *first,
+                    size_t first_size) {
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s", dir);
+    size_t hits = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 4 || (strcmp(e->d_name + l - 4, ".out") != 0 &&
+                      strcmp(e->d_name + l - 4, ".err") != 0))
+            continue;
+        char path[IT_PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (it_file_has(path, needle) && hits++ == 0 && first)
+            snprintf(first, first_size, "%s", path);
+    }
+    closedir(d);
+    return hits;
 }

@@ -50,7 +50,8 @@ enum {
     IT_NTOPICS
 };
 
-#define IT_PARTITIONS 4
+#define IT_PARTITIONS  4
+#define IT_CLUSTER_MAX 3 /* brokers of an it_cluster */
 
 /* ------------------------------------------------------------ processes */
 
@@ -67,6 +68,10 @@ typedef struct it_proc {
  * stderr to <dir>/<label>.out and .err. */
 it_proc *it_spawn(const char *dir, const char *label, const char *const *argv,
                   bool pdeathsig);
+/* The same with the environment envp instead of the test's. */
+it_proc *it_spawn_env(const char *dir, const char *label,
+                      const char *const *argv, bool pdeathsig,
+                      char *const *envp);
 /* Waits up to timeout_s for the process to exit. Returns its status, or -1
  * when it is still running at the deadline. */
 int it_wait(it_proc *p, double timeout_s);
@@ -78,6 +83,11 @@ void it_kill9(it_proc *p);
 bool it_alive(it_proc *p);
 /* Prints the last lines of the process's stderr to stderr (diagnostics). */
 void it_dump_log(const it_proc *p, int lines);
+/* True when the process's stderr holds needle. */
+bool it_log_has(const it_proc *p, const char *needle);
+/* Fails the test when the process's stderr holds a crash or a sanitizer
+ * report (ASan, LSan, UBSan's "runtime error:"). */
+void it_assert_clean_log(const it_proc *p);
 
 /* ------------------------------------------------------------ context */
 
@@ -101,6 +111,11 @@ void it_init(it_ctx *c, const char *name);
 /* The same without a broker: the topics are created by `repute run
  * --embedded`; call it_set_bootstrap() once it prints its address. */
 void it_init_embedded(it_ctx *c, const char *name);
+/* Like it_init, against the cluster at bootstrap, with topics of
+ * `replicas` replicas on brokers 1..replicas whose preferred leaders
+ * alternate: partition p's first replica is broker p % replicas + 1. */
+void it_init_replicated(it_ctx *c, const char *name, const char *bootstrap,
+                        int replicas);
 void it_set_bootstrap(it_ctx *c, const char *bootstrap);
 /* Deletes the test's topics (best effort), frees the Kafka handles and
  * removes the work directory (kept when REPUTE_IT_KEEP is set; a failed
@@ -117,6 +132,33 @@ const char *it_bootstrap_env(void);
 void it_require_broker(const char *bootstrap);
 /* Runs deploy/kafka-local.sh CMD (start, stop), asserting success. */
 void it_broker_script(const char *cmd);
+
+/* A KRaft cluster of its own for one test, from deploy/kafka-local.sh
+ * instances: node 1 is broker and controller on base_port (controller on
+ * base_port + 1), node k > 1 a broker on base_port + 2 (k - 1) that joins
+ * node 1's quorum; data in /tmp/repute-it-cluster-<base_port>-<k>, wiped at
+ * its first start; `props` (may be NULL) are server.properties lines for
+ * every node (replication factors, ...). it_fini stops whatever is still
+ * running, also after a failure. */
+typedef struct it_cluster {
+    int n, base_port;
+    char id[24]; /* the cluster id */
+    const char *props;
+    char bootstrap[64]; /* node 1 */
+    bool started[IT_CLUSTER_MAX + 1], up[IT_CLUSTER_MAX + 1];
+} it_cluster;
+void it_cluster_init(it_cluster *k, int n, int base_port, const char *props);
+void it_cluster_start(it_cluster *k, int node);
+/* A clean stop (SIGTERM: a broker first hands its leaders over). */
+void it_cluster_stop(it_cluster *k, int node);
+void it_cluster_stop_all(it_cluster *k);
+
+/* Topics: does the cluster list it; delete it (and wait until it is no
+ * longer listed); the leaders of its partitions (false when the metadata
+ * cannot be read). */
+bool it_topic_exists(it_ctx *c, int topic);
+void it_delete_topic(it_ctx *c, int topic);
+bool it_leaders(it_ctx *c, int topic, int32_t leaders[IT_PARTITIONS]);
 
 /* ------------------------------------------------------------ repute */
 
@@ -249,5 +291,47 @@ size_t it_compare_files(const char *expected, const char *actual);
 /* Milliseconds of a monotonic clock; sleeping. */
 double it_now(void);
 void it_sleep(double seconds);
+
+/* ------------------------------------------------------------ http */
+
+/* One HTTP exchange with the server of `repute run` on 127.0.0.1:port.
+ * head is the whole response (status line, headers, body), NUL-ended;
+ * body points into it; len is its length. */
+typedef struct it_reply {
+    int status;
+    char *head;
+    char *body;
+    size_t len;
+} it_reply;
+
+/* Sends `METHOD path` with no body and Connection: close, and reads the
+ * response to its end. */
+it_reply it_http(int port, const char *method, const char *path);
+void it_reply_free(it_reply *r);
+/* The port of run's HTTP server, read from its "run: HTTP on" log line
+ * (waits up to 60 s for it). */
+int it_http_port(it_proc *run);
+/* The pages of the server that do not name an account (NULL-ended): the
+ * dashboard's files, health, metrics, the summary and account lists, and
+ * a missing account and page. */
+extern const char *const it_http_pages[];
+/* GETs it_http_pages and /v1/accounts/{id} of every account (a NULL-ended
+ * list) and fails the test when a response holds needle, anywhere in its
+ * headers or body. */
+void it_http_assert_absent(int port, const char *const *accounts,
+                           const char *needle);
+
+/* ------------------------------------------------------------ grep */
+
+/* Writes a printf-formatted text to a new file (asserting success). */
+void it_write_file(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* True when the file holds needle (false when it cannot be read). */
+bool it_file_has(const char *path, const char *needle);
+/* The number of the *.out and *.err files of dir (the standard output and
+ * error of every process the test started there) that hold needle; the
+ * first one's path goes to first (may be NULL). */
+size_t it_logs_with(const char *dir, const char *needle, char *first,
+                    size_t first_size);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_broker_restart.c - the broker stopped for 20 s in the middle of a
+ * test_broker_restart.c - the broker stopped for 30 s in the middle of a
  * stream and started again (deploy/kafka-local.sh stop / start): the
  * running `repute run` must ride it out by itself (it is not restarted),
  * and the status topic must still hold exactly what `repute replay` of the
@@ -27,7 +27,7 @@ typedef struct outage {
     bool done;
 } outage;
 
-static void stop_broker_for_20s(it_ctx *c, size_t segment, size_t from,
+static void stop_broker_for_30s(it_ctx *c, size_t segment, size_t from,
                                 void *arg) {
     outage *o = arg;
     (void)from;
@@ -37,7 +37,7 @@ static void stop_broker_for_20s(it_ctx *c, size_t segment, size_t from,
             segment);
     double t0 = it_now();
     it_broker_script("stop");
-    it_sleep(20);
+    it_sleep(30);
     cr_assert(it_alive(o->run),
               "repute run exited while the broker was down (status %d; log "
               "%s)",
@@ -48,7 +48,7 @@ static void stop_broker_for_20s(it_ctx *c, size_t segment, size_t from,
     o->done = true;
 }
 
-Test(broker_restart, broker_down_20s_mid_stream) {
+Test(broker_restart, broker_down_30s_mid_stream) {
     it_ctx c;
     it_data d;
     it_init(&c, "broker-restart");
@@ -62,7 +62,7 @@ Test(broker_restart, broker_down_20s_mid_stream) {
     for (size_t i = a; i < d.n; i = it_segment_end(&d, i))
         n_seg++;
     o.at = n_seg / 2;
-    it_produce_live(&c, &d, a, d.n, stop_broker_for_20s, &o);
+    it_produce_live(&c, &d, a, d.n, stop_broker_for_30s, &o);
     cr_assert(o.done, "the broker was never stopped");
     it_check_output(&c, 120);
     if (!it_alive(o.run))

@@ -94,7 +94,14 @@ rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
             goto fail;
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         /* Consumer-only and producer-only keys would make the other role's
-         * rd_kafka_new warn; librdkafka accepts both kinds in any conf. */
+         * rd_kafka_new warn; librdkafka accepts both kinds in any conf.
+         * transactional.id is the exception: it belongs to the processor's
+         * producer alone. A consumer would warn about it on every start,
+         * and `repute produce`'s plain producer would turn transactional
+         * and refuse to send outside a transaction. */
+        if (role != RP_KAFKA_TXN_PRODUCER &&
+            strcmp(cfg->kafka[i].key, "transactional.id") == 0)
+            continue;
         if (rp_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value,
                               errstr, errstr_size) != 0)
             goto fail;

@@ -589,7 +589,10 @@ static int unknown_key(const char *key, char *errstr, size_t errstr_size) {
         key_ref r = {NULL, -1};
         while (key_next(&r)) {
             key_name(r, name, sizeof(name));
-            if (strlen(name) > SUGGEST_MAX_LEN)
+            size_t lk = strlen(key), ln = strlen(name);
+            /* The distance is at least the difference of the lengths: most
+             * names are ruled out without the quadratic walk. */
+            if (ln > SUGGEST_MAX_LEN || (lk > ln ? lk - ln : ln - lk) >= best_d)
                 continue;
             size_t d = edit_distance(key, name);
             if (d < best_d) {

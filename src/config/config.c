@@ -845,14 +845,38 @@ void rp_config_destroy(rp_config *cfg) {
     cfg->n_kafka = 0;
 }
 
+/* The first control character of s (a byte below 0x20 other than a tab, or
+ * DEL), or 0. Such a byte in a key or value is never meant (a bare carriage
+ * return from another system's line ends, say), and a value holding one
+ * would not survive a dump: a newline would even start a line of its own,
+ * another key. */
+static int control_char(const char *s) {
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return (unsigned char)*s;
+    return 0;
+}
+
 int rp_config_set(rp_config *cfg, const char *key, const char *value,
                   char *errstr, size_t errstr_size) {
     if (!key || !*key) {
         set_err(errstr, errstr_size, "missing key");
         return RP_EINVAL;
     }
+    int cc = control_char(key);
+    if (cc) {
+        set_err(errstr, errstr_size, "a key holds a control character (0x%02x)",
+                cc);
+        return RP_EINVAL;
+    }
     if (!value) {
         set_err(errstr, errstr_size, "%s: missing value", key);
+        return RP_EINVAL;
+    }
+    /* Named, not quoted: the value may be a secret. */
+    if ((cc = control_char(value))) {
+        set_err(errstr, errstr_size,
+                "%s: the value holds a control character (0x%02x)", key, cc);
         return RP_EINVAL;
     }
     if (strncmp(key, KAFKA_PREFIX, KAFKA_PREFIX_LEN) == 0)

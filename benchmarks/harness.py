@@ -1721,9 +1721,8 @@ def render_soak(L):
              f"({m.get('nproc')} cores) is shared with the broker, the load "
              "generator and other people's builds and tests, so the rate and "
              "the lag move with whatever else runs. The engine's state does "
-             "not depend on them; the RSS does a little, as it includes "
-             "librdkafka's queue of fetched records, which grows with the "
-             "lag.\n")
+             "not depend on them; the RSS does, as buffers outside the "
+             "engine grow with the lag (see What holds it back).\n")
     short = so["achieved_rate"] < 0.95 * so["rate"]
     L.append("| figure | value |")
     L.append("|---|---|")

@@ -390,6 +390,15 @@ static const char get_req[] = "GET /v1/accounts/acme?x=1&y=2 HTTP/1.1\r\n"
 static const char get_body[] = "{\"method\":\"GET\",\"path\":\"/v1/accounts/"
                                "acme\",\"query\":\"x=1&y=2\"}";
 
+/* Reads one response and checks that it is the 200 that get_req gets. */
+static void expect_get_reply(client *c) {
+    resp r;
+    cr_assert_eq(read_response(c, &r, false), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, get_body);
+    resp_free(&r);
+}
+
 TestSuite(http, .init = setup, .fini = stop_server, .timeout = 120);
 
 /* ---------------------------------------------------------------- basics */
@@ -440,10 +449,7 @@ Test(http, head) {
     resp_free(&r);
     /* No body bytes follow: the next response starts right away. */
     cr_assert(send_str(c, get_req));
-    cr_assert_eq(read_response(c, &r, false), 0);
-    cr_assert_eq(r.status, 200);
-    cr_assert_str_eq(r.body, get_body);
-    resp_free(&r);
+    expect_get_reply(c);
     client_close(c);
 }
 
@@ -452,11 +458,7 @@ Test(http, keep_alive) {
     client *c = client_open();
     for (int i = 0; i < 2; i++) {
         cr_assert(send_str(c, get_req));
-        resp r;
-        cr_assert_eq(read_response(c, &r, false), 0, "request %d", i);
-        cr_assert_eq(r.status, 200);
-        cr_assert_str_eq(r.body, get_body);
-        resp_free(&r);
+        expect_get_reply(c);
     }
     /* Connection: close is honoured. */
     cr_assert(send_str(c, "GET /x HTTP/1.1\r\nConnection: close\r\n\r\n"));
@@ -853,11 +855,7 @@ Test(http, single_bytes_slowly) {
         cr_assert(send_bytes(c, get_req + i, 1));
         usleep(2000);
     }
-    resp r;
-    cr_assert_eq(read_response(c, &r, false), 0);
-    cr_assert_eq(r.status, 200);
-    cr_assert_str_eq(r.body, get_body);
-    resp_free(&r);
+    expect_get_reply(c);
     client_close(c);
 }
 

@@ -322,18 +322,25 @@ class Kafka:
                                    f"within {timeout} s; last {last}")
             time.sleep(interval)
 
+    @staticmethod
+    def _settle(futures, benign, what):
+        """Waits for admin futures; logs failures other than `benign`."""
+        for _, f in futures.items():
+            try:
+                f.result()
+            except Exception as e:  # noqa: BLE001
+                if benign not in str(e):
+                    log(f"{what}: {e}")
+
     def delete_prefix(self, prefix):
         try:
             md = self.admin.list_topics(timeout=10)
             names = [t for t in md.topics if t.startswith(prefix)]
             if names:
-                for _, f in self.admin.delete_topics(
-                        names, operation_timeout=30).items():
-                    try:
-                        f.result()
-                    except Exception as e:  # noqa: BLE001
-                        if "UNKNOWN_TOPIC" not in str(e):  # already going
-                            log(f"delete topic: {e}")
+                # UNKNOWN_TOPIC: already going.
+                self._settle(self.admin.delete_topics(
+                    names, operation_timeout=30), "UNKNOWN_TOPIC",
+                    "delete topic")
             groups = []
             try:
                 res = self.admin.list_consumer_groups(request_timeout=10).result()
@@ -342,15 +349,11 @@ class Kafka:
             except Exception as e:  # noqa: BLE001
                 log(f"list groups: {e}")
             if groups:
-                for _, f in self.admin.delete_consumer_groups(
-                        groups, request_timeout=30).items():
-                    try:
-                        f.result()
-                    except Exception as e:  # noqa: BLE001
-                        # Kafka Streams does not leave its group on close:
-                        # the member lingers until its session times out.
-                        if "NON_EMPTY_GROUP" not in str(e):
-                            log(f"delete group: {e}")
+                # NON_EMPTY_GROUP: Kafka Streams does not leave its group on
+                # close; the member lingers until its session times out.
+                self._settle(self.admin.delete_consumer_groups(
+                    groups, request_timeout=30), "NON_EMPTY_GROUP",
+                    "delete group")
             log(f"deleted {len(names)} topics and {len(groups)} groups "
                 f"under {prefix}")
         except Exception as e:  # noqa: BLE001 - cleanup is best effort

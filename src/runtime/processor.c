@@ -1782,7 +1782,16 @@ static bool changelog_lost(proc *p, rd_kafka_t *rk) {
                                                   t->partitions[i].id);
     }
     rd_kafka_metadata_destroy(md);
-    int committed = in->cnt > 0 ? group_committed(p, in) : 0;
+    /* The committed offsets take a client of their own: read them only
+     * when the changelog is missing or empty, not on every start. */
+    bool empty = true;
+    for (int32_t i = 0; i < cl_parts && empty; i++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, cl, i, &lo, &hi, 5000) != 0 ||
+            hi > 0)
+            empty = false;
+    }
+    int committed = empty && in->cnt > 0 ? group_committed(p, in) : 0;
     rd_kafka_topic_partition_list_destroy(in);
     if (cl_parts < 0 && committed < 0) {
         rp_log_error("run: the changelog topic %s does not exist, and the "
@@ -1806,12 +1815,6 @@ static bool changelog_lost(proc *p, rd_kafka_t *rk) {
             "then start repute, which republishes every event",
             cl, c->group_id, committed, cl, c->group_id);
         return true;
-    }
-    for (int32_t i = 0; i < cl_parts; i++) {
-        int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, cl, i, &lo, &hi, 5000) != 0 ||
-            hi > 0)
-            return false;
     }
     rp_log_warn("run: the changelog topic %s is empty, but group %s has "
                 "committed offsets on %d input partitions: starting from an "

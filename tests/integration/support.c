@@ -1688,13 +1688,7 @@ static void cluster_fini(void) {
 
 /* ---------------------------------------------------------------- http */
 
-it_reply it_http(int port, const char *method, const char *path) {
-    char req[2048];
-    int len = snprintf(req, sizeof(req),
-                       "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
-                       "0\r\nConnection: close\r\n\r\n",
-                       method, path);
-    cr_assert(len > 0 && (size_t)len < sizeof(req));
+it_reply it_http_raw(int port, const char *req, size_t len) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
     struct timeval tv = {10, 0};
@@ -1703,10 +1697,16 @@ it_reply it_http(int port, const char *method, const char *path) {
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0,
-                 "%s %s: cannot connect to 127.0.0.1:%d", method, path, port);
-    cr_assert_eq(send(fd, req, (size_t)len, MSG_NOSIGNAL), len);
-    /* The server closes the connection after its answer (Connection:
-     * close), so everything up to the end is the response. */
+                 "cannot connect to the HTTP port 127.0.0.1:%d", port);
+    size_t sent = 0;
+    while (sent < len) {
+        ssize_t w = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may close early on an oversized request */
+        sent += (size_t)w;
+    }
+    /* The server closes the connection after its answer, so everything
+     * up to the end is the response. */
     size_t n = 0, cap = 65536;
     char *buf = malloc(cap);
     cr_assert_not_null(buf);
@@ -1720,12 +1720,27 @@ it_reply it_http(int port, const char *method, const char *path) {
     }
     close(fd);
     buf[n] = '\0';
-    it_reply rep = {0, buf, buf + n, n};
+    it_reply rep = {0, buf, buf + n, n, sent};
     sscanf(buf, "HTTP/1.%*d %d", &rep.status);
     char *sep = strstr(buf, "\r\n\r\n");
-    if (sep)
+    if (sep) {
+        *sep = '\0';
         rep.body = sep + 4;
+    }
     return rep;
+}
+
+it_reply it_http(int port, const char *method, const char *path) {
+    char req[2048];
+    int len = snprintf(req, sizeof(req),
+                       "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
+                       "0\r\nConnection: close\r\n\r\n",
+                       method, path);
+    cr_assert(len > 0 && (size_t)len < sizeof(req));
+    it_reply r = it_http_raw(port, req, (size_t)len);
+    cr_assert_eq(r.sent, (size_t)len, "%s %s: the request was not sent whole",
+                 method, path);
+    return r;
 }
 
 void it_reply_free(it_reply *r) {

@@ -294,16 +294,25 @@ void it_sleep(double seconds);
 
 /* ------------------------------------------------------------ http */
 
-/* One HTTP exchange with the server of `repute run` on 127.0.0.1:port.
- * head is the whole response (status line, headers, body), NUL-ended;
- * body points into it; len is its length. */
+/* An HTTP response read to its end. head is the whole response,
+ * NUL-ended, with the first byte of the blank line that ends the headers
+ * made a NUL: as a string it is the status line and the headers. body
+ * points after that line (an empty string when there is none); len is the
+ * length of all of it; sent is how many request bytes went out. */
 typedef struct it_reply {
     int status;
     char *head;
     char *body;
     size_t len;
+    size_t sent;
 } it_reply;
 
+/* Sends len raw bytes on a new connection to 127.0.0.1:port and reads the
+ * response until the server closes the connection (the request must ask
+ * for Connection: close, or be one the server closes after answering).
+ * Sending stops early, without failing, when the server closes first (an
+ * oversized request): see sent. */
+it_reply it_http_raw(int port, const char *req, size_t len);
 /* Sends `METHOD path` with no body and Connection: close, and reads the
  * response to its end. */
 it_reply it_http(int port, const char *method, const char *path);

@@ -5,21 +5,16 @@
  * bounce rate, acme-marketing PENDING_END_OF_REVIEW_DECISION and globex
  * HEALTHY again after a report review.
  *
- * The requests go over plain sockets, so that malformed and oversized
- * ones can be sent too: each gets a clear 4xx and the server keeps
- * answering. JSON bodies are parsed with jansson; /metrics is checked line
- * by line against the Prometheus text format.
+ * The requests go over plain sockets (it_http_raw in support.c), so that
+ * malformed and oversized ones can be sent too: each gets a clear 4xx and the
+ * server keeps answering. JSON bodies are parsed with jansson; /metrics is
+ * checked line by line against the Prometheus text format.
  */
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "support.h"
 
@@ -27,73 +22,8 @@ TestSuite(http_api, .fini = it_fini, .timeout = 240);
 
 /* ------------------------------------------------------------ client */
 
-typedef struct reply {
-    int status;
-    char *head; /* status line and headers */
-    char *body;
-} reply;
-
-static void reply_free(reply *r) {
-    free(r->head);
-    r->head = r->body = NULL;
-}
-
-/* Sends raw bytes on a new connection and reads until the server closes
- * it (every request sent here asks for Connection: close, or is one the
- * server closes after answering). */
-static reply raw(int port, const char *req, size_t len) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    struct timeval tv = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0,
-                 "cannot connect to the HTTP port %d", port);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            break; /* the server may close early on an oversized request */
-        off += (size_t)w;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (n + 4096 > cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    reply rep = {0, buf, NULL};
-    sscanf(buf, "HTTP/1.%*d %d", &rep.status);
-    char *sep = strstr(buf, "\r\n\r\n");
-    if (sep) {
-        *sep = '\0';
-        rep.body = sep + 4;
-    } else {
-        rep.body = buf + n;
-    }
-    return rep;
-}
-
-static reply get(int port, const char *path) {
-    char req[2048];
-    int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: "
-                     "close\r\n\r\n",
-                     path);
-    return raw(port, req, (size_t)n);
-}
-
 static json_t *get_json(int port, const char *path, int want_status) {
-    reply r = get(port, path);
+    it_reply r = it_http(port, "GET", path);
     cr_assert_eq(r.status, want_status, "GET %s: status %d, want %d (%s)", path,
                  r.status, want_status, r.body);
     cr_assert(strstr(r.head, "Content-Type: application/json"),
@@ -102,38 +32,17 @@ static json_t *get_json(int port, const char *path, int want_status) {
     json_t *j = json_loads(r.body, 0, &err);
     cr_assert_not_null(j, "GET %s: invalid JSON (%s): %s", path, err.text,
                        r.body);
-    reply_free(&r);
+    it_reply_free(&r);
     return j;
 }
 
 static void still_up(int port) {
-    reply r = get(port, "/healthz");
+    it_reply r = it_http(port, "GET", "/healthz");
     cr_assert_eq(r.status, 200, "the server stopped answering");
-    reply_free(&r);
+    it_reply_free(&r);
 }
 
 /* ------------------------------------------------------------ setup */
-
-static int http_port(it_proc *p) {
-    double end = it_now() + 30;
-    for (;;) {
-        FILE *f = fopen(p->err, "r");
-        char line[1024];
-        while (f && fgets(line, sizeof(line), f)) {
-            char *at = strstr(line, "run: HTTP on ");
-            char *colon = at ? strchr(at + 13, ':') : NULL;
-            if (colon) {
-                fclose(f);
-                return atoi(colon + 1);
-            }
-        }
-        if (f)
-            fclose(f);
-        cr_assert(it_now() < end && it_alive(p),
-                  "repute run logged no \"run: HTTP on\" line (%s)", p->err);
-        it_sleep(0.05);
-    }
-}
 
 static it_ctx ctx;
 static it_proc *run;
@@ -149,7 +58,7 @@ static void start(void) {
              REPUTE_SOURCE_DIR, ctx.rules);
     cr_assert_eq(system(cmd), 0);
     run = it_start_embedded(&ctx);
-    port = http_port(run);
+    port = it_http_port(run);
     it_produce_file(&ctx, REPUTE_SOURCE_DIR "/examples/review-and-pause.jsonl",
                     NULL);
     double end = it_now() + 90;
@@ -181,13 +90,13 @@ static void stop(void) {
 Test(http_api, endpoints) {
     start();
 
-    reply r = get(port, "/healthz");
+    it_reply r = it_http(port, "GET", "/healthz");
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(r.body, "ok\n");
-    reply_free(&r);
-    r = get(port, "/readyz");
+    it_reply_free(&r);
+    r = it_http(port, "GET", "/readyz");
     cr_assert_eq(r.status, 200, "readyz: %d %s", r.status, r.body);
-    reply_free(&r);
+    it_reply_free(&r);
 
     /* The summary. */
     json_t *s = get_json(port, "/v1/summary", 200);
@@ -276,10 +185,10 @@ Test(http_api, endpoints) {
     json_decref(acme);
 
     /* The reporter of the example's report never appears. */
-    r = get(port, "/v1/accounts/globex");
+    r = it_http(port, "GET", "/v1/accounts/globex");
     cr_assert_eq(r.status, 200);
     cr_assert_null(strstr(r.body, "trap-network-7"));
-    reply_free(&r);
+    it_reply_free(&r);
 
     /* An account nobody holds; ids are percent-decoded. */
     json_t *nf = get_json(port, "/v1/accounts/no%20such", 404);
@@ -291,7 +200,7 @@ Test(http_api, endpoints) {
     json_decref(nf);
 
     /* Metrics, in the Prometheus text format. */
-    r = get(port, "/metrics");
+    r = it_http(port, "GET", "/metrics");
     cr_assert_eq(r.status, 200);
     cr_assert(strstr(r.head, "Content-Type: text/plain; version=0.0.4"));
     regex_t re;
@@ -312,8 +221,8 @@ Test(http_api, endpoints) {
     }
     regfree(&re);
     cr_assert_gt(samples, 30);
-    reply_free(&r);
-    r = get(port, "/metrics");
+    it_reply_free(&r);
+    r = it_http(port, "GET", "/metrics");
     cr_assert(strstr(r.body, "repute_accounts{status=\"SENDING_PAUSED\"} 1\n"));
     cr_assert(strstr(r.body, "repute_dlq_records_total 0\n"));
     cr_assert(strstr(r.body, "repute_ready 1\n"));
@@ -322,41 +231,41 @@ Test(http_api, endpoints) {
     cr_assert(strstr(r.body, "repute_consumer_lag{topic="));
     cr_assert(strstr(r.body, "repute_status_changes_published_total 6\n"),
               "6 status changes in the example");
-    reply_free(&r);
+    it_reply_free(&r);
 
     /* The dashboard's files. */
-    r = get(port, "/");
+    r = it_http(port, "GET", "/");
     cr_assert_eq(r.status, 200);
     cr_assert(strstr(r.head, "Content-Type: text/html"));
     cr_assert(strstr(r.body, "<html") || strstr(r.body, "<!doctype html") ||
               strstr(r.body, "<!DOCTYPE html"));
-    reply_free(&r);
-    r = get(port, "/nothing-here");
+    it_reply_free(&r);
+    r = it_http(port, "GET", "/nothing-here");
     cr_assert_eq(r.status, 404);
-    reply_free(&r);
+    it_reply_free(&r);
 
     /* Bad requests: a clear 4xx each, and the server stays up. */
     static const char garbage[] = "\x16\x03\x01 not http at all\r\n\r\n";
-    r = raw(port, garbage, sizeof(garbage) - 1);
+    r = it_http_raw(port, garbage, sizeof(garbage) - 1);
     cr_assert_eq(r.status, 400, "garbage: %d", r.status);
-    reply_free(&r);
+    it_reply_free(&r);
     still_up(port);
     static const char post[] = "POST /v1/accounts HTTP/1.1\r\nHost: x\r\n"
                                "Content-Length: 2\r\n\r\n{}";
-    r = raw(port, post, sizeof(post) - 1);
+    r = it_http_raw(port, post, sizeof(post) - 1);
     cr_assert_eq(r.status, 405, "POST: %d", r.status);
     cr_assert(strstr(r.head, "Allow: GET, HEAD"));
-    reply_free(&r);
+    it_reply_free(&r);
     still_up(port);
     size_t big = 64 * 1024;
     char *huge = malloc(big + 64);
     int n = snprintf(huge, 64, "GET / HTTP/1.1\r\nX-Big: ");
     memset(huge + n, 'a', big);
     memcpy(huge + n + big, "\r\n\r\n", 4);
-    r = raw(port, huge, (size_t)n + big + 4);
+    r = it_http_raw(port, huge, (size_t)n + big + 4);
     cr_assert(r.status == 431 || r.status == 413, "oversized header: status %d",
               r.status);
-    reply_free(&r);
+    it_reply_free(&r);
     free(huge);
     still_up(port);
     char long_id[600];

@@ -86,13 +86,6 @@ static char *slurp(const char *path, size_t *len_out) {
     return data;
 }
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot create %s: %s", path, strerror(errno));
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0, "cannot write %s", path);
-}
-
 static void mkdir_p(const char *path) {
     char tmp[IT_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s", path);
@@ -493,7 +486,7 @@ static void write_kafka_props(it_ctx *c) {
     for (int i = 0; i < IT_NTOPICS; i++)
         off += (size_t)snprintf(buf + off, sizeof(buf) - off, "topic.%s = %s\n",
                                 keys[i], c->topic[i]);
-    write_text(c->kafka, buf);
+    it_write_file(c->kafka, "%s", buf);
 }
 
 static void ctx_setup(it_ctx *c, const char *name, bool embedded) {
@@ -513,7 +506,7 @@ static void ctx_setup(it_ctx *c, const char *name, bool embedded) {
         snprintf(c->topic[i], sizeof(c->topic[i]), "%s.%s", c->prefix,
                  suffix[i]);
     c->embedded = embedded;
-    write_text(c->rules, RULES);
+    it_write_file(c->rules, "%s", RULES);
     if (!embedded)
         snprintf(c->bootstrap, sizeof(c->bootstrap), "%s", it_bootstrap_env());
     write_kafka_props(c);
@@ -1466,10 +1459,7 @@ size_t it_compare_files(const char *expected, const char *actual) {
 /* ---------------------------------------------------------------- logs */
 
 bool it_log_has(const it_proc *p, const char *needle) {
-    char *s = slurp(p->err, NULL);
-    bool has = strstr(s, needle) != NULL;
-    free(s);
-    return has;
+    return it_file_has(p->err, needle);
 }
 
 void it_assert_clean_log(const it_proc *p) {

@@ -10,6 +10,8 @@
 #ifndef REPUTE_KAFKA_H
 #define REPUTE_KAFKA_H
 
+#include <stdbool.h>
+
 #include <librdkafka/rdkafka.h>
 
 #include "repute/config.h"
@@ -31,6 +33,15 @@ rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
 /* Sets one librdkafka property, with the error naming the key. */
 int rp_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
                       char *errstr, size_t errstr_size);
+
+/* Whether the configuration holds the librdkafka property key (given as
+ * "kafka.<key>" in the file or with --set). */
+bool rp_kafka_conf_has(const rp_config *cfg, const char *key);
+
+/* Whether the configuration names the brokers to bootstrap from
+ * (bootstrap.servers, or its older alias metadata.broker.list). Every
+ * command that talks to Kafka refuses to start without one. */
+bool rp_kafka_has_bootstrap(const rp_config *cfg);
 
 /* Routes librdkafka's logs to repute's logger. */
 void rp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,

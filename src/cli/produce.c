@@ -108,13 +108,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
     rp_log_warn(CMD ": kafka: %s", reason);
 }
 
-static bool has_kafka_key(const rp_config *cfg, const char *key) {
-    for (size_t i = 0; i < cfg->n_kafka; i++)
-        if (strcmp(cfg->kafka[i].key, key) == 0)
-            return true;
-    return false;
-}
-
 /*
  * Creates the producer and its topic handles. Returns 0, or -1 with the
  * reason printed. *timeout_ms gets message.timeout.ms (0: no limit).
@@ -379,8 +372,7 @@ int rp_cli_produce_main(int argc, char **argv) {
     status = RP_CLI_EXIT_USAGE;
     if (rp_log_set_level(cfg.log_level) != 0)
         rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
-    if (!has_kafka_key(&cfg, "bootstrap.servers") &&
-        !has_kafka_key(&cfg, "metadata.broker.list")) {
+    if (!rp_kafka_has_bootstrap(&cfg)) {
         fprintf(stderr,
                 "repute " CMD ": configuration: kafka.bootstrap.servers: not "
                 "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");

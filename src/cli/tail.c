@@ -95,13 +95,6 @@ static int64_t now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool has_kafka_key(const rp_config *cfg, const char *key) {
-    for (size_t i = 0; i < cfg->n_kafka; i++)
-        if (strcmp(cfg->kafka[i].key, key) == 0)
-            return true;
-    return false;
-}
-
 /* ---------------------------------------------------------------- options */
 
 static const struct option long_options[] = {
@@ -387,8 +380,7 @@ int rp_cli_tail_main(int argc, char **argv) {
     status = RP_CLI_EXIT_USAGE;
     if (rp_log_set_level(cfg.log_level) != 0)
         rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
-    if (!has_kafka_key(&cfg, "bootstrap.servers") &&
-        !has_kafka_key(&cfg, "metadata.broker.list")) {
+    if (!rp_kafka_has_bootstrap(&cfg)) {
         fprintf(stderr,
                 "repute " CMD ": configuration: kafka.bootstrap.servers: not "
                 "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");

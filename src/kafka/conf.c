@@ -20,6 +20,18 @@ void rp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
     rp_log(l, "kafka %s %s: %s", rk ? rd_kafka_name(rk) : "-", fac, buf);
 }
 
+bool rp_kafka_conf_has(const rp_config *cfg, const char *key) {
+    for (size_t i = 0; i < cfg->n_kafka; i++)
+        if (strcmp(cfg->kafka[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+bool rp_kafka_has_bootstrap(const rp_config *cfg) {
+    return rp_kafka_conf_has(cfg, "bootstrap.servers") ||
+           rp_kafka_conf_has(cfg, "metadata.broker.list");
+}
+
 int rp_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
                       char *errstr, size_t errstr_size) {
     char why[256];

@@ -1994,13 +1994,6 @@ static rd_kafka_t *new_client(proc *p, rp_kafka_role role, rd_kafka_type_t type,
     return rk;
 }
 
-static bool has_kafka_key(const rp_config *c, const char *key) {
-    for (size_t i = 0; i < c->n_kafka; i++)
-        if (strcmp(c->kafka[i].key, key) == 0)
-            return true;
-    return false;
-}
-
 int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     proc P, *p = &P;
     memset(p, 0, sizeof(*p));
@@ -2017,8 +2010,7 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
 
     if (opts->embedded && start_embedded(p) != 0)
         goto fail;
-    if (!has_kafka_key(cfg, "bootstrap.servers") &&
-        !has_kafka_key(cfg, "metadata.broker.list")) {
+    if (!rp_kafka_has_bootstrap(cfg)) {
         rp_log_error("run: kafka.bootstrap.servers: not set (give it with "
                      "--set kafka.bootstrap.servers=HOST:PORT, or use "
                      "--embedded)");
@@ -2040,7 +2032,7 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     p->producer = new_client(
         p, p->eos ? RP_KAFKA_TXN_PRODUCER : RP_KAFKA_PRODUCER,
         RD_KAFKA_PRODUCER,
-        p->eos && !has_kafka_key(cfg, "transactional.id") ? tid : NULL);
+        p->eos && !rp_kafka_conf_has(cfg, "transactional.id") ? tid : NULL);
     if (!p->producer) {
         rc = 2;
         goto fail;

@@ -61,6 +61,7 @@
 
 #include <avro.h>
 
+#include "bench_gen.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
@@ -203,140 +204,6 @@ static uint64_t peak_rss_bytes(void) {
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
     return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports kilobytes */
-}
-
-/* ---------------------------------------------------------------- PRNG */
-
-/* xoshiro256** (Blackman and Vigna), seeded through splitmix64 so that
- * any 64-bit seed, zero included, gives a well-mixed state. */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* A double uniform in [0, 1). */
-static inline double rng_double(rng *r) {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* An integer uniform in [0, n), for n far below 2^53 (the rounding bias
- * of scaling a double does not matter here). */
-static inline uint64_t rng_below(rng *r, uint64_t n) {
-    return (uint64_t)(rng_double(r) * (double)n);
-}
-
-/* True with probability p. */
-static inline bool rng_chance(rng *r, double p) {
-    return rng_double(r) < p;
-}
-
-/* Picks an index from a table of integer weights. */
-static size_t rng_weighted(rng *r, const unsigned *weights, size_t n) {
-    unsigned total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += weights[i];
-    uint64_t x = rng_below(r, total);
-    for (size_t i = 0; i < n; i++) {
-        if (x < weights[i])
-            return i;
-        x -= weights[i];
-    }
-    return n - 1;
-}
-
-/* ---------------------------------------------------------------- Zipf */
-
-/* Rejection-inversion sampling of a Zipf distribution over 1..n with
- * exponent s (W. Hörmann and G. Derflinger, "Rejection-inversion to
- * generate variates from monotone discrete distributions", 1996), in the
- * formulation of Apache Commons RNG. helper1 and helper2 are log1p(x)/x and
- * expm1(x)/x, with their series near zero, which makes s = 1 exact. */
-typedef struct zipf {
-    double s;
-    double n;
-    double h_x1; /* H(1.5) - 1 */
-    double h_n;  /* H(n + 0.5) */
-    double sval; /* the squeeze that accepts most draws at once */
-} zipf;
-
-static double zipf_helper1(double x) {
-    if (fabs(x) > 1e-8)
-        return log1p(x) / x;
-    return 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
-}
-
-static double zipf_helper2(double x) {
-    if (fabs(x) > 1e-8)
-        return expm1(x) / x;
-    return 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
-}
-
-/* H, an integral of h(x) = x^-s. */
-static double zipf_H(const zipf *z, double x) {
-    double lx = log(x);
-    return zipf_helper2((1.0 - z->s) * lx) * lx;
-}
-
-static double zipf_h(const zipf *z, double x) {
-    return exp(-z->s * log(x));
-}
-
-static double zipf_H_inverse(const zipf *z, double x) {
-    double t = x * (1.0 - z->s);
-    if (t < -1.0)
-        t = -1.0; /* guards rounding at the far end */
-    return exp(zipf_helper1(t) * x);
-}
-
-static void zipf_init(zipf *z, uint64_t n, double s) {
-    z->s = s;
-    z->n = (double)n;
-    z->h_x1 = zipf_H(z, 1.5) - 1.0;
-    z->h_n = zipf_H(z, z->n + 0.5);
-    z->sval = 2.0 - zipf_H_inverse(z, zipf_H(z, 2.5) - zipf_h(z, 2.0));
-}
-
-/* Returns a rank in 1..n; rank 1 is the most likely. */
-static uint64_t zipf_sample(const zipf *z, rng *r) {
-    for (;;) {
-        double u = z->h_n + rng_double(r) * (z->h_x1 - z->h_n);
-        double x = zipf_H_inverse(z, u);
-        double k = floor(x + 0.5);
-        if (k < 1.0)
-            k = 1.0;
-        else if (k > z->n)
-            k = z->n;
-        if (k - x <= z->sval || u >= zipf_H(z, k + 0.5) - zipf_h(z, k))
-            return (uint64_t)k;
-    }
 }
 
 /* ---------------------------------------------------------------- corpus */
@@ -487,8 +354,8 @@ static const char *const NOTES[] = {
 #define ACCOUNT_ID_LEN 15
 
 typedef struct generator {
-    rng r;
-    zipf z;
+    bg_rng r;
+    bg_zipf z;
     uint64_t n_accounts;
     uint64_t n_events;
     uint32_t *rank_to_account; /* a shuffle: rank 1 is not account 0 */
@@ -511,10 +378,10 @@ static rp_str account_str(const generator *g, uint64_t account) {
 
 static void generator_init(generator *g, const options *opt) {
     memset(g, 0, sizeof *g);
-    rng_seed(&g->r, opt->seed);
+    bg_rng_seed(&g->r, opt->seed);
     g->n_accounts = opt->accounts;
     g->n_events = opt->events;
-    zipf_init(&g->z, opt->accounts, ZIPF_EXPONENT);
+    bg_zipf_init(&g->z, opt->accounts, ZIPF_EXPONENT);
 
     /* The ids are formatted once; records borrow them. */
     g->ids = xmalloc(opt->accounts * ACCOUNT_ID_LEN + 1);
@@ -529,7 +396,7 @@ static void generator_init(generator *g, const options *opt) {
     for (uint64_t a = 0; a < opt->accounts; a++)
         g->rank_to_account[a] = (uint32_t)a;
     for (uint64_t a = opt->accounts - 1; a > 0; a--) {
-        uint64_t b = rng_below(&g->r, a + 1);
+        uint64_t b = bg_rng_below(&g->r, a + 1);
         uint32_t t = g->rank_to_account[a];
         g->rank_to_account[a] = g->rank_to_account[b];
         g->rank_to_account[b] = t;
@@ -542,13 +409,13 @@ static void generator_free(generator *g) {
 }
 
 static uint64_t pick_account(generator *g) {
-    return g->rank_to_account[zipf_sample(&g->z, &g->r) - 1];
+    return g->rank_to_account[bg_zipf_sample(&g->z, &g->r) - 1];
 }
 
 /* A message id: sixteen hex digits of a scrambled counter. */
 static rp_str make_message_id(generator *g) {
     uint64_t x = ++g->next_message;
-    uint64_t h = splitmix64(&x);
+    uint64_t h = bg_splitmix64(&x);
     int n = snprintf(g->message_id, sizeof g->message_id, "%016" PRIx64, h);
     return (rp_str){g->message_id, (size_t)n};
 }
@@ -559,8 +426,8 @@ static rp_str make_recipient(generator *g, int slot, bool *feedback_loop) {
     unsigned w[N_DOMAINS];
     for (size_t i = 0; i < N_DOMAINS; i++)
         w[i] = DOMAINS[i].weight;
-    size_t d = rng_weighted(&g->r, w, N_DOMAINS);
-    unsigned user = (unsigned)rng_below(&g->r, 10000000);
+    size_t d = bg_rng_weighted(&g->r, w, N_DOMAINS);
+    unsigned user = (unsigned)bg_rng_below(&g->r, 10000000);
     int n;
     if (DOMAINS[d].name != NULL)
         n = snprintf(g->recipient[slot], sizeof g->recipient[slot], "u%07u@%s",
@@ -568,7 +435,7 @@ static rp_str make_recipient(generator *g, int slot, bool *feedback_loop) {
     else
         n = snprintf(g->recipient[slot], sizeof g->recipient[slot],
                      "u%07u@corp%u.example", user,
-                     (unsigned)rng_below(&g->r, 50000));
+                     (unsigned)bg_rng_below(&g->r, 50000));
     if (feedback_loop)
         *feedback_loop = DOMAINS[d].feedback_loop;
     return (rp_str){g->recipient[slot], (size_t)n};
@@ -577,72 +444,73 @@ static rp_str make_recipient(generator *g, int slot, bool *feedback_loop) {
 /* A time `min` to `max` ms before t, skewed towards `min` (cubed uniform),
  * as feedback mostly comes soon after the send. */
 static int64_t earlier(generator *g, int64_t t, int64_t min, int64_t max) {
-    double u = rng_double(&g->r);
+    double u = bg_rng_double(&g->r);
     return t - min - (int64_t)(u * u * u * (double)(max - min));
 }
 
 static void fill_delivery(generator *g, rp_delivery *d, int64_t t) {
     d->message_id = make_message_id(g);
     d->recipient = make_recipient(g, 0, &d->feedback_loop);
-    if (rng_chance(&g->r, 0.9)) {
+    if (bg_rng_chance(&g->r, 0.9)) {
         d->has_sent_time = true;
         d->sent_time = earlier(g, t, 200, 20 * RP_MS_PER_SECOND);
     }
-    d->verified_recipient = rng_chance(&g->r, 0.01);
-    d->simulator = rng_chance(&g->r, 0.005);
+    d->verified_recipient = bg_rng_chance(&g->r, 0.01);
+    d->simulator = bg_rng_chance(&g->r, 0.005);
 }
 
 static void fill_bounce(generator *g, rp_bounce *b, int64_t t) {
     b->message_id = make_message_id(g);
     b->recipient = make_recipient(g, 0, NULL);
-    if (rng_chance(&g->r, 0.95)) {
+    if (bg_rng_chance(&g->r, 0.95)) {
         b->has_sent_time = true;
         b->sent_time = earlier(g, t, RP_MS_PER_SECOND, 2 * RP_MS_PER_HOUR);
     }
     unsigned w[N_BOUNCES];
     for (size_t i = 0; i < N_BOUNCES; i++)
         w[i] = BOUNCES[i].weight;
-    size_t k = rng_weighted(&g->r, w, N_BOUNCES);
+    size_t k = bg_rng_weighted(&g->r, w, N_BOUNCES);
     b->bounce_type = BOUNCES[k].type;
     b->bounce_subtype = BOUNCES[k].subtype;
-    b->verified_recipient = rng_chance(&g->r, 0.01);
-    b->simulator = rng_chance(&g->r, 0.01);
-    if (rng_chance(&g->r, 0.5))
-        b->diagnostic = rp_str_c(DIAGNOSTICS[rng_below(&g->r, N_DIAGNOSTICS)]);
+    b->verified_recipient = bg_rng_chance(&g->r, 0.01);
+    b->simulator = bg_rng_chance(&g->r, 0.01);
+    if (bg_rng_chance(&g->r, 0.5))
+        b->diagnostic =
+            rp_str_c(DIAGNOSTICS[bg_rng_below(&g->r, N_DIAGNOSTICS)]);
 }
 
 static void fill_complaint(generator *g, rp_complaint *c, int64_t t) {
     c->message_id = make_message_id(g);
-    c->n_recipients = rng_chance(&g->r, 0.05) ? 2 : 1;
+    c->n_recipients = bg_rng_chance(&g->r, 0.05) ? 2 : 1;
     for (size_t i = 0; i < c->n_recipients; i++)
         g->recipients[i] = make_recipient(g, (int)i, NULL);
     c->recipients = g->recipients;
-    if (rng_chance(&g->r, 0.9)) {
+    if (bg_rng_chance(&g->r, 0.9)) {
         c->has_sent_time = true;
         c->sent_time =
             earlier(g, t, 5 * 60 * RP_MS_PER_SECOND, 48 * RP_MS_PER_HOUR);
     }
-    c->feedback_type = (rp_feedback_type)rng_weighted(&g->r, FEEDBACK_WEIGHTS,
-                                                      RP_FEEDBACK__COUNT);
-    c->on_suppression_list = rng_chance(&g->r, 0.02);
-    c->simulator = rng_chance(&g->r, 0.005);
+    c->feedback_type = (rp_feedback_type)bg_rng_weighted(
+        &g->r, FEEDBACK_WEIGHTS, RP_FEEDBACK__COUNT);
+    c->on_suppression_list = bg_rng_chance(&g->r, 0.02);
+    c->simulator = bg_rng_chance(&g->r, 0.005);
 }
 
 static void fill_report(generator *g, rp_report *rep) {
-    size_t k = rng_weighted(&g->r, REPORT_WEIGHTS, RP_REPORT__COUNT);
+    size_t k = bg_rng_weighted(&g->r, REPORT_WEIGHTS, RP_REPORT__COUNT);
     rep->kind = (rp_issue_kind)(k + RP_ISSUE__FIRST_REPORT);
     rep->incidents = 1;
-    if (rng_chance(&g->r, 0.7)) {
+    if (bg_rng_chance(&g->r, 0.7)) {
         int n = snprintf(g->domain, sizeof g->domain, "d%u.example",
-                         (unsigned)rng_below(&g->r, 100000));
+                         (unsigned)bg_rng_below(&g->r, 100000));
         rep->domain = (rp_str){g->domain, (size_t)n};
     }
     if (rep->kind == RP_ISSUE_RELATED_ACCOUNT)
         rep->related_account_id =
-            account_str(g, rng_below(&g->r, g->n_accounts));
-    if (rng_chance(&g->r, 0.8))
-        rep->reporter = rp_str_c(REPORTERS[rng_below(&g->r, N_REPORTERS)]);
-    if (rng_chance(&g->r, 0.2))
+            account_str(g, bg_rng_below(&g->r, g->n_accounts));
+    if (bg_rng_chance(&g->r, 0.8))
+        rep->reporter = rp_str_c(REPORTERS[bg_rng_below(&g->r, N_REPORTERS)]);
+    if (bg_rng_chance(&g->r, 0.2))
         rep->detail = rp_str_c("listed after repeated hits");
 }
 
@@ -653,49 +521,49 @@ static void fill_report(generator *g, rp_report *rep) {
 static void fill_action(generator *g, rp_record *rec, uint64_t account,
                         int64_t t) {
     rp_action *a = &rec->u.action;
-    a->action =
-        (rp_action_type)rng_weighted(&g->r, ACTION_WEIGHTS, RP_ACTION__COUNT);
+    a->action = (rp_action_type)bg_rng_weighted(&g->r, ACTION_WEIGHTS,
+                                                RP_ACTION__COUNT);
     /* The first five action types act on issues; the rest do not. */
     bool about_issues = a->action <= RP_ACTION_END_REVIEW;
-    if (about_issues && rng_chance(&g->r, 0.4)) {
+    if (about_issues && bg_rng_chance(&g->r, 0.4)) {
         a->has_issue = true;
-        double u = rng_double(&g->r);
+        double u = bg_rng_double(&g->r);
         if (u < 0.4)
             a->issue = RP_ISSUE_BOUNCE_RATE;
         else if (u < 0.8)
             a->issue = RP_ISSUE_COMPLAINT_RATE;
         else
             a->issue = (rp_issue_kind)(RP_ISSUE__FIRST_REPORT +
-                                       rng_below(&g->r, RP_REPORT__COUNT));
+                                       bg_rng_below(&g->r, RP_REPORT__COUNT));
     }
-    if (rng_chance(&g->r, 0.2)) {
+    if (bg_rng_chance(&g->r, 0.2)) {
         a->has_effective_time = true;
         a->effective_time = earlier(g, t, 0, RP_MS_PER_HOUR);
     }
     if (a->action == RP_ACTION_LINK_ACCOUNT) {
-        uint64_t other = rng_below(&g->r, g->n_accounts);
+        uint64_t other = bg_rng_below(&g->r, g->n_accounts);
         a->related_account_id = account_str(g, other);
         uint64_t *slot = g->links[g->n_links++ % LINK_RING];
         slot[0] = account;
         slot[1] = other;
     } else if (a->action == RP_ACTION_UNLINK_ACCOUNT) {
-        uint64_t other = rng_below(&g->r, g->n_accounts);
-        if (g->n_links > 0 && rng_chance(&g->r, 0.5)) {
+        uint64_t other = bg_rng_below(&g->r, g->n_accounts);
+        if (g->n_links > 0 && bg_rng_chance(&g->r, 0.5)) {
             uint64_t n = g->n_links < LINK_RING ? g->n_links : LINK_RING;
-            const uint64_t *slot = g->links[rng_below(&g->r, n)];
+            const uint64_t *slot = g->links[bg_rng_below(&g->r, n)];
             rec->account_id = account_str(g, slot[0]);
             other = slot[1];
         }
         a->related_account_id = account_str(g, other);
     }
-    if (rng_chance(&g->r, 0.3))
-        a->note = rp_str_c(NOTES[rng_below(&g->r, N_NOTES)]);
+    if (bg_rng_chance(&g->r, 0.3))
+        a->note = rp_str_c(NOTES[bg_rng_below(&g->r, N_NOTES)]);
 }
 
 /* Builds the next new record (not a redelivery) at stream position i. */
 static void generate_record(generator *g, uint64_t i, rp_record *rec) {
     rp_rec_type type =
-        (rp_rec_type)rng_weighted(&g->r, TYPE_WEIGHTS, RP_REC__COUNT);
+        (rp_rec_type)bg_rng_weighted(&g->r, TYPE_WEIGHTS, RP_REC__COUNT);
     rp_record_init(rec, type);
 
     int n = snprintf(g->event_id, sizeof g->event_id, "e%" PRIu64,
@@ -707,7 +575,7 @@ static void generate_record(generator *g, uint64_t i, rp_record *rec) {
 
     /* Event time walks through the span, give or take three seconds. */
     double pos = (double)i / (double)g->n_events;
-    int64_t jitter = (int64_t)rng_below(&g->r, 6001) - 3000;
+    int64_t jitter = (int64_t)bg_rng_below(&g->r, 6001) - 3000;
     int64_t t = STREAM_START + (int64_t)(pos * (double)STREAM_SPAN) + jitter;
     rec->event_time = t;
 
@@ -751,9 +619,9 @@ static void build_corpus(corpus *c, const options *opt) {
     uint64_t n_new = 0;
     uint64_t report_every = opt->events / 10 ? opt->events / 10 : 1;
     for (uint64_t i = 0; i < opt->events; i++) {
-        if (n_new >= depth && rng_chance(&g.r, DUPLICATE_RATE)) {
+        if (n_new >= depth && bg_rng_chance(&g.r, DUPLICATE_RATE)) {
             /* A redelivery: the same bytes as a record seconds earlier. */
-            uint64_t back = 1 + rng_below(&g.r, depth);
+            uint64_t back = 1 + bg_rng_below(&g.r, depth);
             uint64_t e = recent[(n_new - back) % RECENT_RING];
             c->index[i] = e;
             c->type_count[idx_type(e)]++;

@@ -86,6 +86,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "bench_kafka.h"
+#include "bench_gen.h"
 #include "repute/avro.h"
 #include "repute/buf.h"
 #include "repute/jsonl.h"
@@ -375,141 +376,6 @@ static size_t fmt_u64(char *out, uint64_t v, int width) {
     return (size_t)n;
 }
 
-/* ---------------------------------------------------------------- PRNG */
-
-/* xoshiro256** (Blackman and Vigna), seeded through splitmix64. */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-static inline double rng_double(rng *r) {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static inline uint64_t rng_below(rng *r, uint64_t n) {
-    return (uint64_t)(rng_double(r) * (double)n);
-}
-
-static inline bool rng_chance(rng *r, double p) {
-    return rng_double(r) < p;
-}
-
-static double rng_uniform(rng *r, double lo, double hi) {
-    return lo + rng_double(r) * (hi - lo);
-}
-
-/* A log-normal draw with the given median and log-space deviation
- * (Box-Muller), clamped to [lo, hi]. */
-static double rng_lognormal(rng *r, double median, double sigma, double lo,
-                            double hi) {
-    double u1 = 1.0 - rng_double(r), u2 = rng_double(r);
-    double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-    double v = median * exp(sigma * z);
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* Picks an index from a table of integer weights. */
-static size_t rng_weighted(rng *r, const unsigned *weights, size_t n) {
-    unsigned total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += weights[i];
-    uint64_t x = rng_below(r, total);
-    for (size_t i = 0; i < n; i++) {
-        if (x < weights[i])
-            return i;
-        x -= weights[i];
-    }
-    return n - 1;
-}
-
-/* ---------------------------------------------------------------- Zipf */
-
-/* Rejection-inversion sampling over 1..n with exponent s, as in
- * repute-bench-engine (Hörmann and Derflinger 1996, in the formulation of
- * Apache Commons RNG). */
-typedef struct zipf {
-    double s, n, h_x1, h_n, sval;
-} zipf;
-
-static double zipf_helper1(double x) {
-    if (fabs(x) > 1e-8)
-        return log1p(x) / x;
-    return 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
-}
-
-static double zipf_helper2(double x) {
-    if (fabs(x) > 1e-8)
-        return expm1(x) / x;
-    return 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
-}
-
-static double zipf_H(const zipf *z, double x) {
-    double lx = log(x);
-    return zipf_helper2((1.0 - z->s) * lx) * lx;
-}
-
-static double zipf_h(const zipf *z, double x) {
-    return exp(-z->s * log(x));
-}
-
-static double zipf_H_inverse(const zipf *z, double x) {
-    double t = x * (1.0 - z->s);
-    if (t < -1.0)
-        t = -1.0;
-    return exp(zipf_helper1(t) * x);
-}
-
-static void zipf_init(zipf *z, uint64_t n, double s) {
-    z->s = s;
-    z->n = (double)n;
-    z->h_x1 = zipf_H(z, 1.5) - 1.0;
-    z->h_n = zipf_H(z, z->n + 0.5);
-    z->sval = 2.0 - zipf_H_inverse(z, zipf_H(z, 2.5) - zipf_h(z, 2.0));
-}
-
-static uint64_t zipf_sample(const zipf *z, rng *r) {
-    for (;;) {
-        double u = z->h_n + rng_double(r) * (z->h_x1 - z->h_n);
-        double x = zipf_H_inverse(z, u);
-        double k = floor(x + 0.5);
-        if (k < 1.0)
-            k = 1.0;
-        else if (k > z->n)
-            k = z->n;
-        if (k - x <= z->sval || u >= zipf_H(z, k + 0.5) - zipf_h(z, k))
-            return (uint64_t)k;
-    }
-}
-
 /* ---------------------------------------------------------------- tables */
 
 /* Recipient domains with their share of mail and whether the provider
@@ -607,8 +473,8 @@ typedef struct profile {
 
 typedef struct generator {
     const options *o;
-    rng r;
-    zipf z;
+    bg_rng r;
+    bg_zipf z;
     uint32_t *rank_to_account;
     profile *prof;
     uint32_t *bad; /* the bad accounts */
@@ -637,8 +503,8 @@ static rp_str account_id(generator *g, int slot, uint64_t a) {
 static void generator_init(generator *g, const options *o) {
     memset(g, 0, sizeof *g);
     g->o = o;
-    rng_seed(&g->r, o->seed);
-    zipf_init(&g->z, o->accounts, o->zipf);
+    bg_rng_seed(&g->r, o->seed);
+    bg_zipf_init(&g->z, o->accounts, o->zipf);
 
     unsigned total = 0, fl = 0;
     for (size_t i = 0; i < N_DOMAINS; i++) {
@@ -659,7 +525,7 @@ static void generator_init(generator *g, const options *o) {
     for (uint64_t a = 0; a < n; a++)
         g->rank_to_account[a] = (uint32_t)a;
     for (uint64_t a = n - 1; a > 0; a--) {
-        uint64_t b = rng_below(&g->r, a + 1);
+        uint64_t b = bg_rng_below(&g->r, a + 1);
         uint32_t t = g->rank_to_account[a];
         g->rank_to_account[a] = g->rank_to_account[b];
         g->rank_to_account[b] = t;
@@ -671,14 +537,14 @@ static void generator_init(generator *g, const options *o) {
     g->prof = xmalloc(n * sizeof(profile));
     g->bad = xmalloc(n * sizeof(uint32_t));
     for (uint64_t a = 0; a < n; a++) {
-        double hard = rng_lognormal(&g->r, 0.005, 0.8, 0.0002, 0.03);
-        double compl = rng_lognormal(&g->r, 0.0002, 0.9, 0.00001, 0.0006);
-        if (rng_chance(&g->r, o->bad_share)) {
+        double hard = bg_rng_lognormal(&g->r, 0.005, 0.8, 0.0002, 0.03);
+        double compl = bg_rng_lognormal(&g->r, 0.0002, 0.9, 0.00001, 0.0006);
+        if (bg_rng_chance(&g->r, o->bad_share)) {
             g->bad[g->n_bad++] = (uint32_t)a;
-            if (rng_chance(&g->r, 0.5))
-                hard = rng_uniform(&g->r, 0.06, 0.20);
+            if (bg_rng_chance(&g->r, 0.5))
+                hard = bg_rng_uniform(&g->r, 0.06, 0.20);
             else
-                compl = rng_uniform(&g->r, 0.002, 0.012);
+                compl = bg_rng_uniform(&g->r, 0.002, 0.012);
         }
         g->prof[a].hard = (float)hard;
         g->prof[a].soft = (float)(0.6 * hard + 0.004);
@@ -693,13 +559,13 @@ static void generator_free(generator *g) {
 }
 
 static uint64_t pick_account(generator *g) {
-    return g->rank_to_account[zipf_sample(&g->z, &g->r) - 1];
+    return g->rank_to_account[bg_zipf_sample(&g->z, &g->r) - 1];
 }
 
 /* Reports and actions go mostly to the bad accounts. */
 static uint64_t pick_troubled(generator *g) {
-    if (g->n_bad > 0 && rng_chance(&g->r, 0.7))
-        return g->bad[rng_below(&g->r, g->n_bad)];
+    if (g->n_bad > 0 && bg_rng_chance(&g->r, 0.7))
+        return g->bad[bg_rng_below(&g->r, g->n_bad)];
     return pick_account(g);
 }
 
@@ -717,7 +583,7 @@ static rp_str make_event_id(generator *g) {
 /* Sixteen hex digits of a scrambled counter, as providers' ids look. */
 static rp_str make_message_id(generator *g) {
     uint64_t x = ++g->next_message ^ (g->o->seed << 40);
-    uint64_t h = splitmix64(&x);
+    uint64_t h = bg_splitmix64(&x);
     static const char hex[] = "0123456789abcdef";
     for (int i = 15; i >= 0; i--, h >>= 4)
         g->message_id[i] = hex[h & 15];
@@ -728,10 +594,11 @@ static rp_str make_message_id(generator *g) {
  * providers when `fl_only` (complaints come from those). */
 static rp_str make_recipient(generator *g, int slot, bool fl_only,
                              bool *feedback_loop) {
-    size_t d = rng_weighted(&g->r, fl_only ? g->fl_w : g->domain_w, N_DOMAINS);
+    size_t d =
+        bg_rng_weighted(&g->r, fl_only ? g->fl_w : g->domain_w, N_DOMAINS);
     char *p = g->recipient[slot];
     p[0] = 'u';
-    size_t n = 1 + fmt_u64(p + 1, rng_below(&g->r, 10000000), 7);
+    size_t n = 1 + fmt_u64(p + 1, bg_rng_below(&g->r, 10000000), 7);
     p[n++] = '@';
     size_t dl = strlen(DOMAINS[d].name);
     memcpy(p + n, DOMAINS[d].name, dl);
@@ -744,7 +611,7 @@ static rp_str make_recipient(generator *g, int slot, bool fl_only,
 /* A time `min` to `max` ms before t, skewed towards `min`: feedback
  * mostly comes soon after the send. */
 static int64_t earlier(generator *g, int64_t t, int64_t min, int64_t max) {
-    double u = rng_double(&g->r);
+    double u = bg_rng_double(&g->r);
     return t - min - (int64_t)(u * u * (double)(max - min));
 }
 
@@ -759,8 +626,8 @@ static void fill_delivery(generator *g, rp_record *rec, int64_t t) {
     d->recipient = make_recipient(g, 0, false, &d->feedback_loop);
     d->has_sent_time = true;
     d->sent_time = earlier(g, t, 200, 30 * RP_MS_PER_SECOND);
-    d->verified_recipient = rng_chance(&g->r, 0.005);
-    d->simulator = rng_chance(&g->r, 0.003);
+    d->verified_recipient = bg_rng_chance(&g->r, 0.005);
+    d->simulator = bg_rng_chance(&g->r, 0.003);
 }
 
 /* Bounces mostly come within minutes; a late one hours after the send
@@ -770,9 +637,9 @@ static void fill_bounce(generator *g, rp_record *rec, int64_t t, bool hard,
     rp_bounce *b = &rec->u.bounce;
     b->message_id = make_message_id(g);
     b->recipient = make_recipient(g, 0, false, NULL);
-    if (rng_chance(&g->r, 0.97)) {
+    if (bg_rng_chance(&g->r, 0.97)) {
         b->has_sent_time = true;
-        if (rng_chance(&g->r, g->o->late_share)) {
+        if (bg_rng_chance(&g->r, g->o->late_share)) {
             b->sent_time = earlier(g, t, RP_MS_PER_HOUR, 24 * RP_MS_PER_HOUR);
             c->late++;
         } else {
@@ -781,21 +648,21 @@ static void fill_bounce(generator *g, rp_record *rec, int64_t t, bool hard,
         }
     }
     if (hard) {
-        size_t k = rng_weighted(&g->r, g->hard_w, N_HARD);
+        size_t k = bg_rng_weighted(&g->r, g->hard_w, N_HARD);
         b->bounce_type = HARD[k].type;
         b->bounce_subtype = HARD[k].subtype;
-        if (rng_chance(&g->r, 0.6))
-            b->diagnostic = rp_str_c(HARD_DIAG[rng_below(&g->r, 2)]);
+        if (bg_rng_chance(&g->r, 0.6))
+            b->diagnostic = rp_str_c(HARD_DIAG[bg_rng_below(&g->r, 2)]);
     } else {
-        size_t k = rng_weighted(&g->r, g->soft_w, N_SOFT);
+        size_t k = bg_rng_weighted(&g->r, g->soft_w, N_SOFT);
         b->bounce_type = SOFT[k].type;
         b->bounce_subtype = SOFT[k].subtype;
-        if (rng_chance(&g->r, 0.6))
+        if (bg_rng_chance(&g->r, 0.6))
             b->diagnostic =
-                rp_str_c(SOFT_DIAG[rng_below(&g->r, N_OF(SOFT_DIAG))]);
+                rp_str_c(SOFT_DIAG[bg_rng_below(&g->r, N_OF(SOFT_DIAG))]);
     }
-    b->verified_recipient = rng_chance(&g->r, 0.003);
-    b->simulator = rng_chance(&g->r, 0.003);
+    b->verified_recipient = bg_rng_chance(&g->r, 0.003);
+    b->simulator = bg_rng_chance(&g->r, 0.003);
 }
 
 /* Complaints come minutes to an hour after the send; a late one hours to
@@ -803,14 +670,14 @@ static void fill_bounce(generator *g, rp_record *rec, int64_t t, bool hard,
 static void fill_complaint(generator *g, rp_record *rec, int64_t t, counts *c) {
     rp_complaint *cp = &rec->u.complaint;
     cp->message_id = make_message_id(g);
-    double u = rng_double(&g->r);
+    double u = bg_rng_double(&g->r);
     cp->n_recipients = u < 0.9 ? 1 : u < 0.97 ? 2 : 4;
     for (size_t i = 0; i < cp->n_recipients; i++)
         g->recipients[i] = make_recipient(g, (int)i, true, NULL);
     cp->recipients = g->recipients;
-    if (rng_chance(&g->r, 0.95)) {
+    if (bg_rng_chance(&g->r, 0.95)) {
         cp->has_sent_time = true;
-        if (rng_chance(&g->r, g->o->late_share)) {
+        if (bg_rng_chance(&g->r, g->o->late_share)) {
             cp->sent_time = earlier(g, t, RP_MS_PER_HOUR, 72 * RP_MS_PER_HOUR);
             c->late++;
         } else {
@@ -818,31 +685,32 @@ static void fill_complaint(generator *g, rp_record *rec, int64_t t, counts *c) {
                 earlier(g, t, 60 * RP_MS_PER_SECOND, RP_MS_PER_HOUR);
         }
     }
-    cp->feedback_type = (rp_feedback_type)rng_weighted(&g->r, FEEDBACK_WEIGHTS,
-                                                       RP_FEEDBACK__COUNT);
-    cp->on_suppression_list = rng_chance(&g->r, 0.01);
-    cp->simulator = rng_chance(&g->r, 0.002);
+    cp->feedback_type = (rp_feedback_type)bg_rng_weighted(
+        &g->r, FEEDBACK_WEIGHTS, RP_FEEDBACK__COUNT);
+    cp->on_suppression_list = bg_rng_chance(&g->r, 0.01);
+    cp->simulator = bg_rng_chance(&g->r, 0.002);
 }
 
 static void fill_report(generator *g, rp_record *rec) {
     rp_report *rep = &rec->u.report;
-    size_t k = rng_weighted(&g->r, REPORT_WEIGHTS, RP_REPORT__COUNT);
+    size_t k = bg_rng_weighted(&g->r, REPORT_WEIGHTS, RP_REPORT__COUNT);
     rep->kind = (rp_issue_kind)(k + RP_ISSUE__FIRST_REPORT);
     rep->incidents = 1;
     if ((rep->kind == RP_ISSUE_SPAMTRAP ||
          rep->kind == RP_ISSUE_DOMAIN_BLOCKLIST) &&
-        rng_chance(&g->r, 0.2))
-        rep->incidents = 2 + (int32_t)rng_below(&g->r, 4);
-    if (rep->kind == RP_ISSUE_DOMAIN_BLOCKLIST || rng_chance(&g->r, 0.3)) {
+        bg_rng_chance(&g->r, 0.2))
+        rep->incidents = 2 + (int32_t)bg_rng_below(&g->r, 4);
+    if (rep->kind == RP_ISSUE_DOMAIN_BLOCKLIST || bg_rng_chance(&g->r, 0.3)) {
         char *p = g->domain;
         p[0] = 'd';
-        size_t n = 1 + fmt_u64(p + 1, rng_below(&g->r, 100000), 1);
+        size_t n = 1 + fmt_u64(p + 1, bg_rng_below(&g->r, 100000), 1);
         memcpy(p + n, ".example", 8);
         rep->domain = (rp_str){p, n + 8};
     }
-    if (rng_chance(&g->r, 0.8))
-        rep->reporter = rp_str_c(REPORTERS[rng_below(&g->r, N_OF(REPORTERS))]);
-    if (rng_chance(&g->r, 0.2))
+    if (bg_rng_chance(&g->r, 0.8))
+        rep->reporter =
+            rp_str_c(REPORTERS[bg_rng_below(&g->r, N_OF(REPORTERS))]);
+    if (bg_rng_chance(&g->r, 0.2))
         rep->detail = rp_str_c("listed after repeated hits");
 }
 
@@ -852,40 +720,39 @@ static void fill_report(generator *g, rp_record *rec) {
 static void fill_action(generator *g, rp_record *rec, uint64_t account,
                         int64_t t) {
     rp_action *a = &rec->u.action;
-    a->action =
-        (rp_action_type)rng_weighted(&g->r, ACTION_WEIGHTS, RP_ACTION__COUNT);
-    if (a->action <= RP_ACTION_END_REVIEW && rng_chance(&g->r, 0.5)) {
+    a->action = (rp_action_type)bg_rng_weighted(&g->r, ACTION_WEIGHTS,
+                                                RP_ACTION__COUNT);
+    if (a->action <= RP_ACTION_END_REVIEW && bg_rng_chance(&g->r, 0.5)) {
         a->has_issue = true;
-        double u = rng_double(&g->r);
-        a->issue =
-            u < 0.4 ? RP_ISSUE_BOUNCE_RATE
-            : u < 0.8
-                ? RP_ISSUE_COMPLAINT_RATE
-                : (rp_issue_kind)(RP_ISSUE__FIRST_REPORT + rng_below(&g->r, 8));
+        double u = bg_rng_double(&g->r);
+        a->issue = u < 0.4   ? RP_ISSUE_BOUNCE_RATE
+                   : u < 0.8 ? RP_ISSUE_COMPLAINT_RATE
+                             : (rp_issue_kind)(RP_ISSUE__FIRST_REPORT +
+                                               bg_rng_below(&g->r, 8));
     }
-    if (rng_chance(&g->r, 0.2)) {
+    if (bg_rng_chance(&g->r, 0.2)) {
         a->has_effective_time = true;
         a->effective_time = earlier(g, t, 0, RP_MS_PER_HOUR);
     }
     if (a->action == RP_ACTION_LINK_ACCOUNT) {
-        uint64_t other = rng_below(&g->r, g->o->accounts);
+        uint64_t other = bg_rng_below(&g->r, g->o->accounts);
         a->related_account_id = account_id(g, 1, other);
         uint64_t *slot = g->links[g->n_links++ % N_OF(g->links)];
         slot[0] = account;
         slot[1] = other;
     } else if (a->action == RP_ACTION_UNLINK_ACCOUNT) {
-        uint64_t other = rng_below(&g->r, g->o->accounts);
-        if (g->n_links > 0 && rng_chance(&g->r, 0.5)) {
+        uint64_t other = bg_rng_below(&g->r, g->o->accounts);
+        if (g->n_links > 0 && bg_rng_chance(&g->r, 0.5)) {
             uint64_t n =
                 g->n_links < N_OF(g->links) ? g->n_links : N_OF(g->links);
-            const uint64_t *slot = g->links[rng_below(&g->r, n)];
+            const uint64_t *slot = g->links[bg_rng_below(&g->r, n)];
             rec->account_id = account_id(g, 0, slot[0]);
             other = slot[1];
         }
         a->related_account_id = account_id(g, 1, other);
     }
-    if (rng_chance(&g->r, 0.3))
-        a->note = rp_str_c(NOTES[rng_below(&g->r, N_OF(NOTES))]);
+    if (bg_rng_chance(&g->r, 0.3))
+        a->note = rp_str_c(NOTES[bg_rng_below(&g->r, N_OF(NOTES))]);
 }
 
 /* Builds ordinary record number i (0-based, duplicates not counted) at
@@ -903,7 +770,7 @@ static void generate(generator *g, uint64_t i, int64_t t, rp_record *rec,
         c->type[RP_REC_DELIVERY]++;
         return;
     }
-    double u = rng_double(&g->r);
+    double u = bg_rng_double(&g->r);
     rp_rec_type type;
     uint64_t account;
     bool hard = false;
@@ -916,11 +783,11 @@ static void generate(generator *g, uint64_t i, int64_t t, rp_record *rec,
     } else {
         account = pick_account(g);
         const profile *p = &g->prof[account];
-        double v = rng_double(&g->r);
+        double v = bg_rng_double(&g->r);
         if (v < p->complaint) {
             type = RP_REC_COMPLAINT;
         } else {
-            double w = rng_double(&g->r);
+            double w = bg_rng_double(&g->r);
             hard = w < p->hard;
             type = w < p->hard + p->soft ? RP_REC_BOUNCE : RP_REC_DELIVERY;
         }
@@ -1126,9 +993,9 @@ static int sink_record(sink *s, const rp_record *rec, bool keep) {
 }
 
 /* Sends again one of the last `depth` records, byte for byte. */
-static int sink_redeliver(sink *s, rng *r, uint64_t depth) {
+static int sink_redeliver(sink *s, bg_rng *r, uint64_t depth) {
     uint64_t n = s->n_recent < depth ? s->n_recent : depth;
-    const recent *e = &s->ring[(s->n_recent - 1 - rng_below(r, n)) % RECENT];
+    const recent *e = &s->ring[(s->n_recent - 1 - bg_rng_below(r, n)) % RECENT];
     return sink_send(s, e->type, e->key, e->key_len, e->avro.data, e->avro.len,
                      e->json.data, e->json.len);
 }
@@ -1356,7 +1223,7 @@ int main(int argc, char **argv) {
             tokens -= 1;
         n++;
         since_probe++;
-        if (s.n_recent > 0 && rng_chance(&g.r, o.dup_share)) {
+        if (s.n_recent > 0 && bg_rng_chance(&g.r, o.dup_share)) {
             c.duplicates++;
             if (sink_redeliver(&s, &g.r, depth) != 0)
                 break;

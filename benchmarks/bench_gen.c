@@ -104,3 +104,80 @@ uint64_t bg_zipf_sample(const bg_zipf *z, bg_rng *r) {
             return (uint64_t)k;
     }
 }
+
+/* ---------------------------------------------------------------- records */
+
+const bg_domain BG_DOMAINS[BG_N_DOMAINS] = {
+    {"gmail.com", 350, false},    {"yahoo.com", 120, true},
+    {"outlook.com", 120, true},   {"hotmail.com", 80, true},
+    {"icloud.com", 60, true},     {"aol.com", 20, true},
+    {"gmx.de", 30, true},         {"comcast.net", 20, true},
+    {"corp.example", 200, false}, /* BG_DOMAIN_COMPANY */
+};
+
+void bg_bounce_set(rp_bounce *b, bg_bounce k) {
+    static const struct {
+        rp_bounce_type type;
+        rp_bounce_subtype subtype;
+    } kinds[BG_BOUNCE__COUNT] = {
+        [BG_BOUNCE_GENERAL] = {RP_BOUNCE_PERMANENT, RP_BSUB_GENERAL},
+        [BG_BOUNCE_NO_EMAIL] = {RP_BOUNCE_PERMANENT, RP_BSUB_NO_EMAIL},
+        [BG_BOUNCE_SUPPRESSED] = {RP_BOUNCE_PERMANENT, RP_BSUB_SUPPRESSED},
+        [BG_BOUNCE_ACCOUNT_LIST] = {RP_BOUNCE_PERMANENT,
+                                    RP_BSUB_ON_ACCOUNT_SUPPRESSION_LIST},
+        [BG_BOUNCE_TRANSIENT] = {RP_BOUNCE_TRANSIENT, RP_BSUB_GENERAL},
+        [BG_BOUNCE_MAILBOX_FULL] = {RP_BOUNCE_TRANSIENT, RP_BSUB_MAILBOX_FULL},
+        [BG_BOUNCE_TOO_LARGE] = {RP_BOUNCE_TRANSIENT,
+                                 RP_BSUB_MESSAGE_TOO_LARGE},
+        [BG_BOUNCE_CONTENT_REJECTED] = {RP_BOUNCE_TRANSIENT,
+                                        RP_BSUB_CONTENT_REJECTED},
+        [BG_BOUNCE_ATTACHMENT_REJECTED] = {RP_BOUNCE_TRANSIENT,
+                                           RP_BSUB_ATTACHMENT_REJECTED},
+        [BG_BOUNCE_UNDETERMINED] = {RP_BOUNCE_UNDETERMINED,
+                                    RP_BSUB_UNDETERMINED},
+    };
+    b->bounce_type = kinds[k].type;
+    b->bounce_subtype = kinds[k].subtype;
+}
+
+rp_issue_kind bg_action_issue(bg_rng *r, uint64_t n_report_kinds) {
+    double u = bg_rng_double(r);
+    if (u < 0.4)
+        return RP_ISSUE_BOUNCE_RATE;
+    if (u < 0.8)
+        return RP_ISSUE_COMPLAINT_RATE;
+    return (rp_issue_kind)(RP_ISSUE__FIRST_REPORT +
+                           bg_rng_below(r, n_report_kinds));
+}
+
+uint64_t bg_links_link(bg_links *l, bg_rng *r, uint64_t n_accounts,
+                       uint64_t account) {
+    uint64_t other = bg_rng_below(r, n_accounts);
+    uint64_t *slot = l->pair[l->n++ % BG_LINKS];
+    slot[0] = account;
+    slot[1] = other;
+    return other;
+}
+
+bool bg_links_unlink(bg_links *l, bg_rng *r, uint64_t n_accounts,
+                     uint64_t *account, uint64_t *other) {
+    *other = bg_rng_below(r, n_accounts);
+    if (l->n == 0 || !bg_rng_chance(r, 0.5))
+        return false;
+    uint64_t n = l->n < BG_LINKS ? l->n : BG_LINKS;
+    const uint64_t *slot = l->pair[bg_rng_below(r, n)];
+    *account = slot[0];
+    *other = slot[1];
+    return true;
+}
+
+void bg_shuffle_ranks(bg_rng *r, uint32_t *rank_to_account, uint64_t n) {
+    for (uint64_t a = 0; a < n; a++)
+        rank_to_account[a] = (uint32_t)a;
+    for (uint64_t a = n - 1; a > 0; a--) {
+        uint64_t b = bg_rng_below(r, a + 1);
+        uint32_t t = rank_to_account[a];
+        rank_to_account[a] = rank_to_account[b];
+        rank_to_account[b] = t;
+    }
+}

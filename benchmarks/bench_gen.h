@@ -19,6 +19,16 @@
  * the few helpers on top of it) are static inline, so that sharing them
  * costs nothing; the rest is in bench_gen.c. Nothing here allocates: the
  * caller owns every struct, on the stack or inside its own.
+ *
+ * Below the draws are the record pieces both programs build the same way:
+ * the table of mailbox providers, the kinds of bounce, the issue an
+ * operator action names, the memory of recent account links that makes
+ * UNLINK_ACCOUNT undo real links, and the shuffle that makes an account's
+ * popularity unrelated to its id. Each program still chooses its own
+ * weights and probabilities (the load generator's traffic is realistic,
+ * the engine benchmark's a stress mix); what is shared is how a draw
+ * becomes a value, in the order the draws are made, which is what keeps a
+ * seed's stream unchanged.
  */
 #ifndef REPUTE_BENCH_GEN_H
 #define REPUTE_BENCH_GEN_H
@@ -26,6 +36,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "repute/record.h"
 
 /* ---------------------------------------------------------------- PRNG */
 
@@ -104,5 +116,71 @@ void bg_zipf_init(bg_zipf *z, uint64_t n, double s);
 
 /* Returns a rank in 1..n; rank 1 is the most likely. */
 uint64_t bg_zipf_sample(const bg_zipf *z, bg_rng *r);
+
+/* ---------------------------------------------------------------- records */
+
+/* A recipient's mailbox provider: its share of mail (a weight) and whether
+ * it sends complaint feedback to the service (Gmail does not, the big
+ * feedback-loop providers do, company domains do not). */
+typedef struct bg_domain {
+    const char *name;
+    unsigned weight;
+    bool feedback_loop;
+} bg_domain;
+
+/* The providers, biggest first; the last entry, BG_DOMAIN_COMPANY, stands
+ * for company domains ("corp.example"). */
+#define BG_N_DOMAINS      9
+#define BG_DOMAIN_COMPANY (BG_N_DOMAINS - 1)
+extern const bg_domain BG_DOMAINS[BG_N_DOMAINS];
+
+/* The kinds of bounce the generators draw (a type and subtype pair each):
+ * the first three are the hard bounces of SPEC section 3 (permanent and
+ * counted), the rest count as sends but not as hard bounces. */
+typedef enum bg_bounce {
+    BG_BOUNCE_GENERAL,
+    BG_BOUNCE_NO_EMAIL,
+    BG_BOUNCE_SUPPRESSED,
+    BG_BOUNCE_ACCOUNT_LIST, /* permanent, but on the account's own list */
+    BG_BOUNCE_TRANSIENT,
+    BG_BOUNCE_MAILBOX_FULL,
+    BG_BOUNCE_TOO_LARGE,
+    BG_BOUNCE_CONTENT_REJECTED,
+    BG_BOUNCE_ATTACHMENT_REJECTED,
+    BG_BOUNCE_UNDETERMINED,
+    BG_BOUNCE__COUNT
+} bg_bounce;
+
+/* Sets b's bounce_type and bounce_subtype to those of kind k. */
+void bg_bounce_set(rp_bounce *b, bg_bounce k);
+
+/* The issue an operator action names: the bounce rate (40%), the complaint
+ * rate (40%) or one of the first n_report_kinds report kinds. */
+rp_issue_kind bg_action_issue(bg_rng *r, uint64_t n_report_kinds);
+
+/* Recent LINK_ACCOUNT pairs (account, related), a ring of BG_LINKS. */
+#define BG_LINKS 1024
+typedef struct bg_links {
+    uint64_t pair[BG_LINKS][2];
+    uint64_t n;
+} bg_links;
+
+/* For a LINK_ACCOUNT by `account`: draws the related account among
+ * n_accounts, remembers the pair and returns the related account. */
+uint64_t bg_links_link(bg_links *l, bg_rng *r, uint64_t n_accounts,
+                       uint64_t account);
+
+/* For an UNLINK_ACCOUNT: draws the related account among n_accounts, and
+ * half the time (once there are links) takes a recent pair instead, so
+ * that the unlink undoes a real link, sent by the account that made it.
+ * Returns true when it took a pair, with *account set to the pair's
+ * account (else *account is untouched); *other is the related account. */
+bool bg_links_unlink(bg_links *l, bg_rng *r, uint64_t n_accounts,
+                     uint64_t *account, uint64_t *other);
+
+/* Fills rank_to_account[0..n) with the accounts 0..n-1 in a random order
+ * (Fisher-Yates), so that a Zipf rank's popularity is unrelated to the
+ * account id. */
+void bg_shuffle_ranks(bg_rng *r, uint32_t *rank_to_account, uint64_t n);
 
 #endif

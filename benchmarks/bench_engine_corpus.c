@@ -54,9 +54,25 @@ static uint64_t corpus_add(be_corpus *c, const void *p, size_t n,
 
 /* ---------------------------------------------------------------- generator */
 
-/* Mix of record types, in percent tenths: 85% deliveries, 10% bounces, 3%
- * complaints, 1.6% reports and 0.4% actions. */
-static const unsigned TYPE_WEIGHTS[RP_REC__COUNT] = {850, 100, 30, 16, 4};
+/* The stress mix, one table of weights per draw. Record types in tenths
+ * of a percent: 85% deliveries, 10% bounces, 3% complaints, 1.6% reports
+ * and 0.4% actions. Bounces (by bg_bounce) are mostly permanent GENERAL
+ * and NO_EMAIL, a third transient, a few undetermined; feedback is by
+ * rp_feedback_type, reports by report kind (issue kind minus
+ * RP_ISSUE__FIRST_REPORT) and actions by rp_action_type. */
+static const struct {
+    unsigned type[RP_REC__COUNT];
+    unsigned bounce[BG_BOUNCE__COUNT];
+    unsigned feedback[RP_FEEDBACK__COUNT];
+    unsigned report[RP_REPORT__COUNT];
+    unsigned action[RP_ACTION__COUNT];
+} MIX = {
+    .type = {850, 100, 30, 16, 4},
+    .bounce = {330, 200, 50, 40, 120, 120, 30, 40, 20, 50},
+    .feedback = {850, 10, 20, 30, 50, 10, 30},
+    .report = {10, 4, 30, 20, 12, 5, 8, 3, 1, 3, 2, 2},
+    .action = {35, 20, 3, 5, 12, 4, 4, 12, 5},
+};
 
 #define DUPLICATE_RATE 0.001 /* share of records that are redeliveries */
 #define RECENT_RING    256   /* redeliveries repeat one of these records */
@@ -75,22 +91,6 @@ static const char *const DIAGNOSTICS[] = {
 };
 #define N_DIAGNOSTICS (sizeof DIAGNOSTICS / sizeof DIAGNOSTICS[0])
 
-/* Bounce kinds, indexed by bg_bounce: mostly permanent GENERAL and
- * NO_EMAIL, a third transient, a few undetermined. */
-static const unsigned BOUNCE_WEIGHTS[BG_BOUNCE__COUNT] = {
-    330, 200, 50, 40, 120, 120, 30, 40, 20, 50,
-};
-
-/* Indexed by rp_feedback_type. */
-static const unsigned FEEDBACK_WEIGHTS[RP_FEEDBACK__COUNT] = {
-    850, 10, 20, 30, 50, 10, 30,
-};
-
-/* Indexed by report kind (issue kind - RP_ISSUE__FIRST_REPORT). */
-static const unsigned REPORT_WEIGHTS[RP_REPORT__COUNT] = {
-    10, 4, 30, 20, 12, 5, 8, 3, 1, 3, 2, 2,
-};
-
 static const char *const REPORTERS[] = {
     "spamhaus",
     "abusix",
@@ -98,11 +98,6 @@ static const char *const REPORTERS[] = {
     "trap-network.example",
 };
 #define N_REPORTERS (sizeof REPORTERS / sizeof REPORTERS[0])
-
-/* Indexed by rp_action_type. */
-static const unsigned ACTION_WEIGHTS[RP_ACTION__COUNT] = {
-    35, 20, 3, 5, 12, 4, 4, 12, 5,
-};
 
 static const char *const NOTES[] = {
     "customer removed a purchased list",
@@ -197,8 +192,7 @@ static rp_str make_recipient(generator *g, int slot, bool *feedback_loop) {
 /* A time `min` to `max` ms before t, skewed towards `min` (cubed uniform),
  * as feedback mostly comes soon after the send. */
 static int64_t earlier(generator *g, int64_t t, int64_t min, int64_t max) {
-    double u = bg_rng_double(&g->r);
-    return t - min - (int64_t)(u * u * u * (double)(max - min));
+    return bg_earlier(&g->r, t, min, max, 3);
 }
 
 static void fill_delivery(generator *g, rp_delivery *d, int64_t t) {
@@ -220,7 +214,7 @@ static void fill_bounce(generator *g, rp_bounce *b, int64_t t) {
         b->sent_time = earlier(g, t, RP_MS_PER_SECOND, 2 * RP_MS_PER_HOUR);
     }
     bg_bounce_set(
-        b, (bg_bounce)bg_rng_weighted(&g->r, BOUNCE_WEIGHTS, BG_BOUNCE__COUNT));
+        b, (bg_bounce)bg_rng_weighted(&g->r, MIX.bounce, BG_BOUNCE__COUNT));
     b->verified_recipient = bg_rng_chance(&g->r, 0.01);
     b->simulator = bg_rng_chance(&g->r, 0.01);
     if (bg_rng_chance(&g->r, 0.5))
@@ -239,14 +233,14 @@ static void fill_complaint(generator *g, rp_complaint *c, int64_t t) {
         c->sent_time =
             earlier(g, t, 5 * 60 * RP_MS_PER_SECOND, 48 * RP_MS_PER_HOUR);
     }
-    c->feedback_type = (rp_feedback_type)bg_rng_weighted(
-        &g->r, FEEDBACK_WEIGHTS, RP_FEEDBACK__COUNT);
+    c->feedback_type = (rp_feedback_type)bg_rng_weighted(&g->r, MIX.feedback,
+                                                         RP_FEEDBACK__COUNT);
     c->on_suppression_list = bg_rng_chance(&g->r, 0.02);
     c->simulator = bg_rng_chance(&g->r, 0.005);
 }
 
 static void fill_report(generator *g, rp_report *rep) {
-    size_t k = bg_rng_weighted(&g->r, REPORT_WEIGHTS, RP_REPORT__COUNT);
+    size_t k = bg_rng_weighted(&g->r, MIX.report, RP_REPORT__COUNT);
     rep->kind = (rp_issue_kind)(k + RP_ISSUE__FIRST_REPORT);
     rep->incidents = 1;
     if (bg_rng_chance(&g->r, 0.7)) {
@@ -263,43 +257,30 @@ static void fill_report(generator *g, rp_report *rep) {
         rep->detail = rp_str_c("listed after repeated hits");
 }
 
-/* Fills an action. Links are remembered, so that half the unlinks undo a
- * recent link, sent by the account that made it; the other half name an
- * account that is most likely not linked, which the engine counts as an
- * action that does not apply. */
+/* Actions: 40% of those about issues name one, of any report kind, and
+ * half the unlinks undo a recent link (bg_action_fill()); the other half
+ * name an account that is most likely not linked, which the engine counts
+ * as an action that does not apply. */
+static const bg_action_mix ACTIONS = {
+    MIX.action, 0.4, RP_REPORT__COUNT, 3, NOTES, N_NOTES,
+};
+
 static void fill_action(generator *g, rp_record *rec, uint64_t account,
                         int64_t t) {
     rp_action *a = &rec->u.action;
-    a->action = (rp_action_type)bg_rng_weighted(&g->r, ACTION_WEIGHTS,
-                                                RP_ACTION__COUNT);
-    /* The first five action types act on issues; the rest do not. */
-    bool about_issues = a->action <= RP_ACTION_END_REVIEW;
-    if (about_issues && bg_rng_chance(&g->r, 0.4)) {
-        a->has_issue = true;
-        a->issue = bg_action_issue(&g->r, RP_REPORT__COUNT);
-    }
-    if (bg_rng_chance(&g->r, 0.2)) {
-        a->has_effective_time = true;
-        a->effective_time = earlier(g, t, 0, RP_MS_PER_HOUR);
-    }
-    if (a->action == RP_ACTION_LINK_ACCOUNT) {
-        uint64_t other =
-            bg_links_link(&g->links, &g->r, g->n_accounts, account);
-        a->related_account_id = account_str(g, other);
-    } else if (a->action == RP_ACTION_UNLINK_ACCOUNT) {
-        uint64_t other;
-        if (bg_links_unlink(&g->links, &g->r, g->n_accounts, &account, &other))
-            rec->account_id = account_str(g, account);
-        a->related_account_id = account_str(g, other);
-    }
-    if (bg_rng_chance(&g->r, 0.3))
-        a->note = rp_str_c(NOTES[bg_rng_below(&g->r, N_NOTES)]);
+    uint64_t related;
+    bg_action_accounts acc = bg_action_fill(
+        a, &ACTIONS, &g->r, &g->links, g->n_accounts, t, &account, &related);
+    if (acc == BG_ACTION_UNDOES)
+        rec->account_id = account_str(g, account);
+    if (acc != BG_ACTION_ALONE)
+        a->related_account_id = account_str(g, related);
 }
 
 /* Builds the next new record (not a redelivery) at stream position i. */
 static void generate_record(generator *g, uint64_t i, rp_record *rec) {
     rp_rec_type type =
-        (rp_rec_type)bg_rng_weighted(&g->r, TYPE_WEIGHTS, RP_REC__COUNT);
+        (rp_rec_type)bg_rng_weighted(&g->r, MIX.type, RP_REC__COUNT);
     rp_record_init(rec, type);
 
     int n = snprintf(g->event_id, sizeof g->event_id, "e%" PRIu64,

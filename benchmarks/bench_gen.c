@@ -140,35 +140,63 @@ void bg_bounce_set(rp_bounce *b, bg_bounce k) {
     b->bounce_subtype = kinds[k].subtype;
 }
 
-rp_issue_kind bg_action_issue(bg_rng *r, uint64_t n_report_kinds) {
+int64_t bg_earlier(bg_rng *r, int64_t t, int64_t min, int64_t max, int power) {
     double u = bg_rng_double(r);
-    if (u < 0.4)
-        return RP_ISSUE_BOUNCE_RATE;
-    if (u < 0.8)
-        return RP_ISSUE_COMPLAINT_RATE;
-    return (rp_issue_kind)(RP_ISSUE__FIRST_REPORT +
-                           bg_rng_below(r, n_report_kinds));
+    double f = u;
+    for (int k = 1; k < power; k++)
+        f *= u; /* (u * u) * u, as the programs always computed it */
+    return t - min - (int64_t)(f * (double)(max - min));
 }
 
-uint64_t bg_links_link(bg_links *l, bg_rng *r, uint64_t n_accounts,
-                       uint64_t account) {
-    uint64_t other = bg_rng_below(r, n_accounts);
-    uint64_t *slot = l->pair[l->n++ % BG_LINKS];
-    slot[0] = account;
-    slot[1] = other;
-    return other;
-}
-
-bool bg_links_unlink(bg_links *l, bg_rng *r, uint64_t n_accounts,
-                     uint64_t *account, uint64_t *other) {
-    *other = bg_rng_below(r, n_accounts);
+/* The related account of a LINK_ACCOUNT or UNLINK_ACCOUNT (see
+ * bg_action_fill()); the draws are made in this order on purpose. */
+static bg_action_accounts link_accounts(rp_action_type type, bg_rng *r,
+                                        bg_links *l, uint64_t n_accounts,
+                                        uint64_t *account, uint64_t *related) {
+    *related = bg_rng_below(r, n_accounts);
+    if (type == RP_ACTION_LINK_ACCOUNT) {
+        uint64_t *slot = l->pair[l->n++ % BG_LINKS];
+        slot[0] = *account;
+        slot[1] = *related;
+        return BG_ACTION_RELATED;
+    }
     if (l->n == 0 || !bg_rng_chance(r, 0.5))
-        return false;
+        return BG_ACTION_RELATED;
     uint64_t n = l->n < BG_LINKS ? l->n : BG_LINKS;
     const uint64_t *slot = l->pair[bg_rng_below(r, n)];
     *account = slot[0];
-    *other = slot[1];
-    return true;
+    *related = slot[1];
+    return BG_ACTION_UNDOES;
+}
+
+bg_action_accounts bg_action_fill(rp_action *a, const bg_action_mix *mix,
+                                  bg_rng *r, bg_links *l, uint64_t n_accounts,
+                                  int64_t t, uint64_t *account,
+                                  uint64_t *related) {
+    a->action =
+        (rp_action_type)bg_rng_weighted(r, mix->weights, RP_ACTION__COUNT);
+    /* The first five action types act on issues; the rest do not. */
+    if (a->action <= RP_ACTION_END_REVIEW &&
+        bg_rng_chance(r, mix->issue_share)) {
+        a->has_issue = true;
+        double u = bg_rng_double(r);
+        a->issue = u < 0.4 ? RP_ISSUE_BOUNCE_RATE
+                   : u < 0.8
+                       ? RP_ISSUE_COMPLAINT_RATE
+                       : (rp_issue_kind)(RP_ISSUE__FIRST_REPORT +
+                                         bg_rng_below(r, mix->report_kinds));
+    }
+    if (bg_rng_chance(r, 0.2)) {
+        a->has_effective_time = true;
+        a->effective_time = bg_earlier(r, t, 0, RP_MS_PER_HOUR, mix->skew);
+    }
+    bg_action_accounts acc = BG_ACTION_ALONE;
+    if (a->action == RP_ACTION_LINK_ACCOUNT ||
+        a->action == RP_ACTION_UNLINK_ACCOUNT)
+        acc = link_accounts(a->action, r, l, n_accounts, account, related);
+    if (bg_rng_chance(r, 0.3))
+        a->note = rp_str_c(mix->notes[bg_rng_below(r, mix->n_notes)]);
+    return acc;
 }
 
 void bg_shuffle_ranks(bg_rng *r, uint32_t *rank_to_account, uint64_t n) {

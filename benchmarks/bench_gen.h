@@ -154,9 +154,10 @@ typedef enum bg_bounce {
 /* Sets b's bounce_type and bounce_subtype to those of kind k. */
 void bg_bounce_set(rp_bounce *b, bg_bounce k);
 
-/* The issue an operator action names: the bounce rate (40%), the complaint
- * rate (40%) or one of the first n_report_kinds report kinds. */
-rp_issue_kind bg_action_issue(bg_rng *r, uint64_t n_report_kinds);
+/* A time `min` to `max` ms before t, skewed towards `min` by drawing a
+ * uniform u and taking u to the given power (2 or 3): feedback mostly
+ * comes soon after the send. */
+int64_t bg_earlier(bg_rng *r, int64_t t, int64_t min, int64_t max, int power);
 
 /* Recent LINK_ACCOUNT pairs (account, related), a ring of BG_LINKS. */
 #define BG_LINKS 1024
@@ -165,18 +166,36 @@ typedef struct bg_links {
     uint64_t n;
 } bg_links;
 
-/* For a LINK_ACCOUNT by `account`: draws the related account among
- * n_accounts, remembers the pair and returns the related account. */
-uint64_t bg_links_link(bg_links *l, bg_rng *r, uint64_t n_accounts,
-                       uint64_t account);
+/* How a program's operator actions are drawn. */
+typedef struct bg_action_mix {
+    const unsigned *weights; /* RP_ACTION__COUNT, by rp_action_type */
+    double issue_share;      /* of the actions about issues, naming one */
+    uint64_t report_kinds;   /* named reports: among the first this many */
+    int skew;                /* bg_earlier's power for effective_time */
+    const char *const *notes;
+    size_t n_notes;
+} bg_action_mix;
 
-/* For an UNLINK_ACCOUNT: draws the related account among n_accounts, and
- * half the time (once there are links) takes a recent pair instead, so
- * that the unlink undoes a real link, sent by the account that made it.
- * Returns true when it took a pair, with *account set to the pair's
- * account (else *account is untouched); *other is the related account. */
-bool bg_links_unlink(bg_links *l, bg_rng *r, uint64_t n_accounts,
-                     uint64_t *account, uint64_t *other);
+/* What bg_action_fill() did with the accounts. */
+typedef enum bg_action_accounts {
+    BG_ACTION_ALONE,   /* the action names no related account */
+    BG_ACTION_RELATED, /* *related is the related account */
+    BG_ACTION_UNDOES,  /* and *account became the sender of the link that
+                        * this UNLINK_ACCOUNT undoes */
+} bg_action_accounts;
+
+/* Fills an operator action at event time t, sent by *account: its type,
+ * the issue it names (the bounce rate 40%, the complaint rate 40%, else a
+ * report kind), an effective time, the related account of a link or an
+ * unlink, and a note. Links are remembered in l, so that half the
+ * unlinks (once there are links) undo a recent link, sent by the account
+ * that made it; the other half name an account that is most likely not
+ * linked. The account ids are the caller's to format, as the return value
+ * says; a's strings other than the note are left alone. */
+bg_action_accounts bg_action_fill(rp_action *a, const bg_action_mix *mix,
+                                  bg_rng *r, bg_links *l, uint64_t n_accounts,
+                                  int64_t t, uint64_t *account,
+                                  uint64_t *related);
 
 /* Fills rank_to_account[0..n) with the accounts 0..n-1 in a random order
  * (Fisher-Yates), so that a Zipf rank's popularity is unrelated to the

@@ -81,6 +81,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,22 @@ static int parse_time(const char *s, int64_t *out) {
     return rp_time_parse_iso8601(s, strlen(s), out);
 }
 
+/* The options that take a rate or a share: name, range and field. */
+static const struct {
+    const char *name;
+    double min, max;
+    size_t field;
+} REALS[] = {
+    {"--rate", 0, 1e9, offsetof(options, rate)},
+    {"--zipf", 0.01, 10, offsetof(options, zipf)},
+    {"--bad-share", 0, 1, offsetof(options, bad_share)},
+    {"--dup-share", 0, 0.5, offsetof(options, dup_share)},
+    {"--late-share", 0, 1, offsetof(options, late_share)},
+    {"--report-share", 0, 0.5, offsetof(options, report_share)},
+    {"--action-share", 0, 0.5, offsetof(options, action_share)},
+    {"--probes", 0, 1e6, offsetof(options, probes)},
+};
+
 static int parse_options(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->bootstrap = "127.0.0.1:9092";
@@ -204,8 +221,14 @@ static int parse_options(int argc, char **argv, options *o) {
             o->no_kafka = true;
             continue;
         }
+        size_t k;
+        for (k = 0; k < N_OF(REALS) && m == 0; k++)
+            m = bk_opt(argc, argv, &i, REALS[k].name, &v);
 #define OPT(name) (m == 0 && (m = bk_opt(argc, argv, &i, name, &v)) == 1)
-        if (OPT("--bootstrap"))
+        if (m == 1)
+            bad = parse_double(v, REALS[k - 1].min, REALS[k - 1].max,
+                               (double *)((char *)o + REALS[k - 1].field));
+        else if (OPT("--bootstrap"))
             o->bootstrap = v;
         else if (OPT("--prefix"))
             o->prefix = v;
@@ -215,29 +238,13 @@ static int parse_options(int argc, char **argv, options *o) {
             bad = bu_parse_u64(v, 1, UINT64_C(1) << 50, &o->records);
         else if (OPT("--duration"))
             bad = bk_parse_duration_ms(v, &o->duration) || o->duration == 0;
-        else if (OPT("--rate"))
-            bad = parse_double(v, 0, 1e9, &o->rate);
         else if (OPT("--seed"))
             bad = bu_parse_u64(v, 0, UINT64_MAX, &o->seed);
-        else if (OPT("--zipf"))
-            bad = parse_double(v, 0.01, 10, &o->zipf);
-        else if (OPT("--bad-share"))
-            bad = parse_double(v, 0, 1, &o->bad_share);
-        else if (OPT("--dup-share"))
-            bad = parse_double(v, 0, 0.5, &o->dup_share);
-        else if (OPT("--late-share"))
-            bad = parse_double(v, 0, 1, &o->late_share);
-        else if (OPT("--report-share"))
-            bad = parse_double(v, 0, 0.5, &o->report_share);
-        else if (OPT("--action-share"))
-            bad = parse_double(v, 0, 0.5, &o->action_share);
         else if (OPT("--start-time")) {
             bad = parse_time(v, &o->start_time);
             o->has_start = true;
         } else if (OPT("--span"))
             bad = bk_parse_duration_ms(v, &o->span);
-        else if (OPT("--probes"))
-            bad = parse_double(v, 0, 1e6, &o->probes);
         else if (OPT("--probe-delay"))
             bad = bk_parse_duration_ms(v, &o->probe_delay);
         else if (OPT("--probe-every"))

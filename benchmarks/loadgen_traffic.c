@@ -212,8 +212,7 @@ static rp_str make_recipient(generator *g, int slot, bool fl_only,
 /* A time `min` to `max` ms before t, skewed towards `min`: feedback
  * mostly comes soon after the send. */
 static int64_t earlier(generator *g, int64_t t, int64_t min, int64_t max) {
-    double u = bg_rng_double(&g->r);
-    return t - min - (int64_t)(u * u * (double)(max - min));
+    return bg_earlier(&g->r, t, min, max, 2);
 }
 
 static void fill_delivery(generator *g, rp_record *rec, int64_t t) {
@@ -226,6 +225,23 @@ static void fill_delivery(generator *g, rp_record *rec, int64_t t) {
     d->simulator = bg_rng_chance(&g->r, 0.003);
 }
 
+/* The sent_time of feedback at event time t, present with probability
+ * `p`: `min` to `max` ms before t, or for a --late-share of it (counted
+ * in c) an hour to `late_max` before. Returns whether there is one. */
+static bool feedback_sent(generator *g, int64_t t, double p, int64_t min,
+                          int64_t max, int64_t late_max, int64_t *sent,
+                          counts *c) {
+    if (!bg_rng_chance(&g->r, p))
+        return false;
+    if (bg_rng_chance(&g->r, g->o->late_share)) {
+        *sent = earlier(g, t, RP_MS_PER_HOUR, late_max);
+        c->late++;
+    } else {
+        *sent = earlier(g, t, min, max);
+    }
+    return true;
+}
+
 /* Bounces mostly come within minutes; a late one hours after the send
  * (soft bounces are retried for up to a day or so). */
 static void fill_bounce(generator *g, rp_record *rec, int64_t t, bool hard,
@@ -233,16 +249,9 @@ static void fill_bounce(generator *g, rp_record *rec, int64_t t, bool hard,
     rp_bounce *b = &rec->u.bounce;
     b->message_id = make_message_id(g);
     b->recipient = make_recipient(g, 0, false, NULL);
-    if (bg_rng_chance(&g->r, 0.97)) {
-        b->has_sent_time = true;
-        if (bg_rng_chance(&g->r, g->o->late_share)) {
-            b->sent_time = earlier(g, t, RP_MS_PER_HOUR, 24 * RP_MS_PER_HOUR);
-            c->late++;
-        } else {
-            b->sent_time =
-                earlier(g, t, RP_MS_PER_SECOND, 10 * 60 * RP_MS_PER_SECOND);
-        }
-    }
+    b->has_sent_time =
+        feedback_sent(g, t, 0.97, RP_MS_PER_SECOND, 10 * 60 * RP_MS_PER_SECOND,
+                      24 * RP_MS_PER_HOUR, &b->sent_time, c);
     if (hard) {
         size_t k = bg_rng_weighted(&g->r, g->hard_w, LG_N_HARD);
         bg_bounce_set(b, HARD[k].kind);
@@ -269,16 +278,9 @@ static void fill_complaint(generator *g, rp_record *rec, int64_t t, counts *c) {
     for (size_t i = 0; i < cp->n_recipients; i++)
         g->recipients[i] = make_recipient(g, (int)i, true, NULL);
     cp->recipients = g->recipients;
-    if (bg_rng_chance(&g->r, 0.95)) {
-        cp->has_sent_time = true;
-        if (bg_rng_chance(&g->r, g->o->late_share)) {
-            cp->sent_time = earlier(g, t, RP_MS_PER_HOUR, 72 * RP_MS_PER_HOUR);
-            c->late++;
-        } else {
-            cp->sent_time =
-                earlier(g, t, 60 * RP_MS_PER_SECOND, RP_MS_PER_HOUR);
-        }
-    }
+    cp->has_sent_time =
+        feedback_sent(g, t, 0.95, 60 * RP_MS_PER_SECOND, RP_MS_PER_HOUR,
+                      72 * RP_MS_PER_HOUR, &cp->sent_time, c);
     cp->feedback_type = (rp_feedback_type)bg_rng_weighted(
         &g->r, FEEDBACK_WEIGHTS, RP_FEEDBACK__COUNT);
     cp->on_suppression_list = bg_rng_chance(&g->r, 0.01);
@@ -308,34 +310,23 @@ static void fill_report(generator *g, rp_record *rec) {
         rep->detail = rp_str_c("listed after repeated hits");
 }
 
-/* Links are remembered, so that half the unlinks undo a recent link, sent
- * by the account that made it. Links go to ordinary accounts only, never
- * to a probe. */
+/* Actions: half of those about issues name one, of the first eight report
+ * kinds; half the unlinks undo a recent link (bg_action_fill()). Links go
+ * to ordinary accounts only, never to a probe. */
+static const bg_action_mix ACTIONS = {
+    ACTION_WEIGHTS, 0.5, 8, 2, NOTES, N_OF(NOTES),
+};
+
 static void fill_action(generator *g, rp_record *rec, uint64_t account,
                         int64_t t) {
     rp_action *a = &rec->u.action;
-    a->action = (rp_action_type)bg_rng_weighted(&g->r, ACTION_WEIGHTS,
-                                                RP_ACTION__COUNT);
-    if (a->action <= RP_ACTION_END_REVIEW && bg_rng_chance(&g->r, 0.5)) {
-        a->has_issue = true;
-        a->issue = bg_action_issue(&g->r, 8);
-    }
-    if (bg_rng_chance(&g->r, 0.2)) {
-        a->has_effective_time = true;
-        a->effective_time = earlier(g, t, 0, RP_MS_PER_HOUR);
-    }
-    if (a->action == RP_ACTION_LINK_ACCOUNT) {
-        uint64_t other =
-            bg_links_link(&g->links, &g->r, g->o->accounts, account);
-        a->related_account_id = account_id(g, 1, other);
-    } else if (a->action == RP_ACTION_UNLINK_ACCOUNT) {
-        uint64_t other;
-        if (bg_links_unlink(&g->links, &g->r, g->o->accounts, &account, &other))
-            rec->account_id = account_id(g, 0, account);
-        a->related_account_id = account_id(g, 1, other);
-    }
-    if (bg_rng_chance(&g->r, 0.3))
-        a->note = rp_str_c(NOTES[bg_rng_below(&g->r, N_OF(NOTES))]);
+    uint64_t related;
+    bg_action_accounts acc = bg_action_fill(
+        a, &ACTIONS, &g->r, &g->links, g->o->accounts, t, &account, &related);
+    if (acc == BG_ACTION_UNDOES)
+        rec->account_id = account_id(g, 0, account);
+    if (acc != BG_ACTION_ALONE)
+        a->related_account_id = account_id(g, 1, related);
 }
 
 /* Builds ordinary record number i (0-based, duplicates not counted) at

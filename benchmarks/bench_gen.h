@@ -10,25 +10,23 @@
  * distribution with Hörmann and Derflinger's rejection-inversion method,
  * which needs no table (a million accounts cost nothing to set up) and
  * costs a log and an exp per draw. The two programs used to carry a copy
- * each; a change to one copy would have quietly made the load generator's
- * traffic and the engine benchmark's input disagree about what "seed 1"
- * means, so the generator lives here once. What the programs build from
- * the draws (their record mixes differ on purpose) stays in their files.
+ * each of all this, free to drift apart unnoticed; it now lives here once.
  *
- * The draws that sit on the load generator's per-record path (rng_next and
- * the few helpers on top of it) are static inline, so that sharing them
- * costs nothing; the rest is in bench_gen.c. Nothing here allocates: the
- * caller owns every struct, on the stack or inside its own.
+ * The draws that sit on the load generator's per-record path (bg_rng_next
+ * and the draws built on it) are static inline, so that sharing them costs
+ * nothing; the rest is in bench_gen.c. Nothing here allocates: the caller
+ * owns every struct, on the stack or inside its own.
  *
  * Below the draws are the record pieces both programs build the same way:
- * the table of mailbox providers, the kinds of bounce, the issue an
- * operator action names, the memory of recent account links that makes
- * UNLINK_ACCOUNT undo real links, and the shuffle that makes an account's
- * popularity unrelated to its id. Each program still chooses its own
- * weights and probabilities (the load generator's traffic is realistic,
- * the engine benchmark's a stress mix); what is shared is how a draw
- * becomes a value, in the order the draws are made, which is what keeps a
- * seed's stream unchanged.
+ * the table of mailbox providers, the kinds of bounce, the skewed "some
+ * time earlier" of feedback, and the operator action with its memory of
+ * recent account links (which makes UNLINK_ACCOUNT undo real links), and
+ * the shuffle that makes an account's popularity unrelated to its id. The
+ * record mixes themselves differ on purpose (the load generator's traffic
+ * is realistic, the engine benchmark's a stress mix) and stay in the
+ * programs: each passes its own weights and probabilities. What is shared
+ * is how draws become values, in a fixed order, which is what keeps a
+ * seed's stream the same.
  */
 #ifndef REPUTE_BENCH_GEN_H
 #define REPUTE_BENCH_GEN_H

@@ -88,7 +88,7 @@ int bk_conf_set_pairs(rd_kafka_conf_t *conf, const bk_list *pairs, char *errstr,
 
 /* ---------------------------------------------------------------- reader */
 
-/* The options every reading tool takes; the tool sets the defaults. */
+/* The options every reading tool takes (defaults: bk_reader_opts_init()). */
 typedef struct bk_reader_opts {
     const char *bootstrap;
     uint64_t expect;   /* stop after this many (the tool says of what) */

@@ -48,11 +48,13 @@
  * output, and as the last line of standard output one JSON object with
  * events, accounts, events_per_sec, avro_decode_events_per_sec,
  * bytes_per_account and peak_rss_bytes, followed by a few extra keys.
+ *
+ * This file is the measuring half: the options, the timed phases and the
+ * report. The input is made by bench_engine_corpus.c, from the generator
+ * that repute-loadgen also uses (bench_gen.h), and handed over as the
+ * corpus of bench_engine.h.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,7 @@
 
 #include <avro.h>
 
+#include "bench_engine.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
@@ -82,12 +85,6 @@
  * bytes would already pass that, so events stop well below it. */
 #define MAX_EVENTS UINT64_C(4000000000)
 
-typedef struct options {
-    uint64_t accounts;
-    uint64_t events;
-    uint64_t seed;
-} options;
-
 static void usage(FILE *out) {
     fprintf(out,
             "usage: repute-bench-engine [--accounts N] [--events N] "
@@ -105,22 +102,9 @@ static void usage(FILE *out) {
             DEFAULT_ACCOUNTS, DEFAULT_EVENTS, DEFAULT_SEED);
 }
 
-/* Parses a whole decimal number in [min, max]; returns 0 or -1. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
-    if (s == NULL || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
 /* Accepts "--name value" and "--name=value". Returns 0, 1 for --help, or
  * -1 after printing what was wrong. */
-static int parse_options(int argc, char **argv, options *opt) {
+static int parse_options(int argc, char **argv, be_options *opt) {
     opt->accounts = DEFAULT_ACCOUNTS;
     opt->events = DEFAULT_EVENTS;
     opt->seed = DEFAULT_SEED;
@@ -133,9 +117,9 @@ static int parse_options(int argc, char **argv, options *opt) {
             uint64_t min, max;
             size_t field;
         } known[] = {
-            {"--accounts", 1, MAX_ACCOUNTS, offsetof(options, accounts)},
-            {"--events", 1, MAX_EVENTS, offsetof(options, events)},
-            {"--seed", 0, UINT64_MAX, offsetof(options, seed)},
+            {"--accounts", 1, MAX_ACCOUNTS, offsetof(be_options, accounts)},
+            {"--events", 1, MAX_EVENTS, offsetof(be_options, events)},
+            {"--seed", 0, UINT64_MAX, offsetof(be_options, seed)},
         };
         size_t k;
         const char *value = NULL;
@@ -157,7 +141,7 @@ static int parse_options(int argc, char **argv, options *opt) {
             return -1;
         }
         uint64_t *field = (uint64_t *)((char *)opt + known[k].field);
-        if (parse_u64(value, known[k].min, known[k].max, field) != 0) {
+        if (bu_parse_u64(value, known[k].min, known[k].max, field) != 0) {
             fprintf(stderr,
                     "repute-bench-engine: %s needs a whole number from "
                     "%" PRIu64 " to %" PRIu64 "\n",
@@ -169,27 +153,6 @@ static int parse_options(int argc, char **argv, options *opt) {
 }
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Reports a fatal error on standard error and exits with status 1. */
-static void die(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("repute-bench-engine: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (p == NULL)
-        die("out of memory (%zu bytes)", n);
-    return p;
-}
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -205,584 +168,6 @@ static uint64_t peak_rss_bytes(void) {
     return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports kilobytes */
 }
 
-/* ---------------------------------------------------------------- PRNG */
-
-/* xoshiro256** (Blackman and Vigna), seeded through splitmix64 so that
- * any 64-bit seed, zero included, gives a well-mixed state. */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* A double uniform in [0, 1). */
-static inline double rng_double(rng *r) {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* An integer uniform in [0, n), for n far below 2^53 (the rounding bias
- * of scaling a double does not matter here). */
-static inline uint64_t rng_below(rng *r, uint64_t n) {
-    return (uint64_t)(rng_double(r) * (double)n);
-}
-
-/* True with probability p. */
-static inline bool rng_chance(rng *r, double p) {
-    return rng_double(r) < p;
-}
-
-/* Picks an index from a table of integer weights. */
-static size_t rng_weighted(rng *r, const unsigned *weights, size_t n) {
-    unsigned total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += weights[i];
-    uint64_t x = rng_below(r, total);
-    for (size_t i = 0; i < n; i++) {
-        if (x < weights[i])
-            return i;
-        x -= weights[i];
-    }
-    return n - 1;
-}
-
-/* ---------------------------------------------------------------- Zipf */
-
-/* Rejection-inversion sampling of a Zipf distribution over 1..n with
- * exponent s (W. Hörmann and G. Derflinger, "Rejection-inversion to
- * generate variates from monotone discrete distributions", 1996), in the
- * formulation of Apache Commons RNG. helper1 and helper2 are log1p(x)/x and
- * expm1(x)/x, with their series near zero, which makes s = 1 exact. */
-typedef struct zipf {
-    double s;
-    double n;
-    double h_x1; /* H(1.5) - 1 */
-    double h_n;  /* H(n + 0.5) */
-    double sval; /* the squeeze that accepts most draws at once */
-} zipf;
-
-static double zipf_helper1(double x) {
-    if (fabs(x) > 1e-8)
-        return log1p(x) / x;
-    return 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
-}
-
-static double zipf_helper2(double x) {
-    if (fabs(x) > 1e-8)
-        return expm1(x) / x;
-    return 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
-}
-
-/* H, an integral of h(x) = x^-s. */
-static double zipf_H(const zipf *z, double x) {
-    double lx = log(x);
-    return zipf_helper2((1.0 - z->s) * lx) * lx;
-}
-
-static double zipf_h(const zipf *z, double x) {
-    return exp(-z->s * log(x));
-}
-
-static double zipf_H_inverse(const zipf *z, double x) {
-    double t = x * (1.0 - z->s);
-    if (t < -1.0)
-        t = -1.0; /* guards rounding at the far end */
-    return exp(zipf_helper1(t) * x);
-}
-
-static void zipf_init(zipf *z, uint64_t n, double s) {
-    z->s = s;
-    z->n = (double)n;
-    z->h_x1 = zipf_H(z, 1.5) - 1.0;
-    z->h_n = zipf_H(z, z->n + 0.5);
-    z->sval = 2.0 - zipf_H_inverse(z, zipf_H(z, 2.5) - zipf_h(z, 2.0));
-}
-
-/* Returns a rank in 1..n; rank 1 is the most likely. */
-static uint64_t zipf_sample(const zipf *z, rng *r) {
-    for (;;) {
-        double u = z->h_n + rng_double(r) * (z->h_x1 - z->h_n);
-        double x = zipf_H_inverse(z, u);
-        double k = floor(x + 0.5);
-        if (k < 1.0)
-            k = 1.0;
-        else if (k > z->n)
-            k = z->n;
-        if (k - x <= z->sval || u >= zipf_H(z, k + 0.5) - zipf_h(z, k))
-            return (uint64_t)k;
-    }
-}
-
-/* ---------------------------------------------------------------- corpus */
-
-/* The encoded records: one arena of bytes and one packed index entry per
- * record, offset (40 bits) | length (16 bits) | type (8 bits). A duplicate
- * is an index entry that points at an earlier record's bytes. */
-#define IDX_OFF_SHIFT 24
-#define IDX_LEN_SHIFT 8
-#define IDX_MAX_LEN   UINT64_C(0xffff)
-#define IDX_MAX_OFF   ((UINT64_C(1) << 40) - 1)
-
-typedef struct corpus {
-    char *data;
-    size_t len, cap;
-    uint64_t *index;
-    uint64_t n;
-    uint64_t type_count[RP_REC__COUNT];
-    uint64_t duplicates;
-} corpus;
-
-static inline uint64_t idx_pack(uint64_t off, uint64_t len, rp_rec_type t) {
-    return off << IDX_OFF_SHIFT | len << IDX_LEN_SHIFT | (uint64_t)t;
-}
-
-static inline const char *idx_bytes(const corpus *c, uint64_t e) {
-    return c->data + (e >> IDX_OFF_SHIFT);
-}
-
-static inline size_t idx_len(uint64_t e) {
-    return (size_t)((e >> IDX_LEN_SHIFT) & IDX_MAX_LEN);
-}
-
-static inline rp_rec_type idx_type(uint64_t e) {
-    return (rp_rec_type)(e & 0xff);
-}
-
-/* Appends one encoded record and returns its index entry. */
-static uint64_t corpus_add(corpus *c, const void *p, size_t n, rp_rec_type t) {
-    if (n > IDX_MAX_LEN || c->len + n > IDX_MAX_OFF)
-        die("record of %zu bytes does not fit the index", n);
-    if (c->len + n > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 20;
-        while (cap < c->len + n)
-            cap *= 2;
-        char *d = realloc(c->data, cap);
-        if (d == NULL)
-            die("out of memory growing the arena to %zu bytes", cap);
-        c->data = d;
-        c->cap = cap;
-    }
-    memcpy(c->data + c->len, p, n);
-    uint64_t e = idx_pack(c->len, n, t);
-    c->len += n;
-    return e;
-}
-
-/* ---------------------------------------------------------------- generator */
-
-/* Mix of record types, in percent tenths: 85% deliveries, 10% bounces, 3%
- * complaints, 1.6% reports and 0.4% actions. */
-static const unsigned TYPE_WEIGHTS[RP_REC__COUNT] = {850, 100, 30, 16, 4};
-
-#define DUPLICATE_RATE 0.001 /* share of records that are redeliveries */
-#define RECENT_RING    256   /* redeliveries repeat one of these records */
-#define LINK_RING      1024  /* UNLINK_ACCOUNT picks from recent links */
-#define ZIPF_EXPONENT  1.0
-
-/* 2026-01-01T00:00:00Z, and the 30 days the stream spans. */
-#define STREAM_START INT64_C(1767225600000)
-#define STREAM_SPAN  (30 * RP_MS_PER_DAY)
-
-/* Recipient domains: the big mailbox providers first. The feedback flag
- * says whether the provider sends complaint feedback to the service. */
-static const struct {
-    const char *name;
-    unsigned weight;
-    bool feedback_loop;
-} DOMAINS[] = {
-    {"gmail.com", 350, false},  {"yahoo.com", 120, true},
-    {"outlook.com", 120, true}, {"hotmail.com", 80, true},
-    {"icloud.com", 60, true},   {"aol.com", 20, true},
-    {"gmx.de", 30, true},       {"comcast.net", 20, true},
-    {NULL, 200, false}, /* a company domain, "corpN.example" */
-};
-#define N_DOMAINS (sizeof DOMAINS / sizeof DOMAINS[0])
-
-static const char *const DIAGNOSTICS[] = {
-    "smtp; 550 5.1.1 The email account that you tried to reach does not exist",
-    "smtp; 550 5.1.1 <recipient>: Recipient address rejected: User unknown",
-    "smtp; 552 5.2.2 Mailbox full",
-    "smtp; 554 5.7.1 Message rejected as spam",
-    "smtp; 421 4.7.0 Try again later",
-};
-#define N_DIAGNOSTICS (sizeof DIAGNOSTICS / sizeof DIAGNOSTICS[0])
-
-/* Bounce type and subtype pairs with their weights: mostly permanent
- * GENERAL and NO_EMAIL, a third transient, a few undetermined. */
-static const struct {
-    rp_bounce_type type;
-    rp_bounce_subtype subtype;
-    unsigned weight;
-} BOUNCES[] = {
-    {RP_BOUNCE_PERMANENT, RP_BSUB_GENERAL, 330},
-    {RP_BOUNCE_PERMANENT, RP_BSUB_NO_EMAIL, 200},
-    {RP_BOUNCE_PERMANENT, RP_BSUB_SUPPRESSED, 50},
-    {RP_BOUNCE_PERMANENT, RP_BSUB_ON_ACCOUNT_SUPPRESSION_LIST, 40},
-    {RP_BOUNCE_TRANSIENT, RP_BSUB_GENERAL, 120},
-    {RP_BOUNCE_TRANSIENT, RP_BSUB_MAILBOX_FULL, 120},
-    {RP_BOUNCE_TRANSIENT, RP_BSUB_MESSAGE_TOO_LARGE, 30},
-    {RP_BOUNCE_TRANSIENT, RP_BSUB_CONTENT_REJECTED, 40},
-    {RP_BOUNCE_TRANSIENT, RP_BSUB_ATTACHMENT_REJECTED, 20},
-    {RP_BOUNCE_UNDETERMINED, RP_BSUB_UNDETERMINED, 50},
-};
-#define N_BOUNCES (sizeof BOUNCES / sizeof BOUNCES[0])
-
-/* Indexed by rp_feedback_type. */
-static const unsigned FEEDBACK_WEIGHTS[RP_FEEDBACK__COUNT] = {
-    850, 10, 20, 30, 50, 10, 30,
-};
-
-/* Indexed by report kind (issue kind - RP_ISSUE__FIRST_REPORT). */
-static const unsigned REPORT_WEIGHTS[RP_REPORT__COUNT] = {
-    10, 4, 30, 20, 12, 5, 8, 3, 1, 3, 2, 2,
-};
-
-static const char *const REPORTERS[] = {
-    "spamhaus",
-    "abusix",
-    "postmaster.example",
-    "trap-network.example",
-};
-#define N_REPORTERS (sizeof REPORTERS / sizeof REPORTERS[0])
-
-/* Indexed by rp_action_type. */
-static const unsigned ACTION_WEIGHTS[RP_ACTION__COUNT] = {
-    35, 20, 3, 5, 12, 4, 4, 12, 5,
-};
-
-static const char *const NOTES[] = {
-    "customer removed a purchased list",
-    "double opt-in enabled on the sign-up form",
-    "checked by trust and safety",
-};
-#define N_NOTES (sizeof NOTES / sizeof NOTES[0])
-
-/* An account id is "acct-" and ten digits: 15 bytes and a NUL. */
-#define ACCOUNT_ID_LEN 15
-
-typedef struct generator {
-    rng r;
-    zipf z;
-    uint64_t n_accounts;
-    uint64_t n_events;
-    uint32_t *rank_to_account; /* a shuffle: rank 1 is not account 0 */
-    char *ids;                 /* n_accounts ids of ACCOUNT_ID_LEN bytes */
-    uint64_t next_event_id;
-    uint64_t next_message;
-    uint64_t links[LINK_RING][2]; /* (account, related) of recent links */
-    uint64_t n_links;
-    /* Scratch for the strings of the record being built. */
-    char event_id[24];
-    char message_id[24];
-    char recipient[2][48];
-    rp_str recipients[2];
-    char domain[32];
-} generator;
-
-static rp_str account_str(const generator *g, uint64_t account) {
-    return (rp_str){g->ids + account * ACCOUNT_ID_LEN, ACCOUNT_ID_LEN};
-}
-
-static void generator_init(generator *g, const options *opt) {
-    memset(g, 0, sizeof *g);
-    rng_seed(&g->r, opt->seed);
-    g->n_accounts = opt->accounts;
-    g->n_events = opt->events;
-    zipf_init(&g->z, opt->accounts, ZIPF_EXPONENT);
-
-    /* The ids are formatted once; records borrow them. */
-    g->ids = xmalloc(opt->accounts * ACCOUNT_ID_LEN + 1);
-    for (uint64_t a = 0; a < opt->accounts; a++) {
-        char tmp[32];
-        snprintf(tmp, sizeof tmp, "acct-%010" PRIu64, a);
-        memcpy(g->ids + a * ACCOUNT_ID_LEN, tmp, ACCOUNT_ID_LEN);
-    }
-
-    /* Fisher-Yates, so that popularity is unrelated to the id. */
-    g->rank_to_account = xmalloc(opt->accounts * sizeof(uint32_t));
-    for (uint64_t a = 0; a < opt->accounts; a++)
-        g->rank_to_account[a] = (uint32_t)a;
-    for (uint64_t a = opt->accounts - 1; a > 0; a--) {
-        uint64_t b = rng_below(&g->r, a + 1);
-        uint32_t t = g->rank_to_account[a];
-        g->rank_to_account[a] = g->rank_to_account[b];
-        g->rank_to_account[b] = t;
-    }
-}
-
-static void generator_free(generator *g) {
-    free(g->ids);
-    free(g->rank_to_account);
-}
-
-static uint64_t pick_account(generator *g) {
-    return g->rank_to_account[zipf_sample(&g->z, &g->r) - 1];
-}
-
-/* A message id: sixteen hex digits of a scrambled counter. */
-static rp_str make_message_id(generator *g) {
-    uint64_t x = ++g->next_message;
-    uint64_t h = splitmix64(&x);
-    int n = snprintf(g->message_id, sizeof g->message_id, "%016" PRIx64, h);
-    return (rp_str){g->message_id, (size_t)n};
-}
-
-/* A recipient address; *feedback_loop tells whether its provider sends
- * complaint feedback. */
-static rp_str make_recipient(generator *g, int slot, bool *feedback_loop) {
-    unsigned w[N_DOMAINS];
-    for (size_t i = 0; i < N_DOMAINS; i++)
-        w[i] = DOMAINS[i].weight;
-    size_t d = rng_weighted(&g->r, w, N_DOMAINS);
-    unsigned user = (unsigned)rng_below(&g->r, 10000000);
-    int n;
-    if (DOMAINS[d].name != NULL)
-        n = snprintf(g->recipient[slot], sizeof g->recipient[slot], "u%07u@%s",
-                     user, DOMAINS[d].name);
-    else
-        n = snprintf(g->recipient[slot], sizeof g->recipient[slot],
-                     "u%07u@corp%u.example", user,
-                     (unsigned)rng_below(&g->r, 50000));
-    if (feedback_loop)
-        *feedback_loop = DOMAINS[d].feedback_loop;
-    return (rp_str){g->recipient[slot], (size_t)n};
-}
-
-/* A time `min` to `max` ms before t, skewed towards `min` (cubed uniform),
- * as feedback mostly comes soon after the send. */
-static int64_t earlier(generator *g, int64_t t, int64_t min, int64_t max) {
-    double u = rng_double(&g->r);
-    return t - min - (int64_t)(u * u * u * (double)(max - min));
-}
-
-static void fill_delivery(generator *g, rp_delivery *d, int64_t t) {
-    d->message_id = make_message_id(g);
-    d->recipient = make_recipient(g, 0, &d->feedback_loop);
-    if (rng_chance(&g->r, 0.9)) {
-        d->has_sent_time = true;
-        d->sent_time = earlier(g, t, 200, 20 * RP_MS_PER_SECOND);
-    }
-    d->verified_recipient = rng_chance(&g->r, 0.01);
-    d->simulator = rng_chance(&g->r, 0.005);
-}
-
-static void fill_bounce(generator *g, rp_bounce *b, int64_t t) {
-    b->message_id = make_message_id(g);
-    b->recipient = make_recipient(g, 0, NULL);
-    if (rng_chance(&g->r, 0.95)) {
-        b->has_sent_time = true;
-        b->sent_time = earlier(g, t, RP_MS_PER_SECOND, 2 * RP_MS_PER_HOUR);
-    }
-    unsigned w[N_BOUNCES];
-    for (size_t i = 0; i < N_BOUNCES; i++)
-        w[i] = BOUNCES[i].weight;
-    size_t k = rng_weighted(&g->r, w, N_BOUNCES);
-    b->bounce_type = BOUNCES[k].type;
-    b->bounce_subtype = BOUNCES[k].subtype;
-    b->verified_recipient = rng_chance(&g->r, 0.01);
-    b->simulator = rng_chance(&g->r, 0.01);
-    if (rng_chance(&g->r, 0.5))
-        b->diagnostic = rp_str_c(DIAGNOSTICS[rng_below(&g->r, N_DIAGNOSTICS)]);
-}
-
-static void fill_complaint(generator *g, rp_complaint *c, int64_t t) {
-    c->message_id = make_message_id(g);
-    c->n_recipients = rng_chance(&g->r, 0.05) ? 2 : 1;
-    for (size_t i = 0; i < c->n_recipients; i++)
-        g->recipients[i] = make_recipient(g, (int)i, NULL);
-    c->recipients = g->recipients;
-    if (rng_chance(&g->r, 0.9)) {
-        c->has_sent_time = true;
-        c->sent_time =
-            earlier(g, t, 5 * 60 * RP_MS_PER_SECOND, 48 * RP_MS_PER_HOUR);
-    }
-    c->feedback_type = (rp_feedback_type)rng_weighted(&g->r, FEEDBACK_WEIGHTS,
-                                                      RP_FEEDBACK__COUNT);
-    c->on_suppression_list = rng_chance(&g->r, 0.02);
-    c->simulator = rng_chance(&g->r, 0.005);
-}
-
-static void fill_report(generator *g, rp_report *rep) {
-    size_t k = rng_weighted(&g->r, REPORT_WEIGHTS, RP_REPORT__COUNT);
-    rep->kind = (rp_issue_kind)(k + RP_ISSUE__FIRST_REPORT);
-    rep->incidents = 1;
-    if (rng_chance(&g->r, 0.7)) {
-        int n = snprintf(g->domain, sizeof g->domain, "d%u.example",
-                         (unsigned)rng_below(&g->r, 100000));
-        rep->domain = (rp_str){g->domain, (size_t)n};
-    }
-    if (rep->kind == RP_ISSUE_RELATED_ACCOUNT)
-        rep->related_account_id =
-            account_str(g, rng_below(&g->r, g->n_accounts));
-    if (rng_chance(&g->r, 0.8))
-        rep->reporter = rp_str_c(REPORTERS[rng_below(&g->r, N_REPORTERS)]);
-    if (rng_chance(&g->r, 0.2))
-        rep->detail = rp_str_c("listed after repeated hits");
-}
-
-/* Fills an action. Links are remembered, so that half the unlinks undo a
- * recent link, sent by the account that made it; the other half name an
- * account that is most likely not linked, which the engine counts as an
- * action that does not apply. */
-static void fill_action(generator *g, rp_record *rec, uint64_t account,
-                        int64_t t) {
-    rp_action *a = &rec->u.action;
-    a->action =
-        (rp_action_type)rng_weighted(&g->r, ACTION_WEIGHTS, RP_ACTION__COUNT);
-    /* The first five action types act on issues; the rest do not. */
-    bool about_issues = a->action <= RP_ACTION_END_REVIEW;
-    if (about_issues && rng_chance(&g->r, 0.4)) {
-        a->has_issue = true;
-        double u = rng_double(&g->r);
-        if (u < 0.4)
-            a->issue = RP_ISSUE_BOUNCE_RATE;
-        else if (u < 0.8)
-            a->issue = RP_ISSUE_COMPLAINT_RATE;
-        else
-            a->issue = (rp_issue_kind)(RP_ISSUE__FIRST_REPORT +
-                                       rng_below(&g->r, RP_REPORT__COUNT));
-    }
-    if (rng_chance(&g->r, 0.2)) {
-        a->has_effective_time = true;
-        a->effective_time = earlier(g, t, 0, RP_MS_PER_HOUR);
-    }
-    if (a->action == RP_ACTION_LINK_ACCOUNT) {
-        uint64_t other = rng_below(&g->r, g->n_accounts);
-        a->related_account_id = account_str(g, other);
-        uint64_t *slot = g->links[g->n_links++ % LINK_RING];
-        slot[0] = account;
-        slot[1] = other;
-    } else if (a->action == RP_ACTION_UNLINK_ACCOUNT) {
-        uint64_t other = rng_below(&g->r, g->n_accounts);
-        if (g->n_links > 0 && rng_chance(&g->r, 0.5)) {
-            uint64_t n = g->n_links < LINK_RING ? g->n_links : LINK_RING;
-            const uint64_t *slot = g->links[rng_below(&g->r, n)];
-            rec->account_id = account_str(g, slot[0]);
-            other = slot[1];
-        }
-        a->related_account_id = account_str(g, other);
-    }
-    if (rng_chance(&g->r, 0.3))
-        a->note = rp_str_c(NOTES[rng_below(&g->r, N_NOTES)]);
-}
-
-/* Builds the next new record (not a redelivery) at stream position i. */
-static void generate_record(generator *g, uint64_t i, rp_record *rec) {
-    rp_rec_type type =
-        (rp_rec_type)rng_weighted(&g->r, TYPE_WEIGHTS, RP_REC__COUNT);
-    rp_record_init(rec, type);
-
-    int n = snprintf(g->event_id, sizeof g->event_id, "e%" PRIu64,
-                     ++g->next_event_id);
-    rec->event_id = (rp_str){g->event_id, (size_t)n};
-
-    uint64_t account = pick_account(g);
-    rec->account_id = account_str(g, account);
-
-    /* Event time walks through the span, give or take three seconds. */
-    double pos = (double)i / (double)g->n_events;
-    int64_t jitter = (int64_t)rng_below(&g->r, 6001) - 3000;
-    int64_t t = STREAM_START + (int64_t)(pos * (double)STREAM_SPAN) + jitter;
-    rec->event_time = t;
-
-    switch (type) {
-    case RP_REC_DELIVERY: fill_delivery(g, &rec->u.delivery, t); break;
-    case RP_REC_BOUNCE: fill_bounce(g, &rec->u.bounce, t); break;
-    case RP_REC_COMPLAINT: fill_complaint(g, &rec->u.complaint, t); break;
-    case RP_REC_REPORT: fill_report(g, &rec->u.report); break;
-    case RP_REC_ACTION: fill_action(g, rec, account, t); break;
-    default: break;
-    }
-}
-
-/* Generates and encodes every record into the corpus. */
-static void build_corpus(corpus *c, const options *opt) {
-    char err[512];
-    rp_avro_codec *codec =
-        rp_avro_codec_new(RP_FRAMING_PLAIN, NULL, err, sizeof err);
-    if (codec == NULL)
-        die("cannot create the Avro codec: %s", err);
-
-    generator g;
-    generator_init(&g, opt);
-
-    memset(c, 0, sizeof *c);
-    c->n = opt->events;
-    c->index = xmalloc(opt->events * sizeof(uint64_t));
-    c->cap = (size_t)opt->events * 96;
-    c->data = xmalloc(c->cap);
-
-    /* A redelivery repeats one of the last `depth` new records: at most
-     * RECENT_RING, and no more than about ten minutes of the stream, so
-     * that it stays well inside the default one-hour dedupe horizon also
-     * in small runs, where records are minutes apart. */
-    uint64_t recent[RECENT_RING];
-    uint64_t depth = opt->events / (STREAM_SPAN / (10 * 60 * RP_MS_PER_SECOND));
-    if (depth < 1)
-        depth = 1;
-    if (depth > RECENT_RING)
-        depth = RECENT_RING;
-    uint64_t n_new = 0;
-    uint64_t report_every = opt->events / 10 ? opt->events / 10 : 1;
-    for (uint64_t i = 0; i < opt->events; i++) {
-        if (n_new >= depth && rng_chance(&g.r, DUPLICATE_RATE)) {
-            /* A redelivery: the same bytes as a record seconds earlier. */
-            uint64_t back = 1 + rng_below(&g.r, depth);
-            uint64_t e = recent[(n_new - back) % RECENT_RING];
-            c->index[i] = e;
-            c->type_count[idx_type(e)]++;
-            c->duplicates++;
-            continue;
-        }
-        rp_record rec;
-        generate_record(&g, i, &rec);
-        if (rp_record_check(&rec, err, sizeof err) != 0)
-            die("generated record %" PRIu64 " breaks the contract: %s", i, err);
-        const void *out;
-        size_t out_len;
-        int rc = rp_avro_encode(codec, &rec, &out, &out_len, err, sizeof err);
-        if (rc != 0)
-            die("cannot encode record %" PRIu64 ": %s (%s)", i, err,
-                rp_strerror(rc));
-        uint64_t e = corpus_add(c, out, out_len, rec.type);
-        c->index[i] = e;
-        c->type_count[rec.type]++;
-        recent[n_new++ % RECENT_RING] = e;
-        if ((i + 1) % report_every == 0)
-            fprintf(stderr, "  generated %" PRIu64 " of %" PRIu64 "\n", i + 1,
-                    opt->events);
-    }
-
-    generator_free(&g);
-    rp_avro_codec_destroy(codec);
-}
-
 /* ---------------------------------------------------------------- baseline */
 
 /* Plain avro-c generic decoding: for each record, point a memory reader at
@@ -790,7 +175,7 @@ static void build_corpus(corpus *c, const options *opt) {
  * class and value per record type, built once from the same embedded
  * schema text that repute uses. avro_value_read() resets the value first,
  * so values are reused as an efficient avro-c program would. */
-static double run_baseline(const corpus *c) {
+static double run_baseline(const be_corpus *c) {
     avro_schema_t schema[RP_REC__COUNT];
     avro_value_iface_t *iface[RP_REC__COUNT];
     avro_value_t value[RP_REC__COUNT];
@@ -836,7 +221,7 @@ static double run_baseline(const corpus *c) {
 
 /* repute's decoder alone, to split repute's cost into decoding and engine
  * work. */
-static double run_decode_only(const corpus *c) {
+static double run_decode_only(const be_corpus *c) {
     char err[512];
     rp_avro_codec *codec =
         rp_avro_codec_new(RP_FRAMING_PLAIN, NULL, err, sizeof err);
@@ -887,7 +272,7 @@ typedef int (*decode_fn)(rp_avro_codec *c, rp_rec_type type, const void *buf,
 /* repute's hot path over the first n records: decode, then apply at the
  * record's event time (clock=event), with every default of SPEC section 8,
  * on a fresh engine. */
-static void run_repute(const corpus *c, uint64_t n, decode_fn decode,
+static void run_repute(const be_corpus *c, uint64_t n, decode_fn decode,
                        repute_result *res) {
     char err[512];
     rp_config cfg;
@@ -953,7 +338,7 @@ static double per_sec(uint64_t n, double seconds) {
 }
 
 int main(int argc, char **argv) {
-    options opt;
+    be_options opt;
     int rc = parse_options(argc, argv, &opt);
     if (rc == 1) {
         usage(stdout);
@@ -969,8 +354,8 @@ int main(int argc, char **argv) {
             "%" PRIu64 " accounts (seed %" PRIu64 ")\n",
             opt.events, opt.accounts, opt.seed);
     double t0 = now_seconds();
-    corpus c;
-    build_corpus(&c, &opt);
+    be_corpus c;
+    be_corpus_build(&c, &opt);
     double gen_seconds = now_seconds() - t0;
     uint64_t rss_input = peak_rss_bytes();
 
@@ -1068,7 +453,6 @@ int main(int argc, char **argv) {
                res.events[RP_EVENT_NOTIFICATION],
            gen_eps, gen_n, gen.seconds, met ? "true" : "false");
 
-    free(c.index);
-    free(c.data);
+    be_corpus_free(&c);
     return 0;
 }

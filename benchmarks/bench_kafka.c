@@ -153,11 +153,93 @@ int bk_conf_set_pairs(rd_kafka_conf_t *conf, const bk_list *pairs, char *errstr,
     return 0;
 }
 
-/* ---------------------------------------------------------------- consumer */
+/* ---------------------------------------------------------------- reader */
 
-rd_kafka_t *bk_consumer_new(const char *bootstrap, const char *isolation,
-                            const bk_list *extra, char *errstr,
-                            size_t errstr_size) {
+/* Takes argv[*i] if it is one of the reader's options. Returns 1 (taken,
+ * *i moved past the value), 0 (another option), or RP_EINVAL / RP_ENOMEM
+ * with the reason in errstr. */
+static int reader_opt(int argc, char **argv, int *i, bk_reader_opts *o,
+                      int64_t min_idle_ms, char *errstr, size_t errstr_size) {
+    const char *v = NULL;
+    int m;
+    if ((m = bk_opt(argc, argv, i, "--bootstrap", &v)) == 1) {
+        o->bootstrap = v;
+    } else if (m == 0 && (m = bk_opt(argc, argv, i, "--expect", &v)) == 1) {
+        char *end;
+        o->expect = strtoull(v, &end, 10);
+        if (*v < '0' || *v > '9' || *end != '\0') {
+            snprintf(errstr, errstr_size, "--expect needs a whole number");
+            return RP_EINVAL;
+        }
+    } else if (m == 0 && (m = bk_opt(argc, argv, i, "--idle-exit", &v)) == 1) {
+        if (bk_parse_duration_ms(v, &o->idle_exit) != 0 ||
+            o->idle_exit < min_idle_ms) {
+            snprintf(errstr, errstr_size, "--idle-exit: bad duration '%s'", v);
+            return RP_EINVAL;
+        }
+    } else if (m == 0 && (m = bk_opt(argc, argv, i, "--isolation", &v)) == 1) {
+        if (strcmp(v, "read_committed") != 0 &&
+            strcmp(v, "read_uncommitted") != 0) {
+            snprintf(errstr, errstr_size,
+                     "--isolation: read_committed or read_uncommitted");
+            return RP_EINVAL;
+        }
+        o->isolation = v;
+    } else if (m == 0 && (m = bk_opt(argc, argv, i, "-X", &v)) == 1) {
+        if (bk_list_add_csv(&o->extra, v) != 0) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return RP_ENOMEM;
+        }
+    } else if (m < 0) {
+        snprintf(errstr, errstr_size, "missing value for '%s'", argv[*i]);
+        return RP_EINVAL;
+    }
+    return m;
+}
+
+void bk_reader_opts_init(bk_reader_opts *o, const char *isolation,
+                         int64_t idle_exit_ms) {
+    memset(o, 0, sizeof *o);
+    o->bootstrap = "127.0.0.1:9092";
+    o->isolation = isolation;
+    o->idle_exit = idle_exit_ms;
+}
+
+int bk_reader_parse(int argc, char **argv, bk_reader_opts *o,
+                    int64_t min_idle_ms, const bk_tool_opt *own, size_t n_own,
+                    const char *prog) {
+    char err[256];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+        int m = reader_opt(argc, argv, &i, o, min_idle_ms, err, sizeof err);
+        if (m < 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return -1;
+        }
+        if (m == 1)
+            continue;
+        const char *v = NULL;
+        size_t k;
+        for (k = 0; k < n_own && m == 0; k++)
+            m = bk_opt(argc, argv, &i, own[k].name, &v);
+        if (m != 1) {
+            fprintf(stderr, "%s: %s '%s'\n", prog,
+                    m < 0 ? "missing value for" : "unknown option", argv[i]);
+            return -1;
+        }
+        const bk_tool_opt *t = &own[k - 1];
+        if (t->value)
+            *t->value = v;
+        else if (bk_list_add_csv(t->list, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static rd_kafka_t *consumer_new(const char *bootstrap, const char *isolation,
+                                const bk_list *extra, char *errstr,
+                                size_t errstr_size) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* repute's consumer settings (src/kafka/conf.c), so that the ceiling
      * is measured with the same fetch behaviour. group.id is only there
@@ -193,8 +275,11 @@ fail:
     return NULL;
 }
 
-int bk_assign_all(rd_kafka_t *rk, const bk_list *topics, int timeout_ms,
-                  char *errstr, size_t errstr_size) {
+/* Assigns every partition of the topics, from the beginning. Waits up to
+ * timeout_ms for the topics to appear in the metadata. Returns the number
+ * of partitions assigned (> 0) or a negative code with errstr. */
+static int assign_all(rd_kafka_t *rk, const bk_list *topics, int timeout_ms,
+                      char *errstr, size_t errstr_size) {
     rd_kafka_topic_partition_list_t *parts =
         rd_kafka_topic_partition_list_new(16);
     int rc = 0;
@@ -231,6 +316,68 @@ int bk_assign_all(rd_kafka_t *rk, const bk_list *topics, int timeout_ms,
 fail:
     rd_kafka_topic_partition_list_destroy(parts);
     return rc;
+}
+
+int bk_reader_open(bk_reader *r, const char *prog, const bk_reader_opts *o,
+                   const bk_list *topics, size_t batch_max, char *errstr,
+                   size_t errstr_size) {
+    memset(r, 0, sizeof *r);
+    r->prog = prog;
+    r->batch_max = batch_max;
+    r->batch = malloc(batch_max * sizeof *r->batch);
+    if (r->batch == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return RP_ENOMEM;
+    }
+    r->rk = consumer_new(o->bootstrap, o->isolation, &o->extra, errstr,
+                         errstr_size);
+    if (r->rk == NULL)
+        return RP_EINVAL;
+    int nparts = assign_all(r->rk, topics, 10000, errstr, errstr_size);
+    if (nparts < 0)
+        return nparts;
+    r->q = rd_kafka_queue_get_consumer(r->rk);
+    if (r->q == NULL) {
+        snprintf(errstr, errstr_size, "cannot get the consumer queue");
+        return RP_EIO;
+    }
+    return nparts;
+}
+
+ssize_t bk_reader_poll(bk_reader *r, int timeout_ms) {
+    ssize_t n =
+        rd_kafka_consume_batch_queue(r->q, timeout_ms, r->batch, r->batch_max);
+    if (n < 0) {
+        fprintf(stderr, "%s: %s\n", r->prog,
+                rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+    r->received = (size_t)n;
+    ssize_t kept = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = r->batch[i];
+        if (!m->err) {
+            r->batch[kept++] = m;
+            continue;
+        }
+        /* Errors arrive as messages; one about a topic that vanished
+         * would otherwise be a silent stall. */
+        if (r->errors++ < 10)
+            fprintf(stderr, "%s: %s\n", r->prog, rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+    }
+    return kept;
+}
+
+void bk_reader_close(bk_reader *r) {
+    free(r->batch);
+    if (r->q)
+        rd_kafka_queue_destroy(r->q);
+    if (r->rk) {
+        rd_kafka_consumer_close(r->rk);
+        rd_kafka_destroy(r->rk);
+    }
+    memset(r, 0, sizeof *r);
 }
 
 /* ---------------------------------------------------------------- topics */

@@ -10,13 +10,23 @@
  * check that every partition of a topic answers before anyone produces to
  * it. They live here so that each tool's file is about its measurement.
  *
+ * The two reading tools (the consume ceiling and the latency probe) also
+ * share their options (broker, --expect, --idle-exit, --isolation, -X)
+ * and their reading loop's plumbing, a "reader": the bare consumer, its
+ * queue and a batch array, with the message errors counted. Each used to
+ * set these up in its own copy of the same forty lines.
+ *
  * Errors follow the project's convention: 0 or a negative RP_E* code, with
- * the reason in errstr. Nothing here prints.
+ * the reason in errstr. Nothing here prints, except bk_reader_parse(),
+ * which says what was wrong with the command line, and bk_reader_poll(),
+ * which reports consume errors on standard error under the tool's name as
+ * both tools always did (an error message is otherwise a silent stall).
  */
 #ifndef REPUTE_BENCH_KAFKA_H
 #define REPUTE_BENCH_KAFKA_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <signal.h>
 
@@ -76,21 +86,82 @@ int bk_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 int bk_conf_set_pairs(rd_kafka_conf_t *conf, const bk_list *pairs, char *errstr,
                       size_t errstr_size);
 
-/* ---------------------------------------------------------------- consumer */
+/* ---------------------------------------------------------------- reader */
 
-/* A consumer with repute's fetch settings (src/kafka/conf.c: fetch.wait.max.ms
- * 100, max.partition.fetch.bytes 4 MB), the given isolation level
- * ("read_committed" or "read_uncommitted"), no commits and no partition EOF
- * events, then the -X pairs. Returns NULL with errstr. */
-rd_kafka_t *bk_consumer_new(const char *bootstrap, const char *isolation,
-                            const bk_list *extra, char *errstr,
-                            size_t errstr_size);
+/* The options every reading tool takes (defaults: bk_reader_opts_init()). */
+typedef struct bk_reader_opts {
+    const char *bootstrap;
+    uint64_t expect;   /* stop after this many (the tool says of what) */
+    int64_t idle_exit; /* ms with nothing new before giving up */
+    const char *isolation;
+    bk_list extra; /* -X key=value */
+} bk_reader_opts;
 
-/* Assigns every partition of the topics, from the beginning. Waits up to
- * timeout_ms for the topics to appear in the metadata. Returns the number
- * of partitions assigned (> 0) or a negative code with errstr. */
-int bk_assign_all(rd_kafka_t *rk, const bk_list *topics, int timeout_ms,
-                  char *errstr, size_t errstr_size);
+/* Zeroes o and sets the defaults: the local broker, the given isolation
+ * level and --idle-exit (ms). */
+void bk_reader_opts_init(bk_reader_opts *o, const char *isolation,
+                         int64_t idle_exit_ms);
+
+/* The help lines of the reader's options that read alike in every tool. */
+#define BK_READER_HELP_BOOTSTRAP                                               \
+    "  --bootstrap    broker (default 127.0.0.1:9092)\n"
+#define BK_READER_HELP_IDLE_EXIT                                               \
+    "  --idle-exit D  stop after D (seconds, or 500ms, 1m) with\n"             \
+    "                 nothing new "
+#define BK_READER_HELP_X                                                       \
+    "  -X key=value   any librdkafka property (repeatable)\n"
+
+/* One option of a tool's own, taking a value: a string (into *value) or
+ * a comma list (added to *list); the other pointer is NULL. */
+typedef struct bk_tool_opt {
+    const char *name;
+    const char **value;
+    bk_list *list;
+} bk_tool_opt;
+
+/* Parses a reading tool's command line: --help or -h, the reader's
+ * options --bootstrap, --expect, --idle-exit (at least min_idle_ms),
+ * --isolation and -X, and the tool's own, all as "--name value" or
+ * "--name=value". Returns 0, 1 for --help, or -1 after printing what was
+ * wrong under prog's name. The caller sets the defaults first and frees
+ * o->extra and its lists with bk_list_free(), also after a failure. */
+int bk_reader_parse(int argc, char **argv, bk_reader_opts *o,
+                    int64_t min_idle_ms, const bk_tool_opt *own, size_t n_own,
+                    const char *prog);
+
+/* A bare consumer on every partition of some topics, from the beginning:
+ * no group (assign, not subscribe: nothing to join, nothing to rebalance,
+ * and the fastest way to read everything), repute's fetch settings
+ * (src/kafka/conf.c: fetch.wait.max.ms 100, max.partition.fetch.bytes
+ * 4 MB), no commits and no partition EOF events, then the -X pairs. */
+typedef struct bk_reader {
+    const char *prog; /* names the tool in bk_reader_poll()'s reports */
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *q;
+    rd_kafka_message_t **batch; /* up to batch_max messages */
+    size_t batch_max;
+    size_t received; /* by the last poll, error messages included */
+    uint64_t errors; /* error messages received */
+} bk_reader;
+
+/* Opens the reader and assigns the topics, waiting up to 10 s for them to
+ * appear. Returns the number of partitions assigned (> 0) or a negative
+ * code with errstr. The caller closes with bk_reader_close(), also after
+ * a failure. */
+int bk_reader_open(bk_reader *r, const char *prog, const bk_reader_opts *o,
+                   const bk_list *topics, size_t batch_max, char *errstr,
+                   size_t errstr_size);
+
+/* Waits up to timeout_ms for messages and puts them in r->batch. Error
+ * messages are counted in r->errors, reported (the first ten) and
+ * destroyed, so the batch holds only data; r->received counts both (it
+ * tells the tools' idle clocks that the broker answered). Returns how
+ * many data messages (the caller destroys each with
+ * rd_kafka_message_destroy()), or -1 after reporting a failure of the
+ * queue. */
+ssize_t bk_reader_poll(bk_reader *r, int timeout_ms);
+
+void bk_reader_close(bk_reader *r);
 
 /* ---------------------------------------------------------------- topics */
 

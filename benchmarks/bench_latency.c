@@ -52,14 +52,10 @@
 /* ---------------------------------------------------------------- options */
 
 typedef struct options {
-    const char *bootstrap;
+    bk_reader_opts r; /* expect: matched probes, 0: no limit */
     const char *input;
     const char *output;
-    uint64_t expect;   /* pairs; 0: no limit */
-    int64_t idle_exit; /* ms */
-    const char *isolation;
     const char *prefix; /* keys of probes start with this */
-    bk_list extra;
 } options;
 
 static void usage(FILE *out) {
@@ -74,74 +70,30 @@ static void usage(FILE *out) {
             "with the first record of the same key in the output topic and\n"
             "prints the latency percentiles (output timestamp minus input\n"
             "timestamp) as one JSON line.\n"
-            "\n"
-            "  --bootstrap    broker (default 127.0.0.1:9092)\n"
+            "\n" BK_READER_HELP_BOOTSTRAP
             "  --input        topic the probes were written to\n"
             "  --output       repute's output topic\n"
-            "  --expect N     stop once N probes are matched\n"
-            "  --idle-exit D  stop after D (seconds, or 500ms, 1m) with\n"
-            "                 nothing new (default 10)\n"
+            "  --expect N     stop once N probes are "
+            "matched\n" BK_READER_HELP_IDLE_EXIT "(default 10)\n"
             "  --isolation    default read_uncommitted\n"
             "  --probe-prefix P  keys of probes (default \"" PROBE_PREFIX
             "\";\n"
-            "                 \"probe-<seed>-\" keeps to one loadgen run)\n"
-            "  -X key=value   any librdkafka property (repeatable)\n");
+            "                 \"probe-<seed>-\" keeps to one loadgen "
+            "run)\n" BK_READER_HELP_X);
 }
 
 static int parse_options(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
-    o->bootstrap = "127.0.0.1:9092";
-    o->isolation = "read_uncommitted";
-    o->idle_exit = 10000;
+    bk_reader_opts_init(&o->r, "read_uncommitted", 10000);
     o->prefix = PROBE_PREFIX;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int m;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-        if ((m = bk_opt(argc, argv, &i, "--bootstrap", &v)) == 1) {
-            o->bootstrap = v;
-        } else if (m == 0 && (m = bk_opt(argc, argv, &i, "--input", &v)) == 1) {
-            o->input = v;
-        } else if (m == 0 &&
-                   (m = bk_opt(argc, argv, &i, "--output", &v)) == 1) {
-            o->output = v;
-        } else if (m == 0 &&
-                   (m = bk_opt(argc, argv, &i, "--expect", &v)) == 1) {
-            char *end;
-            o->expect = strtoull(v, &end, 10);
-            if (*v < '0' || *v > '9' || *end != '\0') {
-                fprintf(stderr, PROG ": --expect needs a whole number\n");
-                return -1;
-            }
-        } else if (m == 0 &&
-                   (m = bk_opt(argc, argv, &i, "--idle-exit", &v)) == 1) {
-            if (bk_parse_duration_ms(v, &o->idle_exit) != 0 ||
-                o->idle_exit == 0) {
-                fprintf(stderr, PROG ": --idle-exit: bad duration '%s'\n", v);
-                return -1;
-            }
-        } else if (m == 0 &&
-                   (m = bk_opt(argc, argv, &i, "--isolation", &v)) == 1) {
-            if (strcmp(v, "read_committed") != 0 &&
-                strcmp(v, "read_uncommitted") != 0) {
-                fprintf(stderr, PROG ": --isolation: read_committed or "
-                                     "read_uncommitted\n");
-                return -1;
-            }
-            o->isolation = v;
-        } else if (m == 0 &&
-                   (m = bk_opt(argc, argv, &i, "--probe-prefix", &v)) == 1) {
-            o->prefix = v;
-        } else if (m == 0 && (m = bk_opt(argc, argv, &i, "-X", &v)) == 1) {
-            if (bk_list_add_csv(&o->extra, v) != 0)
-                return -1;
-        } else {
-            fprintf(stderr, PROG ": %s '%s'\n",
-                    m < 0 ? "missing value for" : "unknown option", argv[i]);
-            return -1;
-        }
-    }
+    const bk_tool_opt own[] = {
+        {"--input", &o->input, NULL},
+        {"--output", &o->output, NULL},
+        {"--probe-prefix", &o->prefix, NULL},
+    };
+    int rc = bk_reader_parse(argc, argv, &o->r, 1, own, 3, PROG);
+    if (rc != 0)
+        return rc;
     if (o->input == NULL || o->output == NULL) {
         fprintf(stderr, PROG ": --input and --output are required\n");
         return -1;
@@ -249,113 +201,86 @@ static int64_t percentile(const int64_t *v, size_t n, double q) {
     return v[rank - 1];
 }
 
-/* ---------------------------------------------------------------- main */
+/* ---------------------------------------------------------------- reading */
 
-int main(int argc, char **argv) {
-    options o;
-    char err[512];
-    int status = 1;
-    rd_kafka_t *rk = NULL;
-    rd_kafka_queue_t *q = NULL;
-    rd_kafka_message_t **batch = NULL;
-    table t = {calloc(1024, sizeof(probe)), 1024, 0};
-    int64_t *lat = NULL;
-    bk_list topics = {NULL, 0};
+/* What the reading loop has counted so far. */
+typedef struct seen {
+    uint64_t matched, in_msgs, out_msgs;
+    unsigned in_types, out_types; /* a bit per timestamp type */
+} seen;
 
-    int prc = parse_options(argc, argv, &o);
-    if (prc != 0) {
-        usage(prc == 1 ? stdout : stderr);
-        status = prc == 1 ? 0 : 2;
-        goto fail;
+/* Counts one message and, when its key is a probe's, files its timestamp
+ * as the probe's first input or first output. Returns 0 or RP_ENOMEM. */
+static int see(seen *s, table *t, const options *o,
+               const rd_kafka_message_t *m) {
+    size_t plen = strlen(o->prefix);
+    bool is_in = strcmp(rd_kafka_topic_name(m->rkt), o->input) == 0;
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    *(is_in ? &s->in_msgs : &s->out_msgs) += 1;
+    *(is_in ? &s->in_types : &s->out_types) |= 1u << tt;
+    if (m->key_len <= plen || memcmp(m->key, o->prefix, plen) != 0)
+        return 0;
+    probe *p = table_get(t, m->key, m->key_len);
+    if (p == NULL)
+        return RP_ENOMEM;
+    /* Only the first of each counts: a later input would be a redelivery,
+     * a later output a later status change. */
+    int64_t *slot = is_in ? &p->in_ts : &p->out_ts;
+    if (*slot < 0) {
+        *slot = ts;
+        if (p->in_ts >= 0 && p->out_ts >= 0)
+            s->matched++;
     }
-    bk_catch_stop_signals();
-    batch = malloc(BATCH * sizeof *batch);
-    if (t.slots == NULL || batch == NULL ||
-        bk_list_add_csv(&topics, o.input) != 0 ||
-        bk_list_add_csv(&topics, o.output) != 0) {
-        fprintf(stderr, PROG ": out of memory\n");
-        goto fail;
-    }
+    return 0;
+}
 
-    rk = bk_consumer_new(o.bootstrap, o.isolation, &o.extra, err, sizeof err);
-    if (rk == NULL) {
-        fprintf(stderr, PROG ": %s\n", err);
-        goto fail;
-    }
-    if (bk_assign_all(rk, &topics, 10000, err, sizeof err) < 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        goto fail;
-    }
-    q = rd_kafka_queue_get_consumer(rk);
-
-    /* Matching happens as records arrive, so --expect can stop early. */
-    size_t plen = strlen(o.prefix);
-    uint64_t matched = 0, in_msgs = 0, out_msgs = 0, errors = 0;
-    unsigned in_types = 0, out_types = 0;
+/* Reads both topics until --expect probes are matched, --idle-exit passes
+ * with nothing new, or a stop signal. Matching happens as records arrive,
+ * so --expect can stop early. Returns 0, or -1 after printing why. */
+static int read_all(bk_reader *r, table *t, const options *o, seen *s) {
     double last = bk_now(), next_progress = last + 1;
-    while (!bk_stop && (o.expect == 0 || matched < o.expect)) {
-        ssize_t n = rd_kafka_consume_batch_queue(q, 100, batch, BATCH);
+    while (!bk_stop && (o->r.expect == 0 || s->matched < o->r.expect)) {
+        ssize_t n = bk_reader_poll(r, 100);
+        if (n < 0)
+            return -1;
         double now = bk_now();
-        if (n < 0) {
-            fprintf(stderr, PROG ": %s\n",
-                    rd_kafka_err2str(rd_kafka_last_error()));
-            goto fail;
-        }
         for (ssize_t i = 0; i < n; i++) {
-            rd_kafka_message_t *m = batch[i];
-            if (m->err) {
-                if (errors++ < 10)
-                    fprintf(stderr, PROG ": %s\n", rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-                continue;
+            int rc = see(s, t, o, r->batch[i]);
+            rd_kafka_message_destroy(r->batch[i]);
+            if (rc != 0) {
+                fprintf(stderr, PROG ": out of memory\n");
+                return -1;
             }
-            bool is_in = strcmp(rd_kafka_topic_name(m->rkt), o.input) == 0;
-            rd_kafka_timestamp_type_t tt;
-            int64_t ts = rd_kafka_message_timestamp(m, &tt);
-            *(is_in ? &in_msgs : &out_msgs) += 1;
-            *(is_in ? &in_types : &out_types) |= 1u << tt;
-            if (m->key_len > plen && memcmp(m->key, o.prefix, plen) == 0) {
-                probe *p = table_get(&t, m->key, m->key_len);
-                if (p == NULL) {
-                    fprintf(stderr, PROG ": out of memory\n");
-                    rd_kafka_message_destroy(m);
-                    goto fail;
-                }
-                /* Only the first of each counts: a later input would be a
-                 * redelivery, a later output a later status change. */
-                int64_t *slot = is_in ? &p->in_ts : &p->out_ts;
-                if (*slot < 0) {
-                    *slot = ts;
-                    if (p->in_ts >= 0 && p->out_ts >= 0)
-                        matched++;
-                }
-            }
-            rd_kafka_message_destroy(m);
         }
-        if (n > 0)
+        if (r->received > 0)
             last = now;
-        if (now - last >= o.idle_exit / 1000.0)
+        if (now - last >= o->r.idle_exit / 1000.0)
             break;
         if (now >= next_progress) {
             fprintf(stderr,
                     PROG ": %" PRIu64 " input and %" PRIu64
                          " output records, %" PRIu64 " probes matched\n",
-                    in_msgs, out_msgs, matched);
+                    s->in_msgs, s->out_msgs, s->matched);
             next_progress = now + 1;
         }
     }
+    return 0;
+}
 
-    /* Collect the latencies of the matched probes. */
-    lat = malloc((t.n ? t.n : 1) * sizeof *lat);
-    if (lat == NULL) {
-        fprintf(stderr, PROG ": out of memory\n");
-        goto fail;
-    }
+/* ---------------------------------------------------------------- main */
+
+/* Prints the JSON line of the matched probes' latencies (and a warning
+ * unless both topics had LogAppendTime). Returns 0 or RP_ENOMEM. */
+static int report(const table *t, const options *o, const seen *s) {
+    int64_t *lat = malloc((t->n ? t->n : 1) * sizeof *lat);
+    if (lat == NULL)
+        return RP_ENOMEM;
     size_t nlat = 0;
     uint64_t probes = 0, orphans = 0;
     double sum = 0;
-    for (size_t i = 0; i < t.cap; i++) {
-        const probe *p = &t.slots[i];
+    for (size_t i = 0; i < t->cap; i++) {
+        const probe *p = &t->slots[i];
         if (p->key == NULL)
             continue;
         if (p->in_ts < 0) {
@@ -369,6 +294,8 @@ int main(int argc, char **argv) {
         }
     }
     qsort(lat, nlat, sizeof *lat, cmp_i64);
+    const char *in_ts = tstype_summary(s->in_types);
+    const char *out_ts = tstype_summary(s->out_types);
     printf("{\"probes\":%" PRIu64 ",\"matched\":%zu,\"unmatched\":%" PRIu64
            ",\"p50_ms\":%" PRId64 ",\"p99_ms\":%" PRId64 ",\"p999_ms\":%" PRId64
            ",\"max_ms\":%" PRId64 ",\"min_ms\":%" PRId64 ",\"mean_ms\":%.1f"
@@ -378,30 +305,60 @@ int main(int argc, char **argv) {
            probes, nlat, probes - nlat, percentile(lat, nlat, 0.5),
            percentile(lat, nlat, 0.99), percentile(lat, nlat, 0.999),
            nlat ? lat[nlat - 1] : 0, nlat ? lat[0] : 0,
-           nlat ? sum / (double)nlat : 0.0, tstype_summary(in_types),
-           tstype_summary(out_types), in_msgs, out_msgs, orphans, o.isolation);
-    if (in_types != 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ||
-        out_types != 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME)
+           nlat ? sum / (double)nlat : 0.0, in_ts, out_ts, s->in_msgs,
+           s->out_msgs, orphans, o->r.isolation);
+    if (s->in_types != 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ||
+        s->out_types != 1u << RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME)
         fprintf(stderr,
                 PROG ": warning: timestamps are %s (input) and %s (output), "
                      "not LogAppendTime on both: create the topics with "
                      "repute-loadgen --create-topics for broker-clock "
                      "latencies\n",
-                tstype_summary(in_types), tstype_summary(out_types));
-    status = o.expect && matched < o.expect ? 1 : 0;
-fail:
+                in_ts, out_ts);
     free(lat);
-    free(batch);
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (rk) {
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    options o;
+    char err[512];
+    int status = 1;
+    bk_reader r;
+    memset(&r, 0, sizeof r);
+    table t = {calloc(1024, sizeof(probe)), 1024, 0};
+    bk_list topics = {NULL, 0};
+    seen s;
+    memset(&s, 0, sizeof s);
+
+    int prc = parse_options(argc, argv, &o);
+    if (prc != 0) {
+        usage(prc == 1 ? stdout : stderr);
+        status = prc == 1 ? 0 : 2;
+        goto fail;
     }
+    bk_catch_stop_signals();
+    if (t.slots == NULL || bk_list_add_csv(&topics, o.input) != 0 ||
+        bk_list_add_csv(&topics, o.output) != 0) {
+        fprintf(stderr, PROG ": out of memory\n");
+        goto fail;
+    }
+    if (bk_reader_open(&r, PROG, &o.r, &topics, BATCH, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto fail;
+    }
+    if (read_all(&r, &t, &o, &s) != 0)
+        goto fail;
+    if (report(&t, &o, &s) != 0) {
+        fprintf(stderr, PROG ": out of memory\n");
+        goto fail;
+    }
+    status = o.r.expect && s.matched < o.r.expect ? 1 : 0;
+fail:
+    bk_reader_close(&r);
     for (size_t i = 0; t.slots && i < t.cap; i++)
         free(t.slots[i].key);
     free(t.slots);
     bk_list_free(&topics);
-    bk_list_free(&o.extra);
+    bk_list_free(&o.r.extra);
     return status;
 }

@@ -1,4 +1,4 @@
-# The soak plot, written by benchmarks/harness.py (render_soak_plot):
+# The soak plot, written by benchmarks/e2e/plots.py (render_soak_plot):
 #   gnuplot -e "datadir='DIR'; outdir='DIR'; stem='latest'; warmup=M" \
 #     benchmarks/plot-soak.gp
 # Reads DIR/soak.dat (minutes rss_mib state_mib committed_lag) and writes

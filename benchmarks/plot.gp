@@ -1,4 +1,4 @@
-# Plots of one benchmark result, written by benchmarks/harness.py:
+# Plots of one benchmark result, written by benchmarks/e2e/plots.py:
 #   gnuplot -e "datadir='DIR'; outdir='DIR'; stem='latest'" benchmarks/plot.gp
 # Reads DIR/throughput.dat, percore.dat ("label" value "shown"), latency.dat
 # ("label" p50 p99 p999) and memory.dat ("label" repute_mib peer_mib) and

@@ -1,0 +1,262 @@
+"""One run of the benchmark: the Bench class and what every phase shares.
+
+A run owns a topic prefix (bench-<unix time>), a log directory and one
+result dictionary, and every phase needs the same few services: fresh
+input topics pre-filled by repute-loadgen (with LogAppendTime, so that the
+broker's clock stamps every record), fresh output topics, repute or the peer
+started on them, and a timing rule. The rule is the same for every
+throughput-like figure (measure_run): from the first "ready" line of the
+processes until the group's committed offsets reach the end offsets the
+input topics had before the start, so that a run counts as done only when
+its output, changelog and offsets are committed, and the CPU time the
+processes used over that interval.
+
+The phases themselves live in their own modules and are mixed into Bench
+(throughput, latency, memory, restore, soak): they are methods because they
+share this state, and they are files of their own because each is a
+separate question with its own method of measurement. run() calls them in
+order (or only the soak), stops every child process and deletes every
+topic and group under the prefix however the run ends, then evaluates the
+targets.
+
+The peer's bookkeeping (peer_enabled, peer_result, peer_failed) lets a
+peer failure be recorded in the result instead of ending the run: repute's
+figures stand on their own.
+"""
+import glob
+import os
+import shutil
+import time
+
+from .common import (INPUTS, OUTPUTS, ROOT, SCHEMA_VERSION, START_TIME_MS, log,
+                     now_iso)
+from .kafka import Kafka
+from .latency import LatencyPhase
+from .memory import MemoryPhase
+from .procs import Proc, run_tool
+from .restore import RestorePhase
+from .results import git_facts, machine_facts, settings_of, targets
+from .soak import SoakPhase
+from .throughput import ThroughputPhase
+
+
+class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
+            SoakPhase):
+    """One run: its options (a), prefix, Kafka client, log directory and
+    result; the phases are the mixins' methods."""
+
+    def __init__(self, a):
+        self.a = a
+        self.bs = a.bootstrap
+        self.bin = os.path.join(ROOT, a.build_dir)
+        self.repute = os.path.join(self.bin, "repute")
+        self.loadgen = os.path.join(self.bin, "benchmarks", "repute-loadgen")
+        self.consume = os.path.join(self.bin, "benchmarks", "repute-bench-consume")
+        self.latency = os.path.join(self.bin, "benchmarks", "repute-bench-latency")
+        self.peer_jar = os.path.join(
+            ROOT, "benchmarks", "peers", "kafka-streams", "target",
+            "repute-streams-peer.jar")
+        self.prefix = a.prefix or f"bench-{int(time.time())}"
+        self.k = Kafka(self.bs)
+        self.logdir = os.path.join(ROOT, a.build_dir, "bench-logs", self.prefix)
+        os.makedirs(self.logdir, exist_ok=True)
+        self.parts = a.partitions
+        self.seq = 0
+        self.result = {}
+
+    # -- topics and data
+
+    def delete_name(self, name):
+        """Deletes the topics and groups of one part of the run: NAME.* and
+        NAME-* under the prefix (and nothing of a name NAME only starts)."""
+        self.k.delete_prefix(f"{self.prefix}-{name}.")
+        self.k.delete_prefix(f"{self.prefix}-{name}-")
+
+    def topic_set(self, name):
+        return {t: f"{self.prefix}-{name}.{t}" for t in INPUTS}
+
+    def create_inputs(self, name, config=None):
+        topics = self.topic_set(name)
+        self.k.create_topics(
+            {n: {"message.timestamp.type": "LogAppendTime", **(config or {})}
+             for n in topics.values()}, self.parts)
+        return topics
+
+    def create_outputs(self, base, peer=False):
+        """Output topics of one system under test: base.status/dlq/changelog
+        (or base.peer-status for the peer)."""
+        if peer:
+            specs = {f"{base}.peer-status": {"message.timestamp.type": "LogAppendTime"},
+                     f"{base}.peer-dlq": {}}
+        else:
+            specs = {
+                f"{base}.status": {"message.timestamp.type": "LogAppendTime"},
+                f"{base}.dlq": {},
+                f"{base}.changelog": {"cleanup.policy": "compact"},
+            }
+        self.k.create_topics(specs, self.parts)
+        return {k.rsplit(".", 1)[1]: k for k in specs}
+
+    def fill(self, name, accounts, records, cover=False, seed=1):
+        """Pre-fills fresh input topics at full speed; returns (topics,
+        end offsets snapshot, loadgen JSON)."""
+        topics = self.create_inputs(name)
+        args = [self.loadgen, "--bootstrap", self.bs,
+                "--prefix", f"{self.prefix}-{name}",
+                "--accounts", str(accounts), "--records", str(records),
+                "--rate", "0", "--seed", str(seed),
+                "--start-time", str(START_TIME_MS), "--span", self.a.span]
+        if cover:
+            args.append("--cover")
+        log(f"fill {name}: {records} records over {accounts} accounts")
+        out = run_tool(args, timeout=max(600, records / 2000), what="loadgen")
+        ends = self.k.end_offsets(topics.values(), self.parts)
+        total = sum(ends.values())
+        log(f"fill {name}: {total} records in the topics "
+            f"({out.get('records_per_sec')} records/s produced)")
+        if total < records:
+            raise RuntimeError(f"fill {name}: {total} records in the topics, "
+                               f"expected {records}")
+        return topics, ends, out
+
+    # -- systems under test
+
+    def repute_args(self, inputs, out, group, guarantee, http="off"):
+        sets = {
+            "kafka.bootstrap.servers": self.bs,
+            "group.id": group,
+            "clock": "event",
+            "processing.guarantee": guarantee,
+            "topics.create": "false",
+            "topics.partitions": str(self.parts),
+            "http.listen": http,
+        }
+        for t in INPUTS:
+            sets[f"topic.{t}"] = inputs[t]
+        for t in OUTPUTS:
+            sets[f"topic.{t}"] = out[t]
+        args = [self.repute, "run"]
+        for k, v in sets.items():
+            args += ["--set", f"{k}={v}"]
+        return args
+
+    def start_repute(self, name, inputs, out, group, guarantee, http="off"):
+        return Proc(name, self.repute_args(inputs, out, group, guarantee, http),
+                    self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
+
+    def start_peer(self, name, prefix, app_id, out):
+        """The Kafka Streams peer; its RocksDB state goes to a directory of
+        its own under build-rel/bench-state/, removed by stop_peer."""
+        java_opts = self.a.peer_java_opts.split()
+        state = os.path.join(ROOT, self.a.build_dir, "bench-state", app_id)
+        shutil.rmtree(state, ignore_errors=True)
+        os.makedirs(state)
+        args = ["java", *java_opts, "-jar", self.peer_jar,
+                "--bootstrap", self.bs, "--prefix", prefix,
+                "--application-id", app_id, "--output", out["peer-status"],
+                "--dlq", out["peer-dlq"], "--state-dir", state]
+        if self.a.peer_threads:
+            args += ["--threads", str(self.a.peer_threads)]
+        pr = Proc(name, args, self.logdir, patterns=(r"peer: running",))
+        pr.state_dir = state
+        return pr
+
+    def stop_peer(self, pr):
+        pr.stop(40)
+        shutil.rmtree(pr.state_dir, ignore_errors=True)
+
+    def next_name(self, tag):
+        self.seq += 1
+        return f"{tag}{self.seq}"
+
+    def measure_run(self, procs, ready_pat, group, ends, records, timeout):
+        """Waits for ready, then for the committed offsets; returns figures."""
+        t_ready = []
+        cpu_ready = {}
+        for pr in procs:
+            seen = pr.wait_for(ready_pat, timeout=120)
+            if not seen:
+                raise RuntimeError(f"{pr.name} not ready:\n{pr.tail()}")
+        for pr in procs:
+            t_ready.append(pr.seen[ready_pat][0])
+            cpu_ready[pr.name] = pr.seen[ready_pat][1] or 0.0
+        t0 = min(t_ready)
+        t_done = self.k.wait_committed(group, ends, timeout, procs)
+        cpu_done = {pr.name: pr.cpu() for pr in procs}
+        mems = [pr.mem() for pr in procs]
+        secs = max(t_done - t0, 1e-3)
+        secs_start = t_done - min(pr.t_start for pr in procs)
+        cpu = sum(cpu_done[n] - cpu_ready[n] for n in cpu_done)
+        return {
+            "records": records,
+            "seconds": round(secs, 3),
+            "seconds_from_start": round(secs_start, 3),
+            "events_per_sec": round(records / secs),
+            "cpu_seconds": round(cpu, 2),
+            "events_per_cpu_sec": round(records / max(cpu, 1e-3)),
+            "rss_bytes": sum(m.get("VmRSS", 0) for m in mems),
+            "peak_rss_bytes": sum(m.get("VmHWM", 0) for m in mems),
+        }
+
+    # -- the peer's bookkeeping
+
+    def peer_enabled(self):
+        p = self.result.setdefault("peer", {})
+        return "skipped" not in p
+
+    def peer_result(self):
+        return self.result.setdefault("peer", {})
+
+    def peer_failed(self, what, e):
+        log(f"peer {what} failed: {e}")
+        self.peer_result().setdefault("errors", []).append(f"{what}: {e}"[:2000])
+
+    # -- the whole run
+
+    def run(self):
+        a = self.a
+        t0 = time.monotonic()
+        self.result.update({
+            "schema": SCHEMA_VERSION,
+            "name": a.name,
+            "mode": "soak" if a.soak else "quick" if a.quick else "full",
+            "started": now_iso(),
+            "prefix": self.prefix,
+            "bootstrap": self.bs,
+            "machine": machine_facts(),
+            "git": git_facts(),
+            "settings": settings_of(a),
+        })
+        if a.soak:
+            self.result["peer"] = {"skipped": "the soak measures repute alone"}
+        elif a.skip_peer:
+            self.result["peer"] = {"skipped": a.skip_peer}
+        elif not os.path.exists(self.peer_jar):
+            self.result["peer"] = {"skipped": f"no {self.peer_jar}"}
+        else:
+            self.result["peer"] = {"jar": os.path.relpath(self.peer_jar, ROOT),
+                                   "java_opts": a.peer_java_opts,
+                                   "threads": a.peer_threads or None,
+                                   "guarantee": "exactly_once_v2"}
+        try:
+            timings = {}
+            for phase in (("soak",) if a.soak else
+                          ("throughput", "latency", "memory")):
+                p0 = time.monotonic()
+                getattr(self, "phase_" + phase)()
+                timings[phase] = round(time.monotonic() - p0, 1)
+            self.result["phase_seconds"] = timings
+        finally:
+            Proc.stop_all()
+            for d in glob.glob(os.path.join(ROOT, a.build_dir, "bench-state",
+                                            self.prefix + "-*")):
+                shutil.rmtree(d, ignore_errors=True)
+            self.k.delete_prefix(self.prefix + "-")
+            self.k.close()
+        if not a.soak:
+            self.result["targets"] = targets(self.result)
+        self.result["finished"] = now_iso()
+        self.result["machine"]["loadavg_at_end"] = os.getloadavg()[0]
+        self.result["total_seconds"] = round(time.monotonic() - t0, 1)
+        self.result["logs"] = self.logdir
+        return self.result

@@ -1,0 +1,383 @@
+"""BENCHMARKS.md: the page generated from the newest full result.
+
+The page is a function of the result files alone, so that it can be
+rendered again at any time (run.sh --render-only) and never states a figure
+that is not in a result; the one hand-written part, "What holds it back",
+is read back from the page that is there and kept as written. Each section
+is a function that appends its lines to the page, in the page's order:
+where the figures come from (result, commit, machine, data), the targets,
+throughput, latency, memory, restore, the soak (from the newest soak
+result, since a soak is a run of its own), what holds it back, how to run,
+and the history of every full result. The tables say how each figure was
+measured next to it, because a number on this page is only as good as the
+reader's idea of what it counts.
+"""
+import glob
+import json
+import os
+import re
+
+from .common import (BENCHMARKS_MD, CONFIGS, RESULTS, ROOT, dig, fmt_int,
+                     fmt_num, log, mib)
+from .plots import render_plots, render_soak_plot
+from .results import latest_result
+
+
+def keep_section(text, heading):
+    """The body of `## heading` in text (up to the next `## `), or None."""
+    if not text:
+        return None
+    m = re.search(r"^## " + re.escape(heading) + r"[^\n]*\n(.*?)(?=^## |\Z)",
+                  text, re.S | re.M)
+    return m.group(1).strip("\n") if m else None
+
+
+def render(path, r):
+    """Writes BENCHMARKS.md from the result r (read from path), section by
+    section, keeping the hand-written "What holds it back" of the page
+    that is there."""
+    old = None
+    if os.path.exists(BENCHMARKS_MD):
+        with open(BENCHMARKS_MD) as f:
+            old = f.read()
+    held = keep_section(old, "What holds it back") or (
+        "_To be filled from profiles: where the time goes in the exactly_once "
+        "path (consume, decode, engine, changelog encode, produce, "
+        "transaction commit), and what would lift each figure that missed "
+        "its target._")
+    rel = os.path.relpath(path, ROOT)
+    stem = "latest"
+    plots = render_plots(r, stem)
+    L = []
+    page_head(L, rel, r)
+    targets_section(L, r, plots)
+    throughput_section(L, r)
+    latency_section(L, r)
+    memory_section(L, r)
+    restore_section(L, r)
+    render_soak(L)
+    L.append("## What holds it back\n")
+    L.append(held + "\n")
+
+    how_to_run(L)
+    history(L)
+    with open(BENCHMARKS_MD, "w") as f:
+        f.write("\n".join(L))
+    log(f"wrote {os.path.relpath(BENCHMARKS_MD, ROOT)} from {rel}")
+
+
+def page_head(L, rel, r):
+    """The title and where the figures come from."""
+    m = r["machine"]
+    g = r["git"]
+    s = r["settings"]
+    L.append("# Benchmarks\n")
+    L.append("End-to-end figures of `repute run` against a real single-node "
+             "Kafka broker, measured by `benchmarks/run.sh` "
+             "(`benchmarks/harness.py`). This page is generated from the "
+             "newest full result in `benchmarks/results/`; re-render it with "
+             "`benchmarks/run.sh --render-only`. The section \"What holds it "
+             "back\" is kept as written.\n")
+    L.append(f"- Result: [`{rel}`]({rel}), {r.get('started')}, "
+             f"commit `{g.get('describe')}`"
+             + (" (work tree had changes)" if g.get("dirty") else "") + ".")
+    L.append(f"- Machine: {m.get('nproc')} cores ({m.get('cpu_model')}), "
+             f"{m.get('mem_total_bytes', 0) / 2**30:.0f} GiB, Linux "
+             f"{m.get('kernel')}, {m.get('os')}; {m.get('broker')} on the same "
+             f"machine (local broker, `deploy/kafka-local.sh`), librdkafka "
+             f"{m.get('librdkafka')}, {m.get('java')}. Load average at the "
+             f"start: {m.get('loadavg_at_start'):.2f}. The machine is shared "
+             "with the broker and the load generator; figures move by tens of "
+             "percent between runs on a busy machine.")
+    L.append(f"- Data: {fmt_int(dig(r, 'data', 'throughput_records'))} records "
+             f"over {fmt_int(s.get('tp_accounts'))} accounts in five input "
+             f"topics of {s.get('partitions')} partitions, event times over "
+             f"{s.get('span')} (repute-loadgen's mix), "
+             f"{s.get('repeats')} round{'s' if s.get('repeats') != 1 else ''}; "
+             "the whole run took "
+             f"{r.get('total_seconds', 0) / 60:.1f} minutes.\n")
+
+
+def targets_section(L, r, plots):
+    """The table of targets, then the plots."""
+    L.append("## Targets\n")
+    L.append("| target | figure | |")
+    L.append("|---|---|---|")
+    for key, t in r.get("targets", {}).items():
+        v = t.get("value")
+        unit = t.get("unit", "")
+        if v is None:
+            fig = "not measured"
+        elif unit == "ratio" and key.endswith("ceiling"):
+            fig = f"{v * 100:.0f}%"
+        elif unit == "ratio":
+            fig = f"{v:.3f} ({1 / v:.1f}x less)" if v else "0"
+        elif unit == "x":
+            fig = f"{v:.1f}x"
+        elif unit == "ms":
+            fig = f"{v:,.0f} ms"
+        else:
+            fig = f"{v:.2f} s"
+        if t.get("note") and v is not None:
+            fig += f" ({t['note']})"
+        met = {True: "**met**", False: "**missed**", None: "–"}[t.get("met")]
+        L.append(f"| {t['target']} | {fig} | {met} |")
+    L.append("")
+    if plots:
+        L.append(" ".join(f"![{os.path.basename(p)}]({p})" for p in plots) + "\n")
+
+
+def throughput_section(L, r):
+    """The throughput table: the bare consumer, each configuration, the peer."""
+    th = r.get("throughput", {})
+    peer = r.get("peer", {})
+    ceil = dig(r, "ceiling", "messages_per_sec")
+    L.append("## Throughput\n")
+    L.append("Records per second from the first `run: ready` until the "
+             "consumer group's committed offsets reach the end offsets the "
+             "five input topics had before the run (output, changelog and "
+             "offsets committed), median of the rounds. Per CPU-second: the "
+             "records over the CPU time (user + system, all threads) the "
+             "processes used over the same interval. The bare consumer "
+             "(`repute-bench-consume`, read_committed, no group, nothing "
+             "decoded, timed from its first message to its last) reads the "
+             "same topics at the start of each round. The Kafka Streams peer "
+             "(`benchmarks/peers/kafka-streams`, exactly_once_v2, one stream "
+             "thread, RocksDB stores) is timed the same way from its "
+             "`peer: running`, over the first "
+             f"{fmt_int(peer.get('records'))} records of the same topics "
+             "(the same share of every partition), since it is much slower.\n")
+    L.append("| system | guarantee | processes | records/s | of the bare "
+             "consumer | records per CPU-second | seconds | samples (records/s) |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    L.append(f"| bare librdkafka consumer | read_committed | 1 | {fmt_int(ceil)} "
+             f"| 100% | – | – | "
+             f"{', '.join(fmt_int(x) for x in dig(r, 'ceiling', 'samples') or [])} |")
+    for key, _, _ in CONFIGS:
+        t = th.get(key)
+        if not t:
+            continue
+        L.append(f"| repute | {t['guarantee']} | {t['processes']} | "
+                 f"{fmt_int(t['events_per_sec'])} | "
+                 f"{t['ratio_to_ceiling'] * 100:.0f}% | "
+                 f"{fmt_int(t['events_per_cpu_sec'])} | {t['seconds']} | "
+                 f"{', '.join(fmt_int(x) for x in t['samples'])} |")
+    if peer.get("events_per_sec"):
+        pr = peer['ratio_to_ceiling'] * 100
+        L.append(f"| Kafka Streams peer | exactly_once_v2 | 1 | "
+                 f"{fmt_int(peer['events_per_sec'])} | "
+                 f"{pr:.{0 if pr >= 10 else 1}f}% | "
+                 f"{fmt_int(peer['events_per_cpu_sec'])} | "
+                 f"{peer['throughput_runs'][0]['seconds']} | "
+                 f"{', '.join(fmt_int(x) for x in peer['samples'])} |")
+    elif peer.get("skipped"):
+        L.append(f"\nThe Kafka Streams peer was skipped: {peer['skipped']}.")
+    L.append("")
+
+
+def latency_section(L, r):
+    """The latency table, repute and the peer at each load."""
+    s = r["settings"]
+    peer = r.get("peer", {})
+    L.append("## Latency\n")
+    L.append("From a probe's append to the input topic to the append of the "
+             "status change it causes to the output topic (both LogAppendTime, "
+             "the broker's clock), over probes mixed into load generated at a "
+             "fixed rate for "
+             f"{s.get('latency_seconds')} s after {s.get('latency_warmup')} s "
+             "of the same load without probes (the first second after ready "
+             "is not steady: the producer's first metadata and transaction "
+             "round trips) (`repute-loadgen --rate R "
+             f"--probes {s.get('probe_rate')} --probe-delay "
+             f"{s.get('latency_warmup')}s`), read by "
+             "`repute-bench-latency`. repute runs exactly_once with one "
+             "process; the load is a share of its measured maximum "
+             f"({fmt_int(dig(r, 'latency', 'max_rate'))} records/s). The peer "
+             "is loaded at the same shares of its own maximum.\n")
+    L.append("| system | load | records/s offered (achieved) | probes matched "
+             "| p50 ms | p99 ms | p99.9 ms | max ms |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    lat = r.get("latency", {})
+
+    def latrow(sysname, pct, v):
+        L.append(f"| {sysname} | {pct}% | {fmt_int(v.get('rate'))} "
+                 f"({fmt_int(v.get('achieved_rate'))}) | "
+                 f"{v.get('matched')}/{v.get('probes_sent')} | "
+                 f"{fmt_num(v.get('p50_ms'), 0)} | {fmt_num(v.get('p99_ms'), 0)} | "
+                 f"{fmt_num(v.get('p999_ms'), 0)} | {fmt_num(v.get('max_ms'), 0)} |")
+    for k in sorted(x for x in lat if x.startswith("exactly_once_")):
+        latrow("repute", k.rsplit("_", 1)[1], lat[k])
+    for k, v in sorted((peer.get("latency") or {}).items()):
+        if k.startswith("load_"):
+            latrow("Kafka Streams peer", k[5:], v)
+    L.append("")
+
+
+def memory_section(L, r):
+    """The memory table, per account count."""
+    s = r["settings"]
+    peer = r.get("peer", {})
+    L.append("## Memory\n")
+    idle = dig(r, "memory", "idle_rss_bytes")
+    L.append("Resident set size (VmRSS) of one exactly_once process after it "
+             "has processed input covering every account "
+             f"(`repute-loadgen --cover`, {s.get('mem_records_per_account')} "
+             "records per account), minus that of an idle process that is "
+             f"ready with no accounts ({mib(idle)}), per account. The peer's "
+             "RSS is of the JVM after processing the same topics"
+             + (f" (`{peer.get('java_opts')}`)" if peer.get("java_opts") else
+                " (default JVM options)") + ".\n")
+    L.append("| accounts | repute RSS | repute peak RSS | bytes per account "
+             "| Kafka Streams RSS | Kafka Streams peak RSS |")
+    L.append("|---|---|---|---|---|---|")
+    for run in dig(r, "memory", "runs") or []:
+        L.append(f"| {fmt_int(run['accounts'])} | {mib(run['rss_bytes'])} | "
+                 f"{mib(run.get('peak_rss_bytes'))} | "
+                 f"{fmt_num(run['bytes_per_account'], 0)} | "
+                 f"{mib(dig(run, 'peer', 'rss_bytes'))} | "
+                 f"{mib(dig(run, 'peer', 'peak_rss_bytes'))} |")
+    L.append("")
+
+
+def restore_section(L, r):
+    """The restore paragraph."""
+    L.append("## Restore\n")
+    rs = r.get("restore", {})
+    L.append(f"After the {fmt_int(rs.get('accounts'))}-account run, repute is "
+             "stopped (SIGINT) and started again in the same group: from "
+             "process start to its `run: ready` log line, which comes once "
+             "every task has read its changelog partition to the end: "
+             f"**{fmt_num(rs.get('seconds'), 2)} s** for "
+             f"{fmt_int(rs.get('accounts_restored'))} accounts restored "
+             f"(samples: {', '.join(str(x['seconds']) for x in rs.get('samples', []))} s; "
+             "RSS once ready: "
+             f"{', '.join(mib(x.get('rss_bytes')) for x in rs.get('samples', []))}).\n")
+
+
+def how_to_run(L):
+    """How to run the benchmark."""
+    L.append("## How to run\n")
+    L.append("```sh\nbash deploy/install-deps.sh\nbenchmarks/run.sh            "
+             "# full run (~10 min on 2 cores), writes benchmarks/results/ and "
+             "this page\nbenchmarks/run.sh --quick    # smoke test (< 2 min), "
+             "writes benchmarks/results/tmp/, leaves this page alone\n"
+             "benchmarks/run.sh --render-only  # re-render this page from the "
+             "newest full result\nbenchmarks/run.sh --soak       # the soak "
+             "(~15 min), writes benchmarks/results/ and its section here\n"
+             "```\n")
+    L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
+             "(records, accounts, rounds, latency duration and loads, account "
+             "counts for memory, the peer's JVM options, ...).\n")
+
+
+def history(L):
+    """One row per full result in benchmarks/results/."""
+    L.append("## History\n")
+    L.append("| result | commit | EOS x1 records/s | ALO x1 records/s | bare "
+             "consumer | EOS p99 at 50% | restore | peer records/s |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for f in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
+        try:
+            with open(f) as fh:
+                h = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        if h.get("mode") != "full":
+            continue
+        L.append(f"| {os.path.basename(f)} | `{dig(h, 'git', 'describe')}` | "
+                 f"{fmt_int(dig(h, 'throughput', 'exactly_once_1', 'events_per_sec'))} | "
+                 f"{fmt_int(dig(h, 'throughput', 'at_least_once_1', 'events_per_sec'))} | "
+                 f"{fmt_int(dig(h, 'ceiling', 'messages_per_sec'))} | "
+                 f"{fmt_num(dig(h, 'latency', 'exactly_once_50', 'p99_ms'), 0)} ms | "
+                 f"{fmt_num(dig(h, 'restore', 'seconds'), 2)} s | "
+                 f"{fmt_int(dig(h, 'peer', 'events_per_sec'))} |")
+    L.append("")
+
+
+def render_soak(L):
+    """The Soak section of BENCHMARKS.md, from the newest soak result."""
+    L.append("## Soak\n")
+    path, r = latest_result("soak")
+    if not r:
+        L.append("No soak result yet: `benchmarks/run.sh --soak` (about 15 "
+                 "minutes; not part of CI).\n")
+        return
+    rel = os.path.relpath(path, ROOT)
+    so, v, m = r["soak"], r["soak"]["verdict"], r["machine"]
+    plot = render_soak_plot(so)
+    L.append(f"repute (exactly_once, one process) fed live by `repute-loadgen "
+             f"--rate {so['rate']} --accounts {so['accounts']}` for "
+             f"{so['seconds'] / 60:g} minutes: {so['load_percent']}% of its "
+             f"maximum, a fixed account set, event times from the wall clock. "
+             f"Every {so['interval']} s the harness samples its resident set "
+             "size (VmRSS), the engine's state and accounts held "
+             "(`repute_engine_state_bytes`, `repute_accounts` on `/metrics`) "
+             "and the consumer group's committed lag (end offsets of the "
+             "inputs minus committed offsets). **Flat**: after the warm-up "
+             f"(the first {dig(r, 'settings', 'soak_warmup')}% of the load, or "
+             "until the dedupe tables are full if that is later: each task's "
+             "fills up to `dedupe.max.entries` keys, then forgets the oldest), "
+             "the least-squares slope of RSS is at most "
+             f"{v['max_slope_mib_per_min']:g} MiB/min and the accounts held "
+             "grow by at most 0.1% of the set. **Lag bounded**: the lag at the "
+             f"end of the load is at most {dig(r, 'settings', 'soak_max_lag')} s "
+             "of the rate, its slope is under 1% of the rate, and everything "
+             "is committed soon after the load stops.\n")
+    L.append(f"Result [`{rel}`]({rel}), {r.get('started')}, commit "
+             f"`{dig(r, 'git', 'describe')}`; load average "
+             f"{m.get('loadavg_at_start'):.2f} at the start and "
+             f"{m.get('loadavg_at_end', 0):.2f} at the end. The machine "
+             f"({m.get('nproc')} cores) is shared with the broker, the load "
+             "generator and other people's builds and tests, so the rate and "
+             "the lag move with whatever else runs. The engine's state does "
+             "not depend on them; the RSS does, as buffers outside the "
+             "engine grow with the lag (see What holds it back).\n")
+    short = so["achieved_rate"] < 0.95 * so["rate"]
+    L.append("| figure | value |")
+    L.append("|---|---|")
+    L.append(f"| maximum (exactly_once, 1 process) | {fmt_int(so['max_rate'])} "
+             f"records/s ({so['max_rate_source']}) |")
+    L.append(f"| target ({so['load_percent']}%) | {fmt_int(so['rate'])} "
+             "records/s |")
+    L.append(f"| achieved by the load generator | "
+             f"{fmt_int(so['achieved_rate'])} records/s "
+             f"({fmt_int(so['records'])} records)"
+             + (" - short of the target" if short else "") + " |")
+    L.append(f"| RSS after the warm-up ({v['window_from_seconds']:.0f} s) and "
+             f"at the end | {mib(v['rss_first_bytes'])}, "
+             f"{mib(v['rss_last_bytes'])} (min {mib(v['rss_min_bytes'])}, "
+             f"max {mib(v['rss_max_bytes'])}) |")
+    L.append(f"| RSS slope after the warm-up | "
+             f"{fmt_num(v['rss_slope_mib_per_min'], 2)} MiB/min |")
+    L.append(f"| RSS mean: first minute after the warm-up, second half | "
+             f"{mib(v['rss_first_minute_mean_bytes'])}, "
+             f"{mib(v['rss_second_half_mean_bytes'])} |")
+    s0 = next(s for s in so["samples"] if s["t"] >= v["window_from_seconds"])
+    s1 = [s for s in so["samples"] if s["phase"] == "load"][-1]
+    L.append(f"| engine state (accounts + dedupe) after the warm-up and at "
+             f"the end | {mib(v['state_first_bytes'])}, "
+             f"{mib(v['state_last_bytes'])} (accounts "
+             f"{fmt_num(s0['state_accounts_bytes'] / 2**20)}, "
+             f"{fmt_num(s1['state_accounts_bytes'] / 2**20)} MiB) |")
+    L.append(f"| dedupe tables full from, entries at the end | "
+             + (f"{v['dedupe_full_at_seconds']:.0f} s"
+                if v.get("dedupe_full_at_seconds") is not None else "never")
+             + f", {fmt_int(v.get('dedupe_entries_last'))} |")
+    L.append(f"| accounts held after the warm-up and at the end | "
+             f"{fmt_int(v['accounts_first'])}, {fmt_int(v['accounts_last'])} |")
+    L.append(f"| committed lag: largest after the warm-up, at the end | "
+             f"{fmt_int(v['lag_max'])}, {fmt_int(v['lag_final'])} records "
+             f"(bound {fmt_int(v['lag_bound'])}) |")
+    L.append(f"| all committed after the load stopped | "
+             + (f"{so['drain_seconds']:.1f} s" if so["drain_seconds"] is not None
+                else "not within the timeout") + " |")
+    L.append(f"| repute's CPU | {fmt_num(v['cpu_share'], 2)} cores |")
+    L.append(f"| verdict | RSS **{'flat' if v['flat'] else 'not flat'}**, lag "
+             f"**{'bounded' if v['lag_bounded'] else 'not bounded'}** |")
+    L.append("")
+    if short:
+        L.append("The load generator fell short of the target: it shares the "
+                 f"{m.get('nproc')} cores with repute, the broker and, on a "
+                 "busy machine, everything else.\n")
+    if plot:
+        L.append(f"![{os.path.basename(plot)}]({plot})\n")

@@ -1,0 +1,148 @@
+"""Throughput: records per second, against the bare consumer and the peer.
+
+Every round reads the same pre-filled topics three ways. The ceiling is a
+bare librdkafka consumer (repute-bench-consume: read_committed, no group,
+nothing decoded), timed from its first message to its last: what anything
+could read from this broker on this machine. Then repute runs once per
+configuration (exactly_once and at_least_once, one and two processes in one
+group), each time on fresh output topics and a fresh group, timed by
+Bench.measure_run. The figure of a configuration is the median of the
+rounds, reported with its ratio to the median ceiling, and records per
+CPU-second, which is what a shared machine can compare fairly.
+
+The Kafka Streams peer is much slower, so it is timed over the first
+--peer-records records only; its finish line is the same share of every
+partition's end offset, so that it processes the same mix of the same data.
+A failure of the peer is recorded, not raised.
+"""
+import math
+
+from .common import CONFIGS, INPUTS, log, median
+from .procs import run_tool
+
+
+class ThroughputPhase:
+    """The throughput phase of Bench (see bench.py)."""
+
+    def run_repute_throughput(self, tp, ends, records, guarantee, nproc):
+        name = self.next_name(f"r{guarantee[0]}{nproc}-")
+        base = f"{self.prefix}-{name}"
+        out = self.create_outputs(base)
+        group = base
+        procs = [self.start_repute(f"{name}-p{i}", tp, out, group, guarantee)
+                 for i in range(nproc)]
+        try:
+            r = self.measure_run(procs, r"run: ready", group, ends, records,
+                                 timeout=max(120, records / 5000))
+        finally:
+            for pr in procs:
+                pr.stop()
+            self.k.delete_prefix(base + ".")
+        return r
+
+    def run_ceiling(self, tp, records):
+        args = [self.consume, "--bootstrap", self.bs,
+                "--topics", ",".join(tp[t] for t in INPUTS),
+                "--expect", str(records), "--idle-exit", "10"]
+        out = run_tool(args, timeout=600, what="bench-consume")
+        if out.get("messages", 0) < records:
+            raise RuntimeError(f"bench-consume read {out.get('messages')} of "
+                               f"{records}")
+        return out
+
+    def run_peer_throughput(self, tp_name, ends, records):
+        """The peer over the first `records` of the same topics: the target
+        offsets are the same share of every partition's end offset."""
+        share = min(1.0, records / max(1, sum(ends.values())))
+        ends = {tp: math.ceil(off * share) for tp, off in ends.items()}
+        records = sum(ends.values())
+        name = self.next_name("peer-")
+        app = f"{self.prefix}-{name}"
+        prefix = f"{self.prefix}-{tp_name}"
+        out = self.create_outputs(app, peer=True)
+        pr = self.start_peer(name, prefix, app, out)
+        try:
+            r = self.measure_run([pr], r"peer: running", app, ends, records,
+                                 timeout=max(300, records / 1000))
+        finally:
+            self.stop_peer(pr)
+            self.k.delete_prefix(app + ".")
+            self.k.delete_prefix(app + "-")
+        return r
+
+    def phase_throughput(self):
+        a = self.a
+        tp, ends, fill = self.fill("tp", a.tp_accounts, a.tp_records)
+        records = sum(ends.values())
+        self.result["data"] = {"throughput_records": records,
+                               "throughput_accounts": a.tp_accounts,
+                               "loadgen_fill": fill}
+        samples = {"ceiling": []}
+        full = {"ceiling": []}
+        for key, _, _ in CONFIGS:
+            samples[key] = []
+            full[key] = []
+        for rep in range(a.repeats):
+            log(f"throughput round {rep + 1}/{a.repeats}")
+            c = self.run_ceiling(tp, records)
+            log(f"  ceiling: {c['messages_per_sec']:.0f} messages/s")
+            samples["ceiling"].append(c["messages_per_sec"])
+            full["ceiling"].append(c)
+            for key, guarantee, nproc in CONFIGS:
+                if key not in a.configs:
+                    continue
+                r = self.run_repute_throughput(tp, ends, records, guarantee, nproc)
+                log(f"  {key}: {r['events_per_sec']} events/s in {r['seconds']} s, "
+                    f"{r['events_per_cpu_sec']} per CPU-s")
+                samples[key].append(r["events_per_sec"])
+                full[key].append(r)
+        ceiling = median(samples["ceiling"])
+        self.result["ceiling"] = {
+            "messages_per_sec": round(ceiling),
+            "samples": [round(x) for x in samples["ceiling"]],
+            "isolation": "read_committed",
+            "runs": full["ceiling"],
+        }
+        th = {}
+        for key, guarantee, nproc in CONFIGS:
+            if not full[key]:
+                continue
+            runs = full[key]
+            med = median(samples[key])
+            mrun = min(runs, key=lambda r: abs(r["events_per_sec"] - med))
+            th[key] = {
+                "guarantee": guarantee, "processes": nproc,
+                "events_per_sec": round(med),
+                "samples": samples[key],
+                "ratio_to_ceiling": round(med / ceiling, 4),
+                "events_per_cpu_sec": round(median(
+                    [r["events_per_cpu_sec"] for r in runs])),
+                "seconds": mrun["seconds"],
+                "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
+                "runs": runs,
+            }
+        self.result["throughput"] = th
+        # The peer on the same topics, in the same run.
+        if self.peer_enabled():
+            pruns = []
+            for rep in range(a.peer_repeats):
+                try:
+                    r = self.run_peer_throughput("tp", ends, a.peer_records)
+                except Exception as e:  # noqa: BLE001
+                    self.peer_failed("throughput", e)
+                    break
+                log(f"  peer: {r['events_per_sec']} events/s in {r['seconds']} s, "
+                    f"{r['events_per_cpu_sec']} per CPU-s")
+                pruns.append(r)
+            if pruns:
+                med = median([r["events_per_sec"] for r in pruns])
+                self.peer_result().update({
+                    "events_per_sec": round(med),
+                    "samples": [r["events_per_sec"] for r in pruns],
+                    "events_per_cpu_sec": round(median(
+                        [r["events_per_cpu_sec"] for r in pruns])),
+                    "ratio_to_ceiling": round(med / ceiling, 4),
+                    "records": pruns[0]["records"],
+                    "throughput_runs": pruns,
+                })
+        self.delete_name("tp")

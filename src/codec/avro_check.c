@@ -27,8 +27,9 @@
  * are 0 or 1, lengths that are non-negative and within the input, union and
  * enum indexes in range, array and map blocks whose counts fit in the input
  * and whose declared byte sizes (negative block counts) match their items,
- * and strings that are valid UTF-8 (so that every string the decoder hands
- * out can be written to JSON unchanged). Lengths that point past the end of
+ * and strings that are valid UTF-8 (utf8.h, the rule the JSON lines writer
+ * also follows, so that every string the decoder hands out can be written
+ * to JSON unchanged). Lengths that point past the end of
  * the input mean the datum is truncated (RP_ETRUNC); everything else that
  * is wrong is RP_EBADDATA. Either way errstr names the record, the field and
  * the byte offset.
@@ -56,9 +57,7 @@
 #include <string.h>
 
 #include "codec/avro_walk.h"
-
-/* Generated from the .avsc files in schemas/ by cmake/embed_schemas.cmake. */
-extern const char *const rp_avro_schema_texts[6];
+#include "codec/utf8.h"
 
 #define SLOT_COUNT RP_SCHEMA_ID__COUNT
 
@@ -289,7 +288,7 @@ static int compile_node(compiler *cc, avro_schema_t s, int depth,
 }
 
 static int compile_slot(int slot, char *err, size_t err_size) {
-    const char *text = rp_avro_schema_texts[slot];
+    const char *text = rp_avro_schema_json(slot);
     avro_schema_t schema;
     if (avro_schema_from_json_length(text, strlen(text), &schema) != 0) {
         snprintf(err, err_size, "cannot parse schema %s: %s",
@@ -394,33 +393,6 @@ static int read_long(checker *ck, int64_t *out) {
     return read_varint(ck, 10, out);
 }
 
-/* Returns the length of a valid UTF-8 sequence at s (of at most n bytes),
- * or 0. Overlong forms, surrogates and code points above U+10FFFF are
- * invalid (RFC 3629). */
-static size_t utf8_seq(const uint8_t *s, size_t n) {
-    uint8_t c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-            return 0;
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-            (s[3] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 static int check_utf8(checker *ck, const uint8_t *s, size_t n) {
     size_t i = 0;
     while (i < n) {
@@ -436,7 +408,7 @@ static int check_utf8(checker *ck, const uint8_t *s, size_t n) {
             i++;
         if (i == n)
             break;
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = rp_utf8_seq(s + i, n - i);
         if (k == 0) {
             ck->at = s + i; /* point the message at the bad byte */
             return fail(ck, RP_EBADDATA, "string is not valid UTF-8");

@@ -19,7 +19,7 @@
  * every field of the five input schemas is checked too, against what that
  * decoder expects (a string, a nullable long, an enum, ...). Finally each
  * slot runs the validator once over the empty input, which compiles its
- * programs (avro_check.c) at start-up, where a problem with them shows.
+ * programs (avro_compile.c) at start-up, where a problem with them shows.
  *
  * The decoding of input records, the hot path, is in avro_decode.c; the
  * reference decoder and the decoding of ReputationEvents, through avro-c,

@@ -81,6 +81,41 @@ static int simple(compiler *cc, uint32_t op) {
     return rc;
 }
 
+static int compile_node(compiler *cc, avro_schema_t s, int depth,
+                        uint64_t *min_size);
+
+/* A union: the branch count, the end, the start of every branch, then the
+ * branches. A datum takes its index and then the smallest branch. */
+static int compile_union(compiler *cc, avro_schema_t s, int depth,
+                         uint64_t *min_size) {
+    size_t n = avro_schema_union_size(s);
+    if (n == 0)
+        return compile_error(cc, "union has no branches");
+    int rc = room(cc, 3 + n);
+    if (rc < 0)
+        return rc;
+    emit(cc, OP_UNION);
+    emit(cc, (uint32_t)n);
+    uint32_t end = emit(cc, 0);
+    uint32_t starts = cc->pg->len;
+    for (size_t i = 0; i < n; i++)
+        emit(cc, 0);
+    uint64_t least = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t branch_min;
+        cc->pg->code[starts + i] = cc->pg->len;
+        rc = compile_node(cc, avro_schema_union_branch(s, (int)i), depth + 1,
+                          &branch_min);
+        if (rc < 0)
+            return rc;
+        if (branch_min < least)
+            least = branch_min;
+    }
+    cc->pg->code[end] = cc->pg->len;
+    *min_size = 1 + least;
+    return 0;
+}
+
 /* Compiles one schema node and reports the fewest bytes a datum of it can
  * take in *min_size. */
 static int compile_node(compiler *cc, avro_schema_t s, int depth,
@@ -146,33 +181,7 @@ static int compile_node(compiler *cc, avro_schema_t s, int depth,
         }
         return 0;
     }
-    case AVRO_UNION: {
-        size_t n = avro_schema_union_size(s);
-        if (n == 0)
-            return compile_error(cc, "union has no branches");
-        if ((rc = room(cc, 3 + n)) < 0)
-            return rc;
-        emit(cc, OP_UNION);
-        emit(cc, (uint32_t)n);
-        uint32_t end = emit(cc, 0);
-        uint32_t starts = cc->pg->len;
-        for (size_t i = 0; i < n; i++)
-            emit(cc, 0);
-        uint64_t least = UINT64_MAX;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t branch_min;
-            cc->pg->code[starts + i] = cc->pg->len;
-            rc = compile_node(cc, avro_schema_union_branch(s, (int)i),
-                              depth + 1, &branch_min);
-            if (rc < 0)
-                return rc;
-            if (branch_min < least)
-                least = branch_min;
-        }
-        cc->pg->code[end] = cc->pg->len;
-        *min_size = 1 + least;
-        return 0;
-    }
+    case AVRO_UNION: return compile_union(cc, s, depth, min_size);
     case AVRO_ARRAY:
     case AVRO_MAP: {
         bool is_map = avro_typeof(s) == AVRO_MAP;

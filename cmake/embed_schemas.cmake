@@ -1,8 +1,10 @@
 # Turns every schemas/NAME.avsc into a C string in one generated file, with a
 # table indexed by schema slot (the five input records in SPEC order, then
-# ReputationEvent). Run with -DSCHEMA_DIR=... -DOUT=...
+# ReputationEvent). The file is included by src/codec/schemas.c, the one
+# place that sees the tables (they are static). Run with -DSCHEMA_DIR=...
+# -DOUT=...
 set(slots Delivery Bounce Complaint Report Action ReputationEvent)
-set(body "/* Generated from schemas/NAME.avsc by cmake/embed_schemas.cmake. */\n#include <stddef.h>\n\n")
+set(body "/* Generated from schemas/NAME.avsc by cmake/embed_schemas.cmake;\n * included by src/codec/schemas.c. */\n\n")
 set(table "")
 set(names "")
 foreach(name IN LISTS slots)
@@ -16,7 +18,7 @@ foreach(name IN LISTS slots)
   string(APPEND table "    schema_${name},\n")
   string(APPEND names "    \"${name}.avsc\",\n")
 endforeach()
-string(APPEND body "\nconst char *const rp_avro_schema_texts[6] = {\n${table}};\n")
-string(APPEND body "const char *const rp_avro_schema_files[6] = {\n${names}};\n")
+string(APPEND body "\nstatic const char *const schema_texts[] = {\n${table}};\n")
+string(APPEND body "static const char *const schema_files[] = {\n${names}};\n")
 file(WRITE ${OUT}.tmp "${body}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

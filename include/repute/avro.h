@@ -38,18 +38,16 @@
 
 #include "repute/config.h"
 #include "repute/record.h"
+#include "repute/schemas.h"
 
-/* Schema slots: RP_REC_* for inputs, RP_SCHEMA_ID_STATUS for outputs. */
+/* Schema slots: RP_REC_* for inputs, RP_SCHEMA_ID_STATUS for outputs (the
+ * embedded schemas of repute/schemas.h). */
+
 /* An input record larger than this is RP_ETOOBIG (and goes to the DLQ):
  * 64 KiB holds the largest legitimate record (a complaint with a couple of
  * thousand recipients) many times over, and bounds what one hostile record
  * costs to decode. */
 #define RP_AVRO_MAX_RECORD (64 * 1024)
-
-/* The embedded schema JSON text of a slot (generated from schemas/NAME.avsc at
- * build time), and its file name ("Delivery.avsc", ...). */
-const char *rp_avro_schema_json(int slot);
-const char *rp_avro_schema_name(int slot);
 
 typedef struct rp_avro_codec rp_avro_codec;
 

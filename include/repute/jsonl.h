@@ -52,9 +52,14 @@ int rp_jsonl_write_string(rp_buf *out, const char *s, size_t len);
 /* Appends the shortest decimal form of d that reads back as d. */
 int rp_jsonl_write_double(rp_buf *out, double d);
 
+/* The timestamps accepted in input, in either form: 0000-01-01T00:00:00.000Z
+ * to 9999-12-31T23:59:59.999Z. */
+#define RP_JSONL_TIME_MIN INT64_C(-62167219200000)
+#define RP_JSONL_TIME_MAX INT64_C(253402300799999)
+
 /* Parses an ISO 8601 UTC timestamp: "2026-01-02T03:04:05Z", with optional
  * fractional seconds and "Z" or a "+hh:mm"/"-hh:mm" offset. Returns 0 with
- * *out_ms, or RP_EINVAL. */
+ * *out_ms, or RP_EINVAL (also for a time outside RP_JSONL_TIME_MIN/MAX). */
 int rp_time_parse_iso8601(const char *s, size_t len, int64_t *out_ms);
 
 #endif

@@ -25,40 +25,44 @@ static int read_long(const unsigned char **p, const unsigned char *end,
     return RP_EBADDATA;
 }
 
-int rp_avro_peek_event_time(rp_framing framing, const void *buf, size_t len,
-                            int64_t *event_time) {
-    const unsigned char *p = buf, *end = p + len;
+/* Steps over the framing and the first two fields (event_id and
+ * account_id, both length-prefixed strings), leaving *p at the third;
+ * *account_id is the second. */
+static int skip_ids(rp_framing framing, const unsigned char **p,
+                    const unsigned char *end, rp_str *account_id) {
     if (framing == RP_FRAMING_CONFLUENT) {
-        if (len < 5 || p[0] != 0)
+        if (end - *p < 5 || (*p)[0] != 0)
             return RP_EBADDATA;
-        p += 5;
+        *p += 5;
     }
     for (int i = 0; i < 2; i++) {
         int64_t n;
-        if (read_long(&p, end, &n) != 0 || n < 0 || n > end - p)
+        if (read_long(p, end, &n) != 0 || n < 0 || n > end - *p)
             return RP_EBADDATA;
-        p += n;
+        if (i == 1) {
+            account_id->ptr = (const char *)*p;
+            account_id->len = (size_t)n;
+        }
+        *p += n;
     }
+    return 0;
+}
+
+int rp_avro_peek_event_time(rp_framing framing, const void *buf, size_t len,
+                            int64_t *event_time) {
+    const unsigned char *p = buf, *end = p + len;
+    rp_str account_id;
+    if (skip_ids(framing, &p, end, &account_id) != 0)
+        return RP_EBADDATA;
     return read_long(&p, end, event_time);
 }
 
 int rp_avro_peek_account_id(rp_framing framing, const void *buf, size_t len,
                             rp_str *account_id) {
     const unsigned char *p = buf, *end = p + len;
-    if (framing == RP_FRAMING_CONFLUENT) {
-        if (len < 5 || p[0] != 0)
-            return RP_EBADDATA;
-        p += 5;
-    }
-    for (int i = 0; i < 2; i++) {
-        int64_t n;
-        if (read_long(&p, end, &n) != 0 || n < 0 || n > end - p)
-            return RP_EBADDATA;
-        if (i == 1) {
-            account_id->ptr = (const char *)p;
-            account_id->len = (size_t)n;
-        }
-        p += n;
-    }
+    rp_str id;
+    if (skip_ids(framing, &p, end, &id) != 0)
+        return RP_EBADDATA;
+    *account_id = id;
     return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * avro_walk.h - what the validator of avro_check.c records of a datum while
- * it checks it, for the direct decoder of avro.c. Private to src/codec.
+ * it checks it, for the direct decoder of avro_decode.c. Private to
+ * src/codec.
  *
  * rp_avro_check() proves that the bytes are one well-formed datum of the
  * schema; on the way it has already read every varint and found every

@@ -1,5 +1,5 @@
 /*
- * fuzz_jsonl.c - the JSON-lines reader and writer (src/codec/jsonl.c).
+ * fuzz_jsonl.c - the JSON-lines reader and writer (src/codec/jsonl_*.c).
  *
  * The input is split at '\n' and every line goes, in a heap buffer of
  * exactly its size, to rp_jsonl_parse() on one reader that lives across

@@ -1,5 +1,5 @@
 /*
- * test_avro.c - the Avro codec (src/codec/avro.c) and its validator
+ * test_avro.c - the Avro codec (src/codec/avro*.c) and its validator
  * (src/codec/avro_check.c).
  *
  * The codec sits where repute meets the outside world, so most of these

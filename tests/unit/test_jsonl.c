@@ -1,5 +1,5 @@
 /*
- * test_jsonl.c - the JSON lines reader and writer (src/codec/jsonl.c).
+ * test_jsonl.c - the JSON lines reader and writer (src/codec/jsonl_*.c).
  *
  * The reader is tested line by line: every record type with all of its
  * fields and with only the required ones (the defaults of SPEC section 2

@@ -317,67 +317,36 @@ static const struct option long_options[] = {
     {"topic", required_argument, NULL, OPT_TOPIC},
     {NULL, 0, NULL, 0}};
 
+/* --topic, the one option of produce's own; ctx is the topic to set. */
+static int produce_option(void *ctx, int opt, const char *arg) {
+    const char **topic = ctx;
+    if (opt != OPT_TOPIC)
+        return RP_CLI_OPT_NOT_MINE;
+    if (!arg[0])
+        return rp_cli_usage_error(CMD, "--topic: empty topic name");
+    *topic = arg;
+    return 0;
+}
+
 int rp_cli_produce_main(int argc, char **argv) {
-    rp_cli_config_args ca;
-    rp_config cfg;
-    bool have_cfg = false;
+    rp_cli_opts co;
     producer pr;
     FILE *in = NULL;
-    const char *path = NULL, *topic = NULL;
+    const char *path, *topic = NULL;
     size_t bad_lines = 0;
     int64_t timeout_ms = 0;
     char err[512];
-    int status = RP_CLI_EXIT_USAGE, opt, rc;
+    int status, rc;
 
     memset(&pr, 0, sizeof(pr));
-    if (rp_cli_config_args_init(&ca, argc) != 0) {
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
-        return RP_CLI_EXIT_USAGE;
-    }
-
-    /* Options. */
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (rp_cli_config_option(&ca, opt, optarg))
-            continue;
-        if (opt == OPT_TOPIC) {
-            if (!optarg[0]) {
-                status = rp_cli_usage_error(CMD, "--topic: empty topic name");
-                goto fail;
-            }
-            topic = optarg;
-            continue;
-        }
-        if (opt == 'h') {
-            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
-            status = RP_CLI_EXIT_OK;
-            goto fail;
-        }
-        status = rp_cli_getopt_error(CMD, opt, argv);
+    status = rp_cli_opts_parse(&co, CMD, RP_CLI_ONE_FILE, argc, argv,
+                               long_options, produce_option, &topic);
+    if (status != RP_CLI_GO_ON)
         goto fail;
-    }
-    if (argc - optind > 1) {
-        status = rp_cli_usage_error(CMD, "one input file at most, got %d",
-                                    argc - optind);
+    path = co.path;
+    if ((status = rp_cli_config_open(&co, RP_CLI_NEEDS_KAFKA)) != 0)
         goto fail;
-    }
-    if (optind < argc && strcmp(argv[optind], "-") != 0)
-        path = argv[optind];
-
-    /* Configuration. */
-    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
-        goto fail;
-    have_cfg = true;
     status = RP_CLI_EXIT_USAGE;
-    if (rp_log_set_level(cfg.log_level) != 0)
-        rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
-    if (!rp_kafka_has_bootstrap(&cfg)) {
-        fprintf(stderr,
-                "repute " CMD ": configuration: kafka.bootstrap.servers: not "
-                "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");
-        goto fail;
-    }
 
     /* Input. */
     if (path) {
@@ -391,12 +360,13 @@ int rp_cli_produce_main(int argc, char **argv) {
     }
 
     /* The codec and the producer. */
-    pr.codec = rp_avro_codec_new(cfg.framing, cfg.schema_id, err, sizeof(err));
+    pr.codec =
+        rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err, sizeof(err));
     if (!pr.codec) {
         fprintf(stderr, "repute " CMD ": avro: %s\n", err);
         goto fail;
     }
-    if (producer_open(&pr, &cfg, topic, &timeout_ms) != 0)
+    if (producer_open(&pr, &co.cfg, topic, &timeout_ms) != 0)
         goto fail;
 
     rc = produce_stream(&pr, topic != NULL, in, path ? path : "standard input",
@@ -421,8 +391,6 @@ fail:
     if (in && in != stdin)
         fclose(in);
     producer_close(&pr);
-    if (have_cfg)
-        rp_config_destroy(&cfg);
-    rp_cli_config_args_free(&ca);
+    rp_cli_opts_free(&co);
     return status;
 }

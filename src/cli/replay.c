@@ -167,54 +167,30 @@ static const struct option long_options[] = {RP_CLI_CONFIG_LONG_OPTIONS,
                                              {NULL, 0, NULL, 0}};
 
 int rp_cli_replay_main(int argc, char **argv) {
-    rp_cli_config_args ca;
-    rp_config cfg;
-    bool have_cfg = false;
+    rp_cli_opts co;
     replay rp;
     FILE *in = NULL;
-    const char *path = NULL;
+    const char *path;
     size_t bad_lines = 0;
     char err[512];
-    int status = RP_CLI_EXIT_USAGE, opt, rc;
+    int status, rc;
 
     memset(&rp, 0, sizeof(rp));
-    if (rp_cli_config_args_init(&ca, argc) != 0) {
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
-        return RP_CLI_EXIT_USAGE;
-    }
-
-    /* Options. */
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (rp_cli_config_option(&ca, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
-            status = RP_CLI_EXIT_OK;
-            goto fail;
-        }
-        status = rp_cli_getopt_error(CMD, opt, argv);
+    status = rp_cli_opts_parse(&co, CMD, RP_CLI_ONE_FILE, argc, argv,
+                               long_options, NULL, NULL);
+    if (status != RP_CLI_GO_ON)
         goto fail;
-    }
-    if (argc - optind > 1) {
-        status = rp_cli_usage_error(CMD, "one input file at most, got %d",
-                                    argc - optind);
-        goto fail;
-    }
-    if (optind < argc && strcmp(argv[optind], "-") != 0)
-        path = argv[optind];
+    path = co.path;
 
     /* Configuration: defaults, files, --set pairs, checks; then the clock,
      * which replay always takes from the events. */
-    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
+    if ((status = rp_cli_config_open(&co, 0)) != 0)
         goto fail;
-    have_cfg = true;
     status = RP_CLI_EXIT_USAGE;
-    if (cfg.clock_set && cfg.clock == RP_CLOCK_WALL)
+    if (co.cfg.clock_set && co.cfg.clock == RP_CLOCK_WALL)
         fprintf(stderr, "repute " CMD ": warning: clock=wall is ignored: "
                         "replay always runs on event time\n");
-    cfg.clock = RP_CLOCK_EVENT;
+    co.cfg.clock = RP_CLOCK_EVENT;
 
     /* Input. */
     if (path) {
@@ -228,7 +204,7 @@ int rp_cli_replay_main(int argc, char **argv) {
     }
 
     /* The engine and its sink. */
-    rp.engine = rp_engine_new(&cfg, err, sizeof(err));
+    rp.engine = rp_engine_new(&co.cfg, err, sizeof(err));
     if (!rp.engine) {
         fprintf(stderr, "repute " CMD ": %s\n", err);
         goto fail;
@@ -260,8 +236,6 @@ fail:
     if (in && in != stdin)
         fclose(in);
     replay_free(&rp);
-    if (have_cfg)
-        rp_config_destroy(&cfg);
-    rp_cli_config_args_free(&ca);
+    rp_cli_opts_free(&co);
     return status;
 }

@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "repute/config.h"
+#include "repute/jsonl.h"
 
 #ifndef REPUTE_VERSION
 #define REPUTE_VERSION "0.1.0"
@@ -134,5 +135,32 @@ int rp_cli_config_open(rp_cli_opts *o, unsigned flags);
 
 /* Frees what *o holds (the configuration too); *o itself is the caller's. */
 void rp_cli_opts_free(rp_cli_opts *o);
+
+/* ---------------------------------------------------------------- input */
+
+/* The JSON lines of replay and produce (input.c), read one at a time. */
+typedef struct rp_cli_input {
+    const char *cmd;  /* for messages */
+    const char *name; /* the path, or "standard input" */
+    FILE *in;
+    rp_jsonl_reader *reader;
+    char *line;
+    size_t line_cap;
+    size_t lineno;    /* the number of the line read last */
+    size_t bad_lines; /* malformed lines skipped (a command may add its own) */
+} rp_cli_input;
+
+/* Opens path (NULL: standard input). Returns 0, or RP_EIO with "repute
+ * CMD: PATH: <reason>" on stderr. Whatever it returns, the caller closes
+ * *ci with rp_cli_input_close(). */
+int rp_cli_input_open(rp_cli_input *ci, const char *cmd, const char *path);
+
+/* Reads up to the next record or tick, reporting and counting the
+ * malformed lines on the way. Returns RP_JSONL_RECORD (*rec borrows *ci
+ * until the next call) or RP_JSONL_TICK (*tick set), 0 at the end of the
+ * input, or RP_ENOMEM / RP_EIO with the reason on stderr. */
+int rp_cli_input_next(rp_cli_input *ci, rp_record *rec, int64_t *tick);
+
+void rp_cli_input_close(rp_cli_input *ci);
 
 #endif

@@ -8,12 +8,12 @@
  * returns the process exit status.
  *
  * Every command that reads a configuration takes "--config FILE" and
- * "--set key=value" the same way. Options are collected while parsing (in
- * rp_cli_config_args) and applied only once parsing is done, always in the
- * order SPEC section 9 gives, whatever their order on the command line:
- * the defaults, then each --config file in turn, then each --set pair in
- * turn, then the checks across keys. So `--set a=1 --config f` still lets
- * the --set win.
+ * "--set key=value" the same way, through one opening (opts.c). Options are
+ * collected while parsing (rp_cli_opts_parse) and applied only once parsing
+ * is done (rp_cli_config_open), always in the order SPEC section 9 gives,
+ * whatever their order on the command line: the defaults, then each --config
+ * file in turn, then each --set pair in turn, then the checks across keys. So
+ * `--set a=1 --config f` still lets the --set win.
  *
  * Exit statuses are shared too: 0 for success, 1 when the command ran but
  * some input was bad (replay's malformed lines, produce's unacknowledged
@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "repute/config.h"
+#include "repute/jsonl.h"
 
 #ifndef REPUTE_VERSION
 #define REPUTE_VERSION "0.1.0"
@@ -70,22 +71,10 @@ int rp_cli_usage_error(const char *cmd, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- options */
 
-/* The --config files and --set pairs of one command line, as given (the
- * strings borrow argv). */
-typedef struct rp_cli_config_args {
-    const char **files;
-    size_t n_files;
-    const char **sets;
-    size_t n_sets;
-} rp_cli_config_args;
-
-/* Makes room for up to argc options. Returns 0 or RP_ENOMEM. */
-int rp_cli_config_args_init(rp_cli_config_args *ca, int argc);
-void rp_cli_config_args_free(rp_cli_config_args *ca);
-
 /* The long options every configured command accepts, for getopt_long
  * tables: "--config FILE" returns RP_CLI_OPT_CONFIG, "--set k=v" returns
- * RP_CLI_OPT_SET, "--help" (and -h) returns 'h'. */
+ * RP_CLI_OPT_SET, "--help" (and -h) returns 'h'. A command's own options
+ * use values from 2000 on. */
 #define RP_CLI_OPT_CONFIG 1000
 #define RP_CLI_OPT_SET    1001
 #define RP_CLI_CONFIG_LONG_OPTIONS                                             \
@@ -94,19 +83,84 @@ void rp_cli_config_args_free(rp_cli_config_args *ca);
         "help", no_argument, NULL, 'h'                                         \
     }
 
-/* Records one --config or --set option. Returns true when opt was one. */
-bool rp_cli_config_option(rp_cli_config_args *ca, int opt, const char *arg);
+/* What the opening of one command (opts.c) keeps: the --config files and
+ * --set pairs as given (the strings borrow argv), the FILE operand, and
+ * the configuration built from them. */
+typedef struct rp_cli_opts {
+    const char *cmd; /* "replay": the name in every message */
+    const char **files;
+    size_t n_files;
+    const char **sets;
+    size_t n_sets;
+    const char *path; /* the FILE operand; NULL: standard input */
+    rp_config cfg;    /* valid after rp_cli_config_open() returned 0 */
+    bool have_cfg;
+} rp_cli_opts;
 
-/* Builds *cfg: defaults, the files, the pairs, then rp_config_validate().
- * On failure prints "repute CMD: <reason>" (naming the key) on stderr,
- * leaves *cfg destroyed and returns RP_CLI_EXIT_USAGE; returns 0 on
- * success (free with rp_config_destroy()). */
-int rp_cli_build_config(const char *cmd, const rp_cli_config_args *ca,
-                        rp_config *cfg);
+/* Flags of rp_cli_opts_parse() and rp_cli_config_open(). */
+#define RP_CLI_ONE_FILE    1u /* takes one operand, FILE or '-' */
+#define RP_CLI_NEEDS_KAFKA 2u /* kafka.bootstrap.servers must be set */
 
-/* Reports a getopt_long failure ('?' or ':' returned with opterr = 0 and
- * an optstring that begins with ':'): the unknown option or the option
- * that lacks its value. Returns RP_CLI_EXIT_USAGE. */
-int rp_cli_getopt_error(const char *cmd, int opt, char **argv);
+/* Returned by rp_cli_opts_parse() when the command goes on. */
+#define RP_CLI_GO_ON (-1)
+
+/* A command's own options, one at a time (arg is optarg). Returns 0 when
+ * it took the option, RP_CLI_OPT_NOT_MINE when opt is not one of its own,
+ * or the exit status to end with (a usage error it printed). */
+#define RP_CLI_OPT_NOT_MINE (-1)
+typedef int (*rp_cli_option_fn)(void *ctx, int opt, const char *arg);
+
+/*
+ * Parses the command line of command cmd (argv[0] is its name) with
+ * getopt_long and long_options (which hold RP_CLI_CONFIG_LONG_OPTIONS):
+ * records --config and --set, hands every other option to on_option (may
+ * be NULL), answers --help, reports unknown options and missing values,
+ * then checks the operands: none, or with RP_CLI_ONE_FILE at most one,
+ * FILE or '-' (o->path is NULL for standard input). Returns RP_CLI_GO_ON,
+ * or the exit status to end with (RP_CLI_EXIT_OK after --help). Whatever
+ * it returns, the caller frees *o with rp_cli_opts_free().
+ */
+int rp_cli_opts_parse(rp_cli_opts *o, const char *cmd, unsigned flags, int argc,
+                      char **argv, const struct option *long_options,
+                      rp_cli_option_fn on_option, void *ctx);
+
+/*
+ * Builds o->cfg in the order of SPEC section 9: defaults, each --config
+ * file, each --set pair, rp_config_validate(); then sets the log level
+ * and, with RP_CLI_NEEDS_KAFKA, requires kafka.bootstrap.servers. Returns
+ * 0, or RP_CLI_EXIT_USAGE with "repute CMD: configuration: <reason>" on
+ * stderr. rp_cli_opts_free() destroys the configuration.
+ */
+int rp_cli_config_open(rp_cli_opts *o, unsigned flags);
+
+/* Frees what *o holds (the configuration too); *o itself is the caller's. */
+void rp_cli_opts_free(rp_cli_opts *o);
+
+/* ---------------------------------------------------------------- input */
+
+/* The JSON lines of replay and produce (input.c), read one at a time. */
+typedef struct rp_cli_input {
+    const char *cmd;  /* for messages */
+    const char *name; /* the path, or "standard input" */
+    FILE *in;
+    rp_jsonl_reader *reader;
+    char *line;
+    size_t line_cap;
+    size_t lineno;    /* the number of the line read last */
+    size_t bad_lines; /* malformed lines skipped (a command may add its own) */
+} rp_cli_input;
+
+/* Opens path (NULL: standard input). Returns 0, or RP_EIO with "repute
+ * CMD: PATH: <reason>" on stderr. Whatever it returns, the caller closes
+ * *ci with rp_cli_input_close(). */
+int rp_cli_input_open(rp_cli_input *ci, const char *cmd, const char *path);
+
+/* Reads up to the next record or tick, reporting and counting the
+ * malformed lines on the way. Returns RP_JSONL_RECORD (*rec borrows *ci
+ * until the next call) or RP_JSONL_TICK (*tick set), 0 at the end of the
+ * input, or RP_ENOMEM / RP_EIO with the reason on stderr. */
+int rp_cli_input_next(rp_cli_input *ci, rp_record *rec, int64_t *tick);
+
+void rp_cli_input_close(rp_cli_input *ci);
 
 #endif

@@ -9,15 +9,13 @@
  * A command whose entry point is NULL is known but not part of this build
  * yet: it is listed, marked as such, and refused with exit status 2.
  *
- * The second half of the file holds the helpers the commands share: the
- * collection of --config and --set options and the building of an
- * rp_config from them in the order of SPEC section 9 (see cli.h), and the
- * reporting of usage errors. Every message goes to standard error and
- * begins with "repute CMD:", so that a script that runs several commands
- * can tell who complained.
+ * The usage errors are reported here too (rp_cli_usage_error), for main
+ * and for every command; the opening the commands share, their options
+ * and their configuration, is in opts.c. Every message goes to standard
+ * error and begins with "repute CMD:", so that a script that runs several
+ * commands can tell who complained.
  */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -197,78 +195,4 @@ int main(int argc, char **argv) {
         return RP_CLI_EXIT_USAGE;
     }
     return cmd->main(argc - 1, argv + 1);
-}
-
-/* ---------------------------------------------------------------- options */
-
-int rp_cli_config_args_init(rp_cli_config_args *ca, int argc) {
-    size_t n = argc > 0 ? (size_t)argc : 1;
-    memset(ca, 0, sizeof(*ca));
-    ca->files = calloc(n, sizeof(*ca->files));
-    ca->sets = calloc(n, sizeof(*ca->sets));
-    if (!ca->files || !ca->sets) {
-        rp_cli_config_args_free(ca);
-        return RP_ENOMEM;
-    }
-    return 0;
-}
-
-void rp_cli_config_args_free(rp_cli_config_args *ca) {
-    free(ca->files);
-    free(ca->sets);
-    memset(ca, 0, sizeof(*ca));
-}
-
-/* There is room: each option takes at least one of the argc arguments. */
-bool rp_cli_config_option(rp_cli_config_args *ca, int opt, const char *arg) {
-    if (opt == RP_CLI_OPT_CONFIG)
-        ca->files[ca->n_files++] = arg;
-    else if (opt == RP_CLI_OPT_SET)
-        ca->sets[ca->n_sets++] = arg;
-    else
-        return false;
-    return true;
-}
-
-int rp_cli_build_config(const char *cmd, const rp_cli_config_args *ca,
-                        rp_config *cfg) {
-    char err[512] = "";
-    int rc = rp_config_init(cfg);
-    if (rc) {
-        snprintf(err, sizeof(err), "%s", rp_strerror(rc));
-        goto fail;
-    }
-    for (size_t i = 0; i < ca->n_files; i++)
-        if ((rc = rp_config_load_file(cfg, ca->files[i], err, sizeof(err))))
-            goto fail;
-    for (size_t i = 0; i < ca->n_sets; i++) {
-        if (!strchr(ca->sets[i], '=')) {
-            snprintf(err, sizeof(err),
-                     "--set %s: expected KEY=VALUE (e.g. --set "
-                     "window.min.volume=100)",
-                     ca->sets[i]);
-            rc = RP_EINVAL;
-            goto fail;
-        }
-        if ((rc = rp_config_set_pair(cfg, ca->sets[i], err, sizeof(err))))
-            goto fail;
-    }
-    if ((rc = rp_config_validate(cfg, err, sizeof(err))))
-        goto fail;
-    return 0;
-
-fail:
-    fprintf(stderr, "repute %s: configuration: %s\n", cmd,
-            err[0] ? err : rp_strerror(rc));
-    rp_config_destroy(cfg);
-    return RP_CLI_EXIT_USAGE;
-}
-
-int rp_cli_getopt_error(const char *cmd, int opt, char **argv) {
-    const char *arg = argv[optind - 1];
-    if (opt == ':')
-        return rp_cli_usage_error(cmd, "option '%s' needs a value", arg);
-    if (optopt && optopt < 256)
-        return rp_cli_usage_error(cmd, "unknown option '-%c'", optopt);
-    return rp_cli_usage_error(cmd, "unknown option '%s'", arg);
 }

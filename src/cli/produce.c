@@ -35,7 +35,6 @@
  * produce says once. Malformed lines are reported with their number and
  * skipped, as replay does.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -220,58 +219,25 @@ static void producer_drain(producer *pr, int64_t timeout_ms) {
 /* ---------------------------------------------------------------- lines */
 
 /*
- * Reads every line of in and sends its record. Returns 0 when it reached
- * the end of the input (or stopped on a fatal Kafka error, which was
- * printed), or RP_E* with the reason printed.
+ * Reads every line of the input and sends its record. Returns 0 when it
+ * reached the end of the input (or stopped on a fatal Kafka error, which
+ * was printed), or RP_E* with the reason printed.
  */
-static int produce_stream(producer *pr, bool one_topic, FILE *in,
-                          const char *in_name, size_t *bad_lines) {
-    rp_jsonl_reader *reader = rp_jsonl_reader_new();
-    char *line = NULL;
-    size_t line_cap = 0, lineno = 0;
+static int produce_stream(producer *pr, bool one_topic, rp_cli_input *ci) {
     bool said_tick = false;
-    ssize_t n;
     rp_record rec;
     int64_t tick = 0;
     char err[512];
-    int rc = 0;
+    int kind = 0, rc;
 
-    if (!reader) {
-        rc = RP_ENOMEM;
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(rc));
-        goto fail;
-    }
-    while (!pr->fatal && (n = getline(&line, &line_cap, in)) != -1) {
-        const char *p = line;
-        size_t len = (size_t)n;
-        lineno++;
-        if (lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-            p += 3;
-            len -= 3;
-        }
-
-        int kind =
-            rp_jsonl_parse(reader, p, len, &rec, &tick, err, sizeof(err));
-        if (kind == RP_JSONL_BLANK)
-            continue;
-        if (kind == RP_ENOMEM) {
-            rc = kind;
-            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
-                    rp_strerror(rc));
-            goto fail;
-        }
-        if (kind < 0) {
-            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno, err);
-            (*bad_lines)++;
-            continue;
-        }
+    while (!pr->fatal && (kind = rp_cli_input_next(ci, &rec, &tick)) > 0) {
         if (kind == RP_JSONL_TICK) {
             if (!said_tick)
                 fprintf(stderr,
                         "repute " CMD ": line %zu: tick lines are skipped "
                         "(Kafka carries records only; the clock of repute "
                         "run moves with them)\n",
-                        lineno);
+                        ci->lineno);
             said_tick = true;
             continue;
         }
@@ -281,33 +247,25 @@ static int produce_stream(producer *pr, bool one_topic, FILE *in,
         if ((rc = rp_avro_encode(pr->codec, &rec, &value, &value_len, err,
                                  sizeof(err))) != 0) {
             if (rc == RP_ENOMEM) {
-                fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
+                fprintf(stderr, "repute " CMD ": line %zu: %s\n", ci->lineno,
                         rp_strerror(rc));
-                goto fail;
+                return rc;
             }
-            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno, err);
-            (*bad_lines)++;
-            rc = 0;
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", ci->lineno, err);
+            ci->bad_lines++;
             continue;
         }
         producer_send(pr, pr->rkt[one_topic ? 0 : rec.type], &rec, value,
-                      value_len, lineno);
+                      value_len, ci->lineno);
     }
     if (pr->fatal) {
         fprintf(stderr,
                 "repute " CMD ": stopped after line %zu: the lines after it "
                 "were not sent\n",
-                lineno);
-    } else if (ferror(in)) {
-        rc = RP_EIO;
-        fprintf(stderr, "repute " CMD ": %s: read error after line %zu: %s\n",
-                in_name, lineno, strerror(errno));
+                ci->lineno);
+        return 0;
     }
-
-fail:
-    free(line);
-    rp_jsonl_reader_destroy(reader);
-    return rc;
+    return kind;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -317,90 +275,50 @@ static const struct option long_options[] = {
     {"topic", required_argument, NULL, OPT_TOPIC},
     {NULL, 0, NULL, 0}};
 
+/* --topic, the one option of produce's own; ctx is the topic to set. */
+static int produce_option(void *ctx, int opt, const char *arg) {
+    const char **topic = ctx;
+    if (opt != OPT_TOPIC)
+        return RP_CLI_OPT_NOT_MINE;
+    if (!arg[0])
+        return rp_cli_usage_error(CMD, "--topic: empty topic name");
+    *topic = arg;
+    return 0;
+}
+
 int rp_cli_produce_main(int argc, char **argv) {
-    rp_cli_config_args ca;
-    rp_config cfg;
-    bool have_cfg = false;
+    rp_cli_opts co;
     producer pr;
-    FILE *in = NULL;
-    const char *path = NULL, *topic = NULL;
-    size_t bad_lines = 0;
+    rp_cli_input ci;
+    const char *topic = NULL;
     int64_t timeout_ms = 0;
     char err[512];
-    int status = RP_CLI_EXIT_USAGE, opt, rc;
+    int status, rc;
 
     memset(&pr, 0, sizeof(pr));
-    if (rp_cli_config_args_init(&ca, argc) != 0) {
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
-        return RP_CLI_EXIT_USAGE;
-    }
-
-    /* Options. */
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (rp_cli_config_option(&ca, opt, optarg))
-            continue;
-        if (opt == OPT_TOPIC) {
-            if (!optarg[0]) {
-                status = rp_cli_usage_error(CMD, "--topic: empty topic name");
-                goto fail;
-            }
-            topic = optarg;
-            continue;
-        }
-        if (opt == 'h') {
-            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
-            status = RP_CLI_EXIT_OK;
-            goto fail;
-        }
-        status = rp_cli_getopt_error(CMD, opt, argv);
+    memset(&ci, 0, sizeof(ci));
+    status = rp_cli_opts_parse(&co, CMD, RP_CLI_ONE_FILE, argc, argv,
+                               long_options, produce_option, &topic);
+    if (status != RP_CLI_GO_ON)
         goto fail;
-    }
-    if (argc - optind > 1) {
-        status = rp_cli_usage_error(CMD, "one input file at most, got %d",
-                                    argc - optind);
+    if ((status = rp_cli_config_open(&co, RP_CLI_NEEDS_KAFKA)) != 0)
         goto fail;
-    }
-    if (optind < argc && strcmp(argv[optind], "-") != 0)
-        path = argv[optind];
-
-    /* Configuration. */
-    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
-        goto fail;
-    have_cfg = true;
     status = RP_CLI_EXIT_USAGE;
-    if (rp_log_set_level(cfg.log_level) != 0)
-        rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
-    if (!rp_kafka_has_bootstrap(&cfg)) {
-        fprintf(stderr,
-                "repute " CMD ": configuration: kafka.bootstrap.servers: not "
-                "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");
-        goto fail;
-    }
 
-    /* Input. */
-    if (path) {
-        in = fopen(path, "r");
-        if (!in) {
-            fprintf(stderr, "repute " CMD ": %s: %s\n", path, strerror(errno));
-            goto fail;
-        }
-    } else {
-        in = stdin;
-    }
+    if (rp_cli_input_open(&ci, CMD, co.path) != 0)
+        goto fail;
 
     /* The codec and the producer. */
-    pr.codec = rp_avro_codec_new(cfg.framing, cfg.schema_id, err, sizeof(err));
+    pr.codec =
+        rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err, sizeof(err));
     if (!pr.codec) {
         fprintf(stderr, "repute " CMD ": avro: %s\n", err);
         goto fail;
     }
-    if (producer_open(&pr, &cfg, topic, &timeout_ms) != 0)
+    if (producer_open(&pr, &co.cfg, topic, &timeout_ms) != 0)
         goto fail;
 
-    rc = produce_stream(&pr, topic != NULL, in, path ? path : "standard input",
-                        &bad_lines);
+    rc = produce_stream(&pr, topic != NULL, &ci);
     /* Whatever stopped the input, what was queued is still waited for. */
     producer_drain(&pr, timeout_ms);
 
@@ -409,20 +327,17 @@ int rp_cli_produce_main(int argc, char **argv) {
     if (pr.failed)
         fprintf(stderr, "repute " CMD ": %zu record%s not acknowledged\n",
                 pr.failed, pr.failed == 1 ? "" : "s");
-    if (bad_lines)
+    if (ci.bad_lines)
         fprintf(stderr, "repute " CMD ": %zu malformed line%s skipped\n",
-                bad_lines, bad_lines == 1 ? "" : "s");
+                ci.bad_lines, ci.bad_lines == 1 ? "" : "s");
     if (rc)
         goto fail;
-    status = bad_lines || pr.failed || pr.fatal ? RP_CLI_EXIT_BAD_INPUT
-                                                : RP_CLI_EXIT_OK;
+    status = ci.bad_lines || pr.failed || pr.fatal ? RP_CLI_EXIT_BAD_INPUT
+                                                   : RP_CLI_EXIT_OK;
 
 fail:
-    if (in && in != stdin)
-        fclose(in);
+    rp_cli_input_close(&ci);
     producer_close(&pr);
-    if (have_cfg)
-        rp_config_destroy(&cfg);
-    rp_cli_config_args_free(&ca);
+    rp_cli_opts_free(&co);
     return status;
 }

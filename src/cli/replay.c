@@ -89,53 +89,15 @@ static void replay_free(replay *rp) {
 /* ---------------------------------------------------------------- lines */
 
 /*
- * Reads every line of in and applies it. Returns 0 when it reached the end
- * of the input (with *bad_lines set), or an RP_E* code with the reason
- * already printed.
+ * Reads every line of the input and applies it. Returns 0 when it reached
+ * the end of the input, or an RP_E* code with the reason already printed.
  */
-static int replay_stream(replay *rp, FILE *in, const char *in_name,
-                         size_t *bad_lines) {
-    rp_jsonl_reader *reader = rp_jsonl_reader_new();
-    char *line = NULL;
-    size_t line_cap = 0, lineno = 0;
-    ssize_t n;
+static int replay_stream(replay *rp, rp_cli_input *ci) {
     rp_record rec;
     int64_t tick = 0;
-    char err[512];
-    int rc = 0;
+    int kind, rc;
 
-    if (!reader) {
-        rc = RP_ENOMEM;
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(rc));
-        goto fail;
-    }
-    while ((n = getline(&line, &line_cap, in)) != -1) {
-        const char *p = line;
-        size_t len = (size_t)n;
-        lineno++;
-        /* A byte order mark, as some editors write, is not part of the
-         * first line's JSON. */
-        if (lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-            p += 3;
-            len -= 3;
-        }
-
-        int kind =
-            rp_jsonl_parse(reader, p, len, &rec, &tick, err, sizeof(err));
-        if (kind == RP_JSONL_BLANK)
-            continue;
-        if (kind == RP_ENOMEM) {
-            rc = kind;
-            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
-                    rp_strerror(rc));
-            goto fail;
-        }
-        if (kind < 0) {
-            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno, err);
-            (*bad_lines)++;
-            continue;
-        }
-
+    while ((kind = rp_cli_input_next(ci, &rec, &tick)) > 0) {
         if (kind == RP_JSONL_TICK)
             rc = rp_engine_advance(rp->engine, tick, &rp->sink);
         else
@@ -143,22 +105,12 @@ static int replay_stream(replay *rp, FILE *in, const char *in_name,
         if (rc == 0)
             rc = rp->failed;
         if (rc) {
-            fprintf(stderr, "repute " CMD ": line %zu: %s\n", lineno,
+            fprintf(stderr, "repute " CMD ": line %zu: %s\n", ci->lineno,
                     rp->failed ? rp->failure : rp_strerror(rc));
-            goto fail;
+            return rc;
         }
     }
-    if (ferror(in)) {
-        rc = RP_EIO;
-        fprintf(stderr, "repute " CMD ": %s: read error after line %zu: %s\n",
-                in_name, lineno, strerror(errno));
-        goto fail;
-    }
-
-fail:
-    free(line);
-    rp_jsonl_reader_destroy(reader);
-    return rc;
+    return kind;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -167,68 +119,34 @@ static const struct option long_options[] = {RP_CLI_CONFIG_LONG_OPTIONS,
                                              {NULL, 0, NULL, 0}};
 
 int rp_cli_replay_main(int argc, char **argv) {
-    rp_cli_config_args ca;
-    rp_config cfg;
-    bool have_cfg = false;
+    rp_cli_opts co;
     replay rp;
-    FILE *in = NULL;
-    const char *path = NULL;
-    size_t bad_lines = 0;
+    rp_cli_input ci;
     char err[512];
-    int status = RP_CLI_EXIT_USAGE, opt, rc;
+    int status, rc;
 
     memset(&rp, 0, sizeof(rp));
-    if (rp_cli_config_args_init(&ca, argc) != 0) {
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
-        return RP_CLI_EXIT_USAGE;
-    }
-
-    /* Options. */
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (rp_cli_config_option(&ca, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
-            status = RP_CLI_EXIT_OK;
-            goto fail;
-        }
-        status = rp_cli_getopt_error(CMD, opt, argv);
+    memset(&ci, 0, sizeof(ci));
+    status = rp_cli_opts_parse(&co, CMD, RP_CLI_ONE_FILE, argc, argv,
+                               long_options, NULL, NULL);
+    if (status != RP_CLI_GO_ON)
         goto fail;
-    }
-    if (argc - optind > 1) {
-        status = rp_cli_usage_error(CMD, "one input file at most, got %d",
-                                    argc - optind);
-        goto fail;
-    }
-    if (optind < argc && strcmp(argv[optind], "-") != 0)
-        path = argv[optind];
 
     /* Configuration: defaults, files, --set pairs, checks; then the clock,
      * which replay always takes from the events. */
-    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
+    if ((status = rp_cli_config_open(&co, 0)) != 0)
         goto fail;
-    have_cfg = true;
     status = RP_CLI_EXIT_USAGE;
-    if (cfg.clock_set && cfg.clock == RP_CLOCK_WALL)
+    if (co.cfg.clock_set && co.cfg.clock == RP_CLOCK_WALL)
         fprintf(stderr, "repute " CMD ": warning: clock=wall is ignored: "
                         "replay always runs on event time\n");
-    cfg.clock = RP_CLOCK_EVENT;
+    co.cfg.clock = RP_CLOCK_EVENT;
 
-    /* Input. */
-    if (path) {
-        in = fopen(path, "r");
-        if (!in) {
-            fprintf(stderr, "repute " CMD ": %s: %s\n", path, strerror(errno));
-            goto fail;
-        }
-    } else {
-        in = stdin;
-    }
+    if (rp_cli_input_open(&ci, CMD, co.path) != 0)
+        goto fail;
 
     /* The engine and its sink. */
-    rp.engine = rp_engine_new(&cfg, err, sizeof(err));
+    rp.engine = rp_engine_new(&co.cfg, err, sizeof(err));
     if (!rp.engine) {
         fprintf(stderr, "repute " CMD ": %s\n", err);
         goto fail;
@@ -243,7 +161,7 @@ int rp_cli_replay_main(int argc, char **argv) {
     rp.sink.on_report = NULL; /* loopback: the engine applies them */
     rp_engine_set_loopback(rp.engine, true);
 
-    rc = replay_stream(&rp, in, path ? path : "standard input", &bad_lines);
+    rc = replay_stream(&rp, &ci);
     if (fflush(stdout) != 0 && rc == 0) {
         fprintf(stderr, "repute " CMD ": standard output: %s\n",
                 strerror(errno));
@@ -251,17 +169,14 @@ int rp_cli_replay_main(int argc, char **argv) {
     }
     if (rc)
         goto fail;
-    if (bad_lines)
+    if (ci.bad_lines)
         fprintf(stderr, "repute " CMD ": %zu malformed line%s skipped\n",
-                bad_lines, bad_lines == 1 ? "" : "s");
-    status = bad_lines ? RP_CLI_EXIT_BAD_INPUT : RP_CLI_EXIT_OK;
+                ci.bad_lines, ci.bad_lines == 1 ? "" : "s");
+    status = ci.bad_lines ? RP_CLI_EXIT_BAD_INPUT : RP_CLI_EXIT_OK;
 
 fail:
-    if (in && in != stdin)
-        fclose(in);
+    rp_cli_input_close(&ci);
     replay_free(&rp);
-    if (have_cfg)
-        rp_config_destroy(&cfg);
-    rp_cli_config_args_free(&ca);
+    rp_cli_opts_free(&co);
     return status;
 }

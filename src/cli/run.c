@@ -5,11 +5,7 @@
  * Embedded mode defaults topics.create to true (the mock cluster starts
  * empty); otherwise the user's topics.create stands.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "cli/cli.h"
-#include "repute/log.h"
 #include "repute/processor.h"
 
 #define CMD "run"
@@ -21,48 +17,31 @@ static const struct option long_options[] = {
     {"embedded", no_argument, NULL, OPT_EMBEDDED},
     {NULL, 0, NULL, 0}};
 
-int rp_cli_run_main(int argc, char **argv) {
-    rp_cli_config_args ca;
-    rp_config cfg;
-    bool have_cfg = false;
-    rp_run_options opts = {false};
-    int status = RP_CLI_EXIT_USAGE, opt;
+/* --embedded, the one option of run's own. */
+static int run_option(void *ctx, int opt, const char *arg) {
+    rp_run_options *opts = ctx;
+    (void)arg;
+    if (opt != OPT_EMBEDDED)
+        return RP_CLI_OPT_NOT_MINE;
+    opts->embedded = true;
+    return 0;
+}
 
-    if (rp_cli_config_args_init(&ca, argc) != 0)
-        return RP_CLI_EXIT_USAGE;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (rp_cli_config_option(&ca, opt, optarg))
-            continue;
-        if (opt == OPT_EMBEDDED) {
-            opts.embedded = true;
-            continue;
-        }
-        if (opt == 'h') {
-            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
-            status = RP_CLI_EXIT_OK;
-            goto done;
-        }
-        status = rp_cli_getopt_error(CMD, opt, argv);
+int rp_cli_run_main(int argc, char **argv) {
+    rp_cli_opts co;
+    rp_run_options opts = {false};
+    int status;
+
+    status = rp_cli_opts_parse(&co, CMD, 0, argc, argv, long_options,
+                               run_option, &opts);
+    if (status != RP_CLI_GO_ON)
         goto done;
-    }
-    if (optind < argc) {
-        status =
-            rp_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if ((status = rp_cli_config_open(&co, 0)) != 0)
         goto done;
-    }
-    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
-        goto done;
-    have_cfg = true;
-    if (rp_log_set_level(cfg.log_level) != 0)
-        rp_log_warn("run: log.level: unknown level '%s'", cfg.log_level);
-    if (opts.embedded && !cfg.topics_create_set)
-        cfg.topics_create = true;
-    status = rp_processor_run(&cfg, &opts);
+    if (opts.embedded && !co.cfg.topics_create_set)
+        co.cfg.topics_create = true;
+    status = rp_processor_run(&co.cfg, &opts);
 done:
-    if (have_cfg)
-        rp_config_destroy(&cfg);
-    rp_cli_config_args_free(&ca);
+    rp_cli_opts_free(&co);
     return status;
 }

@@ -316,77 +316,45 @@ static int tail_loop(tail *t, const tail_opts *o) {
 
 /* ---------------------------------------------------------------- main */
 
+/* The options of tail's own, into the tail_opts ctx. */
+static int tail_option(void *ctx, int opt, const char *arg) {
+    tail_opts *o = ctx;
+    switch (opt) {
+    case OPT_FROM_BEGINNING: o->from_beginning = true; return 0;
+    case OPT_MAX:
+        if (parse_count(arg, &o->max_events) != 0)
+            return rp_cli_usage_error(
+                CMD, "--max %s: expected a number of events, 1 or more", arg);
+        return 0;
+    case OPT_IDLE_EXIT:
+        if (rp_duration_parse(arg, &o->idle_ms) != 0 || o->idle_ms <= 0)
+            return rp_cli_usage_error(
+                CMD, "--idle-exit %s: expected a duration like 500ms, 5s or 1m",
+                arg);
+        return 0;
+    default: return RP_CLI_OPT_NOT_MINE;
+    }
+}
+
 int rp_cli_tail_main(int argc, char **argv) {
-    rp_cli_config_args ca;
-    rp_config cfg;
-    bool have_cfg = false;
+    rp_cli_opts co;
     tail t;
     tail_opts o = {false, 0, 0};
     rd_kafka_topic_partition_list_t *parts = NULL;
     struct sigaction sa, old_int, old_term;
     bool have_signals = false;
     char err[512];
-    int status = RP_CLI_EXIT_USAGE, opt;
+    int status;
 
     memset(&t, 0, sizeof(t));
-    if (rp_cli_config_args_init(&ca, argc) != 0) {
-        fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
-        return RP_CLI_EXIT_USAGE;
-    }
-
-    /* Options. */
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (rp_cli_config_option(&ca, opt, optarg))
-            continue;
-        switch (opt) {
-        case OPT_FROM_BEGINNING: o.from_beginning = true; continue;
-        case OPT_MAX:
-            if (parse_count(optarg, &o.max_events) != 0) {
-                status = rp_cli_usage_error(
-                    CMD, "--max %s: expected a number of events, 1 or more",
-                    optarg);
-                goto fail;
-            }
-            continue;
-        case OPT_IDLE_EXIT:
-            if (rp_duration_parse(optarg, &o.idle_ms) != 0 || o.idle_ms <= 0) {
-                status = rp_cli_usage_error(
-                    CMD,
-                    "--idle-exit %s: expected a duration like 500ms, 5s "
-                    "or 1m",
-                    optarg);
-                goto fail;
-            }
-            continue;
-        case 'h':
-            rp_cli_command_help(stdout, rp_cli_find_command(CMD));
-            status = RP_CLI_EXIT_OK;
-            goto fail;
-        default: status = rp_cli_getopt_error(CMD, opt, argv); goto fail;
-        }
-    }
-    if (optind < argc) {
-        status =
-            rp_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    status = rp_cli_opts_parse(&co, CMD, 0, argc, argv, long_options,
+                               tail_option, &o);
+    if (status != RP_CLI_GO_ON)
         goto fail;
-    }
-
-    /* Configuration. */
-    if ((status = rp_cli_build_config(CMD, &ca, &cfg)) != 0)
+    if ((status = rp_cli_config_open(&co, RP_CLI_NEEDS_KAFKA)) != 0)
         goto fail;
-    have_cfg = true;
     status = RP_CLI_EXIT_USAGE;
-    if (rp_log_set_level(cfg.log_level) != 0)
-        rp_log_warn(CMD ": log.level: unknown level '%s'", cfg.log_level);
-    if (!rp_kafka_has_bootstrap(&cfg)) {
-        fprintf(stderr,
-                "repute " CMD ": configuration: kafka.bootstrap.servers: not "
-                "set (give it with --set kafka.bootstrap.servers=HOST:PORT)\n");
-        goto fail;
-    }
-    t.topic = cfg.topic[RP_TOPIC_STATUS];
+    t.topic = co.cfg.topic[RP_TOPIC_STATUS];
 
     /* Signals stop the loop between two events. */
     memset(&sa, 0, sizeof(sa));
@@ -398,12 +366,13 @@ int rp_cli_tail_main(int argc, char **argv) {
     have_signals = true;
 
     /* The codec, the consumer, the partitions. */
-    t.codec = rp_avro_codec_new(cfg.framing, cfg.schema_id, err, sizeof(err));
+    t.codec =
+        rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err, sizeof(err));
     if (!t.codec) {
         fprintf(stderr, "repute " CMD ": avro: %s\n", err);
         goto fail;
     }
-    if ((status = tail_open(&t, &cfg, &o, &parts)) != 0 || stop_signal)
+    if ((status = tail_open(&t, &co.cfg, &o, &parts)) != 0 || stop_signal)
         goto fail;
     status = RP_CLI_EXIT_USAGE;
     rd_kafka_resp_err_t e = rd_kafka_assign(t.rk, parts);
@@ -429,8 +398,6 @@ fail:
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     }
-    if (have_cfg)
-        rp_config_destroy(&cfg);
-    rp_cli_config_args_free(&ca);
+    rp_cli_opts_free(&co);
     return status;
 }

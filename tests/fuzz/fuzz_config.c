@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - the configuration parser (src/config/config.c).
+ * fuzz_config.c - the configuration parser (src/config/).
  *
  * The input is a properties file. rp_config_load_file() reads a path, so
  * the input is written to a memfd, reused across inputs, and loaded as

@@ -3,11 +3,12 @@
  * broker (or `repute run --embedded`).
  *
  * - Processes: the repute binary (and scripts) are started with
- *   posix_spawn, their standard output and error going to files in the
- *   test's work directory; they can be signalled, waited for with a
- *   deadline, and are all killed when a test ends (it_fini), so a failed
- *   test leaves nothing running. Where `setpriv` exists, each child also
- *   gets SIGKILL when the test process dies (a Criterion timeout).
+ *   posix_spawn (tests/support/proc.c, shared with the unit tests), their
+ *   standard output and error going to files in the test's work directory; they
+ * can be signalled, waited for with a deadline, and are all killed when a test
+ * ends (it_fini), so a failed test leaves nothing running. Where `setpriv`
+ * exists, each child also gets SIGKILL when the test process dies (a Criterion
+ * timeout).
  * - A context per test: a unique topic prefix and group id (every test
  *   reads and writes only its own topics), the broker's address (from
  *   REPUTE_BOOTSTRAP, default 127.0.0.1:9092; a broker that does not answer
@@ -34,7 +35,9 @@
 
 #include <criterion/criterion.h>
 
-#define IT_PATH_MAX 1024
+#include "proc.h"
+
+#define IT_PATH_MAX TEST_PATH_MAX
 #define IT_DIR_MAX  512 /* a work directory: room for file names after it */
 
 /* Indexes of it_ctx.topic, in the order of the five input types. */
@@ -55,14 +58,10 @@ enum {
 
 /* ------------------------------------------------------------ processes */
 
-typedef struct it_proc {
-    pid_t pid;
-    char label[64];
-    char out[IT_PATH_MAX]; /* standard output */
-    char err[IT_PATH_MAX]; /* standard error */
-    bool running;
-    int status; /* exit status; 128 + signal when killed by one */
-} it_proc;
+/* A process the test started (tests/support/proc.h): pid, label, the
+ * paths of its standard output and error (out, err), running, and once it
+ * ended its status (128 + signal when killed by one). */
+typedef test_proc it_proc;
 
 /* Starts argv (argv[0] a path) with stdin from /dev/null and stdout /
  * stderr to <dir>/<label>.out and .err. */

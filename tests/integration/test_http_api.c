@@ -5,7 +5,7 @@
  * bounce rate, acme-marketing PENDING_END_OF_REVIEW_DECISION and globex
  * HEALTHY again after a report review.
  *
- * The requests go over plain sockets (it_http_raw in support.c), so that
+ * The requests go over plain sockets (it_http_raw in http.c), so that
  * malformed and oversized ones can be sent too: each gets a clear 4xx and the
  * server keeps answering. JSON bodies are parsed with jansson; /metrics is
  * checked line by line against the Prometheus text format.

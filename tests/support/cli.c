@@ -1,39 +1,24 @@
 /*
  * cli.c - running the built `repute` binary from unit tests (see cli.h).
+ *
+ * A run is one child process (proc.c, shared with the integration tests)
+ * with its standard input, output and error in temporary files, which are
+ * read back whole and removed once it has exited: a unit test wants the
+ * whole of each, after the fact, and the files never fill up as a pipe
+ * would.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
-
-extern char **environ;
+#include "proc.h"
 
 char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char *data = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[4096];
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            data = realloc(data, cap);
-            cr_assert_not_null(data);
-        }
-        memcpy(data + len, chunk, n);
-        len += n;
-    }
-    fclose(f);
-    if (!data)
-        data = calloc(1, 1);
-    data[len] = '\0';
+    char *data = test_slurp(path, NULL);
+    cr_assert_not_null(data, "cannot open %s", path);
     return data;
 }
 
@@ -66,29 +51,19 @@ run_result run(const char *const *args, const char *input) {
     argv[argc] = NULL;
     write_file(in, input ? input : "");
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_TRUNC, 0);
-    pid_t pid;
-    int rc =
-        posix_spawn(&pid, REPUTE_BINARY, &fa, NULL, (char **)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "cannot run %s", REPUTE_BINARY);
-
-    int ws = 0;
-    pid_t got = 0;
-    for (int i = 0; i < 600 && (got = waitpid(pid, &ws, WNOHANG)) == 0; i++)
-        usleep(100 * 1000);
-    if (got == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &ws, 0);
+    test_proc p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.label, sizeof(p.label), "%s", args[0]);
+    snprintf(p.out, sizeof(p.out), "%s", out);
+    snprintf(p.err, sizeof(p.err), "%s", err);
+    test_proc_start(&p, argv, in, NULL, false);
+    if (test_proc_wait(&p, 60) < 0) {
+        test_proc_kill(&p);
         cr_assert_fail("%s did not exit within 60 s", args[0]);
     }
 
     run_result r;
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    r.status = p.signaled ? -1 : p.status;
     r.out = slurp(out);
     r.err = slurp(err);
     unlink(in);

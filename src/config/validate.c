@@ -1,0 +1,186 @@
+/*
+ * validate.c - the checks of a whole configuration (rp_config_validate),
+ * once every key is set.
+ *
+ * Two kinds of check. The first walks the key table and checks each value
+ * against its own row's range and choices: rp_config_set() already refuses
+ * a value out of range, but a config can also be filled by code, and the
+ * engine should not have to trust that. The second is what no single key
+ * can say: relations between keys (a review rate above its pause rate, a
+ * minimum span longer than the maximum, two roles on one topic). Those
+ * can only be checked once the defaults, the files and the --set pairs
+ * have all been applied, since any of them may set either side.
+ *
+ * The first failure is reported, naming the key to fix, with the values
+ * printed as a user would write them ("7d", "0.05").
+ */
+#include "config/keys.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* --------------------------------------------------------------- validation */
+
+/* Checks one key's value against its own range. rp_config_set already
+ * refuses values out of range, but a config can also be filled by code,
+ * and the engine should not have to trust that. */
+static int check_value(const rp_config *cfg, key_ref r, char *errstr,
+                       size_t errstr_size) {
+    const void *field = rp_config_key_field(cfg, r);
+    char name[128];
+    const char *bad = NULL;
+    switch (r.d->type) {
+    case KT_RATE: {
+        double v;
+        memcpy(&v, field, sizeof(v));
+        if (!(v >= 0.0 && v <= 1.0))
+            bad = "must be a rate between 0 and 1";
+        break;
+    }
+    case KT_INT32:
+    case KT_INT64:
+    case KT_DURATION: {
+        /* Durations have no row minimum: they are never negative. */
+        int64_t v = rp_config_key_int(cfg, r);
+        if (v < r.d->min) {
+            rp_config_key_name(r, name, sizeof(name));
+            rp_config_err(errstr, errstr_size,
+                          "%s: must be at least %" PRId64 ", got %" PRId64,
+                          name, r.d->min, v);
+            return RP_EINVAL;
+        }
+        break;
+    }
+    case KT_BOOL: break;
+    case KT_ENUM: {
+        int v;
+        memcpy(&v, field, sizeof(v));
+        if (v < 0 || v >= rp_config_n_choices(r.d->choices))
+            bad = "holds no valid choice";
+        break;
+    }
+    case KT_STRING:
+    case KT_TOPIC: {
+        const char *s;
+        memcpy(&s, field, sizeof(s));
+        if (!s || !*s)
+            bad = "must not be empty";
+        else if (r.d->type == KT_TOPIC && !rp_config_topic_name_ok(s))
+            bad = "is not a valid Kafka topic name";
+        else if (r.d->choices && rp_config_find_choice(r.d->choices, s) < 0)
+            bad = "holds no valid choice";
+        break;
+    }
+    }
+    if (!bad)
+        return 0;
+    rp_config_key_name(r, name, sizeof(name));
+    rp_config_err(errstr, errstr_size, "%s: %s", name, bad);
+    return RP_EINVAL;
+}
+
+int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
+    char a[32], b[32];
+    key_ref r = {NULL, -1};
+    while (rp_config_key_next(&r)) {
+        int rc = check_value(cfg, r, errstr, errstr_size);
+        if (rc != 0)
+            return rc;
+    }
+
+    /* A review threshold above its pause threshold would pause an account
+     * at the end of a review it never entered. */
+    static const struct {
+        const char *review, *pause;
+        size_t review_at, pause_at;
+    } rates[] = {
+        {"bounce.review.rate", "bounce.pause.rate",
+         offsetof(rp_config, bounce_review_rate),
+         offsetof(rp_config, bounce_pause_rate)},
+        {"complaint.review.rate", "complaint.pause.rate",
+         offsetof(rp_config, complaint_review_rate),
+         offsetof(rp_config, complaint_pause_rate)},
+    };
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        double review, pause;
+        memcpy(&review, (const char *)cfg + rates[i].review_at, sizeof(review));
+        memcpy(&pause, (const char *)cfg + rates[i].pause_at, sizeof(pause));
+        if (review > pause) {
+            rp_config_format_rate(review, a, sizeof(a));
+            rp_config_format_rate(pause, b, sizeof(b));
+            rp_config_err(errstr, errstr_size,
+                          "%s: must not be above %s (%s > %s)", rates[i].review,
+                          rates[i].pause, a, b);
+            return RP_EINVAL;
+        }
+    }
+
+    /* Windows are made of whole hours, so a window shorter than one could
+     * hold nothing. */
+    if (cfg->window_max_span < RP_MS_PER_HOUR) {
+        rp_duration_format(cfg->window_max_span, a, sizeof(a));
+        rp_config_err(
+            errstr, errstr_size,
+            "window.max.span: must be at least 1h (a window is made of "
+            "whole hours), got %s",
+            a);
+        return RP_EINVAL;
+    }
+    if (cfg->window_min_span > cfg->window_max_span) {
+        rp_duration_format(cfg->window_min_span, a, sizeof(a));
+        rp_duration_format(cfg->window_max_span, b, sizeof(b));
+        rp_config_err(
+            errstr, errstr_size,
+            "window.min.span: must not be longer than window.max.span "
+            "(%s > %s)",
+            a, b);
+        return RP_EINVAL;
+    }
+
+    /* A zero period would end every review the instant it began, and a
+     * zero report window would never count a report. */
+    static const struct {
+        const char *name;
+        size_t offset;
+    } positive[] = {
+        {"review.period", offsetof(rp_config, review_period)},
+        {"report.window", offsetof(rp_config, report_window)},
+        {"commit.interval", offsetof(rp_config, commit_interval)},
+    };
+    for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {
+        int64_t v;
+        memcpy(&v, (const char *)cfg + positive[i].offset, sizeof(v));
+        if (v <= 0) {
+            rp_duration_format(v, a, sizeof(a));
+            rp_config_err(errstr, errstr_size,
+                          "%s: must be longer than 0, got %s", positive[i].name,
+                          a);
+            return RP_EINVAL;
+        }
+    }
+    if (cfg->dedupe_horizon < 0) {
+        rp_config_err(errstr, errstr_size,
+                      "dedupe.horizon: must not be negative");
+        return RP_EINVAL;
+    }
+
+    /* Two roles sharing a topic would feed repute its own output or mix
+     * record types on one topic. */
+    static const char *const topic_keys[RP_TOPIC__COUNT] = {
+        "topic.deliveries", "topic.bounces",  "topic.complaints",
+        "topic.reports",    "topic.actions",  "topic.status",
+        "topic.dlq",        "topic.changelog"};
+    for (int i = 0; i < RP_TOPIC__COUNT; i++) {
+        for (int j = 0; j < i; j++) {
+            if (strcmp(cfg->topic[i], cfg->topic[j]) == 0) {
+                rp_config_err(errstr, errstr_size,
+                              "%s: must differ from %s (both are \"%s\")",
+                              topic_keys[i], topic_keys[j], cfg->topic[i]);
+                return RP_EINVAL;
+            }
+        }
+    }
+    return 0;
+}

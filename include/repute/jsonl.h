@@ -49,8 +49,17 @@ int rp_jsonl_write_record(rp_buf *out, const rp_record *rec);
 /* Appends a JSON string literal (quoted, escaped) of s. */
 int rp_jsonl_write_string(rp_buf *out, const char *s, size_t len);
 
-/* Appends the shortest decimal form of d that reads back as d. */
+/* Appends the shortest decimal form of d that reads back as d (null for a
+ * NaN or an infinity, which JSON cannot express). */
 int rp_jsonl_write_double(rp_buf *out, double d);
+
+/* The optional fields of the outputs and of the HTTP API: d (as
+ * rp_jsonl_write_double) or null when !has. 0 or RP_ENOMEM. */
+int rp_jsonl_write_double_or_null(rp_buf *out, bool has, double d);
+
+/* A time in milliseconds since the Unix epoch as a JSON integer, or null
+ * when !has. 0 or RP_ENOMEM. */
+int rp_jsonl_write_time(rp_buf *out, bool has, int64_t t);
 
 /* The timestamps accepted in input, in either form: 0000-01-01T00:00:00.000Z
  * to 9999-12-31T23:59:59.999Z. */

@@ -191,6 +191,18 @@ int rp_jsonl_write_double(rp_buf *out, double d) {
     return writer_end(&w);
 }
 
+int rp_jsonl_write_double_or_null(rp_buf *out, bool has, double d) {
+    writer w = writer_begin(out);
+    put_double_or_null(&w, has, d);
+    return writer_end(&w);
+}
+
+int rp_jsonl_write_time(rp_buf *out, bool has, int64_t t) {
+    writer w = writer_begin(out);
+    put_time_or_null(&w, has, t);
+    return writer_end(&w);
+}
+
 /* ---------------------------------------------------------------- events */
 
 static void put_metric(writer *w, const rp_metric_snapshot *m) {

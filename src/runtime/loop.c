@@ -99,7 +99,7 @@ void rp_loop_stop(proc *p) {
     uv_close((uv_handle_t *)&p->sigint, close_cb);
     uv_close((uv_handle_t *)&p->sigterm, close_cb);
     uv_close((uv_handle_t *)&p->wake, close_cb);
-    rp_api_stop(p);
+    rp_api_stop(p->api);
 }
 
 /* Shutdown in steps, each taken when the previous has finished: wait for

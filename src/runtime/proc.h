@@ -4,8 +4,9 @@
  *
  * Nothing outside src/runtime/ includes this header. Everything in it is
  * owned by the processor and touched only on the loop thread, except the
- * fields marked as set from other threads; the HTTP handlers run on the
- * loop thread too, so they read the tasks and engines without locks.
+ * fields marked as set from other threads. The HTTP API (src/api/) sees
+ * it only through the read-only view of view.c (repute/procview.h), on
+ * the loop thread too, so it reads the tasks' engines without locks.
  *
  * The rooms, one prefix each (processor.c tells how they fit together):
  * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c
@@ -14,7 +15,8 @@
  * clock's reviews), commit.c (rp_commit_*: the transaction pipeline),
  * assign.c (rp_assign_*: rebalances, restores, rewinds), startup.c
  * (rp_startup_*: clients, topics, the embedded broker) and loop.c
- * (rp_loop_*: the loop's handles, wake-ups, signals and shutdown).
+ * (rp_loop_*: the loop's handles, wake-ups, signals and shutdown), and
+ * view.c (rp_proc_view_*: what the API may read).
  */
 #ifndef REPUTE_RUNTIME_PROC_H
 #define REPUTE_RUNTIME_PROC_H
@@ -31,10 +33,12 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <uv.h>
 
+#include "repute/api.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
 #include "repute/kafka.h"
+#include "repute/procview.h"
 #include "repute/types.h"
 
 #define NTOP  5    /* input topics per task */
@@ -219,12 +223,8 @@ typedef struct proc {
     pending_msg *pending;
     size_t n_pending, cap_pending;
     bool hold; /* the producer is inside a commit: hold outputs */
-    /* The HTTP server and what it keeps (api.c). */
-    struct rp_http_server *http;
-    struct rp_api_notes *notes;
-    uint64_t commit_le[12]; /* commit latency histogram (api.c bounds) */
-    uint64_t commit_count;
-    double commit_seconds;
+    /* The HTTP API, told of events and commits (NULL until started). */
+    rp_api *api;
 } proc;
 
 /* The wall clock in milliseconds since the Unix epoch (clock=wall). */
@@ -369,20 +369,9 @@ void rp_loop_continue_shutdown(proc *p);
 /* Stops the processor with exit status 1, logging what failed. */
 void rp_loop_fail_fatal(proc *p, const char *what);
 
-/* ---------------------------------------------------------------- api.c */
+/* ---------------------------------------------------------------- view.c */
 
-/* Starts the HTTP server on p->loop at cfg->http_listen (nothing when it
- * is "off"). Returns 0, or an RP_E* code with errstr naming http.listen. */
-int rp_api_start(proc *p, char *errstr, size_t errstr_size);
-/* Closes the server (asynchronously, with the loop's other handles). */
-void rp_api_stop(proc *p);
-/* Called for every output event the engines publish: keeps the latest
- * notifications of each account for GET /v1/accounts/{id}. */
-void rp_api_note_event(proc *p, const rp_event *ev);
-/* Called when a commit finished (ms: how long it took) for the histogram
- * of /metrics. */
-void rp_api_commit_done(proc *p, uint64_t ms);
-/* Frees what rp_api_note_event kept. */
-void rp_api_free(proc *p);
+/* The read-only view of p the API reads (valid as long as p). */
+const rp_proc_view *rp_proc_view_of(const proc *p);
 
 #endif

@@ -30,7 +30,7 @@
  *              abort;
  *   startup.c  clients, callbacks, topic checks, the embedded broker;
  *   loop.c     the loop's handles, wake-ups, signals and shutdown;
- *   api.c      what the processor tells over HTTP.
+ *   view.c     what the HTTP API (src/api/) may read of it all.
  *
  * In short: a record travels from librdkafka's queue into its task's
  * buffer (merge.c), is applied by the merge to the task's engine, whose
@@ -162,7 +162,8 @@ static int open_consumers(proc *p) {
  * again (the loop runs until they are). */
 static int start_api(proc *p) {
     char herr[512];
-    if (rp_api_start(p, herr, sizeof(herr)) != 0) {
+    if (rp_api_start(&p->api, p->loop, p->cfg, rp_proc_view_of(p), herr,
+                     sizeof(herr)) != 0) {
         rp_log_error("run: %s", herr);
         rp_loop_stop(p);
         uv_run(p->loop, UV_RUN_DEFAULT);
@@ -240,7 +241,8 @@ static void teardown(proc *p, int rc) {
         rd_kafka_mock_cluster_destroy(p->mock);
     if (p->mock_rk)
         rd_kafka_destroy(p->mock_rk);
-    rp_api_free(p);
+    rp_api_free(p->api);
+    p->api = NULL;
     rp_avro_codec_destroy(p->dec);
     rp_avro_codec_destroy(p->enc);
     if (p->pipefd[0] >= 0) {

@@ -6,17 +6,17 @@
  * ------------
  * Under exactly_once a transaction is open from start-up on (begun after
  * init_transactions, and again as soon as each commit is done, or each
- * abort unless the processor is stopping).
- * Outputs, RELATED reports and DLQ records are produced into it as records
- * are applied. Every commit.interval, when work was done since the last
- * commit and no commit or abort is in flight, the commit timer starts a
- * commit: on the loop thread, each ready task produces its dirty accounts'
- * states, its new dedupe chunks (and the deletion of expired ones) and its
- * clock to its changelog partition, and the loop takes the offsets of what
- * the tasks have applied (rp_commit_prepare); a worker thread then sends
- * those offsets to the transaction, commits it and begins the next
- * (work_cb). A commit that does not start because one is in flight waits
- * for the next tick of the timer.
+ * abort unless the processor is stopping). Outputs, RELATED reports and DLQ
+ * records are produced into it as records are applied. Every
+ * commit.interval, when work was done since the last commit, no commit or
+ * abort is in flight and the processor is not stopping (the shutdown
+ * commits by itself), the commit timer starts a commit: on the loop thread,
+ * each ready task produces its dirty accounts' states, its new dedupe
+ * chunks (and the deletion of expired ones) and its clock to its changelog
+ * partition, and the loop takes the offsets of what the tasks have applied
+ * (rp_commit_prepare); a worker thread then sends those offsets to the
+ * transaction, commits it and begins the next (work_cb). A commit that does
+ * not start because one is in flight waits for the next tick of the timer.
  *
  * Meanwhile the loop goes on applying records: they are the next
  * transaction's work, and the outputs they produce are held (p->hold,
@@ -42,6 +42,10 @@
  * (p->committing); a revocation may wait for it and take its outcome on
  * the loop thread (assign.c, rp_commit_wait), which finish_work then finds
  * consumed.
+ *
+ * The commit timer also does the loop's housekeeping: it looks at the
+ * queues in case librdkafka sent no wake-up, asks about settled bursts
+ * (merge.c), and gives memory back once the process is quiet.
  */
 #include <inttypes.h>
 #include <malloc.h>

@@ -18,7 +18,8 @@
  * (rp_loop_continue_shutdown): wait for the commit in flight, commit what
  * is left, close the consumer (which revokes and leaves the group), then
  * close the loop's handles, after which uv_run returns. After a fatal
- * error it skips to the last step. A second signal exits at once.
+ * error it only waits for the work in flight, then closes the handles. A
+ * second signal exits at once.
  */
 #include <inttypes.h>
 #include <signal.h>

@@ -7,12 +7,13 @@
  * commit waits for (commit.c).
  *
  * While a commit or an abort is in flight (p->hold, set by commit.c's
- * queue_work and cleared when its outcome is handled), nothing can be
- * produced into the transaction: rp_out_produce then keeps an owned copy
- * of each record (p->pending). After a successful commit, the held records
- * are produced into the transaction just begun (rp_out_pending_flush);
- * after a failed one they are dropped (rp_out_pending_clear), since their
- * work is redone after the rewind or abandoned with the process. The same
+ * queue_work and cleared when its outcome is handled, by finish_work or by
+ * a revocation that waited for it), nothing can be produced into the
+ * transaction: rp_out_produce then keeps an owned copy of each record
+ * (p->pending). After a successful commit, the held records are produced
+ * into the transaction just begun (rp_out_pending_flush); after a failed
+ * one they are dropped (rp_out_pending_clear), since their work is redone
+ * after the rewind or abandoned with the process. The same
  * holds under at_least_once, where a commit waits for delivery of what was
  * produced before it.
  *

@@ -12,7 +12,7 @@
  * network: the Kafka numbers are librdkafka's cached ones.
  *
  * Ownership: the processor owns the view and everything it lends (the
- * config, the engines); the reader frees nothing. An engine lent by
+ * engines); the reader frees nothing. An engine lent by
  * rp_proc_view_engine is valid until the loop runs the next callback (a
  * rebalance or a rewind may replace it).
  */
@@ -43,8 +43,6 @@ typedef struct rp_proc_counters {
     rp_engine_stats retired;
 } rp_proc_counters;
 
-/* The config the processor runs with. */
-const rp_config *rp_proc_view_config(const rp_proc_view *v);
 /* True under guarantee=exactly_once. */
 bool rp_proc_view_exactly_once(const rp_proc_view *v);
 /* True once the processor has begun to shut down. */

@@ -30,10 +30,6 @@ const rp_proc_view *rp_proc_view_of(const proc *p) {
     return (const rp_proc_view *)p;
 }
 
-const rp_config *rp_proc_view_config(const rp_proc_view *v) {
-    return P(v)->cfg;
-}
-
 bool rp_proc_view_exactly_once(const rp_proc_view *v) {
     return P(v)->eos;
 }

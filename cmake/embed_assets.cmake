@@ -1,10 +1,10 @@
 # Turns every file of src/http/assets/ into a C byte array in one generated
 # file, with a table of (name, content type, bytes, length) that the HTTP
-# server looks paths up in (src/http/assets.h). Run with -DASSET_DIR=...
+# server looks paths up in (include/repute/assets.h). Run with -DASSET_DIR=...
 # -DOUT=...
 file(GLOB files RELATIVE ${ASSET_DIR} ${ASSET_DIR}/*)
 list(SORT files)
-set(body "/* Generated from src/http/assets/ by cmake/embed_assets.cmake. */\n#include \"http/assets.h\"\n\n")
+set(body "/* Generated from src/http/assets/ by cmake/embed_assets.cmake. */\n#include \"repute/assets.h\"\n\n")
 set(table "")
 set(i 0)
 foreach(name IN LISTS files)

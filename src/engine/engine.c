@@ -42,8 +42,8 @@
 #include <string.h>
 
 #include "engine/dedupe.h"
-#include "engine/hash.h"
 #include "repute/buf.h"
+#include "repute/hash.h"
 #include "repute/notice.h"
 
 #define NONE INT64_MIN /* an absent time (no review end, no floor) */

@@ -1,11 +1,22 @@
 /*
- * runtime/proc.h - the processor's state, shared by the files of the
- * runtime (processor.c runs it, api.c serves it over HTTP).
+ * runtime/proc.h - the processor's state, and the functions its rooms
+ * (the files of src/runtime/) call in one another.
  *
  * Nothing outside src/runtime/ includes this header. Everything in it is
  * owned by the processor and touched only on the loop thread, except the
- * fields marked as set from other threads; the HTTP handlers run on the
- * loop thread too, so they read the tasks and engines without locks.
+ * fields marked as set from other threads. The HTTP API (src/api/) sees
+ * it only through the read-only view of view.c (repute/procview.h), on
+ * the loop thread too, so it reads the tasks' engines without locks.
+ *
+ * The rooms, one prefix each (processor.c tells how they fit together):
+ * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c
+ * (rp_out_*: producing, held outputs, the engine's sink, the DLQ),
+ * merge.c (rp_merge_*: the event-time merge, idling, bursts, the wall
+ * clock's reviews), commit.c (rp_commit_*: the transaction pipeline),
+ * assign.c (rp_assign_*: rebalances, restores, rewinds), startup.c
+ * (rp_startup_*: clients, topics, the embedded broker) and loop.c
+ * (rp_loop_*: the loop's handles, wake-ups, signals and shutdown), and
+ * view.c (rp_proc_view_*: what the API may read).
  */
 #ifndef REPUTE_RUNTIME_PROC_H
 #define REPUTE_RUNTIME_PROC_H
@@ -14,15 +25,21 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <uv.h>
 
+#include "repute/api.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
+#include "repute/kafka.h"
+#include "repute/procview.h"
+#include "repute/types.h"
 
 #define NTOP  5    /* input topics per task */
 #define BATCH 2048 /* records applied per loop turn */
@@ -37,6 +54,45 @@ typedef struct msgq {
     rd_kafka_message_t **v;
     size_t head, n, cap;
 } msgq;
+
+/* The FIFO of one input partition's fetched messages: static inline, as
+ * the merge calls them for every record. The queue owns its messages. */
+static inline int rp_msgq_push(msgq *q, rd_kafka_message_t *m) {
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        rd_kafka_message_t **v = malloc(cap * sizeof(*v));
+        if (!v)
+            return RP_ENOMEM;
+        for (size_t i = 0; i < q->n; i++)
+            v[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
+        q->v = v;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->n) % q->cap] = m;
+    q->n++;
+    return 0;
+}
+
+static inline rd_kafka_message_t *rp_msgq_peek(const msgq *q) {
+    return q->n ? q->v[q->head] : NULL;
+}
+
+static inline rd_kafka_message_t *rp_msgq_pop(msgq *q) {
+    rd_kafka_message_t *m = q->v[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return m;
+}
+
+/* Destroys the messages left and frees the buffer; *q is empty after. */
+static inline void rp_msgq_clear(msgq *q) {
+    while (q->n)
+        rd_kafka_message_destroy(rp_msgq_pop(q));
+    free(q->v);
+    memset(q, 0, sizeof(*q));
+}
 
 /* A chunk of dedupe keys in the changelog: its key's sequence number and
  * the newest key's time (the chunk is deleted once that is past the
@@ -167,12 +223,8 @@ typedef struct proc {
     pending_msg *pending;
     size_t n_pending, cap_pending;
     bool hold; /* the producer is inside a commit: hold outputs */
-    /* The HTTP server and what it keeps (api.c). */
-    struct rp_http_server *http;
-    struct rp_api_notes *notes;
-    uint64_t commit_le[12]; /* commit latency histogram (api.c bounds) */
-    uint64_t commit_count;
-    double commit_seconds;
+    /* The HTTP API, told of events and commits (NULL until started). */
+    rp_api *api;
 } proc;
 
 /* The wall clock in milliseconds since the Unix epoch (clock=wall). */
@@ -182,20 +234,144 @@ static inline int64_t rp_run_wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---------------------------------------------------------------- api.c */
+/* The name of input topic index t (RP_TOPIC_DELIVERIES ...). */
+static inline const char *rp_in_topic(const proc *p, int t) {
+    return p->cfg->topic[t];
+}
 
-/* Starts the HTTP server on p->loop at cfg->http_listen (nothing when it
- * is "off"). Returns 0, or an RP_E* code with errstr naming http.listen. */
-int rp_api_start(proc *p, char *errstr, size_t errstr_size);
-/* Closes the server (asynchronously, with the loop's other handles). */
-void rp_api_stop(proc *p);
-/* Called for every output event the engines publish: keeps the latest
- * notifications of each account for GET /v1/accounts/{id}. */
-void rp_api_note_event(proc *p, const rp_event *ev);
-/* Called when a commit finished (ms: how long it took) for the histogram
- * of /metrics. */
-void rp_api_commit_done(proc *p, uint64_t ms);
-/* Frees what rp_api_note_event kept. */
-void rp_api_free(proc *p);
+/* Little-endian 64-bit values of the changelog's own records. */
+static inline void rp_put_le64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint64_t rp_get_le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* ---------------------------------------------------------------- task.c */
+
+/* The input topic index of a topic name, or -1. */
+int rp_topic_index(const proc *p, const char *name);
+/* A new task for partition (engine made, offsets -1), or NULL (out of
+ * memory). The caller frees it with rp_task_free. */
+task *rp_task_new(proc *p, int32_t partition);
+/* Frees a task, its buffered messages and its partition queues (NULL:
+ * nothing). */
+void rp_task_free(task *t);
+/* Takes the task's input partitions off the consumer's queue (see
+ * task.in). Returns 0 or -1 (not assigned). */
+int rp_task_open_queues(proc *p, task *t);
+/* Pauses or resumes the task's input partitions (while it restores). */
+void rp_task_pause(proc *p, task *t, bool pause);
+/* Notes a dedupe chunk written to (or read from) the changelog. Returns 0
+ * or RP_ENOMEM. */
+int rp_task_chunk_note(task *t, uint64_t seq, int64_t newest);
+/* Restores a dedupe chunk read from the changelog. */
+void rp_task_chunk_restore(task *t, const rd_kafka_message_t *m);
+
+/* ---------------------------------------------------------------- output.c */
+
+/* Produces one record; while a commit is in flight (p->hold), holds a copy
+ * for the next transaction instead. Takes hdrs (also on failure). Returns
+ * 0, or -1 when the record is lost (the transaction then aborts, or the
+ * processor stops). */
+int rp_out_produce(proc *p, const char *topic, int32_t partition,
+                   const void *key, size_t key_len, const void *val,
+                   size_t val_len, rd_kafka_headers_t *hdrs);
+/* Produces the held records into the transaction that has just begun. */
+void rp_out_pending_flush(proc *p);
+/* Drops the held records. */
+void rp_out_pending_clear(proc *p);
+/* Sends input message m of topic index t to the DLQ, saying why. */
+void rp_out_dlq(proc *p, int t, const rd_kafka_message_t *m, const char *why);
+/* The engine's sink: events to the status topic, reports to the reports
+ * topic (static storage, rebound to p on each call). */
+const rp_engine_sink *rp_out_sink(proc *p);
+
+/* ---------------------------------------------------------------- merge.c */
+
+/* Makes the loop apply records (and look at the queues) on its next turns,
+ * unless it is stopping. */
+void rp_merge_kick(proc *p);
+/* Takes what the input partitions' queues and the consumer's queue hold.
+ * Returns the number of messages and events taken. */
+size_t rp_merge_consume_input(proc *p);
+/* Asks the broker about the partitions of the bursts that have had time to
+ * arrive (called from the commit timer). */
+void rp_merge_settle_bursts(proc *p);
+
+/* ---------------------------------------------------------------- commit.c */
+
+/* Starts a commit (or, when the transaction has failed, an abort) on the
+ * thread pool, unless one is in flight or the processor has failed. */
+void rp_commit_start(proc *p);
+/* Produces every ready task's dirty state to the changelog and returns the
+ * offsets to commit (the caller destroys the list). */
+rd_kafka_topic_partition_list_t *rp_commit_prepare(proc *p);
+/* Records the offsets of l as committed. */
+void rp_commit_mark(proc *p, rd_kafka_topic_partition_list_t *l);
+/* The blocking part of a commit: sends the offsets and commits (then
+ * begins the next transaction), or, at_least_once, flushes and commits
+ * the offsets. Returns NULL or an error the caller destroys. */
+rd_kafka_error_t *rp_commit_blocking(proc *p,
+                                     rd_kafka_topic_partition_list_t *l);
+/* Blocks until the in-flight work (if any) has finished on its thread. */
+void rp_commit_wait(proc *p);
+/* The commit.interval timer (h->data is the proc). */
+void rp_commit_on_timer(uv_timer_t *h);
+
+/* ---------------------------------------------------------------- assign.c */
+
+/* The consumer's rebalance callback (opaque is the proc). */
+void rp_assign_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts,
+                            void *opaque);
+/* Rebuilds every task from the committed changelog and rewinds its input
+ * partitions to the committed offsets (after an abort). */
+void rp_assign_rewind(proc *p);
+/* Drops every task, keeping their engines' counters in p->retired. */
+void rp_assign_drop_all(proc *p);
+/* Takes what the restore consumer holds: changelog records into the
+ * restoring tasks. Returns the number of messages and events taken. */
+size_t rp_assign_consume_changelog(proc *p);
+
+/* ---------------------------------------------------------------- startup.c */
+
+/* Starts librdkafka's mock cluster and points the config at it. Returns 0
+ * or -1 (logged). */
+int rp_startup_embedded(proc *p);
+/* A client of the given role with the processor's callbacks (and tid as
+ * transactional.id unless NULL), or NULL (logged). The caller destroys it
+ * with rd_kafka_destroy. */
+rd_kafka_t *rp_startup_client(proc *p, rp_kafka_role role, rd_kafka_type_t type,
+                              const char *tid);
+/* Creates the topics (topics.create) and checks them. Returns the
+ * partition count, or -1 (logged). */
+int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk);
+
+/* ---------------------------------------------------------------- loop.c */
+
+/* Initialises and starts the loop's handles: the pipe's poll, the timers,
+ * the idle handle, the wake-up and the signals. */
+void rp_loop_open(proc *p);
+/* Takes what every librdkafka queue holds. Returns the count taken. */
+size_t rp_loop_drain(proc *p);
+/* Drains what is already waiting, then runs the loop until it stops. */
+void rp_loop_run(proc *p);
+/* Closes the loop's handles (once), the HTTP server with them. */
+void rp_loop_stop(proc *p);
+/* Takes the next step of the shutdown (see loop.c). */
+void rp_loop_continue_shutdown(proc *p);
+/* Stops the processor with exit status 1, logging what failed. */
+void rp_loop_fail_fatal(proc *p, const char *what);
+
+/* ---------------------------------------------------------------- view.c */
+
+/* The read-only view of p the API reads (valid as long as p). */
+const rp_proc_view *rp_proc_view_of(const proc *p);
 
 #endif

@@ -44,7 +44,7 @@ const sorted = () => [...accounts.keys()].sort();
 
 function send(res, code, body, type = 'application/json') {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  // The same Content-Security-Policy as repute's own server (src/runtime/api.c).
+  // The same Content-Security-Policy as repute's own server (src/api/api.c).
   res.writeHead(code, { 'Content-Type': type, 'Content-Length': buf.length, 'Cache-Control': 'no-store',
     'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'" });
   res.end(buf);

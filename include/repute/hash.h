@@ -1,5 +1,6 @@
 /*
- * hash.h - the one 64-bit hash repute uses for account ids and dedupe keys.
+ * repute/hash.h - the one 64-bit hash repute uses for account ids and
+ * dedupe keys (the engine's tables, the API's notes).
  *
  * A small multiply-xorshift hash in the style of MurmurHash3's 64-bit
  * finaliser, fed eight bytes at a time. It is not cryptographic; it only has
@@ -7,8 +8,8 @@
  * dedupe keys vanishingly rare. The seed lets two strings be chained into
  * one key (account id, then event id).
  */
-#ifndef REPUTE_ENGINE_HASH_H
-#define REPUTE_ENGINE_HASH_H
+#ifndef REPUTE_HASH_H
+#define REPUTE_HASH_H
 
 #include <stdint.h>
 #include <string.h>

@@ -1,12 +1,12 @@
 /*
- * http/assets.h - the dashboard's static files, embedded in the binary.
+ * repute/assets.h - the dashboard's static files, embedded in the binary.
  *
  * cmake/embed_assets.cmake turns every file of src/http/assets/ into one
  * entry of rp_assets[], a table ended by an entry whose name is NULL. The
  * bytes are static and read-only: nothing to free.
  */
-#ifndef REPUTE_HTTP_ASSETS_H
-#define REPUTE_HTTP_ASSETS_H
+#ifndef REPUTE_ASSETS_H
+#define REPUTE_ASSETS_H
 
 #include <stddef.h>
 

@@ -1,0 +1,283 @@
+/*
+ * metrics.c - GET /healthz, /readyz and /metrics (Prometheus text format
+ * 0.0.4), and the commit latency histogram /metrics shows.
+ *
+ * Health says the process answers; readiness says every assigned
+ * partition is restored (503 with the reason before that, and once the
+ * shutdown has begun). The metrics read the processor's counters and the
+ * engines' stats through the view: counters are the live tasks' plus the
+ * retired ones' and never go back (see api.c); sizes are the live tasks'
+ * only. Apart from the commit histogram, which the processor feeds
+ * (rp_api_commit_done), everything /metrics reports is computed at the
+ * request, from numbers the processor and the engines keep anyway.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "repute/engine.h"
+#include "repute/http.h"
+#include "repute/procview.h"
+
+#include "api/routes.h"
+
+/* ---------------------------------------------------------------- commit */
+
+/* Upper bounds of the commit latency histogram, in seconds. */
+static const double commit_bounds[11] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                         0.5,   1,    2.5,   5,    10};
+
+void rp_api_commit_done(rp_api *a, uint64_t ms) {
+    if (!a)
+        return;
+    double s = (double)ms / 1000.0;
+    for (int i = 0; i < 11; i++)
+        if (s <= commit_bounds[i])
+            a->commit_le[i]++;
+    a->commit_le[11]++; /* +Inf */
+    a->commit_count++;
+    a->commit_seconds += s;
+}
+
+/* ---------------------------------------------------------------- health */
+
+void rp_api_get_healthz(rp_api *a, rp_http_response *res) {
+    (void)a;
+    res->content_type = "text/plain; charset=utf-8";
+    rp_buf_puts(&res->body, "ok\n");
+}
+
+void rp_api_get_readyz(rp_api *a, rp_http_response *res) {
+    const rp_proc_view *v = a->view;
+    res->content_type = "text/plain; charset=utf-8";
+    if (rp_proc_view_stopping(v)) {
+        res->status = 503;
+        rp_buf_puts(&res->body, "shutting down\n");
+    } else if (!rp_proc_view_assigned(v)) {
+        res->status = 503;
+        rp_buf_puts(&res->body, "waiting for a partition assignment\n");
+    } else if (!rp_proc_view_ready(v)) {
+        int restoring = rp_proc_view_restoring(v);
+        res->status = 503;
+        rp_buf_printf(&res->body, "restoring %d of %d partitions\n", restoring,
+                      rp_proc_view_tasks(v));
+    } else {
+        rp_buf_printf(&res->body, "ready: %d partitions\n",
+                      rp_proc_view_tasks(v));
+    }
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+static void metric_head(rp_buf *b, const char *name, const char *type,
+                        const char *help) {
+    rp_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void counter(rp_buf *b, const char *name, const char *help, uint64_t v) {
+    metric_head(b, name, "counter", help);
+    rp_buf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+static void gauge(rp_buf *b, const char *name, const char *help, double v) {
+    metric_head(b, name, "gauge", help);
+    rp_buf_printf(b, "%s %.17g\n", name, v);
+}
+
+/* A label value: backslash, quote and newline escaped (Prometheus text
+ * format). */
+static void label_value(rp_buf *b, const char *s) {
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            rp_buf_putc(b, '\\');
+        if (*s == '\n') {
+            rp_buf_puts(b, "\\n");
+            continue;
+        }
+        rp_buf_putc(b, *s);
+    }
+}
+
+static uint64_t keep_max(uint64_t *shown, uint64_t now) {
+    if (now > *shown)
+        *shown = now;
+    return *shown;
+}
+
+static void process_metrics(rp_buf *b) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        metric_head(b, "process_cpu_seconds_total", "counter",
+                    "User and system CPU time spent, in seconds.");
+        rp_buf_printf(b, "process_cpu_seconds_total %.6f\n",
+                      (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                          (double)ru.ru_stime.tv_sec +
+                          ru.ru_stime.tv_usec / 1e6);
+    }
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        unsigned long size, resident;
+        if (fscanf(f, "%lu %lu", &size, &resident) == 2) {
+            long page = sysconf(_SC_PAGESIZE);
+            gauge(b, "process_resident_memory_bytes",
+                  "Resident memory size, in bytes.",
+                  (double)resident * (double)page);
+            gauge(b, "process_virtual_memory_bytes",
+                  "Virtual memory size, in bytes.",
+                  (double)size * (double)page);
+        }
+        fclose(f);
+    }
+}
+
+/* Records not yet applied, per assigned input partition. */
+static void consumer_lag(const rp_proc_view *v, const rp_config *cfg,
+                         rp_buf *b) {
+    metric_head(b, "repute_consumer_lag", "gauge",
+                "Records in each assigned input partition not yet applied "
+                "(from the high watermark of the latest fetch).");
+    for (int32_t i = 0; i < rp_proc_view_partitions(v); i++) {
+        if (!rp_proc_view_engine(v, i, NULL))
+            continue;
+        for (int k = 0; k < RP_PROC_INPUTS; k++) {
+            int64_t lag;
+            if (!rp_proc_view_lag(v, i, k, &lag))
+                continue;
+            rp_buf_puts(b, "repute_consumer_lag{topic=\"");
+            label_value(b, cfg->topic[k]);
+            rp_buf_printf(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", i,
+                          lag);
+        }
+    }
+}
+
+static void commit_histogram(const rp_api *a, rp_buf *b) {
+    metric_head(b, "repute_commit_duration_seconds", "histogram",
+                "Time to commit: producing nothing more, sending the "
+                "offsets and committing the transaction.");
+    for (int i = 0; i < 11; i++)
+        rp_buf_printf(b,
+                      "repute_commit_duration_seconds_bucket{le=\"%g\"} "
+                      "%" PRIu64 "\n",
+                      commit_bounds[i], a->commit_le[i]);
+    rp_buf_printf(b,
+                  "repute_commit_duration_seconds_bucket{le=\"+Inf\"} "
+                  "%" PRIu64 "\n"
+                  "repute_commit_duration_seconds_sum %.6f\n"
+                  "repute_commit_duration_seconds_count %" PRIu64 "\n",
+                  a->commit_le[11], a->commit_seconds, a->commit_count);
+}
+
+/* Readiness and restores, per assigned partition and in all. */
+static void partition_gauges(const rp_proc_view *v, rp_buf *b) {
+    metric_head(b, "repute_partition_ready", "gauge",
+                "1 once the state of an assigned partition is restored.");
+    for (int32_t i = 0; i < rp_proc_view_partitions(v); i++) {
+        bool ready;
+        if (rp_proc_view_engine(v, i, &ready))
+            rp_buf_printf(
+                b, "repute_partition_ready{partition=\"%" PRId32 "\"} %d\n", i,
+                ready ? 1 : 0);
+    }
+    metric_head(b, "repute_restore_records", "gauge",
+                "Changelog records read by the latest restore of each "
+                "assigned partition.");
+    for (int32_t i = 0; i < rp_proc_view_partitions(v); i++)
+        if (rp_proc_view_engine(v, i, NULL))
+            rp_buf_printf(b,
+                          "repute_restore_records{partition=\"%" PRId32
+                          "\"} %" PRIu64 "\n",
+                          i, rp_proc_view_restored(v, i));
+    gauge(b, "repute_ready", "1 when every assigned partition is restored.",
+          rp_proc_view_ready(v) ? 1 : 0);
+    gauge(b, "repute_assigned_partitions", "Partitions (tasks) assigned.",
+          rp_proc_view_tasks(v));
+}
+
+void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
+    const rp_proc_view *v = a->view;
+    rp_buf *b = &res->body;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    /* Counters: the live tasks' plus the retired ones'; sizes: the live
+     * tasks' only. */
+    rp_proc_counters pc;
+    rp_proc_view_counters(v, &pc);
+    rp_engine_stats live = {0};
+    for (int32_t i = 0; i < rp_proc_view_partitions(v); i++) {
+        const rp_engine *e = rp_proc_view_engine(v, i, NULL);
+        if (!e)
+            continue;
+        rp_engine_stats st;
+        rp_engine_get_stats(e, &st);
+        rp_engine_stats_add(&live, &st);
+    }
+    rp_engine_stats sum = pc.retired;
+    rp_engine_stats_add(&sum, &live);
+    totals dummy = {0}, *shown = a->notes ? &a->notes->shown : &dummy;
+
+    metric_head(b, "repute_records_consumed_total", "counter",
+                "Input records taken from each topic (applied to the engine "
+                "or sent to the dead-letter topic).");
+    for (int t = 0; t < RP_PROC_INPUTS; t++) {
+        rp_buf_puts(b, "repute_records_consumed_total{topic=\"");
+        label_value(b, a->cfg->topic[t]);
+        rp_buf_printf(b, "\"} %" PRIu64 "\n", pc.consumed[t]);
+    }
+    counter(b, "repute_records_applied_total",
+            "Input records applied to the engine (duplicates not included).",
+            keep_max(&shown->applied, sum.records_applied));
+    counter(b, "repute_duplicates_dropped_total",
+            "Records dropped as duplicates of an (account_id, event_id) "
+            "seen within dedupe.horizon.",
+            keep_max(&shown->duplicates, sum.duplicates_dropped));
+    counter(b, "repute_actions_not_applied_total",
+            "Actions that did not apply (e.g. resuming a healthy issue).",
+            keep_max(&shown->not_applied, sum.actions_not_applied));
+    counter(b, "repute_dlq_records_total",
+            "Records sent to the dead-letter topic.", pc.dlq);
+    counter(b, "repute_status_changes_published_total",
+            "STATUS_CHANGE events published to the output topic.",
+            keep_max(&shown->changes, sum.status_changes));
+    counter(b, "repute_notifications_published_total",
+            "NOTIFICATION events published to the output topic.",
+            keep_max(&shown->notifications, sum.notifications));
+    counter(b, "repute_related_reports_published_total",
+            "RELATED_ACCOUNT reports produced to the reports topic.",
+            keep_max(&shown->related, sum.related_reports));
+    counter(b, "repute_produced_records_total",
+            "Records produced (outputs, reports, DLQ and changelog).",
+            pc.produced);
+    counter(b, "repute_transactions_committed_total",
+            "Commits: Kafka transactions under exactly_once, offset "
+            "commits under at_least_once.",
+            pc.commits);
+    counter(b, "repute_transactions_aborted_total",
+            "Aborted transactions (each followed by a rewind).", pc.aborts);
+
+    uint64_t c[RP_ASTATUS__COUNT];
+    rp_proc_view_status_counts(v, c);
+    metric_head(b, "repute_accounts", "gauge",
+                "Accounts held by this instance, by account status.");
+    for (int k = 0; k < RP_ASTATUS__COUNT; k++)
+        rp_buf_printf(b, "repute_accounts{status=\"%s\"} %" PRIu64 "\n",
+                      rp_account_status_name((rp_account_status)k), c[k]);
+
+    consumer_lag(v, a->cfg, b);
+    commit_histogram(a, b);
+    partition_gauges(v, b);
+    metric_head(b, "repute_engine_state_bytes", "gauge",
+                "Memory held by the engines: account state and the dedupe "
+                "table.");
+    rp_buf_printf(b,
+                  "repute_engine_state_bytes{part=\"accounts\"} %" PRIu64 "\n"
+                  "repute_engine_state_bytes{part=\"dedupe\"} %" PRIu64 "\n",
+                  live.account_bytes, live.dedupe_bytes);
+    gauge(b, "repute_dedupe_entries", "Keys in the dedupe tables.",
+          (double)live.dedupe_entries);
+    counter(b, "repute_dedupe_evicted_total",
+            "Dedupe keys dropped because dedupe.max.entries was reached.",
+            sum.dedupe_evicted);
+    process_metrics(b);
+}

@@ -1,0 +1,89 @@
+/*
+ * api/routes.h - what the files of the HTTP API (src/api/) share: the API
+ * object, the notifications it keeps, and the handlers of its routes.
+ *
+ * Nothing outside src/api/ includes this header: the processor knows the
+ * API through repute/api.h, and the API knows the processor only through
+ * its read-only view (repute/procview.h). Everything here runs on the
+ * processor's loop thread.
+ */
+#ifndef REPUTE_API_ROUTES_H
+#define REPUTE_API_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "repute/api.h"
+#include "repute/config.h"
+#include "repute/hash.h"
+#include "repute/http.h"
+#include "repute/notice.h"
+#include "repute/procview.h"
+#include "repute/types.h"
+
+#define NOTES_CAP     16384 /* notifications kept, over all accounts */
+#define NOTES_PER_ACC 10    /* shown per account */
+
+/* ---------------------------------------------------------------- notes */
+
+typedef struct note {
+    uint64_t hash; /* of the account id; 0: empty slot */
+    char *id;      /* owned, reused when the slot is overwritten */
+    size_t id_cap;
+    uint64_t sequence;
+    int64_t event_time;
+    rp_notification n; /* title, why and actions are not kept */
+} note;
+
+/* Totals reported so far (see the essay of api.c). */
+typedef struct totals {
+    uint64_t applied, duplicates, not_applied, changes, notifications, related;
+} totals;
+
+/* Allocated at the first notification (see rp_api_note_event). */
+typedef struct rp_api_notes {
+    note ring[NOTES_CAP];
+    size_t next; /* the slot written next */
+    totals shown;
+    char why[1024];
+} rp_api_notes;
+
+/* A filter before comparing ids: repute's one hash, never 0 (0 marks an
+ * empty slot). */
+static inline uint64_t rp_api_id_hash(const char *p, size_t n) {
+    return rp_hash_bytes(p, n, 0) | 1;
+}
+
+/* ---------------------------------------------------------------- the API */
+
+struct rp_api {
+    uv_loop_t *loop;          /* borrowed */
+    const rp_config *cfg;     /* borrowed */
+    const rp_proc_view *view; /* borrowed */
+    rp_http_server *http;     /* NULL when off or stopped */
+    rp_api_notes *notes;      /* owned, NULL until a notification */
+    uint64_t commit_le[12];   /* commit latency histogram (metrics.c) */
+    uint64_t commit_count;
+    double commit_seconds;
+};
+
+/* Sets an error body {"error":code,"message":msg} and the status. */
+void rp_api_error_json(rp_http_response *res, int status, const char *code,
+                       const char *msg);
+
+/* ---------------------------------------------------------------- routes */
+
+/* metrics.c: GET /healthz, /readyz, /metrics. */
+void rp_api_get_healthz(rp_api *a, rp_http_response *res);
+void rp_api_get_readyz(rp_api *a, rp_http_response *res);
+void rp_api_get_metrics(rp_api *a, rp_http_response *res);
+/* accounts.c: GET /v1/summary, /v1/accounts, /v1/accounts/{id} (id at
+ * most RP_ACCOUNT_ID_MAX bytes). */
+void rp_api_get_summary(rp_api *a, rp_http_response *res);
+void rp_api_get_accounts(rp_api *a, rp_str query, rp_http_response *res);
+void rp_api_get_account(rp_api *a, rp_str id, rp_http_response *res);
+
+#endif

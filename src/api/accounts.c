@@ -16,7 +16,8 @@
  * the last id shown. Only a filter that includes HEALTHY walks every
  * account; the others walk the engines' lists of accounts not HEALTHY.
  *
- * Absent values are JSON null (put_time, put_double), never 0.
+ * Absent values are JSON null (rp_jsonl_write_time and
+ * rp_jsonl_write_double_or_null), never 0.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,26 +37,10 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static void put_str(rp_buf *b, const char *s, size_t n) {
-    rp_jsonl_write_string(b, s, n);
-}
-
+/* A NUL-terminated string as a JSON string; the other JSON values are
+ * written by repute/jsonl.h, as in the output topics. */
 static void put_cstr(rp_buf *b, const char *s) {
-    put_str(b, s, strlen(s));
-}
-
-static void put_time(rp_buf *b, bool has, int64_t t) {
-    if (has)
-        rp_buf_printf(b, "%" PRId64, t);
-    else
-        rp_buf_puts(b, "null");
-}
-
-static void put_double(rp_buf *b, bool has, double d) {
-    if (has)
-        rp_jsonl_write_double(b, d);
-    else
-        rp_buf_puts(b, "null");
+    rp_jsonl_write_string(b, s, strlen(s));
 }
 
 /* ---------------------------------------------------------------- summary */
@@ -78,7 +63,7 @@ void rp_api_get_summary(rp_api *a, rp_http_response *res) {
     int64_t clock = rp_proc_view_clock(pv);
     rp_buf_printf(b, "{\"ready\":%s,\"clock\":",
                   rp_proc_view_ready(pv) ? "true" : "false");
-    put_time(b, clock != INT64_MIN, clock);
+    rp_jsonl_write_time(b, clock != INT64_MIN, clock);
     rp_buf_printf(b, ",\"clock_mode\":\"%s\",\"guarantee\":\"%s\",\"group\":",
                   a->cfg->clock == RP_CLOCK_EVENT ? "event" : "wall",
                   rp_proc_view_exactly_once(pv) ? "exactly_once"
@@ -114,7 +99,7 @@ static void put_metric(rp_buf *b, const rp_metric_snapshot *m, double review,
                        double pause) {
     rp_buf_printf(
         b, "{\"status\":\"%s\",\"rate\":", rp_issue_status_name(m->status));
-    put_double(b, m->has_rate, m->rate);
+    rp_jsonl_write_double_or_null(b, m->has_rate, m->rate);
     rp_buf_printf(b,
                   ",\"count\":%" PRId64 ",\"volume\":%" PRId64
                   ",\"window_start\":%" PRId64 ",\"window_end\":%" PRId64
@@ -193,11 +178,11 @@ static void put_notifications(const rp_api *a, rp_str id, rp_buf *b) {
             put_cstr(b, n.actions[a]);
         }
         rp_buf_puts(b, "],\"rate\":");
-        put_double(b, n.has_rate, n.rate);
+        rp_jsonl_write_double_or_null(b, n.has_rate, n.rate);
         rp_buf_puts(b, ",\"threshold\":");
-        put_double(b, n.has_threshold, n.threshold);
+        rp_jsonl_write_double_or_null(b, n.has_threshold, n.threshold);
         rp_buf_puts(b, ",\"review_ends_at\":");
-        put_time(b, n.has_review_end, n.review_ends_at);
+        rp_jsonl_write_time(b, n.has_review_end, n.review_ends_at);
         rp_buf_putc(b, '}');
         shown++;
     }
@@ -243,7 +228,7 @@ void rp_api_get_account(rp_api *a, rp_str id, rp_http_response *res) {
                      (int)part, a->cfg->group_id);
         res->status = 404;
         rp_buf_puts(b, "{\"error\":\"not_found\",\"account_id\":");
-        put_str(b, id.ptr, id.len);
+        rp_jsonl_write_string(b, id.ptr, id.len);
         rp_buf_printf(b,
                       ",\"partition\":%d,\"owned\":%s,\"message\":", (int)part,
                       owned ? "true" : "false");
@@ -254,12 +239,12 @@ void rp_api_get_account(rp_api *a, rp_str id, rp_http_response *res) {
     const rp_config *cfg = a->cfg;
     int64_t clock = rp_engine_clock(owner);
     rp_buf_puts(b, "{\"account_id\":");
-    put_str(b, id.ptr, id.len);
+    rp_jsonl_write_string(b, id.ptr, id.len);
     rp_buf_printf(b,
                   ",\"status\":\"%s\",\"sequence\":%" PRIu64
                   ",\"partition\":%" PRId32 ",\"clock\":",
                   rp_account_status_name(v.status), v.sequence, owner_part);
-    put_time(b, clock != INT64_MIN, clock);
+    rp_jsonl_write_time(b, clock != INT64_MIN, clock);
     rp_buf_printf(b, ",\"manual_review\":%s,\"links\":[",
                   v.manual_review ? "true" : "false");
     for (size_t i = 0; i < v.n_links; i++) {
@@ -270,7 +255,7 @@ void rp_api_get_account(rp_api *a, rp_str id, rp_http_response *res) {
     int64_t end = 0;
     bool has_end = earliest_review_end(&v, &end);
     rp_buf_puts(b, "],\"review_ends_at\":");
-    put_time(b, has_end, end);
+    rp_jsonl_write_time(b, has_end, end);
     rp_buf_puts(b, ",\"bounce\":");
     put_metric(b, &v.bounce, cfg->bounce_review_rate, cfg->bounce_pause_rate);
     rp_buf_puts(b, ",\"complaint\":");
@@ -288,7 +273,7 @@ void rp_api_get_account(rp_api *a, rp_str id, rp_http_response *res) {
                       ",\"review_ends_at\":",
                       first ? "" : ",", rp_issue_kind_name(is->kind),
                       rp_issue_status_name(is->status), is->since);
-        put_time(b, is->has_review_end, is->review_ends_at);
+        rp_jsonl_write_time(b, is->has_review_end, is->review_ends_at);
         rp_buf_printf(b, ",\"manual\":%s,\"incidents\":",
                       report && cfg->report_manual[k] ? "true" : "false");
         if (report)
@@ -526,14 +511,14 @@ void rp_api_get_accounts(rp_api *a, rp_str query, rp_http_response *res) {
     for (size_t i = 0; i < ls.n; i++) {
         const row *r = &ls.rows[i];
         rp_buf_puts(b, i ? ",{\"account_id\":" : "{\"account_id\":");
-        put_str(b, r->id, r->id_len);
+        rp_jsonl_write_string(b, r->id, r->id_len);
         rp_buf_printf(b, ",\"status\":\"%s\",\"bounce_rate\":",
                       rp_account_status_name(r->status));
-        put_double(b, r->has_b, r->b);
+        rp_jsonl_write_double_or_null(b, r->has_b, r->b);
         rp_buf_puts(b, ",\"complaint_rate\":");
-        put_double(b, r->has_c, r->c);
+        rp_jsonl_write_double_or_null(b, r->has_c, r->c);
         rp_buf_puts(b, ",\"review_ends_at\":");
-        put_time(b, r->has_end, r->end);
+        rp_jsonl_write_time(b, r->has_end, r->end);
         rp_buf_puts(b, ",\"issues\":[");
         bool first = true;
         for (int k = 0; k < RP_ISSUE__COUNT; k++)
@@ -546,7 +531,8 @@ void rp_api_get_accounts(rp_api *a, rp_str query, rp_http_response *res) {
     }
     rp_buf_puts(b, "],\"next\":");
     if (ls.matched > ls.n && ls.n > 0)
-        put_str(b, ls.rows[ls.n - 1].id, ls.rows[ls.n - 1].id_len);
+        rp_jsonl_write_string(b, ls.rows[ls.n - 1].id,
+                              ls.rows[ls.n - 1].id_len);
     else
         rp_buf_puts(b, "null");
     rp_buf_puts(b, "}\n");

@@ -12,6 +12,10 @@
  * Pruning and the bucket of the newest hour run on every record, so their
  * common cases (already pruned at this hour; the newest bucket is the
  * one) are inline here and only the work is out of line.
+ *
+ * Ownership: the buckets belong to their account; they are allocated
+ * through the account table (rp_acct_realloc) and freed with the account
+ * (rp_acct_clear).
  */
 #ifndef REPUTE_ENGINE_BUCKET_H
 #define REPUTE_ENGINE_BUCKET_H

@@ -19,9 +19,10 @@
  * current instant is done, and are then applied in order.
  *
  * The engine's data structures and the rest of its rules live beside this
- * file (engine_int.h lists them). The per-record path stays within this
- * file and the inline helpers of the private headers, apart from the
- * dedupe check, the windows and the rate evaluation.
+ * file (engine_int.h lists them). An outcome record, by far the most
+ * common, stays within this file and the inline helpers of the private
+ * headers, apart from three calls: the dedupe check, the windows and the
+ * rate evaluation; reports, actions and publishing are rarer.
  */
 #include <stdio.h>
 #include <stdlib.h>

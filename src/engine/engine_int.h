@@ -17,6 +17,11 @@
  *
  * Helpers that run on every record are inline here, so that splitting the
  * engine into files costs the hot path no calls.
+ *
+ * Ownership: rp_engine_new() allocates the engine and rp_engine_destroy()
+ * frees it with everything it holds; the pointers to accounts held in the
+ * heap, the dirty list and the list of accounts that are not HEALTHY are
+ * borrowed from the account table.
  */
 #ifndef REPUTE_ENGINE_ENGINE_INT_H
 #define REPUTE_ENGINE_ENGINE_INT_H

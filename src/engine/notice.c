@@ -74,6 +74,33 @@ typedef struct notice_kind {
                name ": sending pause pending",   name ": sending resumed",     \
                name " review resolved"}
 
+/* Advice that two kinds give in the same words is written once, so that an
+ * edit reaches both. Mail flagged as unwanted by an outside party (an
+ * anti-spam group, a mailbox provider) calls for the same list hygiene;
+ * each of the two kinds adds a fourth remedy of its own. */
+#define NOTICE_UNWANTED_REMEDIES                                               \
+    "Check how every address on your list was collected, and stop mailing "    \
+    "those without clear consent.",                                            \
+        "Remove addresses that bounce or have not engaged in months.",         \
+        "Compare your content and frequency with what people signed up for, "  \
+        "and close any gap."
+#define NOTICE_UNWANTED_EVIDENCE                                               \
+    "Describe how you collect addresses and what you changed in "              \
+    "acquisition, content or frequency."
+
+/* Complaints sent to us and complaints relayed by a provider have the
+ * same causes, and the same cure: consent and a clear sender identity. */
+#define NOTICE_CONSENT_REMEDIES                                                \
+    "Use confirmed (double) opt-in so that everyone on your list really "      \
+    "asked for your mail.",                                                    \
+        "Show clearly who you are and why people get your mail, with a "       \
+        "familiar sender name and a line on how they signed up.",              \
+        "Make the unsubscribe link easy to find and honour every request at "  \
+        "once.",                                                               \
+        "Remove addresses that have not engaged in months."
+#define NOTICE_CONSENT_KEEP                                                    \
+    "Keep your sender identity clear and remove people who stop engaging."
+
 static const notice_kind notice_kinds[RP_ISSUE__COUNT] = {
     [RP_ISSUE_BOUNCE_RATE] =
         {
@@ -137,16 +164,10 @@ static const notice_kind notice_kinds[RP_ISSUE__COUNT] = {
                        "through us.",
             .remedies =
                 {
-                    "Check how every address on your list was collected, and "
-                    "stop mailing those without clear consent.",
-                    "Remove addresses that bounce or have not engaged in "
-                    "months.",
-                    "Compare your content and frequency with what people "
-                    "signed up for, and close any gap.",
+                    NOTICE_UNWANTED_REMEDIES,
                     "Make unsubscribing easy and honour it at once.",
                 },
-            .evidence = "Describe how you collect addresses and what you "
-                        "changed in acquisition, content or frequency.",
+            .evidence = NOTICE_UNWANTED_EVIDENCE,
             .keep = "Review your list sources and engagement on a schedule, "
                     "not only when a problem is flagged.",
         },
@@ -235,17 +256,11 @@ static const notice_kind notice_kinds[RP_ISSUE__COUNT] = {
                        "mail from others who send through us.",
             .remedies =
                 {
-                    "Check how every address on your list was collected, and "
-                    "stop mailing those without clear consent.",
-                    "Remove addresses that bounce or have not engaged in "
-                    "months.",
-                    "Compare your content and frequency with what people "
-                    "signed up for, and close any gap.",
+                    NOTICE_UNWANTED_REMEDIES,
                     "Check your messages for links or attachments that could "
                     "look harmful, and remove them.",
                 },
-            .evidence = "Describe how you collect addresses and what you "
-                        "changed in acquisition, content or frequency.",
+            .evidence = NOTICE_UNWANTED_EVIDENCE,
             .keep = "Review your list sources, content and frequency on a "
                     "schedule, not only when a problem is flagged.",
         },
@@ -260,19 +275,11 @@ static const notice_kind notice_kinds[RP_ISSUE__COUNT] = {
                        "spam, and their providers filter it.",
             .remedies =
                 {
-                    "Use confirmed (double) opt-in so that everyone on your "
-                    "list really asked for your mail.",
-                    "Show clearly who you are and why people get your mail, "
-                    "with a familiar sender name and a line on how they "
-                    "signed up.",
-                    "Make the unsubscribe link easy to find and honour every "
-                    "request at once.",
-                    "Remove addresses that have not engaged in months.",
+                    NOTICE_CONSENT_REMEDIES,
                 },
             .evidence = "Say how the people who complained had signed up and "
                         "what you changed.",
-            .keep = "Keep your sender identity clear and remove people who "
-                    "stop engaging.",
+            .keep = NOTICE_CONSENT_KEEP,
         },
     [RP_ISSUE_RECIPIENT_FEEDBACK] =
         {
@@ -285,19 +292,11 @@ static const notice_kind notice_kinds[RP_ISSUE__COUNT] = {
                        "harm spreads to others who send through us.",
             .remedies =
                 {
-                    "Use confirmed (double) opt-in so that everyone on your "
-                    "list really asked for your mail.",
-                    "Show clearly who you are and why people get your mail, "
-                    "with a familiar sender name and a line on how they "
-                    "signed up.",
-                    "Make the unsubscribe link easy to find and honour every "
-                    "request at once.",
-                    "Remove addresses that have not engaged in months.",
+                    NOTICE_CONSENT_REMEDIES,
                 },
             .evidence = "Say how your recipients signed up and what you "
                         "changed in consent, identity or frequency.",
-            .keep = "Keep your sender identity clear and remove people who "
-                    "stop engaging.",
+            .keep = NOTICE_CONSENT_KEEP,
         },
     [RP_ISSUE_INTERNAL_REVIEW] =
         {

@@ -8,6 +8,8 @@
  * covered, never reaching before the maximum span or the issue's floor.
  * The two rate issues (bounce, complaint) each get one window; both are
  * computed together because every rule that looks at one looks at both.
+ *
+ * Ownership: nothing is allocated; the caller's snapshots are filled in.
  */
 #ifndef REPUTE_ENGINE_WINDOW_H
 #define REPUTE_ENGINE_WINDOW_H

@@ -29,8 +29,11 @@ static void window_fill(const rp_config *c, int64_t end, int64_t cb,
     m->rate = m->has_rate ? (double)cnt / (double)vol : 0.0;
 }
 
-void rp_window_compute(const rp_config *c, int64_t clock, const account *a,
-                       int which, int64_t floor, rp_metric_snapshot *m) {
+/* The window of one rate (`which`: 0 bounce, 1 complaint) at the clock,
+ * starting no earlier than floor (NONE: no floor). Static, so that it is
+ * inlined into rp_window_rates() for each rate. */
+static void window_compute(const rp_config *c, int64_t clock, const account *a,
+                           int which, int64_t floor, rp_metric_snapshot *m) {
     int64_t cb = rp_bucket_hour_floor(clock);
     int64_t end = (cb + 1) * HOUR;
     int64_t b_lo = rp_bucket_hour_ceil(end - c->window_max_span);
@@ -75,7 +78,7 @@ void rp_window_rates(const rp_config *c, int64_t clock, const account *a,
                      rates *r) {
     for (int w = 0; w < 2; w++) {
         const issue *is = rp_acct_issue(a, w);
-        rp_window_compute(c, clock, a, w, is->floor, &r->m[w]);
+        window_compute(c, clock, a, w, is->floor, &r->m[w]);
         r->m[w].status = is->status;
     }
 }

@@ -25,12 +25,8 @@ typedef struct rates {
     rp_metric_snapshot m[2]; /* [0] bounce, [1] complaint */
 } rates;
 
-/* The window of one rate (`which`: 0 bounce, 1 complaint) at the clock,
- * starting no earlier than floor (NONE: no floor). */
-void rp_window_compute(const rp_config *c, int64_t clock, const account *a,
-                       int which, int64_t floor, rp_metric_snapshot *m);
-
-/* Both windows, each with its issue's floor and status. */
+/* Both windows at the clock, each starting no earlier than its issue's
+ * floor, with its issue's status. */
 void rp_window_rates(const rp_config *c, int64_t clock, const account *a,
                      rates *r);
 

@@ -1,0 +1,178 @@
+/*
+ * engine_int.h - what the files of the engine share (private to
+ * src/engine/).
+ *
+ * The engine is one struct, rp_engine, defined here so that each file of
+ * rules can reach the parts it works on. Its data structures have files
+ * and prefixes of their own (account.h rp_acct_*, bucket.h rp_bucket_*,
+ * window.h rp_window_*, review_heap.h rp_rheap_*); the rules are split by
+ * subject, one prefix each:
+ *
+ *   engine.c   life cycle, records in, the clock, loopback reports;
+ *   review.c   rp_review_*: issue transitions, reports, account status;
+ *   actions.c  rp_actions_*: the actions a person takes;
+ *   publish.c  rp_publish_*: the output by difference;
+ *   state.c    rp_state_*: the changelog codec and the dirty list;
+ *   query.c    the read side of the public API.
+ *
+ * Helpers that run on every record are inline here, so that splitting the
+ * engine into files costs the hot path no calls.
+ *
+ * Ownership: rp_engine_new() allocates the engine and rp_engine_destroy()
+ * frees it with everything it holds; the pointers to accounts held in the
+ * heap, the dirty list and the list of accounts that are not HEALTHY are
+ * borrowed from the account table.
+ */
+#ifndef REPUTE_ENGINE_ENGINE_INT_H
+#define REPUTE_ENGINE_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine/account.h"
+#include "engine/bucket.h"
+#include "engine/dedupe.h"
+#include "engine/review_heap.h"
+#include "engine/window.h"
+#include "repute/buf.h"
+#include "repute/engine.h"
+
+/* A RELATED_ACCOUNT report waiting to be applied (loopback mode); each
+ * string is a heap copy. */
+typedef struct rp_pending_report {
+    char *account, *event_id, *related;
+    int64_t time;
+} rp_pending_report;
+
+/* What a record or a review end changed on one account. */
+typedef struct change {
+    bool had_ext; /* without one, every issue was HEALTHY: before unset */
+    issue before[RP_ISSUE__COUNT];
+    int stage[RP_ISSUE__COUNT]; /* -1: none reached */
+    uint8_t status_before;
+} change;
+
+struct rp_engine {
+    rp_config cfg; /* rule settings only; the owned strings are not copied */
+    int64_t clock;
+    rp_acct_table accounts;
+    rp_rheap heap;
+    rp_dedupe dedupe;
+    rp_engine_stats stats;
+    /* Accounts per status other than HEALTHY, and the list of them. */
+    uint64_t n_status[RP_ASTATUS__COUNT];
+    account *flagged;
+    /* Accounts changed since the last flush (each listed once). */
+    account **dirty;
+    size_t n_dirty, cap_dirty;
+    rp_buf state; /* reused encoding buffer */
+    /* RELATED_ACCOUNT reports the engine applies itself (loopback mode),
+     * oldest first. */
+    bool loopback;
+    /* Dedupe keys taken in since the last rp_engine_dedupe_take(). */
+    bool dedupe_log;
+    rp_dedupe_key *dlog, *dlog_out;
+    size_t n_dlog, cap_dlog, cap_dlog_out;
+    rp_pending_report *pending;
+    size_t pending_head, n_pending, cap_pending;
+    /* Reused output storage. */
+    rp_status_change sc;
+    rp_notification note;
+    char why[1024];
+    char related_id[RP_ACCOUNT_ID_MAX + 48];
+};
+
+/* ------------------------------------------------------------ settings */
+
+/* The rate at which rate issue k goes under review, and the one at which
+ * its sending pauses. */
+static inline double rp_review_threshold(const rp_engine *e, int k) {
+    return k == RP_ISSUE_BOUNCE_RATE ? e->cfg.bounce_review_rate
+                                     : e->cfg.complaint_review_rate;
+}
+
+static inline double rp_review_pause_threshold(const rp_engine *e, int k) {
+    return k == RP_ISSUE_BOUNCE_RATE ? e->cfg.bounce_pause_rate
+                                     : e->cfg.complaint_pause_rate;
+}
+
+/* Report issues that a person decides by configuration (SPEC 4). */
+static inline bool rp_review_is_manual(const rp_engine *e, int k) {
+    return !rp_issue_is_rate((rp_issue_kind)k) && e->cfg.report_manual[k];
+}
+
+/* Both rate windows of a at the clock. */
+static inline void rp_review_rates(const rp_engine *e, const account *a,
+                                   rates *r) {
+    rp_window_rates(&e->cfg, e->clock, a, r);
+}
+
+/* ------------------------------------------------------------ review.c */
+
+/* SPEC 6: the account status its issues give. */
+rp_account_status rp_review_status_of(const rp_engine *e, const account *a);
+
+/* Sets an account's status, keeping the per-status counts and the list of
+ * accounts that are not HEALTHY. A status other than HEALTHY needs a->ext. */
+void rp_review_status_set(rp_engine *e, account *a, rp_account_status st);
+
+/* Sets an issue's review end, pushing it on the heap when it is one.
+ * Returns 0 or RP_ENOMEM. */
+int rp_review_set_end(rp_engine *e, account *a, issue *is, int64_t end);
+
+/* The transitions of one issue k of a (which has its ext); each notes in
+ * ch the stage it reached. */
+void rp_review_to_pause(account *a, change *ch, int k, bool manual_ok);
+void rp_review_to_healthy(account *a, change *ch, int k);
+
+/* The end of the reviews of a that end at `at`, at the clock (SPEC 5). */
+int rp_review_end_all(rp_engine *e, account *a, change *ch, int64_t at);
+
+/* Both rate issues, after every record (SPEC 5). */
+int rp_review_evaluate_rates(rp_engine *e, account *a, change *ch,
+                             const rates *r);
+
+/* A REPORT record (SPEC 4). */
+int rp_review_report(rp_engine *e, account *a, change *ch, const rp_report *rep,
+                     int64_t event_time);
+
+/* The incidents of kind reported within the report window of the clock. */
+int64_t rp_review_report_count(const rp_engine *e, const account *a, int kind);
+
+/* ------------------------------------------------------------ actions.c */
+
+/* An ACTION record (SPEC 4); counts the ones that did not apply. */
+int rp_actions_apply(rp_engine *e, account *a, change *ch, const rp_action *act,
+                     int64_t event_time);
+
+/* ------------------------------------------------------------ publish.c */
+
+/* Notes an account's issues before a record or a review end touches it. */
+static inline void rp_publish_begin(const account *a, change *ch) {
+    ch->had_ext = a->ext != NULL;
+    if (ch->had_ext)
+        memcpy(ch->before, a->ext->issues, sizeof(ch->before));
+    for (int k = 0; k < RP_ISSUE__COUNT; k++)
+        ch->stage[k] = -1;
+    ch->status_before = a->status;
+}
+
+/* Publishes what changed since rp_publish_begin (SPEC 5 "Order", SPEC 7). */
+void rp_publish_change(rp_engine *e, account *a, change *ch,
+                       const rp_engine_sink *sink);
+
+/* Copies an issue into the public form. */
+void rp_publish_issue_state(const issue *is, int k, rp_issue_state *out);
+
+/* ------------------------------------------------------------ state.c */
+
+/* Lists a on the dirty list; RP_ENOMEM when the list cannot grow. */
+int rp_state_dirty_push(rp_engine *e, account *a);
+
+static inline int rp_state_mark_dirty(rp_engine *e, account *a) {
+    return a->dirty ? 0 : rp_state_dirty_push(e, a);
+}
+
+#endif

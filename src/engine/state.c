@@ -1,0 +1,341 @@
+/*
+ * state.c - the changelog: which accounts changed, and their state as
+ * bytes (encode for the changelog, decode to restore).
+ *
+ * An account is listed on the dirty list the first time a record or a
+ * review end touches it after a flush; rp_engine_flush_dirty() encodes
+ * each listed account and hands the bytes to the caller, who writes them
+ * to the changelog topic under the account id. A restore reads them back
+ * into an emptied account and puts its review ends back on the heap.
+ *
+ * The changelog value of an account, version 1. Integers are LEB128
+ * varints (signed ones zig-zagged); hours are deltas from the previous
+ * bucket, so a typical account encodes in a few dozen bytes.
+ *
+ *   u8 version | sequence | n_buckets { dhour sends hard deliveries
+ *   complaints } | u8 has_ext [ u8 manual | 14 x issue | n_reports
+ *   { time incidents u8 kind } | n_links { len bytes } ]
+ *
+ *   issue: u8 status | u8 extensions | u8 exhausted | u8 presence
+ *          [since] [review_end] [floor] [new_incidents]
+ *
+ * The encoder writes through a cursor into room reserved up front for the
+ * largest encoding the account can have: a commit encodes every dirty
+ * account, often one per input record, so there is no call per byte. The
+ * decoder trusts nothing: every count is checked against the bytes left
+ * before anything is allocated, and a value that does not decode whole
+ * leaves the account empty.
+ */
+#include <stdlib.h>
+
+#include "engine/engine_int.h"
+
+#define STATE_VERSION 1
+#define VARINT_MAX    10
+
+/* ------------------------------------------------------------ encoding */
+
+static unsigned char *put_u(unsigned char *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static unsigned char *put_s(unsigned char *p, int64_t v) {
+    return put_u(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+/* The most bytes rp_state_encode() can write for a. */
+static size_t encode_bound(const account *a) {
+    const account_ext *x = a->ext;
+    size_t bound = 3 + 2 * VARINT_MAX + (size_t)a->n_buckets * 5 * VARINT_MAX;
+    if (x) {
+        bound += 1 + RP_ISSUE__COUNT * (4 + 4 * VARINT_MAX) + 2 * VARINT_MAX +
+                 (size_t)x->n_reports * (2 * VARINT_MAX + 1);
+        for (uint32_t i = 0; i < x->n_links; i++)
+            bound += VARINT_MAX + strlen(x->links[i]);
+    }
+    return bound;
+}
+
+static unsigned char *encode_ext(unsigned char *p, const account_ext *x) {
+    *p++ = x->manual_review;
+    for (int k = 0; k < RP_ISSUE__COUNT; k++) {
+        const issue *is = &x->issues[k];
+        unsigned pres = (is->since != NONE) | (is->review_end != NONE) << 1 |
+                        (is->floor != NONE) << 2 |
+                        (is->new_incidents != 0) << 3;
+        *p++ = is->status;
+        *p++ = is->extensions;
+        *p++ = is->exhausted;
+        *p++ = (unsigned char)pres;
+        if (pres & 1)
+            p = put_s(p, is->since);
+        if (pres & 2)
+            p = put_s(p, is->review_end);
+        if (pres & 4)
+            p = put_s(p, is->floor);
+        if (pres & 8)
+            p = put_s(p, is->new_incidents);
+    }
+    p = put_u(p, x->n_reports);
+    for (uint32_t i = 0; i < x->n_reports; i++) {
+        p = put_s(p, x->reports[i].time);
+        p = put_u(p, (uint64_t)x->reports[i].incidents);
+        *p++ = x->reports[i].kind;
+    }
+    p = put_u(p, x->n_links);
+    for (uint32_t i = 0; i < x->n_links; i++) {
+        size_t n = strlen(x->links[i]);
+        p = put_u(p, n);
+        memcpy(p, x->links[i], n);
+        p += n;
+    }
+    return p;
+}
+
+static int state_encode(const account *a, rp_buf *b) {
+    rp_buf_reset(b);
+    if (rp_buf_reserve(b, encode_bound(a)) != 0)
+        return RP_ENOMEM;
+    unsigned char *p = (unsigned char *)b->data;
+    *p++ = STATE_VERSION;
+    p = put_u(p, a->sequence);
+    p = put_u(p, a->n_buckets);
+    int64_t prev = 0;
+    for (uint32_t i = 0; i < a->n_buckets; i++) {
+        const bucket *k = &a->buckets[i];
+        p = put_s(p, k->hour - prev);
+        prev = k->hour;
+        p = put_u(p, k->sends);
+        p = put_u(p, k->hard);
+        p = put_u(p, k->deliveries);
+        p = put_u(p, k->complaints);
+    }
+    *p++ = a->ext != NULL;
+    if (a->ext)
+        p = encode_ext(p, a->ext);
+    b->len = (size_t)(p - (unsigned char *)b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+typedef struct reader {
+    const unsigned char *p, *end;
+    bool bad;
+} reader;
+
+static uint64_t get_u(reader *r) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->p >= r->end) {
+            r->bad = true;
+            return 0;
+        }
+        unsigned char c = *r->p++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+    r->bad = true;
+    return 0;
+}
+
+static int64_t get_s(reader *r) {
+    uint64_t u = get_u(r);
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static unsigned get_byte(reader *r) {
+    if (r->p >= r->end) {
+        r->bad = true;
+        return 0;
+    }
+    return *r->p++;
+}
+
+/* A count of items of at least one byte each, checked against what is
+ * left; UINT64_MAX when it cannot be. */
+static uint64_t get_count(reader *r) {
+    uint64_t n = get_u(r);
+    return r->bad || n > (uint64_t)(r->end - r->p) ? UINT64_MAX : n;
+}
+
+static int decode_buckets(rp_acct_table *t, account *a, reader *r) {
+    uint64_t nb = get_count(r);
+    if (nb == UINT64_MAX)
+        return RP_EBADDATA;
+    if (nb) {
+        a->buckets = rp_acct_alloc(t, nb * sizeof(bucket));
+        if (!a->buckets)
+            return RP_ENOMEM;
+        a->cap_buckets = (uint32_t)nb;
+    }
+    int64_t hour = 0;
+    for (uint64_t i = 0; i < nb && !r->bad; i++) {
+        bucket *k = &a->buckets[a->n_buckets++];
+        hour += get_s(r);
+        k->hour = (int32_t)hour;
+        k->sends = (uint32_t)get_u(r);
+        k->hard = (uint32_t)get_u(r);
+        k->deliveries = (uint32_t)get_u(r);
+        k->complaints = (uint32_t)get_u(r);
+        rp_bucket_add_sat(&a->tot_sends, k->sends);
+        rp_bucket_add_sat(&a->tot_hard, k->hard);
+        rp_bucket_add_sat(&a->tot_deliveries, k->deliveries);
+        rp_bucket_add_sat(&a->tot_complaints, k->complaints);
+    }
+    if (a->n_buckets)
+        a->oldest_hour = a->buckets[0].hour;
+    return 0;
+}
+
+static void decode_issue(issue *is, reader *r) {
+    is->status = (uint8_t)get_byte(r);
+    is->extensions = (uint8_t)get_byte(r);
+    is->exhausted = (uint8_t)get_byte(r);
+    unsigned pres = get_byte(r);
+    if (is->status >= RP_ISTATUS__COUNT)
+        r->bad = true;
+    if (pres & 1)
+        is->since = get_s(r);
+    if (pres & 2)
+        is->review_end = get_s(r);
+    if (pres & 4)
+        is->floor = get_s(r);
+    if (pres & 8)
+        is->new_incidents = get_s(r);
+}
+
+static int decode_ext(rp_acct_table *t, account *a, reader *r) {
+    account_ext *x = rp_acct_ext(t, a);
+    if (!x)
+        return RP_ENOMEM;
+    x->manual_review = get_byte(r) != 0;
+    for (int k = 0; k < RP_ISSUE__COUNT; k++)
+        decode_issue(&x->issues[k], r);
+    uint64_t nr = get_count(r);
+    if (nr == UINT64_MAX)
+        return RP_EBADDATA;
+    if (nr) {
+        x->reports = rp_acct_alloc(t, nr * sizeof(report_entry));
+        if (!x->reports)
+            return RP_ENOMEM;
+        x->cap_reports = (uint32_t)nr;
+    }
+    for (uint64_t i = 0; i < nr && !r->bad; i++) {
+        report_entry *re = &x->reports[x->n_reports++];
+        re->time = get_s(r);
+        re->incidents = (int32_t)get_u(r);
+        re->kind = (uint8_t)get_byte(r);
+        if (re->kind >= RP_ISSUE__COUNT)
+            r->bad = true;
+    }
+    uint64_t nl = get_count(r);
+    if (nl == UINT64_MAX)
+        return RP_EBADDATA;
+    for (uint64_t i = 0; i < nl && !r->bad; i++) {
+        uint64_t n = get_u(r);
+        if (r->bad || n > (uint64_t)(r->end - r->p) || n == 0 ||
+            n > RP_ACCOUNT_ID_MAX)
+            return RP_EBADDATA;
+        rp_str other = {(const char *)r->p, (size_t)n};
+        r->p += n;
+        if (rp_acct_link_add(t, x, other) < 0)
+            return RP_ENOMEM;
+    }
+    return 0;
+}
+
+static int state_decode(rp_acct_table *t, account *a, reader *r) {
+    if (get_byte(r) != STATE_VERSION)
+        return RP_EBADDATA;
+    a->sequence = get_u(r);
+    int rc = decode_buckets(t, a, r);
+    if (rc == 0 && get_byte(r))
+        rc = decode_ext(t, a, r);
+    if (rc != 0)
+        return rc;
+    if (r->bad || r->p != r->end)
+        return RP_EBADDATA;
+    return 0;
+}
+
+/* ------------------------------------------------------------ engine */
+
+/* Empties an account, off the list of accounts that are not HEALTHY. */
+static void account_empty(rp_engine *e, account *a) {
+    rp_review_status_set(e, a, RP_ASTATUS_HEALTHY);
+    rp_acct_clear(&e->accounts, a);
+}
+
+int rp_engine_restore(rp_engine *e, rp_str id, const void *state, size_t len) {
+    if (!id.ptr || id.len == 0 || id.len > RP_ACCOUNT_ID_MAX)
+        return RP_EBADDATA;
+    account *a = rp_acct_get(&e->accounts, id);
+    if (!a)
+        return RP_ENOMEM;
+    account_empty(e, a);
+    if (len == 0)
+        return 0;
+    reader r = {state, (const unsigned char *)state + len, false};
+    int rc = state_decode(&e->accounts, a, &r);
+    if (rc != 0) {
+        account_empty(e, a);
+        return rc;
+    }
+    rp_review_status_set(e, a, rp_review_status_of(e, a));
+    if (a->ext)
+        for (int k = 0; k < RP_ISSUE__COUNT; k++)
+            if (a->ext->issues[k].review_end != NONE &&
+                rp_rheap_push(&e->heap, a->ext->issues[k].review_end, a) != 0)
+                return RP_ENOMEM;
+    return 0;
+}
+
+void rp_engine_restore_clock(rp_engine *e, int64_t clock) {
+    if (clock > e->clock)
+        e->clock = clock;
+}
+
+int rp_state_dirty_push(rp_engine *e, account *a) {
+    if (e->n_dirty == e->cap_dirty) {
+        size_t cap = e->cap_dirty ? e->cap_dirty * 2 : 256;
+        account **d = realloc(e->dirty, cap * sizeof(*d));
+        if (!d)
+            return RP_ENOMEM;
+        e->dirty = d;
+        e->cap_dirty = cap;
+    }
+    e->dirty[e->n_dirty++] = a;
+    a->dirty = 1;
+    return 0;
+}
+
+int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque) {
+    size_t i = 0;
+    int rc = 0;
+    for (; i < e->n_dirty; i++) {
+        account *a = e->dirty[i];
+        rc = state_encode(a, &e->state);
+        if (rc == 0)
+            rc = fn(opaque, rp_acct_id(a), e->state.data, e->state.len);
+        if (rc != 0)
+            break;
+        a->dirty = 0;
+    }
+    /* Keep the accounts that were not handed over. */
+    if (i > 0 && i < e->n_dirty)
+        memmove(e->dirty, e->dirty + i, (e->n_dirty - i) * sizeof(*e->dirty));
+    e->n_dirty -= i;
+    return rc;
+}
+
+size_t rp_engine_dirty_count(const rp_engine *e) {
+    return e->n_dirty;
+}

@@ -40,9 +40,9 @@
  * keep a default run short it covers only the first GENERIC_MAX_EVENTS
  * records (with a fresh engine), so its figure comes from a smaller engine
  * state when the run is larger than that. The engine runs with the
- * defaults of SPEC section 8 under clock=event, and RELATED_ACCOUNT reports
- * that it produces are applied right after the record that caused them, as
- * `repute replay` does.
+ * defaults of docs/rules.md section 8 under clock=event, and RELATED_ACCOUNT
+ * reports that it produces are applied right after the record that caused them,
+ * as `repute replay` does.
  *
  * Output: progress on standard error, a readable summary on standard
  * output, and as the last line of standard output one JSON object with
@@ -270,8 +270,8 @@ typedef int (*decode_fn)(rp_avro_codec *c, rp_rec_type type, const void *buf,
                          size_t errstr_size);
 
 /* repute's hot path over the first n records: decode, then apply at the
- * record's event time (clock=event), with every default of SPEC section 8,
- * on a fresh engine. */
+ * record's event time (clock=event), with every default of docs/rules.md
+ * section 8, on a fresh engine. */
 static void run_repute(const be_corpus *c, uint64_t n, decode_fn decode,
                        repute_result *res) {
     char err[512];

@@ -133,8 +133,8 @@ typedef struct bg_domain {
 extern const bg_domain BG_DOMAINS[BG_N_DOMAINS];
 
 /* The kinds of bounce the generators draw (a type and subtype pair each):
- * the first three are the hard bounces of SPEC section 3 (permanent and
- * counted), the rest count as sends but not as hard bounces. */
+ * the first three are the hard bounces of docs/rules.md section 3 (permanent
+ * and counted), the rest count as sends but not as hard bounces. */
 typedef enum bg_bounce {
     BG_BOUNCE_GENERAL,
     BG_BOUNCE_NO_EMAIL,

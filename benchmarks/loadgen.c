@@ -12,10 +12,10 @@
  * message or two), their popularity shuffled so it is unrelated to the
  * id. Each account has its own hard-bounce and complaint rates, drawn once:
  * most accounts are healthy (hard bounces around half a percent, rarely
- * above 3%; complaints around 0.02%, below 0.06%, as DOMAIN.md says good
+ * above 3%; complaints around 0.02%, below 0.06%, as good
  * senders are), and a --bad-share of them are bad in one metric, well past
- * the review threshold and mostly past the pause threshold of SPEC section
- * 8 (6-20% hard bounces, or 0.2-1.2% complaints). A record is a send
+ * the review threshold and mostly past the pause threshold of docs/rules.md
+ * section 8 (6-20% hard bounces, or 0.2-1.2% complaints). A record is a send
  * (delivery or bounce) drawn with the account's rates, or a complaint
  * about an earlier delivery at the account's complaint rate, or, rarely,
  * a third-party report or an operator action, both aimed mostly at the bad

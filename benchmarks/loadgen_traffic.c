@@ -46,8 +46,8 @@ static size_t fmt_u64(char *out, uint64_t v, int width) {
 
 /* ---------------------------------------------------------------- tables */
 
-/* Hard bounces (permanent, and counted: SPEC 3), and the bounces that
- * count as sends but not as hard bounces, each with its share. */
+/* Hard bounces (permanent, and counted: docs/rules.md section 3), and the
+ * bounces that count as sends but not as hard bounces, each with its share. */
 static const struct {
     bg_bounce kind;
     unsigned weight;

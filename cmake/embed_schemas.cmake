@@ -1,5 +1,5 @@
 # Turns every schemas/NAME.avsc into a C string in one generated file, with a
-# table indexed by schema slot (the five input records in SPEC order, then
+# table indexed by schema slot (the five input records in the order of docs/rules.md section 2, then
 # ReputationEvent). The file is included by src/codec/schemas.c, the one
 # place that sees the tables (they are static). Run with -DSCHEMA_DIR=...
 # -DOUT=...

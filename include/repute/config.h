@@ -1,5 +1,5 @@
 /*
- * repute/config.h - configuration: the keys of SPEC section 8.
+ * repute/config.h - configuration: the keys of docs/rules.md section 8.
  *
  * A configuration is a plain struct with every key's value, filled with the
  * defaults by rp_config_init() and then overridden from a Java-style
@@ -29,7 +29,8 @@ typedef enum rp_framing {
     RP_FRAMING_CONFLUENT
 } rp_framing;
 
-/* Topic slots: the five inputs in SPEC order, then the outputs. */
+/* Topic slots: the five inputs in the order of docs/rules.md section 2, then
+ * the outputs. */
 typedef enum rp_topic {
     RP_TOPIC_DELIVERIES = 0,
     RP_TOPIC_BOUNCES,
@@ -53,23 +54,24 @@ typedef struct rp_kv {
 } rp_kv;
 
 typedef struct rp_config {
-    /* Rates (SPEC 5). */
+    /* Rates (docs/rules.md section 5). */
     double bounce_review_rate, bounce_pause_rate;
     double complaint_review_rate, complaint_pause_rate;
-    /* Window (SPEC 3); durations in milliseconds. */
+    /* Window (docs/rules.md section 3); durations in milliseconds. */
     int64_t window_min_volume;
     int64_t window_min_span;
     int64_t window_max_span;
     int64_t rate_min_volume;
-    /* Life cycle (SPEC 5). */
+    /* Life cycle (docs/rules.md section 5). */
     int64_t review_period;
     int32_t review_max_extensions;
     bool pause_immediate;
-    /* Reports (SPEC 4), indexed by issue kind (rate kinds unused). */
+    /* Reports (docs/rules.md section 4), indexed by issue kind (rate kinds
+     * unused). */
     int64_t report_window;
     int32_t report_threshold[RP_ISSUE__COUNT];
     bool report_manual[RP_ISSUE__COUNT];
-    /* Dedupe (SPEC 3). */
+    /* Dedupe (docs/rules.md section 3). */
     int64_t dedupe_horizon;
     int64_t dedupe_max_entries;
     /* Clock; clock_set tells whether the user chose one, so that each
@@ -97,7 +99,8 @@ typedef struct rp_config {
     size_t n_kafka;
 } rp_config;
 
-/* Fills *cfg with every default of SPEC section 8. Returns 0 or RP_ENOMEM. */
+/* Fills *cfg with every default of docs/rules.md section 8. Returns 0 or
+ * RP_ENOMEM. */
 int rp_config_init(rp_config *cfg);
 
 /* Frees what the config owns. Safe on a zeroed or destroyed config. */

@@ -2,10 +2,10 @@
  * repute/engine.h - the reputation engine: pure rules, no I/O.
  *
  * The engine holds every account's state (hourly buckets, report log,
- * issues, links, flags, sequence) and applies the rules of SPEC sections
- * 3-7 to the records it is fed. It never reads a clock, a file or a socket:
- * time comes in as arguments, results go out through the callbacks of an
- * rp_engine_sink, synchronously, in order. Given the same records and the
+ * issues, links, flags, sequence) and applies the rules of docs/rules.md
+ * sections 3-7 to the records it is fed. It never reads a clock, a file or a
+ * socket: time comes in as arguments, results go out through the callbacks of
+ * an rp_engine_sink, synchronously, in order. Given the same records and the
  * same times it produces the same output, byte for byte.
  *
  * Time. rp_engine_advance(e, t) first processes every review end at or
@@ -34,8 +34,8 @@ typedef struct rp_engine_sink {
     /* One output event (STATUS_CHANGE or NOTIFICATION), in order. */
     void (*on_event)(void *opaque, const rp_event *ev);
     /* A RELATED_ACCOUNT report that repute itself produces for a linked
-     * account when an account becomes SENDING_PAUSED (SPEC 4). The caller
-     * delivers it: `repute run` produces it to the reports topic,
+     * account when an account becomes SENDING_PAUSED (docs/rules.md section 4).
+     * The caller delivers it: `repute run` produces it to the reports topic,
      * `repute replay` applies it right after the record that caused it. */
     void (*on_report)(void *opaque, const rp_record *report);
 } rp_engine_sink;
@@ -187,7 +187,8 @@ void rp_engine_status_counts(const rp_engine *e,
 int rp_engine_foreach_flagged(const rp_engine *e, rp_engine_account_fn fn,
                               void *opaque);
 
-/* One hourly bucket of an account (SPEC 3): its start and its counts. */
+/* One hourly bucket of an account (docs/rules.md section 3): its start and its
+ * counts. */
 typedef struct rp_hour_counts {
     int64_t start;
     uint32_t sends, hard_bounces, deliveries, complaints;

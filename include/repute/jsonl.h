@@ -1,10 +1,10 @@
 /*
- * repute/jsonl.h - JSON lines in and out (SPEC section 9).
+ * repute/jsonl.h - JSON lines in and out (docs/rules.md section 9).
  *
  * Input: one object per line, "type" one of delivery, bounce, complaint,
- * report, action, tick; fields by their SPEC names; enums as symbols;
- * timestamps as integer milliseconds or ISO 8601 strings; fields with a
- * default may be left out. Parsing uses jansson.
+ * report, action, tick; fields by their names in docs/rules.md; enums as
+ * symbols; timestamps as integer milliseconds or ISO 8601 strings; fields with
+ * a default may be left out. Parsing uses jansson.
  *
  * Output: an rp_event as one compact JSON object on one line, fields in
  * schema order, enums as strings, timestamps as integer milliseconds, null

@@ -1,8 +1,8 @@
 /*
  * repute/record.h - the records that flow through repute, as C structs.
  *
- * Input records (rp_record) are what the five input topics carry (SPEC
- * section 2); output events (rp_event) are the ReputationEvent of SPEC
+ * Input records (rp_record) are what the five input topics carry (docs/rules.md
+ * section 2); output events (rp_event) are the ReputationEvent of docs/rules.md
  * section 7. Both are plain structs with no ownership of their strings:
  * every rp_str and pointer inside is borrowed from whoever filled the
  * struct (a decoder's reused buffers, a JSON document, the engine's
@@ -17,7 +17,8 @@
 
 #include "repute/types.h"
 
-/* SPEC section 1: an account_id is a non-empty string of at most 256 bytes. */
+/* docs/rules.md section 1: an account_id is a non-empty string of at most 256
+ * bytes. */
 #define RP_ACCOUNT_ID_MAX 256
 /* repute's own limits on the other strings of an input record (docs/
  * input.md): an event_id is a key of the dedupe window, so it is held to
@@ -93,8 +94,8 @@ typedef struct rp_record {
     } u;
 } rp_record;
 
-/* Fills *rec with the defaults of SPEC section 2 for a record of this type
- * (every other field zero / null). */
+/* Fills *rec with the defaults of docs/rules.md section 2 for a record of this
+ * type (every other field zero / null). */
 void rp_record_init(rp_record *rec, rp_rec_type type);
 
 /* Checks the parts of the contract that a schema cannot: a non-empty

@@ -4,9 +4,10 @@
  * The schemas of the contract (schemas/NAME.avsc) are compiled into the
  * program at build time, so that repute runs from anywhere and always
  * speaks the schemas it was built with. They are indexed by schema slot:
- * the five input records in SPEC order (RP_REC_*), then ReputationEvent
- * (RP_SCHEMA_ID_STATUS). The codec parses them (repute/avro.h); the tests
- * and the benchmark read them too, to hold the codec to avro-c.
+ * the five input records in the order of docs/rules.md section 2 (RP_REC_*),
+ * then ReputationEvent (RP_SCHEMA_ID_STATUS). The codec parses them
+ * (repute/avro.h); the tests and the benchmark read them too, to hold the codec
+ * to avro-c.
  *
  * Ownership: the texts and names are static; nothing is allocated and
  * nothing is to be freed.

@@ -1,8 +1,8 @@
 /*
  * repute/types.h - the vocabulary shared by every module of repute.
  *
- * This header names the enums of SPEC section 1 and 2 (issue kinds, issue
- * and account statuses, bounce and feedback types, action types, the
+ * This header names the enums of docs/rules.md sections 1 and 2 (issue kinds,
+ * issue and account statuses, bounce and feedback types, action types, the
  * notification stages), the borrowed string slice rp_str, and the one error
  * convention of the project: a function that can fail returns 0 on success
  * or a negative RP_E* code, and rp_strerror() turns the code into text.
@@ -10,8 +10,8 @@
  * errstr/errstr_size out-parameter, as librdkafka does.
  *
  * Enum order is significant: it is the order of the Avro enum symbols and,
- * for rp_issue_kind, the order of SPEC section 1 that STATUS_CHANGE causes,
- * issue arrays and notifications follow.
+ * for rp_issue_kind, the order of docs/rules.md section 1 that STATUS_CHANGE
+ * causes, issue arrays and notifications follow.
  */
 #ifndef REPUTE_TYPES_H
 #define REPUTE_TYPES_H
@@ -22,13 +22,14 @@
 
 /* ---------------------------------------------------------------- errors */
 
-#define RP_OK        0
-#define RP_ENOMEM    (-1) /* an allocation failed */
-#define RP_EINVAL    (-2) /* an argument or a value is not valid */
-#define RP_ETRUNC    (-3) /* the input ends before the record does */
-#define RP_EBADDATA  (-4) /* the input is not a valid record */
-#define RP_ETOOBIG   (-5) /* the input is larger than the limit */
-#define RP_ECONTRACT (-6) /* decoded, but breaks the contract (SPEC 2) */
+#define RP_OK       0
+#define RP_ENOMEM   (-1) /* an allocation failed */
+#define RP_EINVAL   (-2) /* an argument or a value is not valid */
+#define RP_ETRUNC   (-3) /* the input ends before the record does */
+#define RP_EBADDATA (-4) /* the input is not a valid record */
+#define RP_ETOOBIG  (-5) /* the input is larger than the limit */
+#define RP_ECONTRACT                                                           \
+    (-6) /* decoded, but breaks the contract (docs/rules.md section 2) */
 #define RP_EIO       (-7) /* an I/O operation failed */
 #define RP_ENOTFOUND (-8) /* no such key, account or entry */
 #define RP_ENOSPACE  (-9) /* an output buffer is too small */
@@ -161,7 +162,7 @@ typedef enum rp_stage {
     RP_STAGE__COUNT
 } rp_stage;
 
-/* The record types, in the topic order of SPEC section 2 (also the tie
+/* The record types, in the topic order of docs/rules.md section 2 (also the tie
  * order of the event-time merge). */
 typedef enum rp_rec_type {
     RP_REC_DELIVERY = 0,

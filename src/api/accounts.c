@@ -111,8 +111,8 @@ static void put_metric(rp_buf *b, const rp_metric_snapshot *m, double review,
     rp_buf_putc(b, '}');
 }
 
-/* The earliest review end among the issues in review (as SPEC 7 defines
- * review_ends_at of a StatusChange). */
+/* The earliest review end among the issues in review (as docs/rules.md section
+ * 7 defines review_ends_at of a StatusChange). */
 static bool earliest_review_end(const rp_account_view *v, int64_t *out) {
     bool has = false;
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {

@@ -1,8 +1,8 @@
 /*
  * cli.h - what the commands of the repute binary share.
  *
- * The binary is one program with subcommands (SPEC section 9): main.c owns
- * the table of commands and dispatches to one of them; each command lives
+ * The binary is one program with subcommands (docs/rules.md section 9): main.c
+ * owns the table of commands and dispatches to one of them; each command lives
  * in its own file with an entry point of the rp_cli_main_fn shape, which
  * gets the arguments from the command's name on (argv[0] is "replay") and
  * returns the process exit status.
@@ -10,9 +10,10 @@
  * Every command that reads a configuration takes "--config FILE" and
  * "--set key=value" the same way, through one opening (opts.c). Options are
  * collected while parsing (rp_cli_opts_parse) and applied only once parsing
- * is done (rp_cli_config_open), always in the order SPEC section 9 gives,
- * whatever their order on the command line: the defaults, then each --config
- * file in turn, then each --set pair in turn, then the checks across keys. So
+ * is done (rp_cli_config_open), always in the order docs/rules.md section 9
+ * gives, whatever their order on the command line: the defaults, then each
+ * --config file in turn, then each --set pair in turn, then the checks across
+ * keys. So
  * `--set a=1 --config f` still lets the --set win.
  *
  * Exit statuses are shared too: 0 for success, 1 when the command ran but
@@ -125,8 +126,8 @@ int rp_cli_opts_parse(rp_cli_opts *o, const char *cmd, unsigned flags, int argc,
                       rp_cli_option_fn on_option, void *ctx);
 
 /*
- * Builds o->cfg in the order of SPEC section 9: defaults, each --config
- * file, each --set pair, rp_config_validate(); then sets the log level
+ * Builds o->cfg in the order of docs/rules.md section 9: defaults, each
+ * --config file, each --set pair, rp_config_validate(); then sets the log level
  * and, with RP_CLI_NEEDS_KAFKA, requires kafka.bootstrap.servers. Returns
  * 0, or RP_CLI_EXIT_USAGE with "repute CMD: configuration: <reason>" on
  * stderr. rp_cli_opts_free() destroys the configuration.

@@ -1,8 +1,8 @@
 /*
  * input.c - the JSON lines that replay and produce read (cli.h).
  *
- * Both commands read the same input the same way (SPEC section 9): a file,
- * or standard input when the operand is '-' or missing, one line at a
+ * Both commands read the same input the same way (docs/rules.md section 9): a
+ * file, or standard input when the operand is '-' or missing, one line at a
  * time and in order, each line parsed by rp_jsonl_parse(). What they share
  * is written once here, so that a line means the same to both and is
  * reported the same way: a byte order mark before the first line (as some

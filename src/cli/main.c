@@ -121,17 +121,18 @@ static void print_help(FILE *out) {
     }
     if (missing)
         fprintf(out, "  (*) not in this build yet\n");
-    fprintf(out,
-            "\n"
-            "Options of every command:\n" CONFIG_OPTIONS
-            "  -h, --help        show the command's usage and options\n"
-            "\n"
-            "Options of repute itself:\n"
-            "  -h, --help        show this help\n"
-            "  -V, --version     show the version\n"
-            "\n"
-            "Configuration keys and their defaults are listed in SPEC.md,\n"
-            "section 8; usage in docs/repute.1.md.\n");
+    fprintf(
+        out,
+        "\n"
+        "Options of every command:\n" CONFIG_OPTIONS
+        "  -h, --help        show the command's usage and options\n"
+        "\n"
+        "Options of repute itself:\n"
+        "  -h, --help        show this help\n"
+        "  -V, --version     show the version\n"
+        "\n"
+        "Configuration keys and their defaults are listed in docs/rules.md,\n"
+        "section 8, and docs/configuration.md; usage in docs/repute.1.md.\n");
 }
 
 void rp_cli_command_help(FILE *out, const rp_cli_command *cmd) {

@@ -15,8 +15,8 @@
  * The opening is in two steps. rp_cli_opts_parse() looks only at the
  * command line and records the options, so that --help and every usage
  * error are answered before any file is read; rp_cli_config_open() then
- * applies them in the order of SPEC section 9 (see cli.h), whatever their
- * order on the command line. Every message begins with "repute CMD:" and
+ * applies them in the order of docs/rules.md section 9 (see cli.h), whatever
+ * their order on the command line. Every message begins with "repute CMD:" and
  * goes to standard error; the exit statuses are those of cli.h.
  */
 #include <stdlib.h>

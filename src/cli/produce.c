@@ -2,8 +2,8 @@
  * produce.c - `repute produce`: JSON lines -> Avro -> the input topics.
  *
  * Produce is the way records get into a running pipeline by hand or from a
- * test: it reads the same JSON lines as `repute replay` (SPEC section 9),
- * one at a time and in order, encodes each record with the configured
+ * test: it reads the same JSON lines as `repute replay` (docs/rules.md section
+ * 9), one at a time and in order, encodes each record with the configured
  * framing and schema ids (rp_avro_encode, so that `repute run` decodes
  * exactly what it would get from any other producer), and gives it to one
  * idempotent librdkafka producer keyed by account_id. Without --topic a

@@ -2,7 +2,7 @@
  * replay.c - `repute replay`: the engine on JSON lines, without Kafka.
  *
  * Replay is the engine with the transport taken away: it reads JSON lines
- * (SPEC section 9) from a file or standard input, one at a time and in
+ * (docs/rules.md section 9) from a file or standard input, one at a time and in
  * order, and feeds them to one rp_engine on event time: a record is
  * applied with its own event_time as the clock reading, a tick line moves
  * the clock. Every output event goes through the sink as it is produced,
@@ -13,10 +13,10 @@
  *
  * Related-account reports. When an account becomes SENDING_PAUSED the
  * engine produces a RELATED_ACCOUNT report for each account it is linked
- * to (SPEC 4, docs/semantics.md item 16). `repute run` sends these to the
- * reports topic; replay, which has no topic, puts the engine in loopback
- * mode, where the engine applies them itself at the instant of the pause,
- * before anything later (the next review end or line).
+ * to (docs/rules.md section 4, docs/semantics.md item 16). `repute run` sends
+ * these to the reports topic; replay, which has no topic, puts the engine in
+ * loopback mode, where the engine applies them itself at the instant of the
+ * pause, before anything later (the next review end or line).
  *
  * Errors. A line that does not parse, or breaks the contract, is reported
  * as "repute replay: line N: <reason>" on standard error and skipped; the

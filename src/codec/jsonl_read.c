@@ -1,5 +1,5 @@
 /*
- * jsonl_read.c - JSON lines in: rp_jsonl_parse() (repute/jsonl.h, SPEC
+ * jsonl_read.c - JSON lines in: rp_jsonl_parse() (repute/jsonl.h, docs/rules.md
  * section 9).
  *
  * A line is parsed by jansson into a document that the reader keeps until

@@ -1,6 +1,6 @@
 /*
  * jsonl_write.c - JSON lines out: rp_jsonl_write_event() and
- * rp_jsonl_write_record() (repute/jsonl.h, SPEC section 9).
+ * rp_jsonl_write_record() (repute/jsonl.h, docs/rules.md section 9).
  *
  * Output is formatted by hand into a caller's rp_buf, so that writing an
  * event allocates nothing once the buffer has grown to the largest line.

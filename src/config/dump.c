@@ -5,8 +5,8 @@
  * The dump is the table of keys.c walked once more: each value is printed
  * by the same functions that format it for error messages, in the form the
  * parser reads, so a dump fed back through --config gives the same
- * configuration. Keys come in the documented order (SPEC section 8), then
- * the kafka.* pairs in the order they were first given. A secret's value
+ * configuration. Keys come in the documented order (docs/rules.md section 8),
+ * then the kafka.* pairs in the order they were first given. A secret's value
  * is written as stars: a dump is for reading and for logs.
  */
 #include "config/keys.h"

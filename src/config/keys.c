@@ -1,6 +1,6 @@
 /*
- * keys.c - the configuration keys of SPEC section 8 (repute/config.h): the
- * table of every key and the walks over it.
+ * keys.c - the configuration keys of docs/rules.md section 8 (repute/config.h):
+ * the table of every key and the walks over it.
  *
  * Every key repute knows is one row of a single table, keys[] below: its
  * name, the type of its value, where the value lives in rp_config (an
@@ -117,8 +117,8 @@ static const char *const report_manual_defs[RP_REPORT__COUNT] = {
         .max = hi                                                              \
     }
 
-/* The keys, in the order of SPEC section 8, of docs/configuration.md and
- * of rp_config_dump. */
+/* The keys, in the order of docs/rules.md section 8, of docs/configuration.md
+ * and of rp_config_dump. */
 static const key_desc keys[] = {
     K_RATE("bounce.review.rate", AT(bounce_review_rate), "0.05"),
     K_RATE("bounce.pause.rate", AT(bounce_pause_rate), "0.10"),

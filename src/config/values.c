@@ -159,8 +159,8 @@ int rp_duration_parse(const char *s, int64_t *out_ms) {
 }
 
 /* Writes a duration in the largest unit that holds it exactly, so that a
- * default reads as the SPEC writes it ("7d", not "604800000ms"). One day
- * is the exception: the SPEC, like most people, writes it "24h". */
+ * default reads as docs/rules.md writes it ("7d", not "604800000ms"). One day
+ * is the exception: docs/rules.md, like most people, writes it "24h". */
 void rp_duration_format(int64_t ms, char *buf, size_t size) {
     if (ms == 0) {
         snprintf(buf, size, "0s");

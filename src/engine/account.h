@@ -177,8 +177,8 @@ static inline rp_str rp_acct_id(const account *a) {
     return s;
 }
 
-/* True while an issue's review runs (SPEC 5): it has a review end to
- * wait for or a decision to take. */
+/* True while an issue's review runs (docs/rules.md section 5): it has a review
+ * end to wait for or a decision to take. */
 static inline bool rp_acct_in_review(const issue *is) {
     return is->status == RP_ISTATUS_UNDER_REVIEW ||
            is->status == RP_ISTATUS_ALMOST_HEALED;

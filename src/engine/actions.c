@@ -1,5 +1,6 @@
 /*
- * actions.c - what a person does to an account (SPEC 4, "Actions").
+ * actions.c - what a person does to an account (docs/rules.md section 4,
+ * "Actions").
  *
  * Actions arrive as records like everything else, so they are replayed in
  * order with the outcomes they answer. Two kinds act on the account

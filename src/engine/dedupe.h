@@ -1,5 +1,6 @@
 /*
- * dedupe.h - the bounded table of recently counted record keys (SPEC 3).
+ * dedupe.h - the bounded table of recently counted record keys (docs/rules.md
+ * section 3).
  *
  * The caller owns the struct (caller-allocated, as libuv's handles are) and
  * frees its arrays with rp_dedupe_free().

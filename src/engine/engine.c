@@ -160,7 +160,8 @@ static int64_t attribution_time(const rp_engine *e, bool has_sent, int64_t sent,
     return t;
 }
 
-/* Counts a DELIVERY, BOUNCE or COMPLAINT in its hour (SPEC 3). */
+/* Counts a DELIVERY, BOUNCE or COMPLAINT in its hour (docs/rules.md section 3).
+ */
 static int count_outcome(rp_engine *e, account *a, const rp_record *rec) {
     uint32_t sends = 0, hard = 0, deliveries = 0, complaints = 0;
     bool has_sent;
@@ -308,7 +309,7 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
         int rc = review_ends_at(e, top.acct, top.at, sink);
         /* RELATED_ACCOUNT reports produced here are records at this
          * instant: every review end at this instant (of any account) comes
-         * before them (SPEC 5, "Order"). */
+         * before them (docs/rules.md section 5, "Order"). */
         bool instant_done =
             h->n == 0 || h->entries[0].at > top.at || h->entries[0].at > now;
         if (rc == 0 && e->n_pending && instant_done)

@@ -98,7 +98,8 @@ static inline double rp_review_pause_threshold(const rp_engine *e, int k) {
                                      : e->cfg.complaint_pause_rate;
 }
 
-/* Report issues that a person decides by configuration (SPEC 4). */
+/* Report issues that a person decides by configuration (docs/rules.md section
+ * 4). */
 static inline bool rp_review_is_manual(const rp_engine *e, int k) {
     return !rp_issue_is_rate((rp_issue_kind)k) && e->cfg.report_manual[k];
 }
@@ -111,7 +112,7 @@ static inline void rp_review_rates(const rp_engine *e, const account *a,
 
 /* ------------------------------------------------------------ review.c */
 
-/* SPEC 6: the account status its issues give. */
+/* docs/rules.md section 6: the account status its issues give. */
 rp_account_status rp_review_status_of(const rp_engine *e, const account *a);
 
 /* Sets an account's status, keeping the per-status counts and the list of
@@ -127,14 +128,15 @@ int rp_review_set_end(rp_engine *e, account *a, issue *is, int64_t end);
 void rp_review_to_pause(account *a, change *ch, int k, bool manual_ok);
 void rp_review_to_healthy(account *a, change *ch, int k);
 
-/* The end of the reviews of a that end at `at`, at the clock (SPEC 5). */
+/* The end of the reviews of a that end at `at`, at the clock (docs/rules.md
+ * section 5). */
 int rp_review_end_all(rp_engine *e, account *a, change *ch, int64_t at);
 
-/* Both rate issues, after every record (SPEC 5). */
+/* Both rate issues, after every record (docs/rules.md section 5). */
 int rp_review_evaluate_rates(rp_engine *e, account *a, change *ch,
                              const rates *r);
 
-/* A REPORT record (SPEC 4). */
+/* A REPORT record (docs/rules.md section 4). */
 int rp_review_report(rp_engine *e, account *a, change *ch, const rp_report *rep,
                      int64_t event_time);
 
@@ -143,7 +145,8 @@ int64_t rp_review_report_count(const rp_engine *e, const account *a, int kind);
 
 /* ------------------------------------------------------------ actions.c */
 
-/* An ACTION record (SPEC 4); counts the ones that did not apply. */
+/* An ACTION record (docs/rules.md section 4); counts the ones that did not
+ * apply. */
 int rp_actions_apply(rp_engine *e, account *a, change *ch, const rp_action *act,
                      int64_t event_time);
 
@@ -159,7 +162,8 @@ static inline void rp_publish_begin(const account *a, change *ch) {
     ch->status_before = a->status;
 }
 
-/* Publishes what changed since rp_publish_begin (SPEC 5 "Order", SPEC 7). */
+/* Publishes what changed since rp_publish_begin (docs/rules.md section 5
+ * "Order", docs/rules.md section 7). */
 void rp_publish_change(rp_engine *e, account *a, change *ch,
                        const rp_engine_sink *sink);
 

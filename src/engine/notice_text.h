@@ -42,7 +42,8 @@ typedef struct notice_kind {
     const char *topic;
     /* For the two rate issues, the name of the rate; NULL otherwise. */
     const char *metric;
-    /* True for the kinds that a person decides by default (SPEC 4). */
+    /* True for the kinds that a person decides by default (docs/rules.md
+     * section 4). */
     bool manual;
     /* What happened, in one sentence. */
     const char *cause;

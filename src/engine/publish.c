@@ -1,6 +1,6 @@
 /*
- * publish.c - the engine's output, derived by difference (SPEC 5 "Order",
- * SPEC 7).
+ * publish.c - the engine's output, derived by difference (docs/rules.md section
+ * 5 "Order", docs/rules.md section 7).
  *
  * Before a record (or a review end) touches an account, rp_publish_begin()
  * copies its issue states; the rules then change the account freely,

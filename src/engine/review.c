@@ -1,6 +1,7 @@
 /*
  * review.c - the life cycle of an issue: into review, extended, paused,
- * healed (SPEC 4, 5), and the account status it gives (SPEC 6).
+ * healed (docs/rules.md sections 4 and 5), and the account status it gives
+ * (docs/rules.md section 6).
  *
  * Every rule here changes one issue and notes in the change the
  * notification stage it reached; none of them publishes anything. The
@@ -117,7 +118,7 @@ void rp_review_to_healthy(account *a, change *ch, int k) {
     ch->stage[k] = RP_STAGE_RESOLVED;
 }
 
-/* The end of one issue's review, at the clock (SPEC 5). */
+/* The end of one issue's review, at the clock (docs/rules.md section 5). */
 static int end_of_review(rp_engine *e, account *a, change *ch, int k,
                          const rates *r) {
     issue *is = &a->ext->issues[k];

@@ -1,5 +1,6 @@
 /*
- * window.c - computing the representative window of a rate (SPEC 3).
+ * window.c - computing the representative window of a rate (docs/rules.md
+ * section 3).
  *
  * The window is counted back from the clock's bucket. Until the minimum
  * volume is reached the walk may go as far as the maximum span (or the

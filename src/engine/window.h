@@ -3,8 +3,8 @@
  * (private to src/engine/).
  *
  * A rate is only meaningful over enough mail and enough time, so the
- * window of SPEC 3 is not fixed: it takes whole hourly buckets back from
- * the clock's until both the minimum volume and the minimum span are
+ * window of docs/rules.md section 3 is not fixed: it takes whole hourly buckets
+ * back from the clock's until both the minimum volume and the minimum span are
  * covered, never reaching before the maximum span or the issue's floor.
  * The two rate issues (bounce, complaint) each get one window; both are
  * computed together because every rule that looks at one looks at both.

@@ -67,8 +67,8 @@ static void apply_one(proc *p, task *t, int ti) {
     rd_kafka_message_t *m = rp_msgq_pop(q);
     /* The engine's prefetch hints for the records that follow in this
      * buffer (most records come from one topic in a row), three, two and
-     * one ahead: their keys are their account ids (SPEC 2; a record whose
-     * key is not is only mis-hinted, and goes to the DLQ). */
+     * one ahead: their keys are their account ids (docs/rules.md section 2; a
+     * record whose key is not is only mis-hinted, and goes to the DLQ). */
     for (size_t ahead = 1; ahead <= 3 && ahead <= q->n; ahead++) {
         const rd_kafka_message_t *f = q->v[(q->head + ahead - 1) % q->cap];
         rp_engine_prefetch(t->engine, (rp_str){f->key, f->key_len},

@@ -2,7 +2,8 @@
  * test_dlq.c - records that cannot be decoded or break the contract go,
  * unchanged, to the dead-letter topic with headers repute.topic,
  * repute.partition, repute.offset and repute.error, and processing goes
- * on (SPEC 7): three bad records sit in the middle of the input topics
+ * on (docs/rules.md section 7): three bad records sit in the middle of the
+ * input topics
  *   - garbage bytes on the deliveries topic,
  *   - a Delivery's Avro bytes on the bounces topic (another schema),
  *   - a valid Avro Delivery with an empty account_id (breaks the contract);

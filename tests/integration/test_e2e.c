@@ -2,7 +2,7 @@
  * test_e2e.c - the pipeline end to end on a real broker: records produced
  * with `repute produce`, processed by one `repute run --set clock=event`,
  * read back with `repute tail`, must equal `repute replay` of the same
- * records, event for event per account (SPEC 7, 9).
+ * records, event for event per account (docs/rules.md sections 7 and 9).
  *
  * - prefilled: every record is in the topics before run starts (a live run
  *   over pre-filled topics publishes exactly what replay publishes);

@@ -3,9 +3,10 @@
  *
  * - a rule configuration with small numbers, so that a test needs a few
  *   hundred records rather than millions (test_config);
- * - record builders that fill an rp_record with the defaults of SPEC 2 and a
- *   unique event_id (from a counter), and "feed" helpers that apply records
- *   to an engine at their event_time (clock=event) and assert success;
+ * - record builders that fill an rp_record with the defaults of docs/rules.md
+ * section 2 and a unique event_id (from a counter), and "feed" helpers that
+ * apply records to an engine at their event_time (clock=event) and assert
+ * success;
  * - a capture sink: an rp_engine_sink that copies every output event and
  *   every produced RELATED_ACCOUNT report into growable arrays, with look-up
  *   helpers (last event of an account, count by kind or stage, ...).
@@ -39,14 +40,14 @@
 
 /*
  * Fills *cfg with rule settings for tests (every rule key set explicitly,
- * so tests do not depend on the defaults of SPEC 8):
+ * so tests do not depend on the defaults of docs/rules.md section 8):
  *   bounce review/pause 0.05/0.10, complaint review/pause 0.02/0.05,
  *   window.min.volume 100, window.min.span 1h, window.max.span 10d,
  *   rate.min.volume 50, review.period 1d, review.max.extensions 2,
  *   pause.immediate false, report.window 7d, thresholds and manual kinds
- *   as SPEC 8 (SPAMTRAP 3, DOMAIN_BLOCKLIST 3, others 1), dedupe.horizon
- *   1h, dedupe.max.entries 100000, clock=event.
- * Free with test_config_free().
+ *   as docs/rules.md section 8 (SPAMTRAP 3, DOMAIN_BLOCKLIST 3, others 1),
+ * dedupe.horizon 1h, dedupe.max.entries 100000, clock=event. Free with
+ * test_config_free().
  */
 void test_config(rp_config *cfg);
 void test_config_free(rp_config *cfg);

@@ -1,5 +1,5 @@
 /*
- * test_config.c - the configuration keys of SPEC section 8.
+ * test_config.c - the configuration keys of docs/rules.md section 8.
  *
  * Holds rp_config to its defaults, to the parsing of every type of value,
  * to error messages that name the key, to the properties-file subset

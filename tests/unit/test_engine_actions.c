@@ -1,10 +1,10 @@
 /*
- * test_engine_actions.c - every action of SPEC 5 and what it publishes:
- * REMEDIATION_SUBMITTED (rate floor; report review end and new incidents),
- * RESUME_SENDING, PAUSE_SENDING, END_REVIEW, EXTEND_REVIEW,
+ * test_engine_actions.c - every action of docs/rules.md section 5 and what it
+ * publishes: REMEDIATION_SUBMITTED (rate floor; report review end and new
+ * incidents), RESUME_SENDING, PAUSE_SENDING, END_REVIEW, EXTEND_REVIEW,
  * SET/CLEAR_MANUAL_REVIEW, LINK/UNLINK_ACCOUNT with the RELATED_ACCOUNT
- * reports of SPEC 4, issue = null, and actions that do not apply
- * (docs/semantics.md 12-16).
+ * reports of docs/rules.md section 4, issue = null, and actions that do not
+ * apply (docs/semantics.md 12-16).
  *
  * Config (support.h): bounce review/pause 0.05/0.10, window.min.volume
  * 100, rate.min.volume 50, review.period 1d, 2 extensions.

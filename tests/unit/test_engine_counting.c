@@ -1,7 +1,7 @@
 /*
- * test_engine_counting.c - what the engine counts (SPEC 3): the exclusions
- * of both rates, attribution by sent_time (late feedback, future and very
- * old sent_time held inside the reachable window), and deduplication
+ * test_engine_counting.c - what the engine counts (docs/rules.md section 3):
+ * the exclusions of both rates, attribution by sent_time (late feedback, future
+ * and very old sent_time held inside the reachable window), and deduplication
  * (docs/semantics.md 1-2: horizon and memory bound).
  *
  * Counts are read through rp_engine_view. Unless a test says otherwise,

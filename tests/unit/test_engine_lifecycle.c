@@ -1,8 +1,8 @@
 /*
- * test_engine_lifecycle.c - the life cycle of an issue (SPEC 5, 6): start
- * of review, ALMOST_HEALED and back, end of review (healed, extended,
- * decision pending, paused, pending pause with the manual-review flag),
- * report issues (threshold, new incidents, report.window), manual kinds,
+ * test_engine_lifecycle.c - the life cycle of an issue (docs/rules.md sections
+ * 5 and 6): start of review, ALMOST_HEALED and back, end of review (healed,
+ * extended, decision pending, paused, pending pause with the manual-review
+ * flag), report issues (threshold, new incidents, report.window), manual kinds,
  * pause.immediate, and when review ends are processed (by a tick or before
  * a later record, each at its own instant).
  *

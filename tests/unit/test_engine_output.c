@@ -1,10 +1,10 @@
 /*
- * test_engine_output.c - the output stream of SPEC 7 and the ordering rules
- * of SPEC 5: per-account sequences, a STATUS_CHANGE before its
- * NOTIFICATIONs, notifications in issue-kind order, the cause, the
- * contents of a StatusChange (review_ends_at, issues array), several
- * accounts interleaved (independent sequences; review ends in time order
- * and, at one instant, in account-id byte order: docs/semantics.md 3), a
+ * test_engine_output.c - the output stream of docs/rules.md section 7 and the
+ * ordering rules of docs/rules.md section 5: per-account sequences, a
+ * STATUS_CHANGE before its NOTIFICATIONs, notifications in issue-kind order,
+ * the cause, the contents of a StatusChange (review_ends_at, issues array),
+ * several accounts interleaved (independent sequences; review ends in time
+ * order and, at one instant, in account-id byte order: docs/semantics.md 3), a
  * record older than the clock, texts that never name a reporter, and
  * determinism.
  */

@@ -1,7 +1,7 @@
 /*
- * test_engine_window.c - the representative window of SPEC 3, read through
- * rp_engine_view: whole hourly buckets counted back from the clock's until
- * both window.min.volume and window.min.span are met, limited by
+ * test_engine_window.c - the representative window of docs/rules.md section 3,
+ * read through rp_engine_view: whole hourly buckets counted back from the
+ * clock's until both window.min.volume and window.min.span are met, limited by
  * window.max.span (exact edge) and by an issue's floor (docs/semantics.md
  * 5), empty hours counting as buckets; when a rate is known
  * (rate.min.volume, semantics 6) and that a rate exactly at a threshold

@@ -2,8 +2,8 @@
  * test_jsonl.c - the JSON lines reader and writer (src/codec/jsonl_*.c).
  *
  * The reader is tested line by line: every record type with all of its
- * fields and with only the required ones (the defaults of SPEC section 2
- * must appear), timestamps in both forms, ticks and blank lines, and a
+ * fields and with only the required ones (the defaults of docs/rules.md section
+ * 2 must appear), timestamps in both forms, ticks and blank lines, and a
  * catalogue of bad lines, each of which must fail with a reason that names
  * the field at fault. The writer is held to exact expected strings, since
  * `repute replay` output is compared byte for byte by users and tests, and

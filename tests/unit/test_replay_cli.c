@@ -170,9 +170,9 @@ Test(replay, related_reports_follow_their_cause) {
 Test(replay, related_reports_wait_for_review_ends_at_their_instant) {
     /* a, b and c have reviews ending at the same instant; a's ends in a
      * pause, which gives b (linked from a) a RELATED_ACCOUNT report at
-     * that instant. SPEC 5: every review end at or before a record's time
-     * comes before the record, so b's and c's review ends are processed
-     * first, then the report. */
+     * that instant. docs/rules.md section 5: every review end at or before a
+     * record's time comes before the record, so b's and c's review ends are
+     * processed first, then the report. */
     const char input[] =
         "{\"type\":\"action\",\"event_id\":\"l1\",\"account_id\":\"a\","
         "\"event_time\":0,\"action\":\"LINK_ACCOUNT\","

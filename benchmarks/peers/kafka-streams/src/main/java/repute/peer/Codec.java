@@ -71,7 +71,7 @@ final class Codec {
         long eventTime;
         boolean hasSent;
         long sent;
-        // outcome flags, already reduced to what the counting rules read (SPEC 3)
+        // outcome flags, already reduced to what the counting rules read (docs/rules.md section 3)
         boolean send, hardBounce, delivery, complaint;
         // report
         int kind, incidents;

@@ -8,7 +8,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * The rules of SPEC sections 3 to 7 on one account's state at one task's clock. No I/O: the
+ * The rules of docs/rules.md sections 3 to 7 on one account's state at one task's clock. No I/O: the
  * processor loads and stores the state and routes what this publishes.
  */
 final class Engine {
@@ -62,7 +62,7 @@ final class Engine {
         if (a.nBuckets > 0 && a.hour[0] < oldestReachableHour()) a.prune(oldestReachableHour());
     }
 
-    /** The representative window of SPEC 3 for rate `w` (0 bounce, 1 complaint). */
+    /** The representative window of docs/rules.md section 3 for rate `w` (0 bounce, 1 complaint). */
     void window(AccountState a, int w, Metric r) {
         long floor = a.issues[w].floor;
         long cb = Math.floorDiv(clock, HOUR);
@@ -379,7 +379,7 @@ final class Engine {
         return x.status != y.status || x.reviewEnd != y.reviewEnd || x.since != y.since;
     }
 
-    /** One STATUS_CHANGE, then one NOTIFICATION per changed issue (SPEC 5 "Order", SPEC 7). */
+    /** One STATUS_CHANGE, then one NOTIFICATION per changed issue (docs/rules.md section 5 "Order", docs/rules.md section 7). */
     private void publish(String id, AccountState a) {
         a.status = accountStatus(a);
         int cause = -1;

@@ -52,7 +52,7 @@ public final class Main {
               --window-min-volume N   window.min.volume (default 10000)
               --rate-min-volume N     rate.min.volume (default 1000)
               --config FILE           a repute properties file: its engine keys apply
-              --set KEY=VALUE         one engine key (SPEC 8), e.g. --set review.period=7d
+              --set KEY=VALUE         one engine key (docs/rules.md section 8), e.g. --set review.period=7d
             """;
 
     public static void main(String[] argv) throws Exception {
@@ -107,7 +107,7 @@ public final class Main {
         if (output == null) output = prefix + ".status";
         if (dlq == null) dlq = prefix + ".dlq";
 
-        // Input topic -> record type (Codec.T_*), in the order of SPEC 2.
+        // Input topic -> record type (Codec.T_*), in the order of docs/rules.md section 2.
         Map<String, Integer> inputs = new LinkedHashMap<>();
         String[] names = {"deliveries", "bounces", "complaints", "reports", "actions"};
         for (int t = 0; t < names.length; t++) inputs.put(prefix + "." + names[t], t);

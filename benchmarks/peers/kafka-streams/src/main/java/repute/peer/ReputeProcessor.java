@@ -74,7 +74,7 @@ final class ReputeProcessor extends ContextualProcessor<String, byte[], String, 
         }
         // Review ends are processed as stream time (event time) passes them. process() also
         // does it before applying each record, so that a record with event_time T comes after
-        // every review end at or before T (SPEC 5 "Order"); the punctuator covers stream time
+        // every review end at or before T (docs/rules.md section 5 "Order"); the punctuator covers stream time
         // that moves for the task without reaching this processor.
         context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::advance);
     }

@@ -4,7 +4,7 @@ import java.io.FileReader;
 import java.io.IOException;
 import java.util.Properties;
 
-/** The engine settings of SPEC section 8 that the peer honours, with their defaults. */
+/** The engine settings of docs/rules.md section 8 that the peer honours, with their defaults. */
 final class Settings {
     static final long HOUR = 3_600_000L;
 

@@ -2,11 +2,12 @@
  * repute/api.h - what `repute run` tells over HTTP (src/api/): health,
  * readiness, Prometheus metrics, the accounts it holds, the dashboard.
  *
- * The processor starts the API on its loop with a read-only view of
- * itself (repute/procview.h) and tells it the two things the view cannot
- * show: the notifications its engines publish (events are not state; the
- * API keeps the latest) and how long each commit took (a histogram).
- * Every call runs on the loop thread.
+ * `repute run` (src/cli/run.c) wires the API to the processor as its
+ * observer (rp_proc_observer, repute/processor.h): the processor starts it
+ * on its loop with a read-only view of itself (repute/procview.h) and
+ * tells it the two things the view cannot show: the notifications its engines
+ * publish (events are not state; the API keeps the latest) and how long each
+ * commit took (a histogram). Every call runs on the loop thread.
  *
  * Ownership: rp_api_start makes the API object, which the caller frees
  * with rp_api_free after rp_api_stop and after the loop has run the

@@ -4,8 +4,14 @@
  *
  * Embedded mode defaults topics.create to true (the mock cluster starts
  * empty); otherwise the user's topics.create stands.
+ *
+ * The command also wires the HTTP API (src/api/) to the processor, as the
+ * processor's observer: the runtime knows nothing of the API, and the API
+ * reads the runtime only through repute/procview.h, so neither depends on
+ * the other beyond those two headers.
  */
 #include "cli/cli.h"
+#include "repute/api.h"
 #include "repute/processor.h"
 
 #define CMD "run"
@@ -27,9 +33,39 @@ static int run_option(void *ctx, int opt, const char *arg) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- the API */
+
+static int api_start(void *opaque, uv_loop_t *loop, const rp_config *cfg,
+                     const rp_proc_view *view, char *errstr,
+                     size_t errstr_size) {
+    return rp_api_start((rp_api **)opaque, loop, cfg, view, errstr,
+                        errstr_size);
+}
+
+static void api_stop(void *opaque) {
+    rp_api_stop(*(rp_api **)opaque);
+}
+
+static void api_on_event(void *opaque, const rp_event *ev) {
+    rp_api_note_event(*(rp_api **)opaque, ev);
+}
+
+static void api_on_commit(void *opaque, uint64_t ms) {
+    rp_api_commit_done(*(rp_api **)opaque, ms);
+}
+
+static void api_free(void *opaque) {
+    rp_api **api = opaque;
+    rp_api_free(*api);
+    *api = NULL;
+}
+
 int rp_cli_run_main(int argc, char **argv) {
     rp_cli_opts co;
-    rp_run_options opts = {false};
+    rp_api *api = NULL;
+    const rp_proc_observer observer = {&api,         api_start,     api_stop,
+                                       api_on_event, api_on_commit, api_free};
+    rp_run_options opts = {false, &observer};
     int status;
 
     status = rp_cli_opts_parse(&co, CMD, 0, argc, argv, long_options,

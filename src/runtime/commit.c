@@ -282,7 +282,9 @@ static void finish_work(proc *p) {
             if (l)
                 rp_commit_mark(p, l);
             p->commits++;
-            rp_api_commit_done(p->api, uv_now(p->loop) - p->commit_started);
+            if (p->obs->on_commit)
+                p->obs->on_commit(p->obs->opaque,
+                                  uv_now(p->loop) - p->commit_started);
             rp_out_pending_flush(p);
         } else {
             p->aborts++;

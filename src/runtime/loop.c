@@ -100,7 +100,8 @@ void rp_loop_stop(proc *p) {
     uv_close((uv_handle_t *)&p->sigint, close_cb);
     uv_close((uv_handle_t *)&p->sigterm, close_cb);
     uv_close((uv_handle_t *)&p->wake, close_cb);
-    rp_api_stop(p->api);
+    if (p->obs->stop)
+        p->obs->stop(p->obs->opaque);
 }
 
 /* Shutdown in steps, each taken when the previous has finished: wait for

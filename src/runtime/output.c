@@ -169,7 +169,8 @@ static int produce_now(proc *p, const char *topic, int32_t partition,
 
 static void sink_event(void *opaque, const rp_event *ev) {
     proc *p = opaque;
-    rp_api_note_event(p->api, ev);
+    if (p->obs->on_event)
+        p->obs->on_event(p->obs->opaque, ev);
     const void *buf;
     size_t len;
     char err[256];

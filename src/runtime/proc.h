@@ -33,7 +33,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <uv.h>
 
-#include "repute/api.h"
+#include "repute/processor.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
@@ -224,7 +224,7 @@ typedef struct proc {
     size_t n_pending, cap_pending;
     bool hold; /* the producer is inside a commit: hold outputs */
     /* The HTTP API, told of events and commits (NULL until started). */
-    rp_api *api;
+    const rp_proc_observer *obs; /* never NULL (an empty one) */
 } proc;
 
 /* The wall clock in milliseconds since the Unix epoch (clock=wall). */

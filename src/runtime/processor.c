@@ -64,9 +64,14 @@
 
 /* Each step below returns 0, or the exit status to stop with (logged). */
 
-static void proc_init(proc *p, rp_config *cfg) {
+/* Stands in when nobody observes the processor, so that callers of
+ * p->obs test only the callback they call. */
+static const rp_proc_observer no_observer = {0};
+
+static void proc_init(proc *p, rp_config *cfg, const rp_run_options *opts) {
     memset(p, 0, sizeof(*p));
     p->cfg = cfg;
+    p->obs = opts->observer ? opts->observer : &no_observer;
     p->pipefd[0] = p->pipefd[1] = -1;
     p->exit_code = 0;
     p->eos = cfg->guarantee == RP_GUARANTEE_EXACTLY_ONCE;
@@ -158,12 +163,14 @@ static int open_consumers(proc *p) {
     return 0;
 }
 
-/* The HTTP server; when it cannot start, the loop's handles are closed
- * again (the loop runs until they are). */
-static int start_api(proc *p) {
+/* The observer (`repute run` wires the HTTP API in here); when it cannot
+ * start, the loop's handles are closed again (the loop runs until they
+ * are). */
+static int start_observer(proc *p) {
     char herr[512];
-    if (rp_api_start(&p->api, p->loop, p->cfg, rp_proc_view_of(p), herr,
-                     sizeof(herr)) != 0) {
+    if (p->obs->start &&
+        p->obs->start(p->obs->opaque, p->loop, p->cfg, rp_proc_view_of(p), herr,
+                      sizeof(herr)) != 0) {
         rp_log_error("run: %s", herr);
         rp_loop_stop(p);
         uv_run(p->loop, UV_RUN_DEFAULT);
@@ -241,8 +248,8 @@ static void teardown(proc *p, int rc) {
         rd_kafka_mock_cluster_destroy(p->mock);
     if (p->mock_rk)
         rd_kafka_destroy(p->mock_rk);
-    rp_api_free(p->api);
-    p->api = NULL;
+    if (p->obs->free)
+        p->obs->free(p->obs->opaque);
     rp_avro_codec_destroy(p->dec);
     rp_avro_codec_destroy(p->enc);
     if (p->pipefd[0] >= 0) {
@@ -257,7 +264,7 @@ static void teardown(proc *p, int rc) {
 
 int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     proc P, *p = &P;
-    proc_init(p, cfg);
+    proc_init(p, cfg, opts);
     if (!cfg->clock_set)
         cfg->clock = RP_CLOCK_WALL;
     int rc;
@@ -265,7 +272,7 @@ int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
         (rc = open_consumers(p)) != 0)
         goto fail;
     rp_loop_open(p);
-    if ((rc = start_api(p)) != 0 || (rc = subscribe(p)) != 0)
+    if ((rc = start_observer(p)) != 0 || (rc = subscribe(p)) != 0)
         goto fail;
     rc = run(p);
 fail:

@@ -20,6 +20,7 @@
 #include "repute/engine.h"
 #include "repute/http.h"
 #include "repute/procview.h"
+#include "repute/version.h"
 
 #include "api/routes.h"
 
@@ -196,10 +197,32 @@ static void partition_gauges(const rp_proc_view *v, rp_buf *b) {
           rp_proc_view_tasks(v));
 }
 
+/* The version, commit and libraries of `repute --version`, as labels of a
+ * constant 1, the usual form of a build_info gauge: a dashboard joins on
+ * it to tell which hosts run which build. */
+static void build_info(rp_buf *b) {
+    rp_version_info vi;
+    rp_version_get(&vi);
+    const char *names[] = {"version", "commit", "librdkafka", "avro", "libuv"};
+    const char *values[] = {vi.version, vi.commit, vi.librdkafka, vi.avro,
+                            vi.libuv};
+    metric_head(b, "repute_build_info", "gauge",
+                "1, labelled with repute's version and commit and the "
+                "versions of librdkafka, avro-c (at build time) and libuv.");
+    rp_buf_puts(b, "repute_build_info{");
+    for (int i = 0; i < 5; i++) {
+        rp_buf_printf(b, "%s%s=\"", i ? "," : "", names[i]);
+        label_value(b, values[i]);
+        rp_buf_putc(b, '"');
+    }
+    rp_buf_puts(b, "} 1\n");
+}
+
 void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
     const rp_proc_view *v = a->view;
     rp_buf *b = &res->body;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    build_info(b);
     /* Counters: the live tasks' plus the retired ones'; sizes: the live
      * tasks' only. */
     rp_proc_counters pc;

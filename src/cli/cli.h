@@ -30,10 +30,6 @@
 #include "repute/config.h"
 #include "repute/jsonl.h"
 
-#ifndef REPUTE_VERSION
-#define REPUTE_VERSION "0.1.0"
-#endif
-
 /* ---------------------------------------------------------------- status */
 
 #define RP_CLI_EXIT_OK        0

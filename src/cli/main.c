@@ -18,6 +18,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "repute/version.h"
+
 #include "cli/cli.h"
 
 /* ---------------------------------------------------------------- commands */
@@ -157,6 +159,20 @@ int rp_cli_usage_error(const char *cmd, const char *fmt, ...) {
     return RP_CLI_EXIT_USAGE;
 }
 
+/* The first line stays "repute VERSION" for scripts that read only it;
+ * the others say what was built and what it runs with, for bug reports. */
+static void print_version(FILE *out) {
+    rp_version_info v;
+    rp_version_get(&v);
+    fprintf(out,
+            "repute %s\n"
+            "commit: %s\n"
+            "librdkafka: %s\n"
+            "avro-c: %s (at build time)\n"
+            "libuv: %s\n",
+            v.version, v.commit, v.librdkafka, v.avro, v.libuv);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -171,7 +187,7 @@ int main(int argc, char **argv) {
         return RP_CLI_EXIT_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
-        printf("repute %s\n", REPUTE_VERSION);
+        print_version(stdout);
         return RP_CLI_EXIT_OK;
     }
     if (strcmp(name, "help") == 0) {

@@ -240,6 +240,7 @@ Test(http_api, endpoints) {
     cr_assert(
         strstr(r.body, "repute_commit_duration_seconds_bucket{le=\"+Inf\"}"));
     cr_assert(strstr(r.body, "repute_consumer_lag{topic="));
+    cr_assert(strstr(r.body, "repute_build_info{version=\""));
     cr_assert(strstr(r.body, "repute_status_changes_published_total 6\n"),
               "6 status changes in the example");
     it_reply_free(&r);

@@ -333,6 +333,11 @@ Test(cli, version_exits_0) {
     run_result r = run(ARGS("--version"), NULL);
     cr_expect_eq(r.status, 0);
     cr_expect_eq(strncmp(r.out, "repute ", 7), 0, "%s", r.out);
+    /* Then the commit and the libraries it runs with, one a line. */
+    cr_expect_not_null(strstr(r.out, "\ncommit: "), "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "\nlibrdkafka: "), "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "\navro-c: "), "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "\nlibuv: "), "%s", r.out);
     run_free(&r);
 }
 

@@ -18,6 +18,11 @@ command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
 # gnuplot and talks to Kafka with Python's confluent-kafka (in a venv).
 pkgs+=(chromium gnuplot-nox python3-venv)
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+# The Debian package and its manual pages (deploy/make-deb.sh,
+# tests/package/run.sh): pandoc writes the pages, dpkg-dev gives
+# dpkg-shlibdeps (the Depends line) and dpkg-buildflags, groff and man-db
+# check the pages.
+pkgs+=(pandoc dpkg-dev groff-base man-db)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

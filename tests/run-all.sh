@@ -12,6 +12,9 @@
 #   - the dashboard's browser test (headless Chromium, tests/browser/) and
 #     the benchmark harness in its quick mode (benchmarks/run.sh --quick),
 #     with the plain build;
+#   - the Debian package (tests/package/run.sh): built, its files and
+#     dependencies checked, installed with apt, run, purged; skipped when
+#     not root;
 #   - the formatting check.
 #
 # The integration tests need the broker of deploy/kafka-local.sh (java 17+,
@@ -86,6 +89,9 @@ benchmarks/run.sh --quick
 
 stop_broker
 started_broker=0
+
+echo "== the Debian package: build, check, install, run, purge (as root; tests/package/run.sh)"
+tests/package/run.sh
 
 echo "== formatting"
 tests/check-format.sh

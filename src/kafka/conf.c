@@ -3,13 +3,27 @@
  *
  * repute's defaults per role come first; the user's kafka.* keys come last
  * and so override them. A key librdkafka refuses is reported with its name
- * as the user wrote it ("kafka.<key>").
+ * as the user wrote it ("kafka.<key>", "kafka.consumer.<key>").
+ *
+ * Each key goes only to the clients it is for. A property librdkafka marks
+ * consumer-only or producer-only (props.c) skips the other kind, which
+ * would warn about it at every start; kafka.consumer.<key> and
+ * kafka.producer.<key> aim a key at one kind, for a property both kinds
+ * take (client.id, socket settings, a second cluster's bootstrap.servers);
+ * and transactional.id goes to the processor's transactional producer
+ * alone. The aimed keys are applied after the plain ones, so that they win
+ * whatever their order in the file.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "repute/kafka.h"
 #include "repute/log.h"
+
+#include "kafka/props.h"
+
+#define CONSUMER_PREFIX "consumer."
+#define PRODUCER_PREFIX "producer."
 
 void rp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                      const char *buf) {
@@ -20,27 +34,88 @@ void rp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
     rp_log(l, "kafka %s %s: %s", rk ? rd_kafka_name(rk) : "-", fac, buf);
 }
 
-bool rp_kafka_conf_has(const rp_config *cfg, const char *key) {
+/* Whether the key is given exactly as "kafka.<prefix><key>". */
+static bool has_exact(const rp_config *cfg, const char *prefix,
+                      const char *key) {
+    size_t np = strlen(prefix);
     for (size_t i = 0; i < cfg->n_kafka; i++)
-        if (strcmp(cfg->kafka[i].key, key) == 0)
+        if (strncmp(cfg->kafka[i].key, prefix, np) == 0 &&
+            strcmp(cfg->kafka[i].key + np, key) == 0)
             return true;
     return false;
 }
 
+bool rp_kafka_conf_has(const rp_config *cfg, const char *key) {
+    if (has_exact(cfg, "", key))
+        return true;
+    rp_kafka_kind kind = rp_kafka_prop_kind(key);
+    return (kind != RP_KAFKA_KIND_CONSUMER &&
+            has_exact(cfg, PRODUCER_PREFIX, key)) ||
+           (kind != RP_KAFKA_KIND_PRODUCER &&
+            has_exact(cfg, CONSUMER_PREFIX, key));
+}
+
+/* The brokers, for every kind of client: given plainly, or aimed at both
+ * kinds (a command with one kind of client still asks for both, so that
+ * one configuration serves every command). */
+static bool has_for_all(const rp_config *cfg, const char *key) {
+    return has_exact(cfg, "", key) || (has_exact(cfg, PRODUCER_PREFIX, key) &&
+                                       has_exact(cfg, CONSUMER_PREFIX, key));
+}
+
 bool rp_kafka_has_bootstrap(const rp_config *cfg) {
-    return rp_kafka_conf_has(cfg, "bootstrap.servers") ||
-           rp_kafka_conf_has(cfg, "metadata.broker.list");
+    return has_for_all(cfg, "bootstrap.servers") ||
+           has_for_all(cfg, "metadata.broker.list");
+}
+
+/* Sets key; an error names the key as the user wrote it (shown). */
+static int set_shown(rd_kafka_conf_t *conf, const char *shown, const char *key,
+                     const char *val, char *errstr, size_t errstr_size) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, val, why, sizeof(why)) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "kafka.%s: %s", shown, why);
+        return -1;
+    }
+    return 0;
 }
 
 int rp_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
                       char *errstr, size_t errstr_size) {
-    char why[256];
-    if (rd_kafka_conf_set(conf, key, val, why, sizeof(why)) !=
-        RD_KAFKA_CONF_OK) {
-        snprintf(errstr, errstr_size, "kafka.%s: %s", key, why);
-        return -1;
+    return set_shown(conf, key, key, val, errstr, errstr_size);
+}
+
+static bool is_producer(rp_kafka_role role) {
+    return role == RP_KAFKA_PRODUCER || role == RP_KAFKA_TXN_PRODUCER;
+}
+
+/* The property a kafka.* key names for this role, or NULL when the key is
+ * not for it. pass 0 takes the plain keys, pass 1 the aimed ones. */
+static const char *route(const char *key, rp_kafka_role role, int pass) {
+    const char *prop = key;
+    bool aimed = false;
+    if (strncmp(key, CONSUMER_PREFIX, strlen(CONSUMER_PREFIX)) == 0) {
+        if (is_producer(role))
+            return NULL;
+        prop = key + strlen(CONSUMER_PREFIX);
+        aimed = true;
+    } else if (strncmp(key, PRODUCER_PREFIX, strlen(PRODUCER_PREFIX)) == 0) {
+        if (!is_producer(role))
+            return NULL;
+        prop = key + strlen(PRODUCER_PREFIX);
+        aimed = true;
     }
-    return 0;
+    if (aimed != (pass == 1))
+        return NULL;
+    /* transactional.id turns a producer transactional: `repute produce`'s
+     * plain producer would refuse to send outside a transaction. */
+    if (strcmp(prop, "transactional.id") == 0)
+        return role == RP_KAFKA_TXN_PRODUCER ? prop : NULL;
+    rp_kafka_kind kind = rp_kafka_prop_kind(prop);
+    if ((kind == RP_KAFKA_KIND_CONSUMER && is_producer(role)) ||
+        (kind == RP_KAFKA_KIND_PRODUCER && !is_producer(role)))
+        return NULL;
+    return prop;
 }
 
 rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
@@ -104,19 +179,14 @@ rd_kafka_conf_t *rp_kafka_conf_new(const rp_config *cfg, rp_kafka_role role,
         if (rp_kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr,
                               errstr_size) != 0)
             goto fail;
-    for (size_t i = 0; i < cfg->n_kafka; i++) {
-        /* Consumer-only and producer-only keys would make the other role's
-         * rd_kafka_new warn; librdkafka accepts both kinds in any conf.
-         * transactional.id is the exception: it belongs to the processor's
-         * producer alone. A consumer would warn about it on every start,
-         * and `repute produce`'s plain producer would turn transactional
-         * and refuse to send outside a transaction. */
-        if (role != RP_KAFKA_TXN_PRODUCER &&
-            strcmp(cfg->kafka[i].key, "transactional.id") == 0)
-            continue;
-        if (rp_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value,
-                              errstr, errstr_size) != 0)
-            goto fail;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < cfg->n_kafka; i++) {
+            const char *prop = route(cfg->kafka[i].key, role, pass);
+            if (prop &&
+                set_shown(conf, cfg->kafka[i].key, prop, cfg->kafka[i].value,
+                          errstr, errstr_size) != 0)
+                goto fail;
+        }
     }
     rd_kafka_conf_set_log_cb(conf, rp_kafka_log_cb);
     return conf;

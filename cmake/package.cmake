@@ -67,8 +67,9 @@ endif()
 
 # ---------------------------------------------------------------- service
 # The sample configuration, as /etc/repute/repute.properties (a conffile in
-# the package: deploy/debian/conffiles), and the systemd unit, whose paths
-# (written for the package in deploy/repute.service) follow the prefix.
+# the package: deploy/debian/conffiles), and the systemd unit, whose
+# ExecStart (written for the package in deploy/repute.service) follows the
+# prefix.
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/repute.properties
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/repute
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
@@ -80,8 +81,10 @@ endif()
 set(REPUTE_SYSTEMD_UNIT_DIR ${REPUTE_SYSTEMD_UNIT_DIR_DEFAULT} CACHE PATH
     "where the systemd unit is installed")
 file(READ ${CMAKE_SOURCE_DIR}/deploy/repute.service unit)
-string(REPLACE "/usr/bin/repute" "${CMAKE_INSTALL_FULL_BINDIR}/repute" unit "${unit}")
-string(REPLACE "/etc/repute/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/repute/" unit "${unit}")
+# Only the ExecStart line: the header's hand-install commands stay as written.
+string(REPLACE "ExecStart=/usr/bin/repute run --config /etc/repute/"
+       "ExecStart=${CMAKE_INSTALL_FULL_BINDIR}/repute run --config ${CMAKE_INSTALL_FULL_SYSCONFDIR}/repute/"
+       unit "${unit}")
 file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/gen/repute.service CONTENT "${unit}")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${CMAKE_SOURCE_DIR}/deploy/repute.service)

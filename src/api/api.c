@@ -6,7 +6,7 @@
  *
  * Design
  * ------
- * The server (src/http/server.c) parses requests on the processor's libuv
+ * The server (src/http/) parses requests on the processor's libuv
  * loop and calls api_handle() for each complete GET. Every handler runs on
  * the loop thread, like the processor itself, so it reads the tasks'
  * engines through the processor's read-only view (repute/procview.h)

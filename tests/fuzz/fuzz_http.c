@@ -1,5 +1,5 @@
 /*
- * fuzz_http.c - the HTTP request path (src/http/server.c), driven through
+ * fuzz_http.c - the HTTP request path (src/http/), driven through
  * the real server.
  *
  * One server (port 0 on 127.0.0.1, small limits so that the fuzzer can

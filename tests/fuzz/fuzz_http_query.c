@@ -1,5 +1,5 @@
 /*
- * fuzz_http_query.c - rp_http_query_get() (src/http/server.c), against a
+ * fuzz_http_query.c - rp_http_query_get() (src/http/request.c), against a
  * reference written here from its documentation in repute/http.h.
  *
  * Input: the first byte is the size of the output buffer (0 to 255; 0
@@ -19,7 +19,7 @@
 
 #include "repute/http.h"
 
-/* Written again rather than shared with server.c on purpose: a reference
+/* Written again rather than shared with request.c on purpose: a reference
  * that used the code it checks could not disagree with it. */
 static int hex(int c) {
     if (c >= '0' && c <= '9')

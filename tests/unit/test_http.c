@@ -1,5 +1,5 @@
 /*
- * test_http.c - the HTTP server of repute/http.h (src/http/server.c).
+ * test_http.c - the HTTP server of repute/http.h (src/http/).
  *
  * Each test runs its own server (port 0, limits chosen by the test) on a
  * libuv loop in a second thread, with a handler that echoes the method,

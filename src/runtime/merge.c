@@ -7,14 +7,42 @@
  * A ready task repeatedly takes the buffered record with the smallest
  * event_time among the heads of its five buffers (ties in topic order; a
  * record whose event time cannot be read sorts first, so that it reaches
- * the DLQ). If a buffer is empty while its partition may still have
- * records (no end-of-partition seen since its last message, or
- * librdkafka's cached high watermark past the last message received), the
- * task waits, as Kafka Streams' task idling does: at most max.task.idle
- * from the moment it began waiting, then it goes on without that
- * partition, and waits again only after a look at which it had a record
- * and no partition lagged. A task with no record buffered at all does not
- * wait: it has nothing to apply.
+ * the DLQ). When a buffer is empty, what its partition may hold decides
+ * (part_state_of), as in Kafka Streams' task idling since KIP-695:
+ *
+ * - Known to hold more records: the broker has told us of records past
+ *   our position, in a fetch response (librdkafka's cached high
+ *   watermark, with no end-of-partition event at our position) or in the
+ *   answer to a watermark query (the last stable offset, read_committed).
+ *   The task applies nothing until they arrive, however long the fetch
+ *   takes: applying a record of another topic first could move its clock
+ *   past them, and they would be applied at the clock, unlike replay
+ *   (issue 19: a fetch quota, or a loaded broker, made live differ from
+ *   replay). Such a wait is counted (repute_merge_wait_seconds_total),
+ *   logged once when it passes LONG_WAIT_MS, and the broker is asked
+ *   again every WM_REASK_MS, in case the watermark counted an open
+ *   transaction's records, which cannot be read until it ends.
+ * - Not known: no end-of-partition event since the last message (live
+ *   input may be on its way), or no position known yet (nothing received
+ *   in this assignment: the broker is asked at once where we start, the
+ *   group's committed offset, and where the partition ends). The task
+ *   waits at most max.task.idle from the moment it began waiting (and for
+ *   the broker's answer if it asked), then goes on without that partition
+ *   (counted: repute_merge_idle_expired_total), and waits again only
+ *   after a look at which it had a record and no partition lagged.
+ * - At its end: an end-of-partition event at our position (it carries
+ *   the fetch position, past the transaction markers that may end a
+ *   partition, whose high watermark is then past the last message's
+ *   offset + 1 for good), or the broker's answer that the partition ends
+ *   there. No wait.
+ *
+ * A task with no record buffered at all does not wait: it has nothing to
+ * apply. A wait holds only its own task: the loop goes on serving the
+ * other tasks, the commits, the HTTP API and the timers, and a message
+ * arriving (the pipe) or the broker's answer kicks the loop, which looks
+ * again. Back-pressure cannot deadlock it: a full buffer of another topic
+ * only stops that partition's fetches, and librdkafka keeps fetching the
+ * empty partition the task waits for.
  *
  * The loop applies at most BATCH records per turn across the ready tasks,
  * starting one task further each turn (p->rotation), and turns again at
@@ -264,13 +292,21 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
             t->known_since = now;
             rp_log_debug("run: partition %" PRId32 " waits for %s at %" PRId64
                          " (known end %" PRId64 ")",
-                         t->partition, rp_in_topic(p, known),
-                         t->fetched[known], t->known_end[known]);
+                         t->partition, rp_in_topic(p, known), t->fetched[known],
+                         t->known_end[known]);
         }
         if (!t->long_logged && now - t->known_since >= LONG_WAIT_MS)
             known_wait_long(p, t, known, now);
-        *until =
-            t->long_logged ? now + WM_REASK_MS : t->known_since + LONG_WAIT_MS;
+        /* Look again when the broker is to be asked again, or the wait
+         * is to be logged; a message arriving kicks the loop sooner. */
+        uint64_t ask = t->wm_query ? UINT64_MAX : t->wm_asked_at + WM_REASK_MS;
+        uint64_t log =
+            t->long_logged ? UINT64_MAX : t->known_since + LONG_WAIT_MS;
+        *until = ask < log ? ask : log;
+        if (*until == UINT64_MAX)
+            *until = 0; /* the answer kicks the loop */
+        else if (*until <= now)
+            *until = now + 1;
         return -1;
     }
     known_wait_end(p, t, now);
@@ -585,7 +621,10 @@ void rp_merge_settle_bursts(proc *p) {
     uint64_t now = uv_now(p->loop);
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
-        if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS) {
+        /* (With a query in flight, asked before the burst had settled,
+         * the next tick asks.) */
+        if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS &&
+            !t->wm_query) {
             t->burst_at = 0;
             burst_query(p, t);
         }

@@ -91,7 +91,6 @@
 
 static void arm_review_timer(proc *p);
 static void on_idle_timer(uv_timer_t *h);
-static uint64_t hold_next(proc *p, const task *t);
 
 /* ---------------------------------------------------------------- apply */
 
@@ -392,7 +391,7 @@ static bool process_some(proc *p) {
             more = true;
         if (until && until < wait_min)
             wait_min = until;
-        until = hold_next(p, t);
+        until = rp_hook_next(p, t);
         if (until && until < wait_min)
             wait_min = until;
     }
@@ -682,68 +681,6 @@ static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
     }
 }
 
-#ifdef REPUTE_TEST_HOOKS
-/* Test builds only (cmake -DREPUTE_TEST_HOOKS=ON): REPUTE_TEST_HOLD=
- * <topic>:<ms> makes a slow fetch on purpose. Every task takes that input
- * topic's messages off librdkafka's queue only <ms> after they began to
- * wait there, and after each take waits <ms> again: the messages (and the
- * end-of-partition events) of that topic reach the merge late, as they
- * would through a throttled or overloaded broker
- * (tests/integration/test_slow_fetch.c). */
-static int hold_topic = -2; /* -2: not read yet, -1: none */
-static uint64_t hold_ms;
-
-static bool hold_back(proc *p, task *t, int k) {
-    if (hold_topic == -2) {
-        hold_topic = -1;
-        const char *v = getenv("REPUTE_TEST_HOLD");
-        const char *colon = v ? strrchr(v, ':') : NULL;
-        char name[256];
-        if (colon && (size_t)(colon - v) < sizeof(name)) {
-            memcpy(name, v, (size_t)(colon - v));
-            name[colon - v] = '\0';
-            hold_topic = rp_topic_index(p, name);
-            hold_ms = strtoull(colon + 1, NULL, 10);
-            rp_log_warn("run: test hook: %s held back %" PRIu64 " ms",
-                        hold_topic >= 0 ? name : "(no such topic)", hold_ms);
-        }
-    }
-    if (k != hold_topic)
-        return false;
-    uint64_t now = uv_now(p->loop);
-    if (!t->hold_until[k]) {
-        if (rd_kafka_queue_length(t->in[k]) == 0)
-            return true;
-        t->hold_until[k] = now + hold_ms;
-    }
-    return now < t->hold_until[k];
-}
-
-static void hold_taken(proc *p, task *t, int k) {
-    if (k == hold_topic)
-        t->hold_until[k] = uv_now(p->loop) + hold_ms;
-}
-
-/* When a held topic of t may be taken again (0: none held). */
-static uint64_t hold_next(proc *p, const task *t) {
-    if (hold_topic < 0 || t->hold_until[hold_topic] <= uv_now(p->loop))
-        return 0;
-    return t->hold_until[hold_topic];
-}
-#else
-static bool hold_back(proc *p, task *t, int k) {
-    (void)p, (void)t, (void)k;
-    return false;
-}
-static void hold_taken(proc *p, task *t, int k) {
-    (void)p, (void)t, (void)k;
-}
-static uint64_t hold_next(proc *p, const task *t) {
-    (void)p, (void)t;
-    return 0;
-}
-#endif
-
 /* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
  * per partition: back-pressure without pausing partitions (a resumed
  * partition's next fetch would wait behind the broker's long poll of the
@@ -758,7 +695,7 @@ size_t rp_merge_consume_input(proc *p) {
         if (!t)
             continue;
         for (int k = 0; k < NTOP; k++) {
-            if (!t->in[k] || hold_back(p, t, k))
+            if (!t->in[k] || rp_hook_hold(p, t, k))
                 continue;
             size_t before = got;
             while (t->in[k] && t->q[k].n < INPUT_MAX && !p->fatal) {
@@ -774,7 +711,7 @@ size_t rp_merge_consume_input(proc *p) {
                  * served from the consumer's queue, below), so t stays. */
             }
             if (got > before)
-                hold_taken(p, t, k);
+                rp_hook_taken(p, t, k);
         }
     }
     rd_kafka_message_t *m;

@@ -12,11 +12,11 @@
  * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c
  * (rp_out_*: producing, held outputs, the engine's sink, the DLQ),
  * merge.c (rp_merge_*: the event-time merge, idling, bursts, the wall
- * clock's reviews), commit.c (rp_commit_*: the transaction pipeline),
- * assign.c (rp_assign_*: rebalances, restores, rewinds), startup.c
- * (rp_startup_*: clients, topics, the embedded broker) and loop.c
- * (rp_loop_*: the loop's handles, wake-ups, signals and shutdown), and
- * view.c (rp_proc_view_*: what the API may read).
+ * clock's reviews), hooks.c (rp_hook_*: the tests' fault injection), commit.c
+ * (rp_commit_*: the transaction pipeline), assign.c (rp_assign_*: rebalances,
+ * restores, rewinds), startup.c (rp_startup_*: clients, topics, the embedded
+ * broker) and loop.c (rp_loop_*: the loop's handles, wake-ups, signals and
+ * shutdown), and view.c (rp_proc_view_*: what the API may read).
  */
 #ifndef REPUTE_RUNTIME_PROC_H
 #define REPUTE_RUNTIME_PROC_H
@@ -162,7 +162,7 @@ typedef struct task {
     bool long_logged;
     uint64_t wm_asked_at;
     int64_t stream_time;       /* the largest event_time applied */
-    uint64_t hold_until[NTOP]; /* test builds: REPUTE_TEST_HOLD (merge.c) */
+    uint64_t hold_until[NTOP]; /* test builds: REPUTE_TEST_HOLD (hooks.c) */
     uint64_t last_arrival;     /* uv_now of the last message received */
     uint64_t epoch;            /* p->task_epoch when it was made */
     bool wm_query;             /* a watermark query is in flight */
@@ -336,6 +336,15 @@ void rp_merge_settle_bursts(proc *p);
 uint64_t rp_merge_wait_ms(const proc *p);
 /* Counts the wait of a task about to be dropped or rebuilt as ended. */
 void rp_merge_task_gone(proc *p, task *t);
+
+/* ---------------------------------------------------------------- hooks.c */
+
+/* Test builds only (REPUTE_TEST_HOOKS; otherwise they hold nothing): true
+ * when the merge must not take topic index k's messages for task t now;
+ * noting a take; when a held topic of t may be taken again (0: none). */
+bool rp_hook_hold(proc *p, task *t, int k);
+void rp_hook_taken(proc *p, task *t, int k);
+uint64_t rp_hook_next(proc *p, const task *t);
 
 /* ---------------------------------------------------------------- commit.c */
 

@@ -205,7 +205,7 @@ static part_state part_state_of(proc *p, task *t, int i) {
     return PART_END;
 }
 
-static void burst_query(proc *p, task *t);
+static void burst_query(proc *p, task *t, bool settle);
 
 /* Ends a wait for a known-non-empty partition (if one is going on). */
 static void known_wait_end(proc *p, task *t, uint64_t now) {
@@ -283,8 +283,8 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
      * (our start offset too); else, during a wait, ask again every
      * WM_REASK_MS (a watermark that counts an open transaction). */
     if ((unknown_pos && !t->wm_asked_at) ||
-        ((known >= 0 || maybe) && now - t->wm_asked_at >= WM_REASK_MS))
-        burst_query(p, t);
+        (known >= 0 && now - t->wm_asked_at >= WM_REASK_MS))
+        burst_query(p, t, false);
     if (known >= 0) {
         t->wait_since = 0; /* max.task.idle counts from the end of this */
         if (!t->known_since) {
@@ -590,7 +590,7 @@ static void wm_after_cb(uv_work_t *w, int status) {
  * offsets) of the task's empty partitions that are not known to be at
  * their end, and for the start offsets of those we know no position in
  * (at most one query per task in flight). */
-static void burst_query(proc *p, task *t) {
+static void burst_query(proc *p, task *t, bool settle) {
     if (t->wm_query || p->stopping)
         return;
     wm_req *r = calloc(1, sizeof(*r));
@@ -602,8 +602,14 @@ static void burst_query(proc *p, task *t) {
     r->sent = uv_now(p->loop);
     bool any = false;
     for (int k = 0; k < NTOP; k++) {
-        any |= r->ask[k] = t->q[k].n == 0 && part_state_of(p, t, k) != PART_END;
-        r->ask_start[k] = r->ask[k] && t->fetched[k] < 0 && t->first[k] < 0;
+        part_state st = t->q[k].n == 0 ? part_state_of(p, t, k) : PART_END;
+        r->ask_start[k] =
+            st != PART_END && t->fetched[k] < 0 && t->first[k] < 0;
+        /* Besides a settled burst, only a position not known or a wait
+         * that may be for an open transaction's records ask: a partition
+         * that may get live input waits max.task.idle for it. */
+        any |= r->ask[k] =
+            st != PART_END && (settle || st == PART_KNOWN || r->ask_start[k]);
     }
     r->work.data = r;
     if (!any || uv_queue_work(p->loop, &r->work, wm_work_cb, wm_after_cb)) {
@@ -625,7 +631,7 @@ void rp_merge_settle_bursts(proc *p) {
         if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS &&
             !t->wm_query) {
             t->burst_at = 0;
-            burst_query(p, t);
+            burst_query(p, t, true);
         }
     }
 }

@@ -184,3 +184,56 @@ Test(slow_fetch, fetch_quota_output_equals_replay, .fini = quota_fini) {
     it_data_free(&d);
     it_done(&c);
 }
+
+/* ------------------------------------------------------------ churn */
+
+/* Two members over prefilled topics of four partitions, fetching through
+ * the quota above (so that the work lasts), one of them killed with
+ * SIGKILL and restarted six times at random moments: the output must
+ * equal replay, account by account (each account lives in one partition,
+ * so this compares every partition's output with replay of its records).
+ * Along the lines of the run that found issue 19. */
+Test(slow_fetch, members_killed_and_restarted_over_prefilled_topics,
+     .fini = quota_fini) {
+    if (system("java -version >/dev/null 2>&1") != 0)
+        cr_skip_test("no java to run kafka.admin.ConfigCommand");
+    it_ctx c;
+    it_data d;
+    it_init(&c, "churn");
+    srand((unsigned)getpid());
+    it_gen(&d, 29, 16);
+    it_expected(&c, &d);
+    it_produce(&c, &d, 0, d.n);
+    snprintf(quota_client, sizeof(quota_client), "%s-client", c.prefix);
+    snprintf(quota_dir, sizeof(quota_dir), "%s", c.dir);
+    cr_assert_eq(quota_set(c.dir, quota_client, 1048576), 0,
+                 "kafka.admin.ConfigCommand could not set the quota");
+    char client_arg[300];
+    snprintf(client_arg, sizeof(client_arg), "kafka.client.id=%s",
+             quota_client);
+    const char *extra[] = {"--set", "max.task.idle=500ms",
+                           "--set", client_arg,
+                           "--set", "kafka.max.partition.fetch.bytes=65536",
+                           NULL};
+    it_proc *m[2] = {it_start_run(&c, extra), it_start_run(&c, extra)};
+    for (int i = 0; i < 6; i++) {
+        it_sleep(2.0 + (double)(rand() % 4000) / 1000.0);
+        int k = i % 2;
+        cr_assert(it_alive(m[k]), "%s died by itself (status %d; log %s)",
+                  m[k]->label, m[k]->status, m[k]->err);
+        it_kill9(m[k]);
+        fprintf(stderr, "[churn] kill -9 %s (status topic end %lld)\n",
+                m[k]->label, (long long)it_topic_end(&c, IT_STATUS));
+        m[k] = it_start_run(&c, extra);
+    }
+    it_check_output(&c, 200);
+    it_stop_run(m[0]);
+    it_stop_run(m[1]);
+    it_assert_clean_log(m[0]);
+    it_assert_clean_log(m[1]);
+    cr_assert_eq(quota_set(c.dir, quota_client, 0), 0,
+                 "kafka.admin.ConfigCommand could not delete the quota");
+    quota_client[0] = '\0';
+    it_data_free(&d);
+    it_done(&c);
+}

@@ -25,8 +25,12 @@
  *   sizes). Before the fix, about 1,000 events differed from replay; now
  *   it takes about 25 s.
  *
- * Both fail with the merge of before issue 19 (checked when they were
- * written) and pass with it.
+ * - members_killed_and_restarted (soak mode only, REPUTE_IT_SOAK=1): two
+ *   members under the quota, killed and restarted six times, compared
+ *   with replay account by account (so partition by partition).
+ *
+ * The first two fail with the merge of before issue 19 (checked when they
+ * were written) and pass with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,22 +191,24 @@ Test(slow_fetch, fetch_quota_output_equals_replay, .fini = quota_fini) {
 
 /* ------------------------------------------------------------ churn */
 
-/* Two members over prefilled topics of four partitions, fetching through
- * the quota above (so that the work lasts), one of them killed with
- * SIGKILL and restarted six times at random moments: the output must
+/* A soak test (REPUTE_IT_SOAK=1; a few minutes): two members over
+ * prefilled topics of four partitions (about 240,000 records), fetching
+ * through the quota above (so that the work lasts), one of them killed
+ * with SIGKILL and restarted six times at random moments: the output must
  * equal replay, account by account (each account lives in one partition,
  * so this compares every partition's output with replay of its records).
  * Along the lines of the run that found issue 19. */
 Test(slow_fetch, members_killed_and_restarted_over_prefilled_topics,
      .fini = quota_fini) {
+    if (!getenv("REPUTE_IT_SOAK"))
+        cr_skip_test("a soak test: set REPUTE_IT_SOAK=1 to run it");
     if (system("java -version >/dev/null 2>&1") != 0)
         cr_skip_test("no java to run kafka.admin.ConfigCommand");
     it_ctx c;
     it_data d;
     it_init(&c, "churn");
     srand((unsigned)getpid());
-    it_gen(&d, 29, 16);
-    it_expected(&c, &d);
+    it_gen(&d, 29, 40);
     it_produce(&c, &d, 0, d.n);
     snprintf(quota_client, sizeof(quota_client), "%s-client", c.prefix);
     snprintf(quota_dir, sizeof(quota_dir), "%s", c.dir);
@@ -215,9 +221,16 @@ Test(slow_fetch, members_killed_and_restarted_over_prefilled_topics,
                            "--set", client_arg,
                            "--set", "kafka.max.partition.fetch.bytes=65536",
                            NULL};
+    it_expected(&c, &d);
     it_proc *m[2] = {it_start_run(&c, extra), it_start_run(&c, extra)};
+    double end = it_now() + 60;
+    while (!it_log_has(m[0], "run: ready") && it_now() < end)
+        it_sleep(0.1);
+    /* A kill every 2 to 5 s once the first member is ready. */
+    int mid = 0;
     for (int i = 0; i < 6; i++) {
-        it_sleep(2.0 + (double)(rand() % 4000) / 1000.0);
+        it_sleep(2.0 + (double)(rand() % 3000) / 1000.0);
+        mid += !it_wait_committed(&c, IT_DELIVERIES, 0);
         int k = i % 2;
         cr_assert(it_alive(m[k]), "%s died by itself (status %d; log %s)",
                   m[k]->label, m[k]->status, m[k]->err);
@@ -226,6 +239,8 @@ Test(slow_fetch, members_killed_and_restarted_over_prefilled_topics,
                 m[k]->label, (long long)it_topic_end(&c, IT_STATUS));
         m[k] = it_start_run(&c, extra);
     }
+    fprintf(stderr,
+            "[churn] %d of 6 kills before every delivery was committed\n", mid);
     it_check_output(&c, 200);
     it_stop_run(m[0]);
     it_stop_run(m[1]);

@@ -37,7 +37,7 @@ stop_broker() {
 trap stop_broker EXIT
 
 echo "== build (warnings are errors)"
-cmake -S . -B build -DREPUTE_WERROR=ON >/dev/null
+cmake -S . -B build -DREPUTE_WERROR=ON -DREPUTE_TEST_HOOKS=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== unit tests"
 (cd build && ctest --output-on-failure -j"$jobs" -L unit)
@@ -46,7 +46,7 @@ echo "== unit tests under valgrind memcheck (no errors, no definite leaks)"
 tests/valgrind.sh build
 
 echo "== build with AddressSanitizer + UBSan (the whole suite)"
-cmake -S . -B build-asan -DREPUTE_SANITIZE=ON -DREPUTE_WERROR=ON \
+cmake -S . -B build-asan -DREPUTE_SANITIZE=ON -DREPUTE_WERROR=ON -DREPUTE_TEST_HOOKS=ON \
       -DREPUTE_BENCHMARKS=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 # A sanitizer report stops the process (halt_on_error, abort_on_error for

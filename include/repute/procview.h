@@ -38,6 +38,16 @@ typedef struct rp_proc_counters {
     uint64_t dlq;      /* records sent to the DLQ */
     uint64_t produced; /* records produced, of every kind */
     uint64_t commits, aborts;
+    /* The event-time merge (docs/run.md, "Event-time merge"): records
+     * applied below their task's stream time, per input topic; records
+     * applied after max.task.idle expired while a partition of their task
+     * might still have held earlier ones; the seconds tasks have spent
+     * waiting for a partition known to hold more records (the waits going
+     * on included); and those waits that lasted over 5 s (each logged). */
+    uint64_t late[RP_PROC_INPUTS];
+    uint64_t idle_expired;
+    double wait_seconds;
+    uint64_t long_waits;
     /* The engine counters of the tasks dropped (revoked); the live tasks'
      * are read from their engines. */
     rp_engine_stats retired;

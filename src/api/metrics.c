@@ -248,6 +248,27 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
         label_value(b, a->cfg->topic[t]);
         rp_buf_printf(b, "\"} %" PRIu64 "\n", pc.consumed[t]);
     }
+    metric_head(b, "repute_records_late_total", "counter",
+                "Input records applied below their task's stream time (the "
+                "largest event_time it had applied): out of event-time "
+                "order, applied at the clock under clock=event.");
+    for (int t = 0; t < RP_PROC_INPUTS; t++) {
+        rp_buf_puts(b, "repute_records_late_total{topic=\"");
+        label_value(b, a->cfg->topic[t]);
+        rp_buf_printf(b, "\"} %" PRIu64 "\n", pc.late[t]);
+    }
+    counter(b, "repute_merge_idle_expired_total",
+            "Records applied after max.task.idle expired while a partition "
+            "of their task might still have held earlier records.",
+            pc.idle_expired);
+    metric_head(b, "repute_merge_wait_seconds_total", "counter",
+                "Time tasks spent waiting for a partition the broker said "
+                "holds more records, in seconds.");
+    rp_buf_printf(b, "repute_merge_wait_seconds_total %.3f\n", pc.wait_seconds);
+    counter(b, "repute_merge_long_waits_total",
+            "Waits for a partition known to hold more records that lasted "
+            "over 5 s (each one logged).",
+            pc.long_waits);
     counter(b, "repute_records_applied_total",
             "Input records applied to the engine (duplicates not included).",
             keep_max(&shown->applied, sum.records_applied));

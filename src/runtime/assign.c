@@ -114,6 +114,7 @@ void rp_assign_drop_all(proc *p) {
             rp_engine_get_stats(p->tasks[i]->engine, &st);
             rp_engine_stats_add(&p->retired, &st);
         }
+        rp_merge_task_gone(p, p->tasks[i]);
         rp_task_free(p->tasks[i]);
         p->tasks[i] = NULL;
     }
@@ -146,6 +147,7 @@ void rp_assign_rewind(proc *p) {
             fresh->first[k] =
                 t->committed[k] >= 0 ? t->committed[k] : t->first[k];
         }
+        rp_merge_task_gone(p, t);
         rp_task_free(t);
         p->tasks[i] = fresh;
         if (rp_task_open_queues(p, fresh) != 0)

@@ -7,14 +7,42 @@
  * A ready task repeatedly takes the buffered record with the smallest
  * event_time among the heads of its five buffers (ties in topic order; a
  * record whose event time cannot be read sorts first, so that it reaches
- * the DLQ). If a buffer is empty while its partition may still have
- * records (no end-of-partition seen since its last message, or
- * librdkafka's cached high watermark past the last message received), the
- * task waits, as Kafka Streams' task idling does: at most max.task.idle
- * from the moment it began waiting, then it goes on without that
- * partition, and waits again only after a look at which it had a record
- * and no partition lagged. A task with no record buffered at all does not
- * wait: it has nothing to apply.
+ * the DLQ). When a buffer is empty, what its partition may hold decides
+ * (part_state_of), as in Kafka Streams' task idling since KIP-695:
+ *
+ * - Known to hold more records: the broker has told us of records past
+ *   our position, in a fetch response (librdkafka's cached high
+ *   watermark, with no end-of-partition event at our position) or in the
+ *   answer to a watermark query (the last stable offset, read_committed).
+ *   The task applies nothing until they arrive, however long the fetch
+ *   takes: applying a record of another topic first could move its clock
+ *   past them, and they would be applied at the clock, unlike replay
+ *   (issue 19: a fetch quota, or a loaded broker, made live differ from
+ *   replay). Such a wait is counted (repute_merge_wait_seconds_total),
+ *   logged once when it passes LONG_WAIT_MS, and the broker is asked
+ *   again every WM_REASK_MS, in case the watermark counted an open
+ *   transaction's records, which cannot be read until it ends.
+ * - Not known: no end-of-partition event since the last message (live
+ *   input may be on its way), or no position known yet (nothing received
+ *   in this assignment: the broker is asked at once where we start, the
+ *   group's committed offset, and where the partition ends). The task
+ *   waits at most max.task.idle from the moment it began waiting (and for
+ *   the broker's answer if it asked), then goes on without that partition
+ *   (counted: repute_merge_idle_expired_total), and waits again only
+ *   after a look at which it had a record and no partition lagged.
+ * - At its end: an end-of-partition event at our position (it carries
+ *   the fetch position, past the transaction markers that may end a
+ *   partition, whose high watermark is then past the last message's
+ *   offset + 1 for good), or the broker's answer that the partition ends
+ *   there. No wait.
+ *
+ * A task with no record buffered at all does not wait: it has nothing to
+ * apply. A wait holds only its own task: the loop goes on serving the
+ * other tasks, the commits, the HTTP API and the timers, and a message
+ * arriving (the pipe) or the broker's answer kicks the loop, which looks
+ * again. Back-pressure cannot deadlock it: a full buffer of another topic
+ * only stops that partition's fetches, and librdkafka keeps fetching the
+ * empty partition the task waits for.
  *
  * The loop applies at most BATCH records per turn across the ready tasks,
  * starting one task further each turn (p->rotation), and turns again at
@@ -55,6 +83,11 @@
 
 /* See "bursts" below. */
 #define BURST_SETTLE_MS 250
+/* A wait for a partition known to hold more records is logged (once) and
+ * counted when it lasts this long; meanwhile the broker is asked where the
+ * partitions end every WM_REASK_MS. */
+#define LONG_WAIT_MS 5000
+#define WM_REASK_MS  1000
 
 static void arm_review_timer(proc *p);
 static void on_idle_timer(uv_timer_t *h);
@@ -103,6 +136,15 @@ static void apply_one(proc *p, task *t, int ti) {
     if (rc != 0) {
         rp_out_dlq(p, ti, m, err);
     } else {
+        /* Late: below the task's stream time (under clock=event, the
+         * engine's clock, which is that, restored across restarts). */
+        int64_t stream = p->cfg->clock == RP_CLOCK_EVENT
+                             ? rp_engine_clock(t->engine)
+                             : t->stream_time;
+        if (rec.event_time < stream)
+            p->late[ti]++;
+        if (rec.event_time > t->stream_time)
+            t->stream_time = rec.event_time;
         int64_t now =
             p->cfg->clock == RP_CLOCK_EVENT ? rec.event_time : p->wall_now;
         rc = rp_engine_apply(t->engine, &rec, now, rp_out_sink(p));
@@ -119,8 +161,10 @@ static void apply_one(proc *p, task *t, int ti) {
 }
 
 /* True when the broker has told us (in a fetch response; the call reads
- * librdkafka's cached watermark and never blocks) of records past the last
- * one we received: the end-of-partition flag is then out of date. */
+ * librdkafka's cached watermark and never blocks) of records past our
+ * position. Under read_committed that high watermark also counts the
+ * records of open transactions, which cannot be read yet (see
+ * part_state). */
 static bool has_lag(proc *p, task *t, int i) {
     if (t->fetched[i] < 0)
         return false;
@@ -135,16 +179,84 @@ static bool has_lag(proc *p, task *t, int i) {
     return t->lag[i];
 }
 
-/* The next topic index to apply for a ready task, -1 when it must wait. */
-static int task_pick(proc *p, task *t, bool *waiting) {
+/* What an empty buffer's partition may hold (see "Merge and idling"). */
+typedef enum part_state {
+    PART_END,   /* nothing past our position: no wait */
+    PART_MAYBE, /* not known: wait at most max.task.idle */
+    PART_KNOWN  /* records past our position: wait as long as it takes */
+} part_state;
+
+static part_state part_state_of(proc *p, task *t, int i) {
+    int64_t pos = t->fetched[i];
+    if (pos < 0)
+        return PART_MAYBE;
+    if (t->known_end[i] > pos)
+        return PART_KNOWN;
+    /* The cached high watermark past our position, with no end of
+     * partition there: records are on their way. With one there, the
+     * watermark counts an open transaction's records (or records that
+     * came since): not known until the broker says (the query's answer
+     * is the last stable offset). */
+    bool hwm = has_lag(p, t, i);
+    if (hwm && t->eof_at[i] != pos && t->end_at[i] != pos)
+        return PART_KNOWN;
+    if (!t->eof[i] || (hwm && t->end_at[i] != pos))
+        return PART_MAYBE;
+    return PART_END;
+}
+
+static void burst_query(proc *p, task *t, bool settle);
+
+/* Ends a wait for a known-non-empty partition (if one is going on). */
+static void known_wait_end(proc *p, task *t, uint64_t now) {
+    if (!t->known_since)
+        return;
+    uint64_t ms = now - t->known_since;
+    p->wait_ms += ms;
+    if (t->long_logged)
+        rp_log_info("run: partition %" PRId32 " goes on after waiting %.1f s "
+                    "for records the broker holds",
+                    t->partition, (double)ms / 1000.0);
+    t->known_since = 0;
+    t->long_logged = false;
+}
+
+/* A wait for topic index k, known to hold records past our position, has
+ * lasted LONG_WAIT_MS: says so once per wait, and counts it. */
+static void known_wait_long(proc *p, task *t, int k, uint64_t now) {
+    int64_t lo = -1, hi = -1;
+    rd_kafka_get_watermark_offsets(p->consumer, rp_in_topic(p, k), t->partition,
+                                   &lo, &hi);
+    if (t->known_end[k] > hi)
+        hi = t->known_end[k];
+    rp_log_warn("run: partition %" PRId32 " has waited %.1f s for %s [%" PRId32
+                "] at offset %" PRId64 " (high watermark %" PRId64
+                "): fetches are slow; the task applies nothing until its "
+                "earlier records arrive",
+                t->partition, (double)(now - t->known_since) / 1000.0,
+                rp_in_topic(p, k), t->partition, t->fetched[k], hi);
+    p->long_waits++;
+    t->long_logged = true;
+}
+
+/* The next topic index to apply for a ready task, -1 when it must wait
+ * (then *until is the uv_now at which to look again without a message
+ * arriving, 0 for never). */
+static int task_pick(proc *p, task *t, uint64_t *until) {
     int best = -1;
     int64_t best_time = 0;
-    bool lagging = false;
+    int known = -1; /* a topic known to hold more records */
+    bool maybe = false, unknown_pos = false;
+    *until = 0;
     for (int i = 0; i < NTOP; i++) {
         rd_kafka_message_t *m = rp_msgq_peek(&t->q[i]);
         if (!m) {
-            if (!t->eof[i] || has_lag(p, t, i))
-                lagging = true;
+            part_state st = part_state_of(p, t, i);
+            if (st == PART_KNOWN && known < 0)
+                known = i;
+            else if (st == PART_MAYBE)
+                maybe = true;
+            unknown_pos |= st != PART_END && t->fetched[i] < 0;
             continue;
         }
         int64_t et;
@@ -162,21 +274,84 @@ static int task_pick(proc *p, task *t, bool *waiting) {
             best_time = et;
         }
     }
-    *waiting = false;
-    if (best < 0)
+    uint64_t now = uv_now(p->loop);
+    if (best < 0) {
+        known_wait_end(p, t, now); /* nothing to apply: no wait */
         return -1;
-    if (lagging) {
-        uint64_t now = uv_now(p->loop);
+    }
+    /* Where we are or where a partition ends is not known: ask at once
+     * (our start offset too); else, during a wait, ask again every
+     * WM_REASK_MS (a watermark that counts an open transaction). */
+    if ((unknown_pos && !t->wm_asked_at) ||
+        (known >= 0 && now - t->wm_asked_at >= WM_REASK_MS))
+        burst_query(p, t, false);
+    if (known >= 0) {
+        t->wait_since = 0; /* max.task.idle counts from the end of this */
+        if (!t->known_since) {
+            t->known_since = now;
+            rp_log_debug("run: partition %" PRId32 " waits for %s at %" PRId64
+                         " (known end %" PRId64 ")",
+                         t->partition, rp_in_topic(p, known), t->fetched[known],
+                         t->known_end[known]);
+        }
+        if (!t->long_logged && now - t->known_since >= LONG_WAIT_MS)
+            known_wait_long(p, t, known, now);
+        /* Look again when the broker is to be asked again, or the wait
+         * is to be logged; a message arriving kicks the loop sooner. */
+        uint64_t ask = t->wm_query ? UINT64_MAX : t->wm_asked_at + WM_REASK_MS;
+        uint64_t log =
+            t->long_logged ? UINT64_MAX : t->known_since + LONG_WAIT_MS;
+        *until = ask < log ? ask : log;
+        if (*until == UINT64_MAX)
+            *until = 0; /* the answer kicks the loop */
+        else if (*until <= now)
+            *until = now + 1;
+        return -1;
+    }
+    known_wait_end(p, t, now);
+    if (maybe) {
         if (t->wait_since == 0)
             t->wait_since = now;
-        if (now - t->wait_since < (uint64_t)p->cfg->max_task_idle) {
-            *waiting = true;
+        /* The broker's answer, when asked, is waited for too (it comes
+         * within the query's timeouts): it may say that records are
+         * there. */
+        if (now - t->wait_since < (uint64_t)p->cfg->max_task_idle ||
+            t->wm_query) {
+            *until = t->wait_since + (uint64_t)p->cfg->max_task_idle;
+            if (*until <= now)
+                *until = 0; /* the answer kicks the loop */
             return -1;
         }
+        /* Gone on without a partition that may have had earlier
+         * records: live and replay may differ here. */
+        if (!t->expired_logged)
+            rp_log_debug("run: partition %" PRId32 " goes on after "
+                         "max.task.idle without a partition that may have "
+                         "earlier records",
+                         t->partition);
+        t->expired_logged = true;
+        p->idle_expired++;
     } else {
         t->wait_since = 0;
+        t->expired_logged = false;
     }
     return best;
+}
+
+void rp_merge_task_gone(proc *p, task *t) {
+    if (t && t->known_since && p->loop)
+        p->wait_ms += uv_now(p->loop) - t->known_since;
+}
+
+uint64_t rp_merge_wait_ms(const proc *p) {
+    uint64_t ms = p->wait_ms;
+    uint64_t now = p->loop ? uv_now(p->loop) : 0;
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        const task *t = p->tasks[i];
+        if (t && t->known_since && now > t->known_since)
+            ms += now - t->known_since;
+    }
+    return ms;
 }
 
 /* Applies up to BATCH records across the ready tasks. Returns true when
@@ -204,9 +379,9 @@ static bool process_some(proc *p) {
         task *t = p->tasks[i];
         if (!t || !t->ready)
             continue;
-        bool waiting = false;
+        uint64_t until = 0;
         while (done < BATCH && !p->fatal) {
-            int ti = task_pick(p, t, &waiting);
+            int ti = task_pick(p, t, &until);
             if (ti < 0)
                 break;
             apply_one(p, t, ti);
@@ -214,14 +389,15 @@ static bool process_some(proc *p) {
         }
         if (done >= BATCH)
             more = true;
-        if (waiting) {
-            uint64_t until = t->wait_since + (uint64_t)p->cfg->max_task_idle;
-            if (until < wait_min)
-                wait_min = until;
-        }
+        if (until && until < wait_min)
+            wait_min = until;
+        until = rp_hook_next(p, t);
+        if (until && until < wait_min)
+            wait_min = until;
     }
     if (wait_min != UINT64_MAX) {
-        /* Come back when the longest a task may idle has passed. */
+        /* Come back when the longest a task may idle has passed (or a
+         * long wait is to be logged, or the broker asked again). */
         uint64_t now = uv_now(p->loop);
         uv_timer_start(&p->idle_timer, on_idle_timer,
                        wait_min > now ? wait_min - now : 0, 0);
@@ -317,21 +493,61 @@ typedef struct wm_req {
     proc *p;
     int32_t partition;
     uint64_t epoch;
+    uint64_t sent; /* uv_now when asked */
     bool ask[NTOP];
-    int64_t hi[NTOP]; /* -1: no answer */
+    bool ask_start[NTOP]; /* our position is not known: ask where we start */
+    int64_t lo[NTOP], hi[NTOP]; /* -1: no answer */
+    int64_t committed[NTOP];    /* the group's committed offset, or < 0 */
 } wm_req;
 
 static void wm_work_cb(uv_work_t *w) {
     wm_req *r = w->data;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     for (int k = 0; k < NTOP; k++) {
-        int64_t lo;
-        r->hi[k] = -1;
+        r->lo[k] = r->hi[k] = r->committed[k] = -1;
         if (r->ask[k] &&
             rd_kafka_query_watermark_offsets(
-                r->p->consumer, rp_in_topic(r->p, k), r->partition, &lo,
+                r->p->consumer, rp_in_topic(r->p, k), r->partition, &r->lo[k],
                 &r->hi[k], 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-            r->hi[k] = -1;
+            r->lo[k] = r->hi[k] = -1;
+        if (r->ask_start[k] && r->hi[k] >= 0)
+            rd_kafka_topic_partition_list_add(l, rp_in_topic(r->p, k),
+                                              r->partition);
     }
+    /* Where the consumer starts a partition it has received nothing of:
+     * the group's committed offset (else auto.offset.reset=earliest). */
+    if (l->cnt > 0 && rd_kafka_committed(r->p->consumer, l, 2000) == 0)
+        for (int j = 0; j < l->cnt; j++) {
+            int k = rp_topic_index(r->p, l->elems[j].topic);
+            if (k >= 0 && l->elems[j].err == 0)
+                r->committed[k] = l->elems[j].offset;
+        }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* True unless kafka.auto.offset.reset says other than repute's earliest. */
+static bool reset_earliest(const proc *p) {
+    bool earliest = true;
+    for (size_t i = 0; i < p->cfg->n_kafka; i++)
+        if (strcmp(p->cfg->kafka[i].key, "auto.offset.reset") == 0)
+            earliest = strcmp(p->cfg->kafka[i].value, "earliest") == 0 ||
+                       strcmp(p->cfg->kafka[i].value, "smallest") == 0 ||
+                       strcmp(p->cfg->kafka[i].value, "beginning") == 0;
+    return earliest;
+}
+
+/* Our position in topic index k, told by the query when we know none. */
+static int64_t wm_position(proc *p, task *t, const wm_req *r, int k) {
+    if (t->fetched[k] >= 0)
+        return t->fetched[k];
+    if (t->first[k] >= 0)
+        return t->first[k]; /* a rewind's seek */
+    if (r->committed[k] >= 0)
+        return r->committed[k];
+    if (r->ask_start[k] && r->committed[k] == RD_KAFKA_OFFSET_INVALID &&
+        r->lo[k] >= 0 && reset_earliest(p))
+        return r->lo[k];
+    return -1;
 }
 
 static void wm_after_cb(uv_work_t *w, int status) {
@@ -341,34 +557,40 @@ static void wm_after_cb(uv_work_t *w, int status) {
         p->tasks && r->partition < p->n_parts ? p->tasks[r->partition] : NULL;
     if (status == 0 && t && t->epoch == r->epoch) {
         t->wm_query = false;
+        /* During a burst, only the settle query may say that a partition
+         * has ended: its records may not have reached the broker yet. */
+        bool may_end = !t->burst_at;
         for (int k = 0; k < NTOP; k++) {
-            if (!r->ask[k] || r->hi[k] < 0 || t->q[k].n > 0 || t->eof[k])
+            if (!r->ask[k] || r->hi[k] < 0 || t->q[k].n > 0)
                 continue;
-            /* Our position: after the last record received, else where
-             * the consumer starts. */
-            int64_t pos = t->fetched[k];
-            if (pos < 0) {
-                rd_kafka_topic_partition_list_t *l =
-                    rd_kafka_topic_partition_list_new(1);
-                rd_kafka_topic_partition_list_add(l, rp_in_topic(p, k),
-                                                  r->partition);
-                if (rd_kafka_position(p->consumer, l) == 0)
-                    pos = l->elems[0].offset;
-                rd_kafka_topic_partition_list_destroy(l);
-                if (pos < 0 && r->hi[k] == 0)
-                    pos = 0; /* an empty partition */
-            }
-            if (pos >= 0 && r->hi[k] <= pos)
+            int64_t pos = wm_position(p, t, r, k);
+            rp_log_debug("run: %s [%" PRId32 "] ends at %" PRId64
+                         " (asked %" PRIu64 " ms ago), our position %" PRId64,
+                         rp_in_topic(p, k), t->partition, r->hi[k],
+                         uv_now(p->loop) - r->sent, pos);
+            if (pos < 0)
+                continue;
+            if (t->fetched[k] < 0)
+                t->fetched[k] = pos;
+            if (r->hi[k] > pos) {
+                /* Readable records past our position: wait for them. */
+                if (r->hi[k] > t->known_end[k])
+                    t->known_end[k] = r->hi[k];
+            } else if (may_end) {
                 t->eof[k] = true;
+                t->end_at[k] = pos;
+            }
         }
         rp_merge_kick(p);
     }
     free(r);
 }
 
-/* Asks for the high watermarks of the task's empty, not-at-end partitions
+/* Asks for the high watermarks (under read_committed, the last stable
+ * offsets) of the task's empty partitions that are not known to be at
+ * their end, and for the start offsets of those we know no position in
  * (at most one query per task in flight). */
-static void burst_query(proc *p, task *t) {
+static void burst_query(proc *p, task *t, bool settle) {
     if (t->wm_query || p->stopping)
         return;
     wm_req *r = calloc(1, sizeof(*r));
@@ -377,15 +599,25 @@ static void burst_query(proc *p, task *t) {
     r->p = p;
     r->partition = t->partition;
     r->epoch = t->epoch;
+    r->sent = uv_now(p->loop);
     bool any = false;
-    for (int k = 0; k < NTOP; k++)
-        any |= r->ask[k] = t->q[k].n == 0 && !t->eof[k];
+    for (int k = 0; k < NTOP; k++) {
+        part_state st = t->q[k].n == 0 ? part_state_of(p, t, k) : PART_END;
+        r->ask_start[k] =
+            st != PART_END && t->fetched[k] < 0 && t->first[k] < 0;
+        /* Besides a settled burst, only a position not known or a wait
+         * that may be for an open transaction's records ask: a partition
+         * that may get live input waits max.task.idle for it. */
+        any |= r->ask[k] =
+            st != PART_END && (settle || st == PART_KNOWN || r->ask_start[k]);
+    }
     r->work.data = r;
     if (!any || uv_queue_work(p->loop, &r->work, wm_work_cb, wm_after_cb)) {
         free(r);
         return;
     }
     t->wm_query = true;
+    t->wm_asked_at = r->sent;
 }
 
 void rp_merge_settle_bursts(proc *p) {
@@ -394,9 +626,12 @@ void rp_merge_settle_bursts(proc *p) {
     uint64_t now = uv_now(p->loop);
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
-        if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS) {
+        /* (With a query in flight, asked before the burst had settled,
+         * the next tick asks.) */
+        if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS &&
+            !t->wm_query) {
             t->burst_at = 0;
-            burst_query(p, t);
+            burst_query(p, t, true);
         }
     }
 }
@@ -408,8 +643,14 @@ void rp_merge_settle_bursts(proc *p) {
 static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (t && k >= 0)
+            /* The event carries the fetch position: past the transaction
+             * markers that may end the partition (the high watermark is
+             * then past the last message's offset + 1 for good). */
+            if (t && k >= 0) {
                 t->eof[k] = true;
+                if (m->offset >= 0 && m->offset >= t->fetched[k])
+                    t->fetched[k] = t->eof_at[k] = m->offset;
+            }
         } else {
             rp_log_warn("run: consumer: %s", rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__FATAL)
@@ -460,6 +701,9 @@ size_t rp_merge_consume_input(proc *p) {
         if (!t)
             continue;
         for (int k = 0; k < NTOP; k++) {
+            if (!t->in[k] || rp_hook_hold(p, t, k))
+                continue;
+            size_t before = got;
             while (t->in[k] && t->q[k].n < INPUT_MAX && !p->fatal) {
                 size_t room = INPUT_MAX - t->q[k].n;
                 ssize_t n = rd_kafka_consume_batch_queue(
@@ -472,6 +716,8 @@ size_t rp_merge_consume_input(proc *p) {
                 /* A rebalance inside take_message cannot happen (it is
                  * served from the consumer's queue, below), so t stays. */
             }
+            if (got > before)
+                rp_hook_taken(p, t, k);
         }
     }
     rd_kafka_message_t *m;

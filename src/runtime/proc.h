@@ -12,11 +12,11 @@
  * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c
  * (rp_out_*: producing, held outputs, the engine's sink, the DLQ),
  * merge.c (rp_merge_*: the event-time merge, idling, bursts, the wall
- * clock's reviews), commit.c (rp_commit_*: the transaction pipeline),
- * assign.c (rp_assign_*: rebalances, restores, rewinds), startup.c
- * (rp_startup_*: clients, topics, the embedded broker) and loop.c
- * (rp_loop_*: the loop's handles, wake-ups, signals and shutdown), and
- * view.c (rp_proc_view_*: what the API may read).
+ * clock's reviews), hooks.c (rp_hook_*: the tests' fault injection), commit.c
+ * (rp_commit_*: the transaction pipeline), assign.c (rp_assign_*: rebalances,
+ * restores, rewinds), startup.c (rp_startup_*: clients, topics, the embedded
+ * broker) and loop.c (rp_loop_*: the loop's handles, wake-ups, signals and
+ * shutdown), and view.c (rp_proc_view_*: what the API may read).
  */
 #ifndef REPUTE_RUNTIME_PROC_H
 #define REPUTE_RUNTIME_PROC_H
@@ -134,7 +134,17 @@ typedef struct task {
     int64_t committed[NTOP]; /* next offset of the last commit, -1 */
     int64_t first[NTOP];     /* first offset fetched in this assignment */
     bool eof[NTOP];          /* end of partition seen after the last msg */
-    int64_t fetched[NTOP];   /* offset after the last message received */
+    /* Our position in each input partition: the offset after the last
+     * message received, else where the last end-of-partition event was
+     * (past any transaction markers), else the start offset the broker
+     * told (merge.c's watermark query); -1 while unknown. */
+    int64_t fetched[NTOP];
+    int64_t eof_at[NTOP]; /* the position of the last end-of-partition, -1 */
+    /* What the watermark query (read_committed: the last stable offset)
+     * told: a readable end past our position (known_end), or that our
+     * position was the end when asked (end_at); -1 when not told. */
+    int64_t known_end[NTOP];
+    int64_t end_at[NTOP];
     /* Caches for the event-time merge, which looks at every queue's head
      * for every record: the head's event time, and whether an empty
      * queue's partition had records past the last one received, as of
@@ -143,11 +153,20 @@ typedef struct task {
     int64_t head_time[NTOP];
     uint64_t lag_at[NTOP];
     bool lag[NTOP];
-    uint64_t wait_since;   /* uv_now when it began waiting, 0 if not */
-    uint64_t last_arrival; /* uv_now of the last message received */
-    uint64_t epoch;        /* p->task_epoch when it was made */
-    bool wm_query;         /* a watermark query is in flight */
-    uint64_t burst_at;     /* uv_now a burst began, 0 once asked about */
+    uint64_t wait_since; /* uv_now when it began waiting, 0 if not */
+    bool expired_logged; /* its max.task.idle expiry was logged */
+    /* A wait for a partition known to hold more records (no time limit):
+     * uv_now when it began (0 if none), whether it was logged as long, and
+     * when the broker was last asked where the partitions end. */
+    uint64_t known_since;
+    bool long_logged;
+    uint64_t wm_asked_at;
+    int64_t stream_time;       /* the largest event_time applied */
+    uint64_t hold_until[NTOP]; /* test builds: REPUTE_TEST_HOLD (hooks.c) */
+    uint64_t last_arrival;     /* uv_now of the last message received */
+    uint64_t epoch;            /* p->task_epoch when it was made */
+    bool wm_query;             /* a watermark query is in flight */
+    uint64_t burst_at;         /* uv_now a burst began, 0 once asked about */
 } task;
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
@@ -214,6 +233,15 @@ typedef struct proc {
     uint64_t applied, dlq, produced, commits, aborts;
     uint64_t consumed[NTOP]; /* records taken per input topic (applied or
                                 sent to the DLQ) */
+    /* The merge (merge.c): records applied below their task's stream time
+     * per topic, records applied after max.task.idle expired, the time
+     * spent waiting for partitions known to hold more records (ended
+     * waits; the tasks' current ones are added when read), and the waits
+     * longer than LONG_WAIT_MS. */
+    uint64_t late[NTOP];
+    uint64_t idle_expired;
+    uint64_t wait_ms;
+    uint64_t long_waits;
     rp_engine_stats retired; /* engine counters of tasks dropped */
     bool assigned;           /* an assignment arrived at least once */
     uint64_t commit_started; /* uv_now at the start of the commit */
@@ -303,6 +331,20 @@ size_t rp_merge_consume_input(proc *p);
 /* Asks the broker about the partitions of the bursts that have had time to
  * arrive (called from the commit timer). */
 void rp_merge_settle_bursts(proc *p);
+/* Milliseconds the tasks have spent waiting for partitions known to hold
+ * more records, the current waits included. */
+uint64_t rp_merge_wait_ms(const proc *p);
+/* Counts the wait of a task about to be dropped or rebuilt as ended. */
+void rp_merge_task_gone(proc *p, task *t);
+
+/* ---------------------------------------------------------------- hooks.c */
+
+/* Test builds only (REPUTE_TEST_HOOKS; otherwise they hold nothing): true
+ * when the merge must not take topic index k's messages for task t now;
+ * noting a take; when a held topic of t may be taken again (0: none). */
+bool rp_hook_hold(proc *p, task *t, int k);
+void rp_hook_taken(proc *p, task *t, int k);
+uint64_t rp_hook_next(proc *p, const task *t);
 
 /* ---------------------------------------------------------------- commit.c */
 

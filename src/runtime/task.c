@@ -71,7 +71,9 @@ task *rp_task_new(proc *p, int32_t partition) {
     rp_engine_set_dedupe_log(t->engine, true);
     t->epoch = ++p->task_epoch;
     for (int i = 0; i < NTOP; i++)
-        t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] = -1;
+        t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] =
+            t->eof_at[i] = t->known_end[i] = t->end_at[i] = -1;
+    t->stream_time = INT64_MIN;
     t->clock_written = INT64_MIN;
     return t;
 }

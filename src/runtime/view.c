@@ -149,8 +149,13 @@ void rp_proc_view_status_counts(const rp_proc_view *v,
 void rp_proc_view_counters(const rp_proc_view *v, rp_proc_counters *out) {
     const proc *p = P(v);
     memset(out, 0, sizeof(*out));
-    for (int k = 0; k < NTOP; k++)
+    for (int k = 0; k < NTOP; k++) {
         out->consumed[k] = p->consumed[k];
+        out->late[k] = p->late[k];
+    }
+    out->idle_expired = p->idle_expired;
+    out->wait_seconds = (double)rp_merge_wait_ms(p) / 1000.0;
+    out->long_waits = p->long_waits;
     out->dlq = p->dlq;
     out->produced = p->produced;
     out->commits = p->commits;

@@ -411,7 +411,7 @@ void rp_commit_on_timer(uv_timer_t *h) {
         rp_merge_kick(p);
     if (p->uncommitted && !p->committing && !p->stopping)
         rp_commit_start(p);
-    rp_merge_settle_bursts(p);
+    rp_wm_settle_bursts(p);
     trim_when_quiet(p);
 }
 

@@ -8,7 +8,7 @@
  * event_time among the heads of its five buffers (ties in topic order; a
  * record whose event time cannot be read sorts first, so that it reaches
  * the DLQ). When a buffer is empty, what its partition may hold decides
- * (part_state_of), as in Kafka Streams' task idling since KIP-695:
+ * (rp_merge_part_state), as in Kafka Streams' task idling since KIP-695:
  *
  * - Known to hold more records: the broker has told us of records past
  *   our position, in a fetch response (librdkafka's cached high
@@ -55,8 +55,8 @@
  * Bursts
  * ------
  * End-of-partition flags go stale when a producer writes a burst after a
- * silence (see "bursts" below): the first message of a burst forgets the
- * flags of the task's empty buffers, and, once the burst has had
+ * silence (see "Bursts" in watermark.c): the first message of a burst forgets
+ * the flags of the task's empty buffers, and, once the burst has had
  * BURST_SETTLE_MS to arrive, the loop asks the broker where those
  * partitions end (a watermark query on the thread pool), so that a
  * partition with nothing in the burst does not hold the task back for
@@ -81,8 +81,6 @@
 
 #include "runtime/proc.h"
 
-/* See "bursts" below. */
-#define BURST_SETTLE_MS 250
 /* A wait for a partition known to hold more records is logged (once) and
  * counted when it lasts this long; meanwhile the broker is asked where the
  * partitions end every WM_REASK_MS. */
@@ -164,7 +162,7 @@ static void apply_one(proc *p, task *t, int ti) {
  * librdkafka's cached watermark and never blocks) of records past our
  * position. Under read_committed that high watermark also counts the
  * records of open transactions, which cannot be read yet (see
- * part_state). */
+ * rp_merge_part_state). */
 static bool has_lag(proc *p, task *t, int i) {
     if (t->fetched[i] < 0)
         return false;
@@ -180,13 +178,7 @@ static bool has_lag(proc *p, task *t, int i) {
 }
 
 /* What an empty buffer's partition may hold (see "Merge and idling"). */
-typedef enum part_state {
-    PART_END,   /* nothing past our position: no wait */
-    PART_MAYBE, /* not known: wait at most max.task.idle */
-    PART_KNOWN  /* records past our position: wait as long as it takes */
-} part_state;
-
-static part_state part_state_of(proc *p, task *t, int i) {
+rp_part_state rp_merge_part_state(proc *p, task *t, int i) {
     int64_t pos = t->fetched[i];
     if (pos < 0)
         return PART_MAYBE;
@@ -204,8 +196,6 @@ static part_state part_state_of(proc *p, task *t, int i) {
         return PART_MAYBE;
     return PART_END;
 }
-
-static void burst_query(proc *p, task *t, bool settle);
 
 /* Ends a wait for a known-non-empty partition (if one is going on). */
 static void known_wait_end(proc *p, task *t, uint64_t now) {
@@ -251,7 +241,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
     for (int i = 0; i < NTOP; i++) {
         rd_kafka_message_t *m = rp_msgq_peek(&t->q[i]);
         if (!m) {
-            part_state st = part_state_of(p, t, i);
+            rp_part_state st = rp_merge_part_state(p, t, i);
             if (st == PART_KNOWN && known < 0)
                 known = i;
             else if (st == PART_MAYBE)
@@ -284,7 +274,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
      * WM_REASK_MS (a watermark that counts an open transaction). */
     if ((unknown_pos && !t->wm_asked_at) ||
         (known >= 0 && now - t->wm_asked_at >= WM_REASK_MS))
-        burst_query(p, t, false);
+        rp_wm_query(p, t, false);
     if (known >= 0) {
         t->wait_since = 0; /* max.task.idle counts from the end of this */
         if (!t->known_since) {
@@ -469,171 +459,6 @@ static void arm_review_timer(proc *p) {
     if (delay > 60000)
         delay = 60000; /* re-check at least every minute */
     uv_timer_start(&p->review_timer, on_review_timer, (uint64_t)delay, 0);
-}
-
-/* ---------------------------------------------------------------- bursts
- *
- * When a burst starts (see take_message), the end-of-partition flags of
- * the task's empty queues are forgotten, and a partition that has nothing
- * in the burst would hold the task back for max.task.idle: librdkafka
- * sends an end-of-partition event only after new records. So, once the
- * burst has had BURST_SETTLE_MS to reach the broker (a producer writing
- * all topics at once spreads its batches over milliseconds, over a few
- * hundred on a busy machine: with 100 ms, one demo run in fourteen gave
- * a different result, most likely a burst merged out of order), the
- * loop asks the broker for those partitions' high watermarks, on the
- * thread pool (the call waits for the network), and a partition whose
- * watermark is not past our position is at its end again: the task goes
- * on at once instead of after max.task.idle. The request names the task by
- * partition and epoch, since the task may be gone (revoked, rewound) when
- * the answer comes. */
-
-typedef struct wm_req {
-    uv_work_t work;
-    proc *p;
-    int32_t partition;
-    uint64_t epoch;
-    uint64_t sent; /* uv_now when asked */
-    bool ask[NTOP];
-    bool ask_start[NTOP]; /* our position is not known: ask where we start */
-    int64_t lo[NTOP], hi[NTOP]; /* -1: no answer */
-    int64_t committed[NTOP];    /* the group's committed offset, or < 0 */
-} wm_req;
-
-static void wm_work_cb(uv_work_t *w) {
-    wm_req *r = w->data;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    for (int k = 0; k < NTOP; k++) {
-        r->lo[k] = r->hi[k] = r->committed[k] = -1;
-        if (r->ask[k] &&
-            rd_kafka_query_watermark_offsets(
-                r->p->consumer, rp_in_topic(r->p, k), r->partition, &r->lo[k],
-                &r->hi[k], 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-            r->lo[k] = r->hi[k] = -1;
-        if (r->ask_start[k] && r->hi[k] >= 0)
-            rd_kafka_topic_partition_list_add(l, rp_in_topic(r->p, k),
-                                              r->partition);
-    }
-    /* Where the consumer starts a partition it has received nothing of:
-     * the group's committed offset (else auto.offset.reset=earliest). */
-    if (l->cnt > 0 && rd_kafka_committed(r->p->consumer, l, 2000) == 0)
-        for (int j = 0; j < l->cnt; j++) {
-            int k = rp_topic_index(r->p, l->elems[j].topic);
-            if (k >= 0 && l->elems[j].err == 0)
-                r->committed[k] = l->elems[j].offset;
-        }
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-/* True unless kafka.auto.offset.reset says other than repute's earliest. */
-static bool reset_earliest(const proc *p) {
-    bool earliest = true;
-    for (size_t i = 0; i < p->cfg->n_kafka; i++)
-        if (strcmp(p->cfg->kafka[i].key, "auto.offset.reset") == 0)
-            earliest = strcmp(p->cfg->kafka[i].value, "earliest") == 0 ||
-                       strcmp(p->cfg->kafka[i].value, "smallest") == 0 ||
-                       strcmp(p->cfg->kafka[i].value, "beginning") == 0;
-    return earliest;
-}
-
-/* Our position in topic index k, told by the query when we know none. */
-static int64_t wm_position(proc *p, task *t, const wm_req *r, int k) {
-    if (t->fetched[k] >= 0)
-        return t->fetched[k];
-    if (t->first[k] >= 0)
-        return t->first[k]; /* a rewind's seek */
-    if (r->committed[k] >= 0)
-        return r->committed[k];
-    if (r->ask_start[k] && r->committed[k] == RD_KAFKA_OFFSET_INVALID &&
-        r->lo[k] >= 0 && reset_earliest(p))
-        return r->lo[k];
-    return -1;
-}
-
-static void wm_after_cb(uv_work_t *w, int status) {
-    wm_req *r = w->data;
-    proc *p = r->p;
-    task *t =
-        p->tasks && r->partition < p->n_parts ? p->tasks[r->partition] : NULL;
-    if (status == 0 && t && t->epoch == r->epoch) {
-        t->wm_query = false;
-        /* During a burst, only the settle query may say that a partition
-         * has ended: its records may not have reached the broker yet. */
-        bool may_end = !t->burst_at;
-        for (int k = 0; k < NTOP; k++) {
-            if (!r->ask[k] || r->hi[k] < 0 || t->q[k].n > 0)
-                continue;
-            int64_t pos = wm_position(p, t, r, k);
-            rp_log_debug("run: %s [%" PRId32 "] ends at %" PRId64
-                         " (asked %" PRIu64 " ms ago), our position %" PRId64,
-                         rp_in_topic(p, k), t->partition, r->hi[k],
-                         uv_now(p->loop) - r->sent, pos);
-            if (pos < 0)
-                continue;
-            if (t->fetched[k] < 0)
-                t->fetched[k] = pos;
-            if (r->hi[k] > pos) {
-                /* Readable records past our position: wait for them. */
-                if (r->hi[k] > t->known_end[k])
-                    t->known_end[k] = r->hi[k];
-            } else if (may_end) {
-                t->eof[k] = true;
-                t->end_at[k] = pos;
-            }
-        }
-        rp_merge_kick(p);
-    }
-    free(r);
-}
-
-/* Asks for the high watermarks (under read_committed, the last stable
- * offsets) of the task's empty partitions that are not known to be at
- * their end, and for the start offsets of those we know no position in
- * (at most one query per task in flight). */
-static void burst_query(proc *p, task *t, bool settle) {
-    if (t->wm_query || p->stopping)
-        return;
-    wm_req *r = calloc(1, sizeof(*r));
-    if (!r)
-        return; /* the task waits max.task.idle instead */
-    r->p = p;
-    r->partition = t->partition;
-    r->epoch = t->epoch;
-    r->sent = uv_now(p->loop);
-    bool any = false;
-    for (int k = 0; k < NTOP; k++) {
-        part_state st = t->q[k].n == 0 ? part_state_of(p, t, k) : PART_END;
-        r->ask_start[k] =
-            st != PART_END && t->fetched[k] < 0 && t->first[k] < 0;
-        /* Besides a settled burst, only a position not known or a wait
-         * that may be for an open transaction's records ask: a partition
-         * that may get live input waits max.task.idle for it. */
-        any |= r->ask[k] =
-            st != PART_END && (settle || st == PART_KNOWN || r->ask_start[k]);
-    }
-    r->work.data = r;
-    if (!any || uv_queue_work(p->loop, &r->work, wm_work_cb, wm_after_cb)) {
-        free(r);
-        return;
-    }
-    t->wm_query = true;
-    t->wm_asked_at = r->sent;
-}
-
-void rp_merge_settle_bursts(proc *p) {
-    /* Bursts that have had BURST_SETTLE_MS to arrive: ask where the
-     * partitions that sent nothing since end. */
-    uint64_t now = uv_now(p->loop);
-    for (int32_t i = 0; i < p->n_parts; i++) {
-        task *t = p->tasks[i];
-        /* (With a query in flight, asked before the burst had settled,
-         * the next tick asks.) */
-        if (t && t->burst_at && now - t->burst_at >= BURST_SETTLE_MS &&
-            !t->wm_query) {
-            t->burst_at = 0;
-            burst_query(p, t, true);
-        }
-    }
 }
 
 /* ---------------------------------------------------------------- input */

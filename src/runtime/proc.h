@@ -328,14 +328,29 @@ void rp_merge_kick(proc *p);
 /* Takes what the input partitions' queues and the consumer's queue hold.
  * Returns the number of messages and events taken. */
 size_t rp_merge_consume_input(proc *p);
-/* Asks the broker about the partitions of the bursts that have had time to
- * arrive (called from the commit timer). */
-void rp_merge_settle_bursts(proc *p);
+/* What an empty buffer's partition may hold (merge.c, "Merge and
+ * idling"). */
+typedef enum rp_part_state {
+    PART_END,   /* nothing past our position: no wait */
+    PART_MAYBE, /* not known: wait at most max.task.idle */
+    PART_KNOWN  /* records past our position: wait as long as it takes */
+} rp_part_state;
+rp_part_state rp_merge_part_state(proc *p, task *t, int i);
 /* Milliseconds the tasks have spent waiting for partitions known to hold
  * more records, the current waits included. */
 uint64_t rp_merge_wait_ms(const proc *p);
 /* Counts the wait of a task about to be dropped or rebuilt as ended. */
 void rp_merge_task_gone(proc *p, task *t);
+
+/* ------------------------------------------------------------ watermark.c */
+
+/* Asks the broker where task t's empty partitions end (and where it starts
+ * those it knows no position in), on the thread pool; settle: a burst has
+ * settled, so partitions that may get live input are asked about too. */
+void rp_wm_query(proc *p, task *t, bool settle);
+/* Asks about the partitions of the bursts that have had time to arrive
+ * (called from the commit timer). */
+void rp_wm_settle_bursts(proc *p);
 
 /* ---------------------------------------------------------------- hooks.c */
 

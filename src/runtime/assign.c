@@ -18,6 +18,21 @@
  * is left, then drops every task. This is one of the few places where the
  * loop waits for the network.
  *
+ * The end of a changelog partition, read_committed, is its last stable
+ * offset, and a transaction still open there can still commit. It may be
+ * that of a member that lost the partition without knowing it yet (frozen
+ * past its session timeout, say): its changelog records and its input
+ * offsets commit together. The group's offsets, which the consumer fetches
+ * with require_stable (librdkafka does under read_committed), are only
+ * given once that transaction has ended; a restore that stopped at the
+ * stable offset before it ended would miss its records, while the inputs
+ * resumed past them: an interval lost. So a restore ends only at an end
+ * of partition where the last stable offset is the high watermark
+ * (restore_done); until then it waits, and the transaction ends, at the
+ * latest when transaction.timeout.ms aborts it: committed, its records
+ * are read and another end of partition follows; aborted, the markers are
+ * skipped and another end of partition follows.
+ *
  * After an abort, every task is rebuilt from the committed changelog and
  * its inputs are rewound to the committed offsets (or the first offsets
  * of the assignment): the restore runs again, and the records after the
@@ -65,8 +80,33 @@ static void restorer_reassign(proc *p) {
 static void task_begin_restore(proc *p, task *t) {
     t->ready = false;
     t->restored = 0;
+    t->restore_txn = false;
     t->restore_start = uv_now(p->loop);
     rp_task_pause(p, t, true);
+}
+
+/* Whether the end of partition at eof_at (the last stable offset) ends
+ * t's restore: only where no transaction is open past it (see above). */
+static bool restore_done(proc *p, task *t, int64_t eof_at) {
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(p->restorer,
+                                       p->cfg->topic[RP_TOPIC_CHANGELOG],
+                                       t->partition, &lo, &hi) != 0 ||
+        hi <= eof_at) {
+        if (t->restore_txn)
+            rp_log_info("run: partition %" PRId32 ": the changelog's open "
+                        "transaction has ended at offset %" PRId64,
+                        t->partition, eof_at);
+        return true;
+    }
+    if (!t->restore_txn)
+        rp_log_info("run: partition %" PRId32 ": the changelog has an open "
+                    "transaction (stable up to offset %" PRId64
+                    ", high watermark %" PRId64 "); the restore waits for "
+                    "it to end",
+                    t->partition, eof_at, hi);
+    t->restore_txn = true;
+    return false;
 }
 
 static void task_restored(proc *p, task *t) {
@@ -297,7 +337,7 @@ size_t rp_assign_consume_changelog(proc *p) {
                       ? p->tasks[m->partition]
                       : NULL;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (t && !t->ready) {
+            if (t && !t->ready && restore_done(p, t, m->offset)) {
                 task_restored(p, t);
                 changed = true;
             }

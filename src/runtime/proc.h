@@ -123,6 +123,7 @@ typedef struct task {
     rp_engine *engine;
     bool ready;             /* restored from the changelog */
     uint64_t restore_start; /* uv_now at the start of the restore */
+    bool restore_txn;       /* the restore waits for an open transaction */
     uint64_t restored;      /* changelog records read */
     msgq q[NTOP];
     /* librdkafka's queue of each input partition, not forwarded to the

@@ -11,7 +11,8 @@
  * broker's high watermark already says they exist
  * (tests/integration/test_slow_fetch.c). The merge (merge.c) asks before
  * each take, and sets its timer for when a held topic may be taken again.
- * Without the option, the calls hold nothing.
+ * Without the option this file compiles to nothing, and the merge calls
+ * the empty inline versions in proc.h.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -65,18 +66,4 @@ uint64_t rp_hook_next(proc *p, const task *t) {
         return 0;
     return t->hold_until[hold_topic];
 }
-#else
-
-bool rp_hook_hold(proc *p, task *t, int k) {
-    (void)p, (void)t, (void)k;
-    return false;
-}
-void rp_hook_taken(proc *p, task *t, int k) {
-    (void)p, (void)t, (void)k;
-}
-uint64_t rp_hook_next(proc *p, const task *t) {
-    (void)p, (void)t;
-    return 0;
-}
-
 #endif

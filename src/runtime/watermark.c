@@ -85,15 +85,17 @@ static void wm_work_cb(uv_work_t *w) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* True unless kafka.auto.offset.reset says other than repute's earliest. */
+/* Whether the group consumer starts a partition with no committed offset
+ * at its beginning: asked of the consumer's own configuration, which holds
+ * repute's default and whichever kafka.* key won (kafka.consumer.* too). */
 static bool reset_earliest(const proc *p) {
-    bool earliest = true;
-    for (size_t i = 0; i < p->cfg->n_kafka; i++)
-        if (strcmp(p->cfg->kafka[i].key, "auto.offset.reset") == 0)
-            earliest = strcmp(p->cfg->kafka[i].value, "earliest") == 0 ||
-                       strcmp(p->cfg->kafka[i].value, "smallest") == 0 ||
-                       strcmp(p->cfg->kafka[i].value, "beginning") == 0;
-    return earliest;
+    char v[32];
+    size_t n = sizeof(v);
+    if (rd_kafka_conf_get(rd_kafka_conf(p->consumer), "auto.offset.reset", v,
+                          &n) != RD_KAFKA_CONF_OK)
+        return true; /* repute's default */
+    return strcmp(v, "earliest") == 0 || strcmp(v, "smallest") == 0 ||
+           strcmp(v, "beginning") == 0;
 }
 
 /* Our position in topic index k, told by the query when we know none. */

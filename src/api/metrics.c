@@ -101,6 +101,17 @@ static void label_value(rp_buf *b, const char *s) {
     }
 }
 
+/* A counter with one value per input topic, labelled topic="...". */
+static void per_input(rp_buf *b, const rp_config *cfg, const char *name,
+                      const char *help, const uint64_t v[RP_PROC_INPUTS]) {
+    metric_head(b, name, "counter", help);
+    for (int t = 0; t < RP_PROC_INPUTS; t++) {
+        rp_buf_printf(b, "%s{topic=\"", name);
+        label_value(b, cfg->topic[t]);
+        rp_buf_printf(b, "\"} %" PRIu64 "\n", v[t]);
+    }
+}
+
 static uint64_t keep_max(uint64_t *shown, uint64_t now) {
     if (now > *shown)
         *shown = now;
@@ -240,23 +251,15 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
     rp_engine_stats_add(&sum, &live);
     totals dummy = {0}, *shown = a->notes ? &a->notes->shown : &dummy;
 
-    metric_head(b, "repute_records_consumed_total", "counter",
-                "Input records taken from each topic (applied to the engine "
-                "or sent to the dead-letter topic).");
-    for (int t = 0; t < RP_PROC_INPUTS; t++) {
-        rp_buf_puts(b, "repute_records_consumed_total{topic=\"");
-        label_value(b, a->cfg->topic[t]);
-        rp_buf_printf(b, "\"} %" PRIu64 "\n", pc.consumed[t]);
-    }
-    metric_head(b, "repute_records_late_total", "counter",
-                "Input records applied below their task's stream time (the "
-                "largest event_time it had applied): out of event-time "
-                "order, applied at the clock under clock=event.");
-    for (int t = 0; t < RP_PROC_INPUTS; t++) {
-        rp_buf_puts(b, "repute_records_late_total{topic=\"");
-        label_value(b, a->cfg->topic[t]);
-        rp_buf_printf(b, "\"} %" PRIu64 "\n", pc.late[t]);
-    }
+    per_input(b, a->cfg, "repute_records_consumed_total",
+              "Input records taken from each topic (applied to the engine "
+              "or sent to the dead-letter topic).",
+              pc.consumed);
+    per_input(b, a->cfg, "repute_records_late_total",
+              "Input records applied below their task's stream time (the "
+              "largest event_time it had applied): out of event-time "
+              "order, applied at the clock under clock=event.",
+              pc.late);
     counter(b, "repute_merge_idle_expired_total",
             "Records applied after max.task.idle expired while a partition "
             "of their task might still have held earlier records.",

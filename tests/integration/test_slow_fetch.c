@@ -137,6 +137,29 @@ static int quota_set(const char *dir, const char *client, long rate) {
     return st;
 }
 
+/* What a test under the quota passes to `repute run`: its client id (the
+ * one the quota is set on), small fetches, and max.task.idle. */
+typedef struct quota_run {
+    char client_arg[300];
+    const char *extra[7];
+} quota_run;
+
+/* Sets the 1 MiB/s quota on a client id of the test's own (deleted by
+ * quota_fini, also after a failure) and fills q for it_start_run. */
+static void quota_begin(it_ctx *c, quota_run *q) {
+    snprintf(quota_client, sizeof(quota_client), "%s-client", c->prefix);
+    snprintf(quota_dir, sizeof(quota_dir), "%s", c->dir);
+    cr_assert_eq(quota_set(c->dir, quota_client, 1048576), 0,
+                 "kafka.admin.ConfigCommand could not set the quota");
+    snprintf(q->client_arg, sizeof(q->client_arg), "kafka.client.id=%s",
+             quota_client);
+    const char *extra[] = {"--set", "max.task.idle=500ms",
+                           "--set", q->client_arg,
+                           "--set", "kafka.max.partition.fetch.bytes=65536",
+                           NULL};
+    memcpy(q->extra, extra, sizeof(extra));
+}
+
 static void quota_fini(void) {
     if (quota_client[0]) {
         quota_set(quota_dir, quota_client, 0);
@@ -158,17 +181,9 @@ Test(slow_fetch, fetch_quota_output_equals_replay, .fini = quota_fini) {
     it_gen(&d, 23, 30);
     it_expected(&c, &d);
     it_produce(&c, &d, 0, d.n);
-    snprintf(quota_client, sizeof(quota_client), "%s-client", c.prefix);
-    snprintf(quota_dir, sizeof(quota_dir), "%s", c.dir);
-    cr_assert_eq(quota_set(c.dir, quota_client, 1048576), 0,
-                 "kafka.admin.ConfigCommand could not set the quota");
-    char client_arg[300];
-    snprintf(client_arg, sizeof(client_arg), "kafka.client.id=%s",
-             quota_client);
-    const char *extra[] = {"--set", "max.task.idle=500ms",
-                           "--set", client_arg,
-                           "--set", "kafka.max.partition.fetch.bytes=65536",
-                           NULL};
+    quota_run q;
+    quota_begin(&c, &q);
+    const char *const *extra = q.extra;
     double t0 = it_now();
     it_proc *run = it_start_run(&c, extra);
     int port = it_http_port(run);
@@ -210,17 +225,9 @@ Test(slow_fetch, members_killed_and_restarted_over_prefilled_topics,
     srand((unsigned)getpid());
     it_gen(&d, 29, 40);
     it_produce(&c, &d, 0, d.n);
-    snprintf(quota_client, sizeof(quota_client), "%s-client", c.prefix);
-    snprintf(quota_dir, sizeof(quota_dir), "%s", c.dir);
-    cr_assert_eq(quota_set(c.dir, quota_client, 1048576), 0,
-                 "kafka.admin.ConfigCommand could not set the quota");
-    char client_arg[300];
-    snprintf(client_arg, sizeof(client_arg), "kafka.client.id=%s",
-             quota_client);
-    const char *extra[] = {"--set", "max.task.idle=500ms",
-                           "--set", client_arg,
-                           "--set", "kafka.max.partition.fetch.bytes=65536",
-                           NULL};
+    quota_run q;
+    quota_begin(&c, &q);
+    const char *const *extra = q.extra;
     it_expected(&c, &d);
     it_proc *m[2] = {it_start_run(&c, extra), it_start_run(&c, extra)};
     double end = it_now() + 60;

@@ -3,13 +3,24 @@
  * changelog, revocations, and the rewind after an abort.
  *
  * An assignment makes a task per partition number (task.c) and starts its
- * restore: its input partitions are paused, and the restore consumer (a
- * consumer of its own, read_committed, outside the group) reads its
- * changelog partition from the beginning. The account states, the dedupe
- * chunks and the task's clock come back into the engine; at the end of
- * the partition the task is ready, its inputs are resumed and the restore
- * consumer stops reading that partition. The restore consumer is assigned
- * every changelog partition still restoring, and nothing once none is.
+ * restore: the restore consumer (a consumer of its own, read_committed,
+ * outside the group) reads its changelog partition from the beginning.
+ * The account states, the dedupe chunks and the task's clock come back
+ * into the engine; at the end of the partition the task is ready, and the
+ * restore consumer stops reading that partition. The restore consumer is
+ * assigned every changelog partition still restoring, each at the offset
+ * its restore has reached, and nothing once none is.
+ *
+ * Nothing here pauses or resumes a partition. While a task restores, the
+ * merge simply does not read its input partitions' queues: librdkafka
+ * prefetches into them up to its queue limits and then stops fetching, as
+ * it does whenever the loop falls behind. Pausing was how this file began,
+ * and it lost partitions: a pause (or resume) right after an assign can
+ * make librdkafka drop the assign's start offset (librdkafka issues 2190,
+ * 4686, 5591, open in 2.0.2), after which that partition is never fetched
+ * and its task waits for it forever (seen once in about forty runs of the
+ * integration tests). Likewise the restore consumer is reassigned with
+ * explicit offsets rather than pausing a restored changelog partition.
  *
  * A revocation must commit everything applied so far before the
  * partitions go to another member, so it runs the commit here, on the
@@ -54,7 +65,9 @@
 
 /* ---------------------------------------------------------------- restore */
 
-/* Assigns the restore consumer every changelog partition still restoring. */
+/* Assigns the restore consumer every changelog partition still restoring,
+ * each where its restore has reached (prefetched records of the previous
+ * assignment are discarded by librdkafka and read again), or nothing. */
 static void restorer_reassign(proc *p) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
     for (int32_t i = 0; i < p->n_parts; i++) {
@@ -62,17 +75,15 @@ static void restorer_reassign(proc *p) {
         if (t && !t->ready) {
             rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(
                 l, p->cfg->topic[RP_TOPIC_CHANGELOG], i);
-            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            tp->offset = t->restore_next >= 0 ? t->restore_next
+                                              : RD_KAFKA_OFFSET_BEGINNING;
         }
     }
-    rd_kafka_resp_err_t err = rd_kafka_assign(p->restorer, l);
+    rd_kafka_resp_err_t err =
+        rd_kafka_assign(p->restorer, l->cnt > 0 ? l : NULL);
     if (err)
         rp_log_error("run: cannot assign the changelog: %s",
                      rd_kafka_err2str(err));
-    /* A partition restored earlier was paused (task_restored) and
-     * librdkafka keeps that across assignments. */
-    else if (l->cnt > 0)
-        rd_kafka_resume_partitions(p->restorer, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -82,7 +93,7 @@ static void task_begin_restore(proc *p, task *t) {
     t->restored = 0;
     t->restore_txn = false;
     t->restore_start = uv_now(p->loop);
-    rp_task_pause(p, t, true);
+    t->restore_next = -1;
 }
 
 /* Whether the end of partition at eof_at (the last stable offset) ends
@@ -109,16 +120,10 @@ static bool restore_done(proc *p, task *t, int64_t eof_at) {
     return false;
 }
 
+/* The caller reassigns the restore consumer (restorer_reassign), which
+ * then stops reading this changelog partition. */
 static void task_restored(proc *p, task *t) {
     t->ready = true;
-    /* Stop reading this changelog partition, without disturbing the
-     * positions of those still restoring (a new assignment would start
-     * them from the beginning again). */
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->cfg->topic[RP_TOPIC_CHANGELOG],
-                                      t->partition);
-    rd_kafka_pause_partitions(p->restorer, l);
-    rd_kafka_topic_partition_list_destroy(l);
     rp_engine_stats st;
     rp_engine_get_stats(t->engine, &st);
     rp_log_info("run: partition %" PRId32 " restored: %" PRIu64
@@ -126,7 +131,6 @@ static void task_restored(proc *p, task *t) {
                 " ms",
                 t->partition, st.accounts, t->restored,
                 uv_now(p->loop) - t->restore_start);
-    rp_task_pause(p, t, false);
     for (int32_t i = 0; i < p->n_parts; i++)
         if (p->tasks[i] && !p->tasks[i]->ready)
             return;
@@ -336,6 +340,8 @@ size_t rp_assign_consume_changelog(proc *p) {
         task *t = (m->partition >= 0 && m->partition < p->n_parts)
                       ? p->tasks[m->partition]
                       : NULL;
+        if (t && !t->ready && !m->err)
+            t->restore_next = m->offset + 1;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (t && !t->ready && restore_done(p, t, m->offset)) {
                 task_restored(p, t);
@@ -366,13 +372,7 @@ size_t rp_assign_consume_changelog(proc *p) {
         }
         rd_kafka_message_destroy(m);
     }
-    if (changed) {
-        bool any = false;
-        for (int32_t i = 0; i < p->n_parts; i++)
-            if (p->tasks[i] && !p->tasks[i]->ready)
-                any = true;
-        if (!any)
-            rd_kafka_assign(p->restorer, NULL);
-    }
+    if (changed)
+        restorer_reassign(p);
     return got;
 }

@@ -515,7 +515,9 @@ static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
 /* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
  * per partition: back-pressure without pausing partitions (a resumed
  * partition's next fetch would wait behind the broker's long poll of the
- * others, up to fetch.wait.max.ms, and the task with it). Then the
+ * others, up to fetch.wait.max.ms, and the task with it). A task that is
+ * still restoring is not read at all (its records wait in librdkafka's
+ * queues, which stops fetching when they are full; see assign.c). Then the
  * consumer's own queue: rebalances, errors, and messages of partitions
  * not yet taken off it. */
 size_t rp_merge_consume_input(proc *p) {
@@ -523,7 +525,7 @@ size_t rp_merge_consume_input(proc *p) {
     size_t got = 0;
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
-        if (!t)
+        if (!t || !t->ready)
             continue;
         for (int k = 0; k < NTOP; k++) {
             if (!t->in[k] || rp_hook_hold(p, t, k))

@@ -125,6 +125,7 @@ typedef struct task {
     uint64_t restore_start; /* uv_now at the start of the restore */
     bool restore_txn;       /* the restore waits for an open transaction */
     uint64_t restored;      /* changelog records read */
+    int64_t restore_next;   /* next changelog offset to read, -1: the start */
     msgq q[NTOP];
     /* librdkafka's queue of each input partition, not forwarded to the
      * consumer's queue: each partition's prefetch then fills and drains
@@ -294,8 +295,6 @@ void rp_task_free(task *t);
 /* Takes the task's input partitions off the consumer's queue (see
  * task.in). Returns 0 or -1 (not assigned). */
 int rp_task_open_queues(proc *p, task *t);
-/* Pauses or resumes the task's input partitions (while it restores). */
-void rp_task_pause(proc *p, task *t, bool pause);
 /* Notes a dedupe chunk written to (or read from) the changelog. Returns 0
  * or RP_ENOMEM. */
 int rp_task_chunk_note(task *t, uint64_t seq, int64_t newest);

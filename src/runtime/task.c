@@ -9,7 +9,8 @@
  * list of the dedupe chunks it has written to the changelog. A new task
  * first restores its engine from its changelog partition (read_committed,
  * from the beginning to the end seen at that time; assign.c); its input
- * partitions stay paused until then.
+ * partitions' queues are not read until then (see assign.c on why they are
+ * not paused).
  *
  * Each input partition of a task is read from a librdkafka queue of its
  * own, taken off the consumer's queue (rp_task_open_queues): each
@@ -73,6 +74,7 @@ task *rp_task_new(proc *p, int32_t partition) {
     for (int i = 0; i < NTOP; i++)
         t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] =
             t->eof_at[i] = t->known_end[i] = t->end_at[i] = -1;
+    t->restore_next = -1;
     t->stream_time = INT64_MIN;
     t->clock_written = INT64_MIN;
     return t;
@@ -134,17 +136,4 @@ void rp_task_chunk_restore(task *t, const rd_kafka_message_t *m) {
         rp_engine_dedupe_restore(t->engine, keys, k);
     }
     rp_task_chunk_note(t, seq, newest);
-}
-
-/* Pauses or resumes the task's input partitions (while it restores). */
-void rp_task_pause(proc *p, task *t, bool pause) {
-    rd_kafka_topic_partition_list_t *l =
-        rd_kafka_topic_partition_list_new(NTOP);
-    for (int i = 0; i < NTOP; i++)
-        rd_kafka_topic_partition_list_add(l, rp_in_topic(p, i), t->partition);
-    if (pause)
-        rd_kafka_pause_partitions(p->consumer, l);
-    else
-        rd_kafka_resume_partitions(p->consumer, l);
-    rd_kafka_topic_partition_list_destroy(l);
 }

@@ -7,9 +7,9 @@
  * outside the group) reads its changelog partition from the beginning.
  * The account states, the dedupe chunks and the task's clock come back
  * into the engine; at the end of the partition the task is ready, and the
- * restore consumer stops reading that partition. The restore consumer is
- * assigned every changelog partition still restoring, each at the offset
- * its restore has reached, and nothing once none is.
+ * restore consumer skips that partition's records from then on. The
+ * restore consumer is assigned every changelog partition still restoring,
+ * each at the offset its restore has reached, and nothing once none is.
  *
  * Nothing here pauses or resumes a partition. While a task restores, the
  * merge simply does not read its input partitions' queues: librdkafka
@@ -19,8 +19,9 @@
  * make librdkafka drop the assign's start offset (librdkafka issues 2190,
  * 4686, 5591, open in 2.0.2), after which that partition is never fetched
  * and its task waits for it forever (seen once in about forty runs of the
- * integration tests). Likewise the restore consumer is reassigned with
- * explicit offsets rather than pausing a restored changelog partition.
+ * integration tests). Likewise the restore consumer is assigned with
+ * explicit offsets, and a restored changelog partition is skipped rather
+ * than paused.
  *
  * A revocation must commit everything applied so far before the
  * partitions go to another member, so it runs the commit here, on the
@@ -120,8 +121,6 @@ static bool restore_done(proc *p, task *t, int64_t eof_at) {
     return false;
 }
 
-/* The caller reassigns the restore consumer (restorer_reassign), which
- * then stops reading this changelog partition. */
 static void task_restored(proc *p, task *t) {
     t->ready = true;
     rp_engine_stats st;
@@ -372,7 +371,16 @@ size_t rp_assign_consume_changelog(proc *p) {
         }
         rd_kafka_message_destroy(m);
     }
-    if (changed)
-        restorer_reassign(p);
+    /* A restored partition is not unassigned at once: that would discard
+     * what is prefetched for the others. Its records are skipped until no
+     * restore remains (tasks assigned together restore together). */
+    if (changed) {
+        bool any = false;
+        for (int32_t i = 0; i < p->n_parts; i++)
+            if (p->tasks[i] && !p->tasks[i]->ready)
+                any = true;
+        if (!any)
+            restorer_reassign(p);
+    }
     return got;
 }

@@ -15,6 +15,10 @@
  * - While the broker is unreachable (bootstrap at a port that refuses
  *   connections): start-up waits for the cluster's metadata; before the
  *   fix a SIGINT 1.5 s in was still ignored 10 s later.
+ * - During the group join: a member frozen (SIGSTOP) holds the join up
+ *   until the group drops it; the consumer leaves the group once its
+ *   join in flight comes back, so this stop is bounded by the group's
+ *   session timeout instead (JOIN_BOUND_S).
  * - During the restore of many accounts: a first run builds a changelog
  *   of FILL_ACCOUNTS accounts; a transaction of the test's own left open
  *   on changelog partition 0 keeps the second run's restore from ending
@@ -48,6 +52,7 @@
 TestSuite(signals, .fini = it_fini, .timeout = 300);
 
 #define STOP_BOUND_S  5.0
+#define JOIN_BOUND_S  15.0
 #define FILL_ACCOUNTS 20000
 
 /* ------------------------------------------------------------ helpers */
@@ -88,17 +93,17 @@ static it_proc *start_run(it_ctx *c, bool ignore_int,
 /* Sends sig and asserts a clean stop: exit status 0 within STOP_BOUND_S
  * and the log line "stopped by SIG... during <phase>" (phase may be NULL:
  * any). Returns the seconds from the signal to the exit. */
-static double stop_cleanly(it_ctx *c, it_proc *run, int sig,
-                           const char *phase) {
+static double stop_within(it_ctx *c, it_proc *run, int sig, const char *phase,
+                          double bound_s) {
     const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
     double t0 = it_now();
     it_signal(run, sig);
-    int st = it_wait(run, STOP_BOUND_S);
+    int st = it_wait(run, bound_s);
     double took = it_now() - t0;
     if (st != 0)
         it_dump_log(run, 30);
     cr_assert_neq(st, -1, "%s did not stop within %.0f s of %s (log %s)",
-                  run->label, STOP_BOUND_S, name, run->err);
+                  run->label, bound_s, name, run->err);
     cr_assert_eq(st, 0, "%s exited with status %d after %s (log %s)",
                  run->label, st, name, run->err);
     char want[128];
@@ -113,6 +118,11 @@ static double stop_cleanly(it_ctx *c, it_proc *run, int sig,
     fprintf(stderr, "[%s] %s: %s -> exit 0 in %.3f s\n", c->name, run->label,
             name, took);
     return took;
+}
+
+static double stop_cleanly(it_ctx *c, it_proc *run, int sig,
+                           const char *phase) {
+    return stop_within(c, run, sig, phase, STOP_BOUND_S);
 }
 
 /* Waits up to timeout_s for needle in run's log. */
@@ -216,6 +226,30 @@ Test(signals, while_the_broker_is_unreachable) {
         stop_cleanly(&c, run, sigs[i], "start-up (reading the cluster's");
     }
     close(fd);
+    it_done(&c);
+}
+
+/* ------------------------------------------------------------ join */
+
+Test(signals, during_the_group_join) {
+    it_ctx c;
+    it_init(&c, "sig-join");
+    it_proc *a = start_run(&c, false, NULL);
+    wait_log(a, "run: ready:", 60);
+    /* A frozen member holds the next join up until the group drops it
+     * (at its session timeout). */
+    kill(a->pid, SIGSTOP);
+    it_proc *b = start_run(&c, true, NULL);
+    wait_log(b, "run: started:", 60);
+    it_sleep(1.0);
+    cr_assert(!it_log_has(b, "run: assigned"),
+              "run B got partitions while a member was frozen (log %s)",
+              b->err);
+    /* The consumer leaves the group once its join in flight has come
+     * back: within the session timeout (kafka.session.timeout.ms, 10 s)
+     * and STOP_BOUND_S (JOIN_BOUND_S). */
+    stop_within(&c, b, SIGINT, "the group join", JOIN_BOUND_S);
+    it_kill9(a);
     it_done(&c);
 }
 

@@ -28,11 +28,14 @@
 #define STOP_BOUND_S 5.0
 #define STOP_GRACE_S 5.0 /* produce's wait for acknowledgements (produce.c) */
 
-static const char delivery[] =
+static const char tick_delivery[] =
+    "{\"type\":\"tick\",\"time\":1772000000000}\n"
     "{\"type\":\"delivery\",\"event_id\":\"e1\",\"account_id\":\"a1\","
     "\"event_time\":1772000000000,\"message_id\":\"m1\","
     "\"recipient\":\"u@example.com\"}\n";
 static const char tick[] = "{\"type\":\"tick\",\"time\":1772000000000}\n";
+/* What produce says once it has read the tick line. */
+#define TICK_READ "tick lines are skipped"
 
 /* A child with its own files; `ignore_int` starts it through a shell that
  * ignores SIGINT before exec, as `cmd &` in a script does. */
@@ -91,13 +94,33 @@ static void finish(child *c) {
     unlink(c->p.err);
 }
 
-/* Sends sig after `after` seconds and waits up to bound_s for the exit;
+static bool err_has(const child *c, const char *needle) {
+    char *s = test_slurp(c->p.err, NULL);
+    bool has = s && strstr(s, needle);
+    free(s);
+    return has;
+}
+
+/* Waits (up to 60 s: tests/valgrind.sh runs the child under valgrind)
+ * for `ready` on the child's standard error, the sign that it waits where
+ * the test wants it, its handlers long installed. */
+static void wait_ready(child *c, const char *ready) {
+    double end = test_now() + 60;
+    while (!err_has(c, ready)) {
+        cr_assert(test_proc_alive(&c->p), "%s exited before \"%s\"", c->p.label,
+                  ready);
+        cr_assert(test_now() < end, "%s: no \"%s\" within 60 s", c->p.label,
+                  ready);
+        test_sleep(0.02);
+    }
+}
+
+/* Waits for `ready`, sends sig and waits up to bound_s for the exit;
  * returns the status, and the seconds it took in *took. */
-static int signal_and_wait(child *c, double after, int sig, double bound_s,
+static int signal_and_wait(child *c, const char *ready, int sig, double bound_s,
                            double *took) {
-    test_sleep(after);
-    cr_assert(test_proc_alive(&c->p), "%s exited before the signal: %s",
-              c->p.label, test_slurp(c->p.err, NULL));
+    wait_ready(c, ready);
+    test_sleep(0.2);
     double t0 = test_now();
     kill(c->p.pid, sig);
     int st = test_proc_wait(&c->p, bound_s);
@@ -107,13 +130,6 @@ static int signal_and_wait(child *c, double after, int sig, double bound_s,
     return st;
 }
 
-static bool err_has(const child *c, const char *needle) {
-    char *s = test_slurp(c->p.err, NULL);
-    bool has = s && strstr(s, needle);
-    free(s);
-    return has;
-}
-
 Test(signals_cli, produce_stops_while_it_waits_for_a_line) {
     const int sigs[] = {SIGINT, SIGTERM};
     for (size_t i = 0; i < 2; i++) {
@@ -121,7 +137,7 @@ Test(signals_cli, produce_stops_while_it_waits_for_a_line) {
         start(&c, sigs[i] == SIGINT, ARGS("produce", "--set", NO_BROKER, "-"),
               tick);
         double took;
-        int st = signal_and_wait(&c, 1.0, sigs[i], STOP_BOUND_S, &took);
+        int st = signal_and_wait(&c, TICK_READ, sigs[i], STOP_BOUND_S, &took);
         char *err = test_slurp(c.p.err, NULL);
         cr_expect_eq(st, 0, "status %d: %s", st, err);
         char want[96];
@@ -136,14 +152,14 @@ Test(signals_cli, produce_stops_while_it_waits_for_a_line) {
 
 Test(signals_cli, produce_gives_up_what_no_broker_acknowledges) {
     child c;
-    start(&c, false, ARGS("produce", "--set", NO_BROKER, "-"), delivery);
+    start(&c, false, ARGS("produce", "--set", NO_BROKER, "-"), tick_delivery);
     double took;
-    int st =
-        signal_and_wait(&c, 1.0, SIGTERM, STOP_GRACE_S + STOP_BOUND_S, &took);
+    int st = signal_and_wait(&c, TICK_READ, SIGTERM,
+                             STOP_GRACE_S + STOP_BOUND_S, &took);
     char *err = test_slurp(c.p.err, NULL);
     cr_expect_eq(st, 1, "status %d: %s", st, err);
     cr_expect_geq(took, STOP_GRACE_S - 0.5, "gave up after %.1f s", took);
-    cr_expect(strstr(err, "stopped by SIGTERM after line 1"), "%s", err);
+    cr_expect(strstr(err, "stopped by SIGTERM after line 2"), "%s", err);
     cr_expect(strstr(err, "giving up on the 1 records still waiting"), "%s",
               err);
     cr_expect(strstr(err, "1 record not acknowledged"), "%s", err);
@@ -157,7 +173,8 @@ Test(signals_cli, tail_stops_while_it_waits_for_the_broker) {
         child c;
         start(&c, sigs[i] == SIGINT, ARGS("tail", "--set", NO_BROKER), NULL);
         double took;
-        int st = signal_and_wait(&c, 1.5, sigs[i], STOP_BOUND_S, &took);
+        int st =
+            signal_and_wait(&c, "waiting for", sigs[i], STOP_BOUND_S, &took);
         cr_expect_eq(st, 0, "status %d after %.1f s", st, took);
         finish(&c);
     }
@@ -165,8 +182,9 @@ Test(signals_cli, tail_stops_while_it_waits_for_the_broker) {
 
 Test(signals_cli, a_second_signal_exits_at_once) {
     child c;
-    start(&c, false, ARGS("produce", "--set", NO_BROKER, "-"), delivery);
-    test_sleep(1.0);
+    start(&c, false, ARGS("produce", "--set", NO_BROKER, "-"), tick_delivery);
+    wait_ready(&c, TICK_READ);
+    test_sleep(0.2);
     /* Both come before produce can act on the first: the kernel hands
      * SIGINT (2) over before SIGTERM (15), which is the second. */
     kill(c.p.pid, SIGSTOP);

@@ -121,8 +121,9 @@ rd_kafka_error_t *rp_startup_init_transactions(rd_kafka_t *rk, int timeout_ms) {
     slicer_init(&w, timeout_ms);
     rd_kafka_error_t *e = NULL;
     /* Resumable: a call after a timeout goes on with the work of the one
-     * before (rdkafka.h), so a slice sends nothing twice. */
-    for (int ms = slicer_next(&w, false); ms > 0; ms = slicer_next(&w, true)) {
+     * before (rdkafka.h), so a slice sends nothing twice, and the slices
+     * need not grow. */
+    for (int ms = slicer_next(&w, false); ms > 0; ms = slicer_next(&w, false)) {
         if (e)
             rd_kafka_error_destroy(e);
         e = rd_kafka_init_transactions(rk, ms);
@@ -435,6 +436,9 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
 
 int rp_startup_embedded(proc *p) {
     char err[512];
+    /* librdkafka's own calls, each in-process and bounded: a signal is
+     * looked at between them (the caller stops on rp_stop_signal). */
+    p->doing = "starting the embedded broker";
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, rp_kafka_log_cb);
     /* This client only hosts the mock cluster and never connects. */
@@ -451,9 +455,11 @@ int rp_startup_embedded(proc *p) {
         return -1;
     }
     const char *bs = rd_kafka_mock_cluster_bootstraps(mc);
-    for (int i = 0; i < RP_TOPIC__COUNT; i++)
+    for (int i = 0; i < RP_TOPIC__COUNT && !rp_stop_signal(); i++)
         rd_kafka_mock_topic_create(mc, p->cfg->topic[i],
                                    p->cfg->topic_partitions, 1);
+    if (rp_stop_signal())
+        return -1;
     if (rp_config_set(p->cfg, "kafka.bootstrap.servers", bs, err,
                       sizeof(err)) != 0) {
         rp_log_error("run: %s", err);

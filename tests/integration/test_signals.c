@@ -12,6 +12,8 @@
  *   SIGINT as a shell's background job has it: ignored at exec (the
  *   child is started through `sh -c 'trap "" INT; exec ...'`); and with
  *   SIGTERM.
+ * - The same with --embedded (the in-process broker), at 0.1 s and after
+ *   ready.
  * - While the broker is unreachable (bootstrap at a port that refuses
  *   connections): start-up waits for the cluster's metadata; before the
  *   fix a SIGINT 1.5 s in was still ignored 10 s later.
@@ -226,6 +228,19 @@ Test(signals, while_the_broker_is_unreachable) {
         stop_cleanly(&c, run, sigs[i], "start-up (reading the cluster's");
     }
     close(fd);
+    it_done(&c);
+}
+
+Test(signals, embedded_at_start_and_after_ready) {
+    it_ctx c;
+    it_init_embedded(&c, "sig-embedded");
+    const char *extra[] = {"--embedded", NULL};
+    it_proc *run = start_run(&c, true, extra);
+    it_sleep(0.1);
+    stop_cleanly(&c, run, SIGINT, NULL);
+    run = start_run(&c, true, extra);
+    wait_log(run, "run: ready:", 60);
+    stop_cleanly(&c, run, SIGINT, "processing");
     it_done(&c);
 }
 

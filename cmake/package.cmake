@@ -120,8 +120,12 @@ set(CPACK_PACKAGE_DESCRIPTION
     "file of JSON lines (repute replay). The package also holds the load\n"
     "generator and the reading tools of its benchmarks, to measure a cluster.")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
-set(REPUTE_PACKAGE_MAINTAINER "repute maintainers <root@localhost>" CACHE STRING
-    "the Maintainer field of the Debian package")
+# The maintainers' address is the one the repository's commits carry; a
+# build for another organisation sets its own with
+# -DREPUTE_PACKAGE_MAINTAINER="Name <address>".
+set(REPUTE_PACKAGE_MAINTAINER
+    "repute maintainers <maintainers@users.noreply.r-seed-1d38c452.example>"
+    CACHE STRING "the Maintainer field of the Debian package")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${REPUTE_PACKAGE_MAINTAINER})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)

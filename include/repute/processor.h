@@ -59,8 +59,11 @@ typedef struct rp_run_options {
 
 /* Runs until SIGINT/SIGTERM or a fatal error. cfg may be changed (the
  * embedded mode sets kafka.bootstrap.servers). Returns the process exit
- * status: 0 after a clean shutdown, 1 on a fatal Kafka error, 2 on a
- * configuration or topic-layout error. */
+ * status: 0 after a clean shutdown (also after a signal in start-up), 1 on
+ * a fatal Kafka error, 2 on a configuration or topic-layout error. The
+ * signals' handlers (repute/stop.h) are installed here unless the caller
+ * has installed them already, as it should, first thing; a second signal
+ * exits the process (docs/run.md, "Signals"). */
 int rp_processor_run(rp_config *cfg, const rp_run_options *opts);
 
 #endif

@@ -11,6 +11,12 @@
  * and skipped, and a read error ends the input with the line it came
  * after. What a command does with a record or a tick is its own.
  *
+ * A command that installed repute/stop.h's handlers (produce) is stopped
+ * by a signal while it waits for a line: the read returns EINTR (the
+ * handlers do not restart it), and the input ends there, as if it had
+ * reached its end, with the lines before it taken; the caller looks at
+ * rp_stop_signal() to tell.
+ *
  * The line buffer and the parser's storage are reused from line to line,
  * so reading allocates nothing once the longest line has been seen; a
  * parsed record borrows them until the next call.
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "repute/stop.h"
 
 int rp_cli_input_open(rp_cli_input *ci, const char *cmd, const char *path) {
     memset(ci, 0, sizeof(*ci));
@@ -45,7 +52,19 @@ int rp_cli_input_next(rp_cli_input *ci, rp_record *rec, int64_t *tick) {
         fprintf(stderr, "repute %s: %s\n", ci->cmd, rp_strerror(RP_ENOMEM));
         return RP_ENOMEM;
     }
-    while ((n = getline(&ci->line, &ci->line_cap, ci->in)) != -1) {
+    for (;;) {
+        if (rp_stop_signal())
+            return 0;
+        errno = 0;
+        if ((n = getline(&ci->line, &ci->line_cap, ci->in)) == -1) {
+            /* A signal that asks for nothing (or came to another thread
+             * as this one read) does not end the input. */
+            if (ferror(ci->in) && errno == EINTR) {
+                clearerr(ci->in);
+                continue;
+            }
+            break;
+        }
         const char *p = ci->line;
         size_t len = (size_t)n;
         ci->lineno++;

@@ -30,6 +30,14 @@
  * on standard error, and with exit status 1 when any record was not
  * acknowledged or any line was malformed.
  *
+ * Signals. SIGINT or SIGTERM stops produce cleanly (repute/stop.h, the
+ * handlers installed first thing): it reads no further line (a read that
+ * waits for one is interrupted), waits for the acknowledgement of what it
+ * has handed to librdkafka, for at most STOP_GRACE_MS more, reports what
+ * got none as not acknowledged, and ends as it would at the end of its
+ * input, saying after which line it stopped. A second signal exits at
+ * once (status 130 or 143).
+ *
  * Ticks have no meaning on Kafka (the processor's clock moves with the
  * records, or with the wall clock), so tick lines are skipped, which
  * produce says once. Malformed lines are reported with their number and
@@ -48,6 +56,7 @@
 #include "repute/jsonl.h"
 #include "repute/kafka.h"
 #include "repute/log.h"
+#include "repute/stop.h"
 
 #define CMD "produce"
 
@@ -56,6 +65,10 @@
 /* How long, after message.timeout.ms, produce still waits for delivery
  * reports before it purges what is left. */
 #define FLUSH_GRACE_MS 30000
+/* How long, after a signal, produce still waits for delivery reports. */
+#define STOP_GRACE_MS 5000
+/* The longest one wait for librdkafka blocks, so that a signal is seen. */
+#define POLL_MS 100
 
 /* ---------------------------------------------------------------- state */
 
@@ -159,10 +172,11 @@ static void producer_close(producer *pr) {
 }
 
 /* Hands one encoded record to librdkafka, waiting while its queue is full.
- * A refusal is reported like a failed delivery. */
-static void producer_send(producer *pr, rd_kafka_topic_t *rkt,
-                          const rp_record *rec, const void *value, size_t len,
-                          size_t lineno) {
+ * A refusal is reported like a failed delivery. Returns 0, or -1 when a
+ * signal came while the queue was full (the record was not sent). */
+static int producer_send(producer *pr, rd_kafka_topic_t *rkt,
+                         const rp_record *rec, const void *value, size_t len,
+                         size_t lineno) {
     for (;;) {
         int rc =
             rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
@@ -173,8 +187,10 @@ static void producer_send(producer *pr, rd_kafka_topic_t *rkt,
             break;
         }
         rd_kafka_resp_err_t err = rd_kafka_last_error();
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && rp_stop_signal())
+            return -1; /* not sent: the caller stops before this line */
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(pr->rk, 100);
+            rd_kafka_poll(pr->rk, POLL_MS);
             continue;
         }
         pr->failed++;
@@ -182,6 +198,7 @@ static void producer_send(producer *pr, rd_kafka_topic_t *rkt,
         break;
     }
     rd_kafka_poll(pr->rk, 0);
+    return 0;
 }
 
 static int64_t now_ms(void) {
@@ -195,14 +212,28 @@ static int64_t now_ms(void) {
 static void producer_drain(producer *pr, int64_t timeout_ms) {
     int64_t deadline =
         timeout_ms > 0 ? now_ms() + timeout_ms + FLUSH_GRACE_MS : INT64_MAX;
-    while (pr->acked + pr->failed < pr->queued && now_ms() < deadline)
-        rd_kafka_flush(pr->rk, 1000);
+    bool stopped = false;
+    while (pr->acked + pr->failed < pr->queued && now_ms() < deadline) {
+        if (rp_stop_signal() && !stopped) {
+            stopped = true;
+            if (deadline - now_ms() > STOP_GRACE_MS)
+                deadline = now_ms() + STOP_GRACE_MS;
+        }
+        rd_kafka_flush(pr->rk, POLL_MS);
+    }
     if (pr->acked + pr->failed < pr->queued) {
-        fprintf(stderr,
-                "repute " CMD ": no acknowledgement after %" PRId64
-                " ms; giving up on the %zu records still waiting\n",
-                timeout_ms + FLUSH_GRACE_MS,
-                pr->queued - pr->acked - pr->failed);
+        if (stopped)
+            fprintf(stderr,
+                    "repute " CMD ": stopped by %s; giving up on the %zu "
+                    "records still waiting for an acknowledgement\n",
+                    rp_stop_signal_name(rp_stop_signal()),
+                    pr->queued - pr->acked - pr->failed);
+        else
+            fprintf(stderr,
+                    "repute " CMD ": no acknowledgement after %" PRId64
+                    " ms; giving up on the %zu records still waiting\n",
+                    timeout_ms + FLUSH_GRACE_MS,
+                    pr->queued - pr->acked - pr->failed);
         rd_kafka_purge(pr->rk,
                        RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(pr->rk, 5000);
@@ -255,8 +286,18 @@ static int produce_stream(producer *pr, bool one_topic, rp_cli_input *ci) {
             ci->bad_lines++;
             continue;
         }
-        producer_send(pr, pr->rkt[one_topic ? 0 : rec.type], &rec, value,
-                      value_len, ci->lineno);
+        if (producer_send(pr, pr->rkt[one_topic ? 0 : rec.type], &rec, value,
+                          value_len, ci->lineno) != 0) {
+            ci->lineno--; /* that line was not sent */
+            break;
+        }
+    }
+    if (rp_stop_signal()) {
+        fprintf(stderr,
+                "repute " CMD ": stopped by %s after line %zu: the lines "
+                "after it were not sent\n",
+                rp_stop_signal_name(rp_stop_signal()), ci->lineno);
+        return 0;
     }
     if (pr->fatal) {
         fprintf(stderr,
@@ -295,6 +336,10 @@ int rp_cli_produce_main(int argc, char **argv) {
     char err[512];
     int status, rc;
 
+    if (rp_stop_install(err, sizeof(err)) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", err);
+        return RP_CLI_EXIT_USAGE;
+    }
     memset(&pr, 0, sizeof(pr));
     memset(&ci, 0, sizeof(ci));
     status = rp_cli_opts_parse(&co, CMD, RP_CLI_ONE_FILE, argc, argv,

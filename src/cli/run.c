@@ -2,6 +2,11 @@
  * run.c - `repute run`: parse the command line, build the configuration,
  * and hand over to the processor (src/runtime/processor.c).
  *
+ * Signals are taken over first thing (repute/stop.h), before anything
+ * can wait, even when SIGINT was ignored at start (a shell's background
+ * job): from then on SIGINT and SIGTERM stop repute cleanly, whatever
+ * phase it is in (docs/run.md, "Signals").
+ *
  * Embedded mode defaults topics.create to true (the mock cluster starts
  * empty); otherwise the user's topics.create stands.
  *
@@ -13,6 +18,7 @@
 #include "cli/cli.h"
 #include "repute/api.h"
 #include "repute/processor.h"
+#include "repute/stop.h"
 
 #define CMD "run"
 
@@ -66,8 +72,13 @@ int rp_cli_run_main(int argc, char **argv) {
     const rp_proc_observer observer = {&api,         api_start,     api_stop,
                                        api_on_event, api_on_commit, api_free};
     rp_run_options opts = {false, &observer};
+    char err[256];
     int status;
 
+    if (rp_stop_install(err, sizeof(err)) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", err);
+        return RP_CLI_EXIT_USAGE;
+    }
     status = rp_cli_opts_parse(&co, CMD, 0, argc, argv, long_options,
                                run_option, &opts);
     if (status != RP_CLI_GO_ON)

@@ -27,7 +27,10 @@
  * writes everything the topic held. (If the end is never reached, for
  * example because the broker went away, tail gives up after the longer of
  * D and STARTUP_GRACE_MS, with exit status 2.) SIGINT and SIGTERM stop it
- * cleanly, between two events, with exit status 0.
+ * cleanly, between two events or while it waits for the topic, with exit
+ * status 0: no wait blocks for longer than POLL_MS or a metadata request
+ * (METADATA_MS), and the handlers (repute/stop.h) are installed first
+ * thing. A second signal exits at once.
  *
  * A record that does not decode is reported on standard error with its
  * partition, offset and the reason, and skipped; tail then ends with exit
@@ -35,7 +38,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +49,7 @@
 #include "repute/jsonl.h"
 #include "repute/kafka.h"
 #include "repute/log.h"
+#include "repute/stop.h"
 
 #define CMD "tail"
 
@@ -57,16 +60,12 @@
 /* How long tail waits, at least, for the topic to exist and for every
  * partition to report its end before --idle-exit may end it. */
 #define STARTUP_GRACE_MS 30000
-/* The longest a single wait for Kafka blocks, so that a signal is seen. */
-#define POLL_MS 100
+/* The longest a single wait for Kafka blocks, so that a signal is seen;
+ * a metadata request gets a little longer. */
+#define POLL_MS     100
+#define METADATA_MS 500
 
 /* ---------------------------------------------------------------- state */
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig) {
-    stop_signal = sig;
-}
 
 typedef struct tail_opts {
     bool from_beginning;
@@ -155,7 +154,8 @@ static int tail_open(tail *t, const rp_config *cfg, const tail_opts *o,
     /* Wait until the topic exists and every partition has a leader (a
      * topic just created may lack one for a moment). */
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_metadata(t->rk, 0, rkt, &md, 2000);
+        rd_kafka_resp_err_t e =
+            rd_kafka_metadata(t->rk, 0, rkt, &md, METADATA_MS);
         if (!e && md->topic_cnt == 1) {
             const rd_kafka_metadata_topic_t *mt = &md->topics[0];
             e = mt->err;
@@ -174,7 +174,7 @@ static int tail_open(tail *t, const rp_config *cfg, const tail_opts *o,
         md = NULL;
         snprintf(err, sizeof(err), "topic %s: %s", t->topic,
                  rd_kafka_err2str(e));
-        if (stop_signal)
+        if (rp_stop_signal())
             goto fail_err;
         int64_t waited = now_ms() - start;
         if (o->idle_ms > 0 &&
@@ -209,7 +209,7 @@ static int tail_open(tail *t, const rp_config *cfg, const tail_opts *o,
     goto done;
 
 fail_err:
-    if (stop_signal)
+    if (rp_stop_signal())
         rc = RP_CLI_EXIT_OK;
     else
         fprintf(stderr, "repute " CMD ": kafka: %s\n", err);
@@ -271,7 +271,7 @@ static int tail_loop(tail *t, const tail_opts *o) {
     int64_t last = now_ms(); /* the last sign of progress */
     bool caught_up = false;
 
-    while (!stop_signal) {
+    while (!rp_stop_signal()) {
         if (o->max_events && t->written >= o->max_events)
             break;
         if (o->idle_ms > 0) {
@@ -341,11 +341,13 @@ int rp_cli_tail_main(int argc, char **argv) {
     tail t;
     tail_opts o = {false, 0, 0};
     rd_kafka_topic_partition_list_t *parts = NULL;
-    struct sigaction sa, old_int, old_term;
-    bool have_signals = false;
     char err[512];
     int status;
 
+    if (rp_stop_install(err, sizeof(err)) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", err);
+        return RP_CLI_EXIT_USAGE;
+    }
     memset(&t, 0, sizeof(t));
     status = rp_cli_opts_parse(&co, CMD, 0, argc, argv, long_options,
                                tail_option, &o);
@@ -356,15 +358,6 @@ int rp_cli_tail_main(int argc, char **argv) {
     status = RP_CLI_EXIT_USAGE;
     t.topic = co.cfg.topic[RP_TOPIC_STATUS];
 
-    /* Signals stop the loop between two events. */
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    have_signals = true;
-
     /* The codec, the consumer, the partitions. */
     t.codec =
         rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err, sizeof(err));
@@ -372,7 +365,7 @@ int rp_cli_tail_main(int argc, char **argv) {
         fprintf(stderr, "repute " CMD ": avro: %s\n", err);
         goto fail;
     }
-    if ((status = tail_open(&t, &co.cfg, &o, &parts)) != 0 || stop_signal)
+    if ((status = tail_open(&t, &co.cfg, &o, &parts)) != 0 || rp_stop_signal())
         goto fail;
     status = RP_CLI_EXIT_USAGE;
     rd_kafka_resp_err_t e = rd_kafka_assign(t.rk, parts);
@@ -394,10 +387,6 @@ fail:
     rp_avro_codec_destroy(t.codec);
     rp_buf_free(&t.line);
     free(t.eof);
-    if (have_signals) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
     rp_cli_opts_free(&co);
     return status;
 }

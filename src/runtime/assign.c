@@ -61,6 +61,7 @@
 
 #include "repute/engine.h"
 #include "repute/log.h"
+#include "repute/stop.h"
 
 #include "runtime/proc.h"
 
@@ -334,7 +335,11 @@ size_t rp_assign_consume_changelog(proc *p) {
     rd_kafka_message_t *m;
     bool changed = false;
     size_t got = 0;
-    while ((m = rd_kafka_consumer_poll(p->restorer, 0)) != NULL) {
+    /* A restore can have hundreds of thousands of records queued: after a
+     * signal the rest is of no use (the restore is given up), and the
+     * loop must get to the signal now (docs/run.md, "Signals"). */
+    while (!rp_stop_signal() &&
+           (m = rd_kafka_consumer_poll(p->restorer, 0)) != NULL) {
         got++;
         task *t = (m->partition >= 0 && m->partition < p->n_parts)
                       ? p->tasks[m->partition]

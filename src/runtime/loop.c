@@ -18,18 +18,26 @@
  * (rp_loop_continue_shutdown): wait for the commit in flight, commit what
  * is left, close the consumer (which revokes and leaves the group), then
  * close the loop's handles, after which uv_run returns. After a fatal
- * error it only waits for the work in flight, then closes the handles. A
- * second signal exits at once.
+ * error it only waits for the work in flight, then closes the handles.
+ *
+ * Signals are not libuv's: the handlers of SIGINT and SIGTERM were
+ * installed when the process started (repute/stop.h, before the first
+ * blocking call of start-up), and the loop only watches their latch,
+ * rp_stop_fd(), with a uv_poll (on_stop): the first signal starts the
+ * shutdown above, whatever phase the processor is in, and the log says
+ * which. A second signal exits at once from the handler itself, even
+ * while the loop is busy in a blocking call (a revocation's commit).
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 #include <uv.h>
 
 #include "repute/log.h"
+#include "repute/stop.h"
 
 #include "runtime/proc.h"
 
@@ -97,8 +105,8 @@ void rp_loop_stop(proc *p) {
     uv_close((uv_handle_t *)&p->idle_timer, close_cb);
     uv_close((uv_handle_t *)&p->stats_timer, close_cb);
     uv_close((uv_handle_t *)&p->work_idle, close_cb);
-    uv_close((uv_handle_t *)&p->sigint, close_cb);
-    uv_close((uv_handle_t *)&p->sigterm, close_cb);
+    if (rp_stop_fd() >= 0)
+        uv_close((uv_handle_t *)&p->stop_poll, close_cb);
     uv_close((uv_handle_t *)&p->wake, close_cb);
     if (p->obs->stop)
         p->obs->stop(p->obs->opaque);
@@ -145,33 +153,35 @@ void rp_loop_fail_fatal(proc *p, const char *what) {
         rp_loop_continue_shutdown(p);
 }
 
-/* After the first signal, a second one exits at once even while the loop
- * is busy in a blocking call (a revocation's commit): a plain handler,
- * async-signal-safe. */
-static void exit_now(int signum) {
-    (void)signum;
-    static const char msg[] = "repute run: second signal, exiting at once\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-    (void)w;
-    _exit(130);
-}
-
 static void on_wake(uv_async_t *h) {
     proc *p = h->data;
     if (atomic_load(&p->fatal_async))
         rp_loop_fail_fatal(p, "fatal Kafka error");
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
+const char *rp_loop_phase(const proc *p, char *buf, size_t size) {
+    if (!p->loop_running) {
+        snprintf(buf, size, "start-up (%s)", p->doing ? p->doing : "starting");
+        return buf;
+    }
+    const char *phase = p->assigned ? "processing" : "the group join";
+    for (int32_t i = 0; p->assigned && i < p->n_parts; i++)
+        if (p->tasks[i] && !p->tasks[i]->ready)
+            phase = "the restore";
+    snprintf(buf, size, "%s", phase);
+    return buf;
+}
+
+/* The first signal: stop applying records, then shut down in steps. */
+static void on_stop(uv_poll_t *h, int status, int events) {
+    (void)status;
+    (void)events;
     proc *p = h->data;
-    if (++p->signals > 1)
-        exit_now(signum);
-    uv_signal_stop(&p->sigint);
-    uv_signal_stop(&p->sigterm);
-    signal(SIGINT, exit_now);
-    signal(SIGTERM, exit_now);
-    rp_log_info("run: %s received, shutting down",
-                signum == SIGINT ? "SIGINT" : "SIGTERM");
+    uv_poll_stop(h);
+    p->stop_sig = rp_stop_signal();
+    rp_loop_phase(p, p->stop_phase, sizeof(p->stop_phase));
+    rp_log_info("run: %s received during %s, shutting down",
+                rp_stop_signal_name(p->stop_sig), p->stop_phase);
     p->stopping = true;
     uv_idle_stop(&p->work_idle);
     rp_loop_continue_shutdown(p);
@@ -203,16 +213,18 @@ void rp_loop_open(proc *p) {
     atomic_store(&p->wake_ready, true);
     if (atomic_load(&p->fatal_async))
         uv_async_send(&p->wake);
-    uv_signal_init(p->loop, &p->sigint);
-    uv_signal_init(p->loop, &p->sigterm);
-    p->sigint.data = p->sigterm.data = p;
-    uv_signal_start(&p->sigint, on_signal, SIGINT);
-    uv_signal_start(&p->sigterm, on_signal, SIGTERM);
+    /* Readable already when a signal came before the loop runs. */
+    if (rp_stop_fd() >= 0) {
+        uv_poll_init(p->loop, &p->stop_poll, rp_stop_fd());
+        p->stop_poll.data = p;
+        uv_poll_start(&p->stop_poll, UV_READABLE, on_stop);
+    }
 }
 
 void rp_loop_run(proc *p) {
     /* Messages may already be waiting. */
     uv_poll_t *ph = &p->poll;
+    p->loop_running = true;
     on_pipe(ph, 0, UV_READABLE);
     uv_run(p->loop, UV_RUN_DEFAULT);
 }

@@ -197,7 +197,7 @@ typedef struct proc {
     bool trimmed;          /* memory given back in this quiet period */
     uint64_t task_epoch;   /* numbers tasks, for requests that outlive one */
     uv_idle_t work_idle;
-    uv_signal_t sigint, sigterm;
+    uv_poll_t stop_poll; /* rp_stop_fd(): a signal asks to stop */
     /* The one piece of work that can be in flight on the thread pool. */
     uv_work_t work;
     work_kind work_kind;
@@ -228,7 +228,14 @@ typedef struct proc {
     atomic_bool fatal_async; /* librdkafka reported a fatal error */
     uv_async_t wake;         /* tells the loop to look at those */
     atomic_bool wake_ready;  /* wake is initialised */
-    int signals;
+    /* Signals (docs/run.md, "Signals"): what start-up is waiting for (for
+     * the log), whether the loop runs, and once a signal came, which
+     * signal and the phase it came in ("start-up", "the group join",
+     * "the restore", "processing"). */
+    const char *doing;
+    bool loop_running;
+    int stop_sig;
+    char stop_phase[96];
     int exit_code;
     int64_t wall_now; /* the wall clock for the current batch */
     /* Counters, for logs and metrics. */
@@ -422,8 +429,16 @@ int rp_startup_embedded(proc *p);
 rd_kafka_t *rp_startup_client(proc *p, rp_kafka_role role, rd_kafka_type_t type,
                               const char *tid);
 /* Creates the topics (topics.create) and checks them. Returns the
- * partition count, or -1 (logged). */
+ * partition count, or -1 (logged, unless a signal stopped it). */
 int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk);
+/* rd_kafka_metadata (every topic) and rd_kafka_init_transactions, waiting
+ * up to timeout_ms in slices that look at rp_stop_signal() (startup.c).
+ * A signal makes them return RD_KAFKA_RESP_ERR__INTR (an error object
+ * with that code), without waiting further. */
+rd_kafka_resp_err_t rp_startup_metadata(rd_kafka_t *rk,
+                                        const struct rd_kafka_metadata **md,
+                                        int timeout_ms);
+rd_kafka_error_t *rp_startup_init_transactions(rd_kafka_t *rk, int timeout_ms);
 
 /* ---------------------------------------------------------------- loop.c */
 
@@ -440,6 +455,10 @@ void rp_loop_stop(proc *p);
 void rp_loop_continue_shutdown(proc *p);
 /* Stops the processor with exit status 1, logging what failed. */
 void rp_loop_fail_fatal(proc *p, const char *what);
+/* Where the processor is, for the log line of a signal: "start-up" (with
+ * what it waits for) before the loop runs, then "the group join", "the
+ * restore" or "processing". Writes into buf and returns it. */
+const char *rp_loop_phase(const proc *p, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- view.c */
 

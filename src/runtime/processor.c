@@ -40,6 +40,18 @@
  * the changelog and rewound (assign.c).
  *
  * This file starts it all in named steps and frees it all at the end.
+ *
+ * Signals
+ * -------
+ * SIGINT and SIGTERM stop the processor cleanly at every moment
+ * (docs/run.md, "Signals"). Their handlers are installed before the first
+ * step (repute/stop.h; `repute run` does it first thing, and
+ * rp_processor_run makes sure). The steps of start-up wait in slices and
+ * give up when a signal has come (startup.c); between two steps the
+ * signal is looked at too, and a signal in start-up ends the run there,
+ * with exit status 0: nothing was applied yet, so nothing can be
+ * committed half-way, and the transaction begun is empty. Once the loop
+ * runs, it watches the signal's latch and shuts down in steps (loop.c).
  */
 #include "repute/processor.h"
 
@@ -59,6 +71,7 @@
 #include "repute/avro.h"
 #include "repute/kafka.h"
 #include "repute/log.h"
+#include "repute/stop.h"
 
 #include "runtime/proc.h"
 
@@ -115,6 +128,8 @@ static int open_producer(proc *p) {
         p->eos && !rp_kafka_conf_has(cfg, "transactional.id") ? tid : NULL);
     if (!p->producer)
         return 2;
+    if (rp_stop_signal())
+        return 0;
     int32_t parts = rp_startup_check_topics(p, p->producer);
     if (parts < 0)
         return 2;
@@ -123,9 +138,14 @@ static int open_producer(proc *p) {
     if (!p->tasks)
         return 1;
     if (p->eos) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, 30000);
+        p->doing = "initialising transactions";
+        rd_kafka_error_t *e = rp_startup_init_transactions(p->producer, 30000);
         if (!e)
             e = rd_kafka_begin_transaction(p->producer);
+        if (e && rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__INTR) {
+            rd_kafka_error_destroy(e);
+            return 0;
+        }
         if (e) {
             rp_log_error("run: cannot start transactions: %s",
                          rd_kafka_error_string(e));
@@ -194,6 +214,17 @@ static int subscribe(proc *p) {
     return 0;
 }
 
+/* After a signal in start-up: says where it stopped (the step returned
+ * early without logging) and returns exit status 0. */
+static int stopped_in_startup(proc *p) {
+    char phase[128];
+    rp_log_info("run: stopped by %s during %s; nothing was applied or "
+                "committed",
+                rp_stop_signal_name(rp_stop_signal()),
+                rp_loop_phase(p, phase, sizeof(phase)));
+    return 0;
+}
+
 /* Runs the loop until the processor stops; returns its exit status. */
 static int run(proc *p) {
     p->start_ms = uv_now(p->loop);
@@ -203,9 +234,13 @@ static int run(proc *p) {
                 p->cfg->clock == RP_CLOCK_EVENT ? "event" : "wall");
     rp_loop_run(p);
     int rc = p->exit_code;
-    rp_log_info("run: stopped: %" PRIu64 " records applied, %" PRIu64
+    char by[160] = "";
+    if (p->stop_sig)
+        snprintf(by, sizeof(by), " by %s during %s",
+                 rp_stop_signal_name(p->stop_sig), p->stop_phase);
+    rp_log_info("run: stopped%s: %" PRIu64 " records applied, %" PRIu64
                 " to the DLQ, %" PRIu64 " commits, %" PRIu64 " aborts",
-                p->applied, p->dlq, p->commits, p->aborts);
+                by, p->applied, p->dlq, p->commits, p->aborts);
     return rc;
 }
 
@@ -262,20 +297,44 @@ static void teardown(proc *p, int rc) {
     pthread_cond_destroy(&p->work_cv);
 }
 
+/* The steps of start-up in turn, up to the subscription; a signal
+ * between two steps (or one that made a step give up) ends them early. */
+static int start(proc *p, const rp_run_options *opts) {
+    int rc;
+    if ((rc = open_codecs(p, opts)) != 0 || rp_stop_signal() ||
+        (rc = open_producer(p)) != 0 || rp_stop_signal() ||
+        (rc = open_consumers(p)) != 0 || rp_stop_signal())
+        return rc;
+    p->doing = "starting the HTTP server";
+    rp_loop_open(p);
+    if ((rc = start_observer(p)) != 0 || rp_stop_signal())
+        return rc;
+    p->doing = "subscribing";
+    return subscribe(p);
+}
+
 int rp_processor_run(rp_config *cfg, const rp_run_options *opts) {
     proc P, *p = &P;
+    char err[256];
+    if (rp_stop_install(err, sizeof(err)) != 0) {
+        rp_log_error("run: %s", err);
+        return 1;
+    }
     proc_init(p, cfg, opts);
     if (!cfg->clock_set)
         cfg->clock = RP_CLOCK_WALL;
-    int rc;
-    if ((rc = open_codecs(p, opts)) != 0 || (rc = open_producer(p)) != 0 ||
-        (rc = open_consumers(p)) != 0)
-        goto fail;
-    rp_loop_open(p);
-    if ((rc = start_observer(p)) != 0 || (rc = subscribe(p)) != 0)
-        goto fail;
-    rc = run(p);
-fail:
+    int rc = start(p, opts);
+    if (rp_stop_signal() && !p->loop_running) {
+        /* A failure the signal caused was not logged; one it did not
+         * cause was, and the signal still asked for a stop. */
+        if (p->loop && !p->loop_stopped) {
+            rp_loop_stop(p);
+            uv_run(p->loop, UV_RUN_DEFAULT);
+        }
+        rc = stopped_in_startup(p);
+    } else if (rc == 0) {
+        rc = run(p);
+    }
     teardown(p, rc);
     return rc;
 }

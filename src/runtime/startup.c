@@ -5,7 +5,13 @@
  *
  * These are the calls allowed to block the loop thread, each bounded
  * (metadata, topic creation, a committed-offsets read; init_transactions
- * in processor.c): nothing is running yet that could wait.
+ * in processor.c): nothing is running yet that could wait. A signal must
+ * still stop repute here, at once (docs/run.md, "Signals"), and librdkafka
+ * cannot interrupt a call that waits: so each wait is cut into slices of
+ * at most SLICE_MS, and rp_stop_signal() is looked at between two. A
+ * stopped wait returns RD_KAFKA_RESP_ERR__INTR and logs nothing; the
+ * caller sees rp_stop_signal() and stops. p->doing names the wait, for
+ * the log line that says where repute stopped.
  *
  * The topic check refuses to start over a lost changelog (changelog_lost:
  * a missing changelog topic while the group has committed offsets on its
@@ -21,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
@@ -30,8 +37,106 @@
 #include "repute/config.h"
 #include "repute/kafka.h"
 #include "repute/log.h"
+#include "repute/stop.h"
 
 #include "runtime/proc.h"
+
+/* The longest one librdkafka call of start-up blocks; a slow answer gets
+ * slices that double up to SLICE_MAX_MS, since each slice that times out
+ * sends its request again. */
+#define SLICE_MS     250
+#define SLICE_MAX_MS 2000
+
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One wait of start-up, cut into slices: its end, the next slice, and
+ * when the last call began. */
+typedef struct slicer {
+    uint64_t end, began;
+    int slice;
+} slicer;
+
+static void slicer_init(slicer *w, int timeout_ms) {
+    w->end = mono_ms() + (uint64_t)timeout_ms;
+    w->began = 0;
+    w->slice = SLICE_MS;
+}
+
+/* The next slice in ms, or 0 when the wait is over or a stop was asked
+ * for. slow: the last call timed out waiting for an answer, which the
+ * next gets longer for (a call repeated sends its request again). A call
+ * that failed at once (no broker to ask) is not repeated before a pause. */
+static int slicer_next(slicer *w, bool slow) {
+    if (w->began && mono_ms() - w->began < 50 && rp_stop_wait(100))
+        return 0;
+    uint64_t now = mono_ms();
+    if (rp_stop_signal() || now >= w->end)
+        return 0;
+    if (slow && w->slice < SLICE_MAX_MS)
+        w->slice *= 2;
+    w->began = now;
+    return (uint64_t)w->slice < w->end - now ? w->slice : (int)(w->end - now);
+}
+
+/* A call that may be asked again: no broker to ask yet, or no answer. */
+static bool again(rd_kafka_resp_err_t e) {
+    return e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+           e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+}
+
+rd_kafka_resp_err_t rp_startup_metadata(rd_kafka_t *rk,
+                                        const struct rd_kafka_metadata **md,
+                                        int timeout_ms) {
+    slicer w;
+    slicer_init(&w, timeout_ms);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int ms = slicer_next(&w, false); ms > 0;
+         ms = slicer_next(&w, e == RD_KAFKA_RESP_ERR__TIMED_OUT))
+        if (!again(e = rd_kafka_metadata(rk, 1, NULL, md, ms)))
+            return e;
+    return rp_stop_signal() ? RD_KAFKA_RESP_ERR__INTR : e;
+}
+
+/* rd_kafka_query_watermark_offsets in slices (see above). */
+static rd_kafka_resp_err_t watermarks(rd_kafka_t *rk, const char *topic,
+                                      int32_t part, int64_t *lo, int64_t *hi,
+                                      int timeout_ms) {
+    slicer w;
+    slicer_init(&w, timeout_ms);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int ms = slicer_next(&w, false); ms > 0;
+         ms = slicer_next(&w, e == RD_KAFKA_RESP_ERR__TIMED_OUT))
+        if (!again(e = rd_kafka_query_watermark_offsets(rk, topic, part, lo, hi,
+                                                        ms)))
+            return e;
+    return rp_stop_signal() ? RD_KAFKA_RESP_ERR__INTR : e;
+}
+
+rd_kafka_error_t *rp_startup_init_transactions(rd_kafka_t *rk, int timeout_ms) {
+    slicer w;
+    slicer_init(&w, timeout_ms);
+    rd_kafka_error_t *e = NULL;
+    /* Resumable: a call after a timeout goes on with the work of the one
+     * before (rdkafka.h), so a slice sends nothing twice, and the slices
+     * need not grow. */
+    for (int ms = slicer_next(&w, false); ms > 0; ms = slicer_next(&w, false)) {
+        if (e)
+            rd_kafka_error_destroy(e);
+        e = rd_kafka_init_transactions(rk, ms);
+        if (!e || rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT)
+            return e;
+    }
+    if (rp_stop_signal()) {
+        if (e)
+            rd_kafka_error_destroy(e);
+        return rd_kafka_error_new(RD_KAFKA_RESP_ERR__INTR, "stopped");
+    }
+    return e;
+}
 
 /* ---------------------------------------------------------------- start-up */
 
@@ -102,9 +207,17 @@ static int group_committed(proc *p, rd_kafka_topic_partition_list_t *l) {
         rp_log_debug("run: cannot read the committed offsets: %s", err);
         return -1;
     }
-    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, 15000);
+    slicer w;
+    slicer_init(&w, 15000);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int ms = slicer_next(&w, false); ms > 0;
+         ms = slicer_next(&w, e == RD_KAFKA_RESP_ERR__TIMED_OUT))
+        if (!again(e = rd_kafka_committed(rk, l, ms)))
+            break;
     int n = -1;
-    if (e) {
+    if (rp_stop_signal()) {
+        n = -2;
+    } else if (e) {
         rp_log_debug("run: cannot read the committed offsets of group %s: %s",
                      p->cfg->group_id, rd_kafka_err2str(e));
     } else {
@@ -123,7 +236,8 @@ static int group_committed(proc *p, rd_kafka_topic_partition_list_t *l) {
  * state those offsets stand on is gone, and starting (and creating an
  * empty changelog) would apply the rest of the stream to accounts that
  * start from nothing: wrong statuses, sequences back at 1. Returns true
- * (logged) when repute must not start.
+ * (logged) when repute must not start, or (not logged) when a signal
+ * stopped it.
  *
  * A changelog that exists but is empty (every partition's high watermark
  * 0) is only warned about: a group whose every record so far went to the
@@ -138,7 +252,11 @@ static bool changelog_lost(proc *p, rd_kafka_t *rk) {
     const struct rd_kafka_metadata *md = NULL;
     /* Every topic (not just ours): a request naming a missing topic could
      * make a broker with auto.create.topics.enable create it. */
-    if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) != 0)
+    p->doing = "reading the cluster's metadata";
+    rd_kafka_resp_err_t e = rp_startup_metadata(rk, &md, 10000);
+    if (e == RD_KAFKA_RESP_ERR__INTR)
+        return true;
+    if (e)
         return false; /* rp_startup_check_topics says why */
     int32_t cl_parts = -1;
     rd_kafka_topic_partition_list_t *in = rd_kafka_topic_partition_list_new(16);
@@ -156,15 +274,18 @@ static bool changelog_lost(proc *p, rd_kafka_t *rk) {
     rd_kafka_metadata_destroy(md);
     /* The committed offsets take a client of their own: read them only
      * when the changelog is missing or empty, not on every start. */
+    p->doing = "checking the changelog";
     bool empty = true;
     for (int32_t i = 0; i < cl_parts && empty; i++) {
         int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, cl, i, &lo, &hi, 5000) != 0 ||
-            hi > 0)
+        if (watermarks(rk, cl, i, &lo, &hi, 5000) != 0 || hi > 0)
             empty = false;
     }
-    int committed = empty && in->cnt > 0 ? group_committed(p, in) : 0;
+    int committed =
+        empty && in->cnt > 0 && !rp_stop_signal() ? group_committed(p, in) : 0;
     rd_kafka_topic_partition_list_destroy(in);
+    if (rp_stop_signal())
+        return true;
     if (cl_parts < 0 && committed < 0) {
         rp_log_error("run: the changelog topic %s does not exist, and the "
                      "committed offsets of group %s cannot be read to tell "
@@ -207,6 +328,7 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
     if (changelog_lost(p, rk))
         return -1;
     if (c->topics_create) {
+        p->doing = "creating the topics";
         rd_kafka_NewTopic_t *nt[RP_TOPIC__COUNT];
         char err[256];
         for (int i = 0; i < RP_TOPIC__COUNT; i++) {
@@ -218,7 +340,12 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
         }
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
         rd_kafka_CreateTopics(rk, nt, RP_TOPIC__COUNT, NULL, q);
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+        /* Polled in slices, so that a signal is seen (rd_kafka_destroy
+         * cancels the request left in flight). */
+        rd_kafka_event_t *ev = NULL;
+        for (int waited = 0; !ev && waited < 30000 && !rp_stop_signal();
+             waited += SLICE_MS)
+            ev = rd_kafka_queue_poll(q, SLICE_MS);
         const rd_kafka_CreateTopics_result_t *res =
             ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
         size_t n = 0;
@@ -234,21 +361,25 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
                             rd_kafka_topic_result_name(tr[i]),
                             rd_kafka_topic_result_error_string(tr[i]));
         }
-        if (!ev)
+        if (!ev && !rp_stop_signal())
             rp_log_warn("run: topic creation timed out");
         else
             rd_kafka_event_destroy(ev);
         rd_kafka_queue_destroy(q);
         for (int i = 0; i < RP_TOPIC__COUNT; i++)
             rd_kafka_NewTopic_destroy(nt[i]);
+        if (rp_stop_signal())
+            return -1;
     }
+    p->doing = "checking the topics";
     const struct rd_kafka_metadata *md = NULL;
     int32_t counts[RP_TOPIC__COUNT];
     for (int attempt = 0;; attempt++) {
-        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+        rd_kafka_resp_err_t e = rp_startup_metadata(rk, &md, 10000);
         if (e) {
-            rp_log_error("run: cannot read the cluster's metadata: %s",
-                         rd_kafka_err2str(e));
+            if (e != RD_KAFKA_RESP_ERR__INTR)
+                rp_log_error("run: cannot read the cluster's metadata: %s",
+                             rd_kafka_err2str(e));
             return -1;
         }
         bool all = true;
@@ -264,7 +395,8 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
         rd_kafka_metadata_destroy(md);
         if (all || attempt >= 20)
             break;
-        usleep(250 * 1000); /* freshly created topics take a moment */
+        if (rp_stop_wait(250)) /* freshly created topics take a moment */
+            return -1;
     }
     char list[1024];
     size_t off = 0;
@@ -304,6 +436,9 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
 
 int rp_startup_embedded(proc *p) {
     char err[512];
+    /* librdkafka's own calls, each in-process and bounded: a signal is
+     * looked at between them (the caller stops on rp_stop_signal). */
+    p->doing = "starting the embedded broker";
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, rp_kafka_log_cb);
     /* This client only hosts the mock cluster and never connects. */
@@ -320,9 +455,11 @@ int rp_startup_embedded(proc *p) {
         return -1;
     }
     const char *bs = rd_kafka_mock_cluster_bootstraps(mc);
-    for (int i = 0; i < RP_TOPIC__COUNT; i++)
+    for (int i = 0; i < RP_TOPIC__COUNT && !rp_stop_signal(); i++)
         rd_kafka_mock_topic_create(mc, p->cfg->topic[i],
                                    p->cfg->topic_partitions, 1);
+    if (rp_stop_signal())
+        return -1;
     if (rp_config_set(p->cfg, "kafka.bootstrap.servers", bs, err,
                       sizeof(err)) != 0) {
         rp_log_error("run: %s", err);

@@ -141,9 +141,8 @@ bool rp_auth_name_ok(const char *name, size_t len);
  * regains one attempt every RP_AUTH_LIMIT_REFILL_MS; an address with no
  * attempt left is refused (429) until it regains one. IPv6 addresses are
  * counted per /64, since one host usually holds a whole /64. When the
- * table is full, the least recently failing address of its neighbourhood
- * is forgotten (an attacker with many addresses can make the table forget,
- * but each address still has its own budget).
+ * table is full, the address of its neighbourhood with the most attempts
+ * left is forgotten, so an address near its limit is the last to go.
  */
 #define RP_AUTH_LIMIT_SLOTS     1024
 #define RP_AUTH_LIMIT_PROBE     8

@@ -348,6 +348,20 @@ int rp_api_start(rp_api **out, uv_loop_t *loop, const rp_config *cfg,
     return 0;
 }
 
+int rp_api_check(const rp_config *cfg, char *errstr, size_t errstr_size) {
+    if (!cfg->http_listen || strcmp(cfg->http_listen, "off") == 0)
+        return 0;
+    rp_api *a = calloc(1, sizeof(*a));
+    if (!a) {
+        snprintf(errstr, errstr_size, "http: out of memory");
+        return RP_ENOMEM;
+    }
+    a->cfg = cfg;
+    int rc = rp_api_access_start(a, errstr, errstr_size);
+    rp_api_free(a);
+    return rc;
+}
+
 void rp_api_stop(rp_api *a) {
     if (!a)
         return;

@@ -15,9 +15,10 @@
  * allocation per client, and memory that no number of addresses can grow.
  * An address hashes to a slot and is looked for among the next
  * RP_AUTH_LIMIT_PROBE slots; a new address takes an empty slot there, or
- * one whose bucket has refilled (it holds nothing worth keeping), or else
- * the one that failed longest ago. IPv6 addresses count per /64, the
- * usual allocation of one host, so that a host cannot mint a fresh address
+ * else the one with the most attempts left (a refilled bucket holds
+ * nothing worth keeping), so that many addresses failing once each cannot
+ * push out the one that is using up its budget. IPv6 addresses count per /64,
+ * the usual allocation of one host, so that a host cannot mint a fresh address
  * for every attempt.
  */
 #include <string.h>
@@ -85,8 +86,12 @@ static rp_auth_slot *find(rp_auth_limiter *l, const uint8_t key[16],
             continue;
         }
         refill(s, now_ms);
-        if (!victim || (victim->used && (s->left >= RP_AUTH_LIMIT_BURST ||
-                                         s->last_ms < victim->last_ms)))
+        /* The slot with the most attempts left holds the least worth
+         * keeping (an address near its limit is exactly what the table is
+         * for); among equals, the one that failed longest ago. */
+        if (!victim || (victim->used && (s->left > victim->left ||
+                                         (s->left == victim->left &&
+                                          s->last_ms < victim->last_ms))))
             victim = s;
     }
     if (!victim)

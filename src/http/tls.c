@@ -72,7 +72,9 @@ int rp_http_tls_new(rp_http_tls **out, const char *cert_path,
     if (SSL_CTX_use_PrivateKey_file(t->ctx, key_path, SSL_FILETYPE_PEM) != 1) {
         /* The key's path is not named: the configuration treats every
          * value of a key named "key" as a secret (docs/security.md). */
-        ssl_err(errstr, errstr_size, "cannot load the private key",
+        ssl_err(errstr, errstr_size,
+                "cannot load the private key, or it does not match the "
+                "certificate,",
                 "(http.tls.key.location)");
         goto fail;
     }

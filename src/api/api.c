@@ -123,8 +123,15 @@ static bool serve_asset(rp_str path, rp_http_response *res) {
         size_t n = strlen(a->name);
         if (name.len == n + 1 && memcmp(name.ptr + 1, a->name, n) == 0) {
             res->content_type = a->content_type;
-            res->headers = "Content-Security-Policy: default-src 'self'; "
-                           "img-src 'self' data:; frame-ancestors 'none'\r\n";
+            /* Strict: nothing but this server's own files, no inline
+             * script or style, no frames, no forms sent elsewhere; and no
+             * referrer, so an account id in the URL stays here. */
+            res->headers =
+                "Content-Security-Policy: default-src 'none'; "
+                "script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "connect-src 'self'; base-uri 'none'; form-action 'self'; "
+                "frame-ancestors 'none'\r\n"
+                "Referrer-Policy: no-referrer\r\n";
             rp_buf_append(&res->body, a->data, a->len);
             return true;
         }
@@ -272,9 +279,11 @@ static void api_handle(void *opaque, const rp_http_request *req,
     if (!r) {
         /* The dashboard's files are open: they hold no data, and the page
          * must load to ask for a token. */
-        if (strcmp(req->method, "POST") == 0)
-            rp_api_error_json(res, 404, "not_found", "no such route");
-        else if (!serve_asset(req->path, res))
+        if (strcmp(req->method, "POST") == 0) {
+            res->headers = "Allow: GET, HEAD\r\n";
+            rp_api_error_json(res, 405, "method_not_allowed",
+                              "this page is read-only (GET)");
+        } else if (!serve_asset(req->path, res))
             rp_api_error_json(res, 404, "not_found", "no such page");
         return;
     }

@@ -134,6 +134,19 @@ static void peer_text(const struct sockaddr *sa, char *out, size_t size) {
                   (socklen_t)size);
 }
 
+/* The path for a log line: at most 80 bytes, anything but printable ASCII
+ * as '?', so that a crafted path (an escaped newline) cannot forge lines. */
+static void path_text(rp_str path, char *out, size_t size) {
+    size_t n = 0;
+    for (size_t i = 0; i < path.len && n + 4 < size && i < 80; i++) {
+        unsigned char ch = (unsigned char)path.ptr[i];
+        out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    if (path.len > 80 && n + 4 < size)
+        out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = '\0';
+}
+
 static void unauthorized(rp_api *a, rp_http_response *res, bool invalid) {
     a->auth_failures[invalid ? RP_API_AUTH_INVALID : RP_API_AUTH_MISSING]++;
     res->headers = invalid ? "WWW-Authenticate: Bearer realm=\"repute\", "
@@ -171,11 +184,12 @@ bool rp_api_authorize(rp_api *a, const rp_http_request *req, rp_auth_role need,
     }
     const rp_auth_entry *e = rp_auth_tokens_find(&a->tokens, tok, tok_len);
     if (!e) {
-        char peer[64];
+        char peer[64], path[96];
         peer_text(req->peer, peer, sizeof(peer));
+        path_text(req->path, path, sizeof(path));
         rp_auth_limiter_fail(&a->limiter, req->peer, now);
         rp_log_warn("http: an invalid token from %s (%s %s)", peer, req->method,
-                    req->path.ptr);
+                    path);
         unauthorized(a, res, true);
         return false;
     }

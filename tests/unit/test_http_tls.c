@@ -1,8 +1,10 @@
 /*
  * test_http_tls.c - TLS on the HTTP server of repute/http.h (src/http/tls.c).
  *
- * A throwaway CA and a certificate for 127.0.0.1 are made by
- * tests/tls/make-ca.sh (openssl); the server runs on a libuv loop in a
+ * A throwaway CA and a certificate for 127.0.0.1 are made in the test
+ * process with OpenSSL's API (as tests/tls/make-ca.sh makes them with the
+ * openssl command, which would be far too slow under valgrind's
+ * --trace-children); the server runs on a libuv loop in a
  * second thread, and the test thread is an OpenSSL client on a blocking
  * socket that verifies the server's certificate against the CA and its IP
  * address, as curl would. The handler echoes the method, the
@@ -11,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,8 @@
 #include <sys/socket.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -65,18 +70,84 @@ static void *loop_thread(void *arg) {
     return NULL;
 }
 
+/* ------------------------------------------------------- certificates */
+
+static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+    cr_assert_not_null(ext, "extension %d=%s", nid, value);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+}
+
+/* A certificate for key, named cn, signed by issuer_key (self-signed when
+ * issuer is NULL), valid for a day. */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
+                       EVP_PKEY *issuer_key, bool is_ca, long serial) {
+    X509 *x = X509_new();
+    cr_assert_not_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+    X509 *iss = issuer ? issuer : x;
+    if (is_ca) {
+        add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE");
+        add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+    } else {
+        add_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE");
+        add_ext(x, iss, NID_key_usage, "critical,digitalSignature");
+        add_ext(x, iss, NID_ext_key_usage, "serverAuth");
+        add_ext(x, iss, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    }
+    cr_assert_gt(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()), 0);
+    return x;
+}
+
+static void write_pem(const char *path, EVP_PKEY *key, X509 *cert) {
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    if (key)
+        cr_assert_eq(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL),
+                     1);
+    if (cert)
+        cr_assert_eq(PEM_write_X509(f, cert), 1);
+    fclose(f);
+}
+
+/* ca.pem, ca.key, broker.crt and broker.key in dir, as make-ca.sh writes
+ * them (EC P-256). */
+static void make_ca(void) {
+    EVP_PKEY *ck = EVP_EC_gen("P-256"), *sk = EVP_EC_gen("P-256");
+    cr_assert(ck && sk);
+    X509 *cc = make_cert(ck, "repute test CA", NULL, NULL, true, 1);
+    X509 *sc = make_cert(sk, "localhost", cc, ck, false, 2);
+    write_pem(ca, NULL, cc);
+    write_pem(ca_key, ck, NULL);
+    write_pem(crt, NULL, sc);
+    write_pem(key, sk, NULL);
+    X509_free(cc);
+    X509_free(sc);
+    EVP_PKEY_free(ck);
+    EVP_PKEY_free(sk);
+}
+
+/* ---------------------------------------------------------------- server */
+
 static void setup(void) {
     signal(SIGPIPE, SIG_IGN);
     cr_assert_not_null(mkdtemp(dir));
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd),
-             "bash " REPUTE_SOURCE_DIR "/tests/tls/make-ca.sh %s >/dev/null",
-             dir);
-    cr_assert_eq(system(cmd), 0, "make-ca.sh failed (is openssl installed?)");
     snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
     snprintf(ca_key, sizeof(ca_key), "%s/ca.key", dir);
     snprintf(crt, sizeof(crt), "%s/broker.crt", dir);
     snprintf(key, sizeof(key), "%s/broker.key", dir);
+    make_ca();
 
     char err[512];
     cr_assert_eq(rp_http_tls_new(&tls, crt, key, err, sizeof(err)), 0, "%s",
@@ -96,9 +167,11 @@ static void teardown(void) {
     pthread_join(thread, NULL);
     cr_assert_eq(uv_loop_close(&loop), 0, "handles left open on the loop");
     rp_http_tls_free(tls);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    (void)system(cmd);
+    unlink(ca);
+    unlink(ca_key);
+    unlink(crt);
+    unlink(key);
+    rmdir(dir);
 }
 
 TestSuite(http_tls, .init = setup, .fini = teardown, .timeout = 60);

@@ -89,7 +89,8 @@ int rp_auth_tokens_parse(rp_auth_tokens *out, const char *path,
                          const char *text, size_t len, char *errstr,
                          size_t errstr_size);
 
-/* Reads and parses the file at path (RP_EIO when it cannot be read). */
+/* Reads and parses the file at path (RP_EIO when it cannot be read,
+ * RP_ETOOBIG over 4 MiB). */
 int rp_auth_tokens_load(rp_auth_tokens *out, const char *path, char *errstr,
                         size_t errstr_size);
 

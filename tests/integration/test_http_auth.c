@@ -247,7 +247,8 @@ Test(http_auth, start_up_refusals) {
         1);
     cr_assert(strstr(first, "plain.err"), "%s", first);
 
-    /* On purpose: it starts, and still asks for tokens. */
+    /* On purpose: it starts, and still asks for tokens; with
+     * http.auth.metrics=false, /metrics is open for a scraper. */
     const char *extra[] = {"--embedded",
                            "--set",
                            s_tokens,
@@ -255,11 +256,19 @@ Test(http_auth, start_up_refusals) {
                            "http.listen=0.0.0.0:0",
                            "--set",
                            "http.allow.plaintext=true",
+                           "--set",
+                           "http.auth.metrics=false",
                            NULL};
     it_proc *run = it_start_run(&c, extra);
     int port = it_http_port(run);
     it_reply r = it_http(port, "GET", "/v1/summary");
     cr_assert_eq(r.status, 401);
+    it_reply_free(&r);
+    r = it_http(port, "GET", "/metrics");
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "repute_http_auth_failures_total{reason="
+                             "\"missing\"} 1"),
+              "%s", r.body);
     it_reply_free(&r);
     it_stop_run(run);
 

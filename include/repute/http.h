@@ -88,9 +88,10 @@ typedef struct rp_http_response {
     const char *content_type; /* static string; preset "application/json" */
     rp_buf body;              /* owned by the server, empty; the handler
                                  appends (on RP_ENOMEM, set status 500) */
-    /* NULL, or static extra header lines, each ending "\r\n", e.g.
+    /* NULL, or extra header lines, each ending "\r\n", e.g.
      * "Cache-Control: max-age=60\r\n" (which replaces the default
-     * `Cache-Control: no-store`). */
+     * `Cache-Control: no-store`). Borrowed: they must stay valid until
+     * the handler returns (the server copies them then). */
     const char *headers;
 } rp_http_response;
 

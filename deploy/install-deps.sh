@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang-format
       librdkafka-dev libavro-dev libuv1-dev libjansson-dev libcriterion-dev
-      kcat libhttp-parser-dev)
+      kcat libhttp-parser-dev libssl-dev)
 # Hardening (tests/run-all.sh): clang with libFuzzer for the fuzzers,
 # valgrind for the unit tests under memcheck, openssl for the test CA of
 # the broker's SASL_SSL listener.

@@ -35,6 +35,12 @@ typedef struct rp_api rp_api;
  * naming http.listen. */
 int rp_api_start(rp_api **out, uv_loop_t *loop, const rp_config *cfg,
                  const rp_proc_view *view, char *errstr, size_t errstr_size);
+/* Checks, before anything else starts, what rp_api_start would refuse
+ * in the API's access settings (the tokens file, the TLS certificate and
+ * key, plaintext on a non-loopback address), so that `repute run` fails
+ * at once rather than after connecting to Kafka. Returns 0 or an RP_E*
+ * code with errstr naming the key (and for the tokens file the line). */
+int rp_api_check(const rp_config *cfg, char *errstr, size_t errstr_size);
 /* Closes the server (asynchronously, with the loop's other handles). */
 void rp_api_stop(rp_api *a);
 /* Called for every output event the engines publish: keeps the latest

@@ -94,6 +94,12 @@ typedef struct rp_config {
     int32_t topic_partitions; /* topics.partitions, default 4 */
     char *log_level;          /* log.level: error|warn|info|debug */
     char *http_listen;        /* http.listen, default 127.0.0.1:8080 */
+    /* The API's access (docs/api-auth.md): "none" means unset. */
+    char *http_auth_tokens_file; /* http.auth.tokens.file */
+    bool http_auth_metrics;      /* http.auth.metrics, default true */
+    char *http_tls_cert;         /* http.tls.cert.location */
+    char *http_tls_key;          /* http.tls.key.location */
+    bool http_allow_plaintext;   /* http.allow.plaintext, default false */
     /* kafka.* pairs, in the order given (owned). */
     rp_kv *kafka;
     size_t n_kafka;

@@ -1,16 +1,18 @@
 /*
- * repute/http.h - a small HTTP/1.1 server on a libuv loop, for the
- * read-only status API and the dashboard of `repute run`.
+ * repute/http.h - a small HTTP/1.1 server on a libuv loop, optionally over
+ * TLS, for the status API and the dashboard of `repute run`.
  *
  * The server accepts connections on the caller's loop, parses requests with
- * http-parser and calls one handler per complete GET or HEAD request, on the
- * loop thread. Everything else it answers by itself, then closes the
- * connection: 400 for a malformed request (with a short plain-text reason),
- * 405 with `Allow: GET, HEAD` for any other method (nothing in repute can be
- * changed over HTTP), 413 for a request with a body or one larger than
- * max_request_bytes, 414 for a URL that alone exceeds it, 431 for too many
- * or too large headers, 505 for an HTTP version other than 1.x, and 503 to
- * connections beyond max_connections.
+ * http-parser and calls one handler per complete GET, HEAD or POST request,
+ * on the loop thread. Everything else it answers by itself, then closes the
+ * connection: 400 for a malformed request (with a short plain-text reason)
+ * or one with two Authorization fields, 405 with `Allow: GET, HEAD, POST`
+ * for any other method, 413 for a GET or HEAD with a body or a request
+ * larger than max_request_bytes (a POST's body included), 414 for a URL
+ * that alone exceeds it, 431 for too many or too large headers, 505 for an
+ * HTTP version other than 1.x, and 503 to connections beyond
+ * max_connections (closed without an answer under TLS). The handler
+ * decides which routes take which method.
  * Keep-alive and pipelining follow HTTP/1.1 (HTTP/1.0 closes unless it asks
  * for keep-alive; `Connection: close` is honoured), responses go out in
  * request order, and no call blocks the loop.
@@ -29,9 +31,11 @@
 #ifndef REPUTE_HTTP_H
 #define REPUTE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "repute/buf.h"
@@ -59,12 +63,20 @@ void rp_http_limits_default(rp_http_limits *l);
 
 /* One request, borrowed by the handler for the duration of the call. */
 typedef struct rp_http_request {
-    const char *method; /* "GET" or "HEAD" (static) */
+    const char *method; /* "GET", "HEAD" or "POST" (static) */
     /* Percent-decoded path without the query, e.g. "/v1/accounts/a b";
      * NUL-terminated, never contains a NUL byte. */
     rp_str path;
     /* The raw query string after '?', RP_STR_NULL when there is none. */
     rp_str query;
+    /* The Authorization field's value as sent (it may hold NUL bytes),
+     * RP_STR_NULL when there is none. Never log it. */
+    rp_str authorization;
+    /* A POST's body (empty for GET and HEAD); not NUL-terminated. */
+    rp_str body;
+    /* The client's address (AF_INET or AF_INET6), NULL when unknown. */
+    const struct sockaddr *peer;
+    bool tls; /* the request came over TLS */
 } rp_http_request;
 
 /* The response a handler fills in. The server presets every field before
@@ -76,13 +88,14 @@ typedef struct rp_http_response {
     const char *content_type; /* static string; preset "application/json" */
     rp_buf body;              /* owned by the server, empty; the handler
                                  appends (on RP_ENOMEM, set status 500) */
-    /* NULL, or static extra header lines, each ending "\r\n", e.g.
+    /* NULL, or extra header lines, each ending "\r\n", e.g.
      * "Cache-Control: max-age=60\r\n" (which replaces the default
-     * `Cache-Control: no-store`). */
+     * `Cache-Control: no-store`). Borrowed: they must stay valid until
+     * the handler returns (the server copies them then). */
     const char *headers;
 } rp_http_response;
 
-/* Called on the loop thread once per complete GET or HEAD request (for
+/* Called on the loop thread once per complete request (for
  * HEAD, the body the handler writes is measured for Content-Length and not
  * sent). It must not block, and must not keep req or res after it
  * returns. It may call rp_http_server_close(); the response is then not
@@ -116,6 +129,26 @@ int rp_http_server_new(rp_http_server **out, uv_loop_t *loop,
 
 /* The port the server is bound to. */
 int rp_http_server_port(const rp_http_server *s);
+
+/* ---------------------------------------------------------------- TLS */
+
+typedef struct rp_http_tls rp_http_tls;
+
+/*
+ * Makes a TLS server context (OpenSSL, TLS 1.2 and later) from a PEM
+ * certificate chain file (the server's certificate first) and a PEM
+ * private key file. Returns 0 with *out set, or RP_EINVAL / RP_ENOMEM
+ * with errstr naming the file and OpenSSL's reason. The caller frees it
+ * with rp_http_tls_free once every server using it is closed and freed.
+ */
+int rp_http_tls_new(rp_http_tls **out, const char *cert_path,
+                    const char *key_path, char *errstr, size_t errstr_size);
+void rp_http_tls_free(rp_http_tls *t);
+
+/* Makes every connection s accepts from now on speak TLS with tls
+ * (borrowed until s is freed). Call it right after rp_http_server_new,
+ * before the loop runs: a connection accepted earlier stays plain. */
+void rp_http_server_use_tls(rp_http_server *s, const rp_http_tls *tls);
 
 /*
  * Stops listening, closes every connection (responses in flight are

@@ -7,7 +7,10 @@
  * Design
  * ------
  * The server (src/http/) parses requests on the processor's libuv
- * loop and calls api_handle() for each complete GET. Every handler runs on
+ * loop and calls api_handle() for each complete request, which finds its
+ * route in the table below, checks its method and, for every route but
+ * the open ones, the caller's token and role (access.c; docs/api-auth.md)
+ * before the route's handler runs. Every handler runs on
  * the loop thread, like the processor itself, so it reads the tasks'
  * engines through the processor's read-only view (repute/procview.h)
  * directly, without locks and without copies; a handler only has to be
@@ -89,6 +92,7 @@ void rp_api_free(rp_api *a) {
             free(a->notes->ring[i].id);
         free(a->notes);
     }
+    rp_api_access_free(a);
     free(a);
 }
 
@@ -119,8 +123,15 @@ static bool serve_asset(rp_str path, rp_http_response *res) {
         size_t n = strlen(a->name);
         if (name.len == n + 1 && memcmp(name.ptr + 1, a->name, n) == 0) {
             res->content_type = a->content_type;
-            res->headers = "Content-Security-Policy: default-src 'self'; "
-                           "img-src 'self' data:; frame-ancestors 'none'\r\n";
+            /* Strict: nothing but this server's own files, no inline
+             * script or style, no frames, no forms sent elsewhere; and no
+             * referrer, so an account id in the URL stays here. */
+            res->headers =
+                "Content-Security-Policy: default-src 'none'; "
+                "script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "connect-src 'self'; base-uri 'none'; form-action 'self'; "
+                "frame-ancestors 'none'\r\n"
+                "Referrer-Policy: no-referrer\r\n";
             rp_buf_append(&res->body, a->data, a->len);
             return true;
         }
@@ -128,31 +139,176 @@ static bool serve_asset(rp_str path, rp_http_response *res) {
     return false;
 }
 
+/* The route table. A route names a path (exact, or an account's under
+ * /v1/accounts/), the one method it takes (GET also answers HEAD) and
+ * whether it is open to everyone; every other route needs a token when a
+ * tokens file is set: the viewer role for GET, the operator role for POST.
+ * Two routes may share a path with different methods (an account id may
+ * end in "/actions", so GET /v1/accounts/x/actions is the account
+ * "x/actions"); a path that matches only routes of other methods is a 405
+ * naming theirs. */
+typedef enum match { EXACT, ACCOUNT, ACCOUNT_ACTIONS } match;
+
+typedef struct route {
+    const char *path; /* EXACT: the path; else the account prefix */
+    match match;
+    bool post; /* POST; else GET and HEAD */
+    bool open; /* no token needed, ever (/metrics: see route_open) */
+    void (*fn)(rp_api *a, const rp_http_request *req, rp_str id,
+               const rp_auth_caller *who, rp_http_response *res);
+} route;
+
+#define ACC_PREFIX "/v1/accounts/"
+#define ACTIONS    "/actions"
+
+static void r_healthz(rp_api *a, const rp_http_request *req, rp_str id,
+                      const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)id, (void)who;
+    rp_api_get_healthz(a, res);
+}
+
+static void r_readyz(rp_api *a, const rp_http_request *req, rp_str id,
+                     const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)id, (void)who;
+    rp_api_get_readyz(a, res);
+}
+
+static void r_metrics(rp_api *a, const rp_http_request *req, rp_str id,
+                      const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)id, (void)who;
+    rp_api_get_metrics(a, res);
+}
+
+static void r_summary(rp_api *a, const rp_http_request *req, rp_str id,
+                      const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)id, (void)who;
+    rp_api_get_summary(a, res);
+}
+
+static void r_accounts(rp_api *a, const rp_http_request *req, rp_str id,
+                       const rp_auth_caller *who, rp_http_response *res) {
+    (void)id, (void)who;
+    rp_api_get_accounts(a, req->query, res);
+}
+
+static void r_account(rp_api *a, const rp_http_request *req, rp_str id,
+                      const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)who;
+    rp_api_get_account(a, id, res);
+}
+
+/* PLACEHOLDER for issue 16 part 1 (actions over HTTP), which is not done:
+ * the route, its method and its access rules are in place, and `who`
+ * carries the caller's name (the Action's future `actor`) and role, but
+ * nothing is validated or produced yet. */
+static void r_post_actions(rp_api *a, const rp_http_request *req, rp_str id,
+                           const rp_auth_caller *who, rp_http_response *res) {
+    (void)a, (void)req, (void)id, (void)who;
+    rp_api_error_json(res, 501, "not_implemented",
+                      "actions over HTTP are not implemented yet; produce "
+                      "an Action to the actions topic instead");
+}
+
+static const route routes[] = {
+    {"/healthz", EXACT, false, true, r_healthz},
+    {"/readyz", EXACT, false, true, r_readyz},
+    {"/metrics", EXACT, false, false, r_metrics},
+    {"/v1/summary", EXACT, false, false, r_summary},
+    {"/v1/accounts", EXACT, false, false, r_accounts},
+    {ACC_PREFIX, ACCOUNT_ACTIONS, true, false, r_post_actions},
+    {ACC_PREFIX, ACCOUNT, false, false, r_account},
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Whether path matches r; sets *id to the account id of an account route
+ * (possibly over RP_ACCOUNT_ID_MAX: the caller checks). */
+static bool route_matches(const route *r, rp_str path, rp_str *id) {
+    *id = RP_STR_NULL;
+    if (r->match == EXACT)
+        return path_is(path, r->path);
+    size_t pl = strlen(r->path), al = sizeof(ACTIONS) - 1;
+    if (path.len <= pl || memcmp(path.ptr, r->path, pl) != 0)
+        return false;
+    *id = (rp_str){path.ptr + pl, path.len - pl};
+    if (r->match == ACCOUNT_ACTIONS) {
+        if (id->len <= al || memcmp(id->ptr + id->len - al, ACTIONS, al) != 0)
+            return false;
+        id->len -= al;
+    }
+    return true;
+}
+
+static bool route_open(const rp_api *a, const route *r) {
+    if (r->fn == r_metrics)
+        return !a->cfg->http_auth_metrics;
+    return r->open;
+}
+
+/* Finds the route of req; on a path some route takes with another method,
+ * answers 405 and returns NULL; on an unknown path returns NULL. */
+static const route *find_route(const rp_http_request *req, rp_str *id,
+                               bool *answered, rp_http_response *res) {
+    bool post = strcmp(req->method, "POST") == 0;
+    bool other = false;
+    *answered = false;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!route_matches(&routes[i], req->path, id))
+            continue;
+        if (routes[i].post == post)
+            return &routes[i];
+        other = true;
+    }
+    if (other) {
+        *answered = true;
+        res->headers = post ? "Allow: GET, HEAD\r\n" : "Allow: POST\r\n";
+        rp_api_error_json(res, 405, "method_not_allowed",
+                          post ? "this page is read-only (GET)"
+                               : "this route takes POST only");
+    }
+    return NULL;
+}
+
 static void api_handle(void *opaque, const rp_http_request *req,
                        rp_http_response *res) {
     rp_api *a = opaque;
-    rp_str path = req->path;
-    static const char acc[] = "/v1/accounts/";
-    if (path_is(path, "/healthz"))
-        rp_api_get_healthz(a, res);
-    else if (path_is(path, "/readyz"))
-        rp_api_get_readyz(a, res);
-    else if (path_is(path, "/metrics"))
-        rp_api_get_metrics(a, res);
-    else if (path_is(path, "/v1/summary"))
-        rp_api_get_summary(a, res);
-    else if (path_is(path, "/v1/accounts"))
-        rp_api_get_accounts(a, req->query, res);
-    else if (path.len > sizeof(acc) - 1 &&
-             memcmp(path.ptr, acc, sizeof(acc) - 1) == 0) {
-        rp_str id = {path.ptr + sizeof(acc) - 1, path.len - (sizeof(acc) - 1)};
-        if (id.len > RP_ACCOUNT_ID_MAX)
-            rp_api_error_json(res, 400, "bad_request",
-                              "an account id is at most 256 bytes");
-        else
-            rp_api_get_account(a, id, res);
-    } else if (!serve_asset(path, res))
-        rp_api_error_json(res, 404, "not_found", "no such page");
+    rp_str id;
+    bool answered;
+    const route *r = find_route(req, &id, &answered, res);
+    if (answered)
+        return;
+    if (!r) {
+        /* The dashboard's files are open: they hold no data, and the page
+         * must load to ask for a token. */
+        if (strcmp(req->method, "POST") == 0) {
+            res->headers = "Allow: GET, HEAD\r\n";
+            rp_api_error_json(res, 405, "method_not_allowed",
+                              "this page is read-only (GET)");
+        } else if (!serve_asset(req->path, res))
+            rp_api_error_json(res, 404, "not_found", "no such page");
+        return;
+    }
+    rp_auth_caller who = {"", RP_AUTH_NONE};
+    if (!route_open(a, r)) {
+        rp_auth_role need = r->post ? RP_AUTH_OPERATOR : RP_AUTH_VIEWER;
+        if (a->auth_on && !rp_api_authorize(a, req, need, &who, res))
+            return;
+        if (!a->auth_on && r->post) {
+            /* Without tokens nobody can be named as the actor, so the API
+             * stays read-only. */
+            rp_api_error_json(res, 403, "read_only",
+                              "the API is read-only: set "
+                              "http.auth.tokens.file to a tokens file (make "
+                              "one with `repute token add NAME operator "
+                              "--file FILE`) to allow actions over HTTP");
+            return;
+        }
+    }
+    if (r->match != EXACT && id.len > RP_ACCOUNT_ID_MAX) {
+        rp_api_error_json(res, 400, "bad_request",
+                          "an account id is at most 256 bytes");
+        return;
+    }
+    r->fn(a, req, id, &who, res);
 }
 
 /* ---------------------------------------------------------------- start/stop
@@ -174,20 +330,45 @@ int rp_api_start(rp_api **out, uv_loop_t *loop, const rp_config *cfg,
         *out = a;
         return 0;
     }
-    char err[256];
-    int rc = rp_http_server_new(&a->http, loop, listen, NULL, api_handle, a,
-                                err, sizeof(err));
+    char err[512];
+    int rc = rp_api_access_start(a, errstr, errstr_size);
     if (rc != 0) {
-        snprintf(errstr, errstr_size, "http.listen=%s: %s", listen, err);
-        free(a);
+        rp_api_free(a);
         return rc;
     }
+    rc = rp_http_server_new(&a->http, loop, listen, NULL, api_handle, a, err,
+                            sizeof(err));
+    if (rc != 0) {
+        snprintf(errstr, errstr_size, "http.listen=%s: %s", listen, err);
+        rp_api_free(a);
+        return rc;
+    }
+    if (a->tls)
+        rp_http_server_use_tls(a->http, a->tls);
     const char *colon = strrchr(listen, ':');
-    rp_log_info("run: HTTP on %.*s:%d (dashboard /, /metrics, /readyz)",
+    char tokens[64] = "no tokens: read-only";
+    if (a->auth_on)
+        snprintf(tokens, sizeof(tokens), "%zu tokens", a->tokens.n);
+    rp_log_info("run: HTTP on %.*s:%d (%s, %s; dashboard /, /metrics, "
+                "/readyz)",
                 colon ? (int)(colon - listen) : (int)strlen(listen), listen,
-                rp_http_server_port(a->http));
+                rp_http_server_port(a->http), a->tls ? "TLS" : "plain", tokens);
     *out = a;
     return 0;
+}
+
+int rp_api_check(const rp_config *cfg, char *errstr, size_t errstr_size) {
+    if (!cfg->http_listen || strcmp(cfg->http_listen, "off") == 0)
+        return 0;
+    rp_api *a = calloc(1, sizeof(*a));
+    if (!a) {
+        snprintf(errstr, errstr_size, "http: out of memory");
+        return RP_ENOMEM;
+    }
+    a->cfg = cfg;
+    int rc = rp_api_access_start(a, errstr, errstr_size);
+    rp_api_free(a);
+    return rc;
 }
 
 void rp_api_stop(rp_api *a) {

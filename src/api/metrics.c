@@ -326,5 +326,13 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
     counter(b, "repute_dedupe_evicted_total",
             "Dedupe keys dropped because dedupe.max.entries was reached.",
             sum.dedupe_evicted);
+    metric_head(b, "repute_http_auth_failures_total", "counter",
+                "HTTP requests refused for want of a valid token or role: "
+                "missing, invalid, forbidden (role too low), rate_limited.");
+    for (int r = 0; r < RP_API_AUTH__COUNT; r++)
+        rp_buf_printf(b,
+                      "repute_http_auth_failures_total{reason=\"%s\"} "
+                      "%" PRIu64 "\n",
+                      rp_api_auth_reason_name(r), a->auth_failures[r]);
     process_metrics(b);
 }

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "repute/api.h"
+#include "repute/auth.h"
 #include "repute/config.h"
 #include "repute/hash.h"
 #include "repute/http.h"
@@ -59,13 +60,29 @@ static inline uint64_t rp_api_id_hash(const char *p, size_t n) {
 
 /* ---------------------------------------------------------------- the API */
 
+/* Why a request was refused (access.c), for
+ * repute_http_auth_failures_total{reason}. */
+enum {
+    RP_API_AUTH_MISSING,   /* no bearer token */
+    RP_API_AUTH_INVALID,   /* a token that matches no line */
+    RP_API_AUTH_FORBIDDEN, /* a role too low for the route */
+    RP_API_AUTH_LIMITED,   /* the address has no attempt left */
+    RP_API_AUTH__COUNT
+};
+
 struct rp_api {
     uv_loop_t *loop;          /* borrowed */
     const rp_config *cfg;     /* borrowed */
     const rp_proc_view *view; /* borrowed */
     rp_http_server *http;     /* NULL when off or stopped */
-    rp_api_notes *notes;      /* owned, NULL until a notification */
-    uint64_t commit_le[12];   /* commit latency histogram (metrics.c) */
+    rp_http_tls *tls;         /* owned; NULL without TLS */
+    rp_auth_tokens tokens;    /* owned; empty without a tokens file */
+    bool auth_on;             /* a tokens file is configured */
+    rp_auth_limiter limiter;  /* failed sign-ins per client address */
+    uint64_t auth_failures[RP_API_AUTH__COUNT];
+    char retry_after[40];   /* the 429's header line, until it is sent */
+    rp_api_notes *notes;    /* owned, NULL until a notification */
+    uint64_t commit_le[12]; /* commit latency histogram (metrics.c) */
     uint64_t commit_count;
     double commit_seconds;
 };
@@ -73,6 +90,22 @@ struct rp_api {
 /* Sets an error body {"error":code,"message":msg} and the status. */
 void rp_api_error_json(rp_http_response *res, int status, const char *code,
                        const char *msg);
+
+/* ---------------------------------------------------------------- access */
+
+/* access.c: loads the tokens file and the TLS certificate and checks
+ * http.listen against them (see its essay). Returns 0 or an RP_E* code
+ * with errstr naming the key. */
+int rp_api_access_start(rp_api *a, char *errstr, size_t errstr_size);
+/* Frees the tokens and the TLS context (after the server is freed). */
+void rp_api_access_free(rp_api *a);
+/* With a tokens file: checks the request's bearer token for a route that
+ * needs `need`. Returns true with *who set (its name borrowed from the
+ * API's tokens), or false with the refusal (401, 403 or 429) in res. */
+bool rp_api_authorize(rp_api *a, const rp_http_request *req, rp_auth_role need,
+                      rp_auth_caller *who, rp_http_response *res);
+/* "missing", "invalid", "forbidden", "rate_limited". */
+const char *rp_api_auth_reason_name(int r);
 
 /* ---------------------------------------------------------------- routes */
 

@@ -54,6 +54,7 @@ int rp_cli_replay_main(int argc, char **argv);
 int rp_cli_run_main(int argc, char **argv);
 int rp_cli_produce_main(int argc, char **argv);
 int rp_cli_tail_main(int argc, char **argv);
+int rp_cli_token_main(int argc, char **argv);
 
 /* Looks a command up by name (NULL when there is none). */
 const rp_cli_command *rp_cli_find_command(const char *name);
@@ -89,14 +90,17 @@ typedef struct rp_cli_opts {
     size_t n_files;
     const char **sets;
     size_t n_sets;
-    const char *path; /* the FILE operand; NULL: standard input */
-    rp_config cfg;    /* valid after rp_cli_config_open() returned 0 */
+    const char *path;            /* the FILE operand; NULL: standard input */
+    const char *const *operands; /* with RP_CLI_MANY_OPERANDS (borrow argv) */
+    size_t n_operands;
+    rp_config cfg; /* valid after rp_cli_config_open() returned 0 */
     bool have_cfg;
 } rp_cli_opts;
 
 /* Flags of rp_cli_opts_parse() and rp_cli_config_open(). */
-#define RP_CLI_ONE_FILE    1u /* takes one operand, FILE or '-' */
-#define RP_CLI_NEEDS_KAFKA 2u /* kafka.bootstrap.servers must be set */
+#define RP_CLI_ONE_FILE      1u /* takes one operand, FILE or '-' */
+#define RP_CLI_NEEDS_KAFKA   2u /* kafka.bootstrap.servers must be set */
+#define RP_CLI_MANY_OPERANDS 4u /* any operands, left to the command */
 
 /* Returned by rp_cli_opts_parse() when the command goes on. */
 #define RP_CLI_GO_ON (-1)

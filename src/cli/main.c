@@ -86,6 +86,17 @@ static const rp_cli_command commands[] = {
      "Exit status: 0, 1 when a record was skipped, 2 for a usage or\n"
      "configuration error or when the topic cannot be read.\n",
      rp_cli_tail_main},
+    {"token", "add NAME ROLE [--file F] [--config FILE] [--set k=v]...",
+     "a new token for the HTTP API (printed once; its hash is kept)",
+     "  --file F          the tokens file (default: "
+     "http.auth.tokens.file)\n" CONFIG_OPTIONS,
+     "ROLE is viewer (every GET) or operator (viewer and actions). The new\n"
+     "token is printed once on standard output; its line NAME ROLE\n"
+     "sha256:HEX is appended to the tokens file (made with mode 0600),\n"
+     "which must be valid and must not hold NAME yet. repute run reads\n"
+     "the file at start-up (docs/api-auth.md).\n"
+     "Exit status: 0, or 2 for a usage, configuration or file error.\n",
+     rp_cli_token_main},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

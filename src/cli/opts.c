@@ -55,6 +55,13 @@ static bool config_option(rp_cli_opts *o, int opt, const char *arg) {
 /* The operands: none, or with RP_CLI_ONE_FILE one FILE ('-' or none:
  * standard input). Returns RP_CLI_GO_ON or the usage error's status. */
 static int operands(rp_cli_opts *o, unsigned flags, int argc, char **argv) {
+    if (flags & RP_CLI_MANY_OPERANDS) {
+        /* The command checks them itself (getopt_long has moved them after
+         * the options). */
+        o->operands = (const char *const *)argv + optind;
+        o->n_operands = (size_t)(argc - optind);
+        return RP_CLI_GO_ON;
+    }
     if (!(flags & RP_CLI_ONE_FILE)) {
         if (optind < argc)
             return rp_cli_usage_error(o->cmd, "unexpected argument '%s'",

@@ -85,6 +85,12 @@ int rp_cli_run_main(int argc, char **argv) {
         goto done;
     if ((status = rp_cli_config_open(&co, 0)) != 0)
         goto done;
+    char err[1024];
+    if (rp_api_check(&co.cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "repute " CMD ": %s\n", err); /* before Kafka */
+        status = RP_CLI_EXIT_USAGE;
+        goto done;
+    }
     if (opts.embedded && !co.cfg.topics_create_set)
         co.cfg.topics_create = true;
     status = rp_processor_run(&co.cfg, &opts);

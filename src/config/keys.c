@@ -164,6 +164,11 @@ static const key_desc keys[] = {
     K_DURATION("input.max.future", AT(input_max_future), "24h"),
     K_STRING("log.level", AT(log_level), "info", log_levels),
     K_STRING("http.listen", AT(http_listen), "127.0.0.1:8080", NULL),
+    K_STRING("http.auth.tokens.file", AT(http_auth_tokens_file), "none", NULL),
+    K_BOOL("http.auth.metrics", AT(http_auth_metrics), "true", 0),
+    K_STRING("http.tls.cert.location", AT(http_tls_cert), "none", NULL),
+    K_STRING("http.tls.key.location", AT(http_tls_key), "none", NULL),
+    K_BOOL("http.allow.plaintext", AT(http_allow_plaintext), "false", 0),
 };
 
 #undef AT

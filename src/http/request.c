@@ -8,6 +8,14 @@
  * the parser so that each run ends with one complete request, which
  * response.c then answers (see conn.h for the whole cycle).
  *
+ * Headers and bodies
+ * ------------------
+ * Of the header fields only Authorization is kept (for the API's bearer
+ * tokens; twice is a 400); the others are counted and measured, never
+ * stored. Only a POST may have a body (Content-Length or chunked), which
+ * is gathered whole before the handler runs; a GET or HEAD with one is a
+ * 413, as before POST existed.
+ *
  * Limits
  * ------
  * The parser is given bytes exactly as they arrive, so a limit is checked
@@ -28,6 +36,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/conn.h"
 
@@ -129,10 +138,16 @@ static bool over_limit(const conn *c, const char *at, size_t len) {
 static int on_message_begin(http_parser *p) {
     conn *c = p->data;
     rp_buf_reset(&c->url);
+    rp_buf_reset(&c->auth);
+    rp_buf_reset(&c->body);
     c->nheaders = 0;
     c->in_field = false;
+    c->field_len = 0;
+    c->value_is_auth = false;
+    c->has_auth = false;
     c->phase = PH_URL;
     c->is_head = false;
+    c->is_post = false;
     return 0;
 }
 
@@ -153,19 +168,43 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
      * the first after a value starts a new field. */
     if (!c->in_field) {
         c->in_field = true;
+        c->field_len = 0;
         if (++c->nheaders > c->srv->limits.max_headers)
             return reject(c, 431, "too many header fields");
     }
     if (over_limit(c, at, len))
         return reject(c, 431, "request headers too large");
+    /* Only the start of a name is kept: enough to recognise the one field
+     * the server hands on (a longer name is some other field). */
+    for (size_t i = 0; i < len && c->field_len < sizeof(c->field); i++)
+        c->field[c->field_len++] = at[i];
     return 0;
+}
+
+/* True when the field name just completed is Authorization. */
+static bool field_is_auth(const conn *c) {
+    static const char name[] = "authorization";
+    return c->field_len == sizeof(name) - 1 &&
+           strncasecmp(c->field, name, sizeof(name) - 1) == 0;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
     conn *c = p->data;
-    c->in_field = false;
+    if (c->in_field) {
+        /* The first piece of this value: the name is complete. Two
+         * Authorization fields are refused rather than one picked, since
+         * a proxy and repute could pick differently. */
+        c->in_field = false;
+        c->value_is_auth = field_is_auth(c);
+        if (c->value_is_auth && c->has_auth)
+            return reject(c, 400, "more than one Authorization field");
+        if (c->value_is_auth)
+            c->has_auth = true;
+    }
     if (over_limit(c, at, len))
         return reject(c, 431, "request headers too large");
+    if (c->value_is_auth && rp_buf_append(&c->auth, at, len) != 0)
+        return reject(c, 503, "out of memory");
     return 0;
 }
 
@@ -186,8 +225,8 @@ static int parse_target(conn *c) {
         end = p + u.field_data[UF_PATH].len;
     }
     /* http-parser also takes the asterisk form ("*", for OPTIONS) and
-     * anything that follows a '*' ("GET *q") as a path; a GET or HEAD
-     * target is a path from the root or an absolute URL. */
+     * anything that follows a '*' ("GET *q") as a path; a GET, HEAD or
+     * POST target is a path from the root or an absolute URL. */
     if (p == end || *p != '/')
         return reject(c, 400, "bad request target");
     if (rp_buf_reserve(&c->path, (size_t)(end - p)) != 0)
@@ -213,22 +252,35 @@ static int parse_target(conn *c) {
 static int on_headers_complete(http_parser *p) {
     conn *c = p->data;
     c->phase = PH_BODY;
-    if (p->method != HTTP_GET && p->method != HTTP_HEAD)
-        return reject(c, 405, "only GET and HEAD are allowed");
+    if (p->method != HTTP_GET && p->method != HTTP_HEAD &&
+        p->method != HTTP_POST)
+        return reject(c, 405, "only GET, HEAD and POST are allowed");
+    c->is_post = p->method == HTTP_POST;
     /* http-parser takes any digit for the version; only 1.x is HTTP/1. */
     if (p->http_major != 1)
         return reject(c, 505, "HTTP version not supported");
-    if ((p->flags & F_CHUNKED) ||
-        (p->content_length > 0 && p->content_length != ULLONG_MAX))
-        return reject(c, 413, "a request must not have a body");
+    bool has_body = (p->flags & F_CHUNKED) ||
+                    (p->content_length > 0 && p->content_length != ULLONG_MAX);
+    if (has_body && !c->is_post)
+        return reject(c, 413, "a GET or HEAD request must not have a body");
+    /* A declared length that cannot fit is refused before it is sent. */
+    if (c->is_post && p->content_length != ULLONG_MAX &&
+        p->content_length > c->srv->limits.max_request_bytes)
+        return reject(c, 413, "request body too large");
     return parse_target(c);
 }
 
 static int on_body(http_parser *p, const char *at, size_t len) {
-    (void)at;
-    (void)len;
-    /* on_headers_complete refuses every request with a body already. */
-    return reject(p->data, 413, "a request must not have a body");
+    conn *c = p->data;
+    /* on_headers_complete refuses a GET or HEAD with a body already; a
+     * POST's body (also chunked) counts against max_request_bytes. */
+    if (!c->is_post)
+        return reject(c, 413, "a GET or HEAD request must not have a body");
+    if (over_limit(c, at, len))
+        return reject(c, 413, "request body too large");
+    if (rp_buf_append(&c->body, at, len) != 0)
+        return reject(c, 503, "out of memory");
+    return 0;
 }
 
 static int on_message_complete(http_parser *p) {
@@ -316,9 +368,7 @@ void rp_http_conn_process(conn *c) {
     rp_http_conn_read_start(c);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    conn *c = h->data;
-    (void)suggested;
+int rp_http_conn_in_room(conn *c) {
     /* Parsed bytes are dropped (the parser keeps no pointer into them), so
      * the buffer settles at READ_CHUNK plus a partial request. */
     if (c->lingering || c->in_off == c->in.len) {
@@ -328,18 +378,34 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
         c->in.len -= c->in_off;
         c->in_off = 0;
     }
-    if (rp_buf_reserve(&c->in, READ_CHUNK) != 0) {
+    return rp_buf_reserve(&c->in, READ_CHUNK);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    conn *c = h->data;
+    (void)suggested;
+    /* With TLS the socket's bytes are ciphertext: they go to tls_in, and
+     * tls.c decrypts them into `in`. */
+    rp_buf *b = &c->in;
+    int rc;
+    if (c->ssl) {
+        b = &c->tls_in;
+        rp_buf_reset(b);
+        rc = rp_buf_reserve(b, READ_CHUNK);
+    } else {
+        rc = rp_http_conn_in_room(c);
+    }
+    if (rc != 0) {
         *buf = uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS */
         return;
     }
-    size_t room = c->in.cap - c->in.len - 1; /* keep rp_buf's NUL */
-    *buf = uv_buf_init(c->in.data + c->in.len,
+    size_t room = b->cap - b->len - 1; /* keep rp_buf's NUL */
+    *buf = uv_buf_init(b->data + b->len,
                        room > UINT_MAX ? UINT_MAX : (unsigned)room);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn *c = stream->data;
-    (void)buf;
     if (c->closing)
         return;
     if (nread < 0) {
@@ -358,8 +424,17 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
         c->in.len = 0;
         return;
     }
-    c->in.len += (size_t)nread;
-    c->in.data[c->in.len] = '\0';
+    if (c->ssl) {
+        if (rp_http_tls_feed(c, buf->base, (size_t)nread) != 0) {
+            rp_http_conn_close(c);
+            return;
+        }
+        if (c->peer_eof)
+            rp_http_conn_read_stop(c);
+    } else {
+        c->in.len += (size_t)nread;
+        c->in.data[c->in.len] = '\0';
+    }
     rp_http_conn_process(c);
 }
 

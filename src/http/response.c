@@ -63,6 +63,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
  * closes or LINGER_MS pass (see "Closing politely" above). */
 static void conn_linger(conn *c) {
     c->lingering = true;
+    rp_http_tls_close_notify(c);
     c->in.len = c->in_off = 0;
     if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
         rp_http_conn_close(c);
@@ -73,8 +74,7 @@ static void conn_linger(conn *c) {
         rp_http_conn_read_start(c);
 }
 
-static void on_write(uv_write_t *req, int status) {
-    conn *c = req->handle->data;
+void rp_http_conn_written(conn *c, int status) {
     c->writing = false;
     if (c->closing)
         return; /* ECANCELED from uv_close: the close callback frees */
@@ -87,6 +87,10 @@ static void on_write(uv_write_t *req, int status) {
         return;
     }
     rp_http_conn_process(c);
+}
+
+static void on_write(uv_write_t *req, int status) {
+    rp_http_conn_written(req->handle->data, status);
 }
 
 /* Sends c->res (with its body unless send_body is false) and stops reading
@@ -138,8 +142,10 @@ static void send_response(conn *c, bool send_body) {
         bufs[nbufs++] = uv_buf_init(r->body.data, (unsigned)r->body.len);
     rp_http_conn_read_stop(c);
     c->writing = true;
-    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, nbufs, on_write) !=
-        0) {
+    int wrc = c->ssl ? rp_http_tls_write(c, bufs, nbufs, true)
+                     : uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, nbufs,
+                                on_write);
+    if (wrc != 0) {
         c->writing = false;
         rp_http_conn_close(c);
     }
@@ -151,7 +157,7 @@ void rp_http_send_error(conn *c, int status, const char *reason) {
     c->keep_alive = false;
     r->status = status;
     r->content_type = "text/plain; charset=utf-8";
-    r->headers = status == 405 ? "Allow: GET, HEAD\r\n" : NULL;
+    r->headers = status == 405 ? "Allow: GET, HEAD, POST\r\n" : NULL;
     rp_buf_reset(&r->body);
     if (rp_buf_puts(&r->body, reason) != 0 || rp_buf_putc(&r->body, '\n')) {
         rp_http_conn_close(c);
@@ -174,11 +180,20 @@ void rp_http_conn_respond(conn *c) {
     r->headers = NULL;
     rp_buf_reset(&r->body);
     rp_http_request req = {
-        .method = c->is_head ? "HEAD" : "GET",
+        .method = c->is_head   ? "HEAD"
+                  : c->is_post ? "POST"
+                               : "GET",
         .path = {c->path.data, c->path.len},
         .query = c->has_query
                      ? (rp_str){c->url.data + c->query_off, c->query_len}
                      : RP_STR_NULL,
+        .authorization =
+            c->has_auth
+                ? (rp_str){c->auth.data ? c->auth.data : "", c->auth.len}
+                : RP_STR_NULL,
+        .body = {c->body.data ? c->body.data : "", c->body.len},
+        .peer = c->has_peer ? (const struct sockaddr *)&c->peer : NULL,
+        .tls = c->ssl != NULL,
     };
     s->fn(s->opaque, &req, r);
     if (c->closing)
@@ -200,6 +215,11 @@ static const char busy_response[] =
 
 void rp_http_send_busy(conn *c) {
     c->keep_alive = false;
+    if (c->srv->tls) {
+        /* A TLS client would read the plain answer as garbage. */
+        rp_http_conn_close(c);
+        return;
+    }
     c->writing = true;
     uv_buf_t b = uv_buf_init((char *)busy_response,
                              (unsigned)(sizeof busy_response - 1));

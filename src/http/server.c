@@ -71,6 +71,10 @@ static void on_conn_closed(uv_handle_t *h) {
     rp_buf_free(&c->path);
     rp_buf_free(&c->head);
     rp_buf_free(&c->res.body);
+    rp_buf_free(&c->auth);
+    rp_buf_free(&c->body);
+    rp_buf_free(&c->tls_in);
+    SSL_free(c->ssl); /* and its BIOs */
     free(c);
     server_maybe_free(s);
 }
@@ -134,6 +138,13 @@ static void on_connection(uv_stream_t *l, int status) {
 
     c->counted = true;
     s->n_active++;
+    int sl = (int)sizeof(c->peer);
+    c->has_peer =
+        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &sl) == 0;
+    if (s->tls && rp_http_tls_conn_init(c) != 0) {
+        rp_http_conn_close(c);
+        return;
+    }
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     uv_tcp_nodelay(&c->tcp, 1);
@@ -321,6 +332,10 @@ fail:
 
 int rp_http_server_port(const rp_http_server *s) {
     return s->port;
+}
+
+void rp_http_server_use_tls(rp_http_server *s, const rp_http_tls *tls) {
+    s->tls = tls;
 }
 
 void rp_http_server_close(rp_http_server *s) {

@@ -43,8 +43,32 @@ try {
     if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== new URL(url).origin) external.push(r.url());
   });
 
+  // The page's own security headers.
+  const first = await page.goto(url, { waitUntil: 'domcontentloaded' });
+  const csp = first.headers()['content-security-policy'] || '';
+  check(csp.includes("default-src 'none'") && csp.includes("script-src 'self'"), `strict CSP (${csp.slice(0, 40)}...)`);
+
+  // With tokens (run.sh's default), the API answers 401 and the page asks
+  // for a token; a wrong one is refused, the right one lets it in.
+  const token = process.env.REPUTE_TOKEN;
+  if (token) {
+    const form = page.getByTestId('page-signin');
+    await form.waitFor({ state: 'visible' });
+    check(true, 'a 401 shows the sign-in form');
+    await page.getByTestId('token-input').fill('rpt_not_a_valid_token');
+    await page.getByTestId('sign-in').click();
+    const err = page.getByTestId('signin-error');
+    await err.waitFor({ state: 'visible' });
+    check(/not accepted/i.test(await err.textContent()), 'a wrong token is refused with a message');
+    await page.getByTestId('token-input').fill(token);
+    await page.getByTestId('sign-in').click();
+    await form.waitFor({ state: 'hidden' });
+    const kept = await page.evaluate(() => [sessionStorage.getItem('repute.token'), document.cookie]);
+    check(kept[0] === token && kept[1] === '', 'the token is in session storage, no cookie is set');
+    await page.getByTestId('sign-out').waitFor({ state: 'visible' });
+  }
+
   // The attention list, with the paused account in it.
-  await page.goto(url, { waitUntil: 'domcontentloaded' });
   const list = page.getByTestId('attention-list');
   await list.waitFor({ state: 'visible' });
   const pausedRow = list.locator('[data-testid="attention-row"][data-status="SENDING_PAUSED"]').first();

@@ -4,6 +4,10 @@
 # wait until acme is paused, then drive the dashboard in headless Chromium
 # (tests/browser/dashboard.test.mjs). repute is always stopped.
 #
+# By default repute asks for tokens (a viewer's token made with `repute
+# token add`), and the test signs in through the page first;
+# BROWSER_AUTH=0 runs it without tokens, as an open, read-only API.
+#
 #   bash tests/browser/run.sh                 # REPUTE_BIN=build/repute
 #   REPUTE_BIN=build-asan/repute PORT=18081 SCREENSHOT_DIR=/tmp/shots bash tests/browser/run.sh
 #
@@ -43,8 +47,17 @@ fail() {
   exit 1
 }
 
+AUTH_SET=()
+CURL_AUTH=()
+if [ "${BROWSER_AUTH:-1}" = 1 ]; then
+  REPUTE_TOKEN=$("$BIN" token add browser viewer --file "$work/tokens" 2>/dev/null) ||
+    fail "repute token add failed"
+  export REPUTE_TOKEN
+  AUTH_SET=(--set "http.auth.tokens.file=$work/tokens")
+  CURL_AUTH=(-H "Authorization: Bearer $REPUTE_TOKEN")
+fi
 "$BIN" run --embedded "${CONF[@]}" --set "http.listen=127.0.0.1:$PORT" \
-  >"$work/run.out" 2>"$work/run.log" &
+  "${AUTH_SET[@]}" >"$work/run.out" 2>"$work/run.log" &
 pid=$!
 
 bs=""
@@ -68,12 +81,12 @@ while [ $SECONDS -lt $deadline ]; do
   if [ -z "$ready" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "${REPUTE_URL}readyz")" = 200 ]; then
     ready=1
   fi
-  if [ -n "$ready" ] && curl -sf "${REPUTE_URL}v1/summary" | grep -q '"SENDING_PAUSED":[1-9]'; then
+  if [ -n "$ready" ] && curl -sf "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary" | grep -q '"SENDING_PAUSED":[1-9]'; then
     break
   fi
   sleep 0.5
 done
-[ $SECONDS -lt $deadline ] || fail "no SENDING_PAUSED account within ${WAIT}s ($(curl -s "${REPUTE_URL}v1/summary"))"
-echo "== $(curl -s "${REPUTE_URL}v1/summary")"
+[ $SECONDS -lt $deadline ] || fail "no SENDING_PAUSED account within ${WAIT}s ($(curl -s "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary"))"
+echo "== $(curl -s "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary")"
 
 node "$here/dashboard.test.mjs"

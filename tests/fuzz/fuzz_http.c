@@ -46,6 +46,7 @@
 
 #include <http_parser.h>
 
+#include "repute/auth.h"
 #include "repute/http.h"
 
 #define MAX_CALLS     2048
@@ -65,8 +66,15 @@ static void handler(void *opaque, const rp_http_request *req,
                     rp_http_response *res) {
     (void)opaque;
     bool head = strcmp(req->method, "HEAD") == 0;
-    FUZZ_CHECK(head || strcmp(req->method, "GET") == 0, "method %s",
+    bool post = strcmp(req->method, "POST") == 0;
+    FUZZ_CHECK(head || post || strcmp(req->method, "GET") == 0, "method %s",
                req->method);
+    FUZZ_CHECK(post || req->body.len == 0, "a %s with a body", req->method);
+    FUZZ_CHECK(req->body.len <= 2048, "a body of %zu bytes over the limit",
+               req->body.len);
+    FUZZ_CHECK(!req->authorization.ptr || req->authorization.len <= 2048,
+               "an Authorization of %zu bytes over the limit",
+               req->authorization.len);
     FUZZ_CHECK(req->path.ptr && req->path.len > 0 && req->path.ptr[0] == '/',
                "path does not start with '/'");
     FUZZ_CHECK(strlen(req->path.ptr) == req->path.len,
@@ -85,6 +93,21 @@ static void handler(void *opaque, const rp_http_request *req,
                        "rp_http_query_get gave %d", n);
             rp_buf_printf(&res->body, "%d ", n);
         }
+    } else if (strcmp(path, "/a") == 0) {
+        /* The API's bearer parsing on whatever arrived. */
+        const char *tok;
+        size_t n;
+        if (req->authorization.ptr &&
+            rp_auth_bearer(req->authorization.ptr, req->authorization.len, &tok,
+                           &n)) {
+            FUZZ_CHECK(n > 0 && tok >= req->authorization.ptr &&
+                           tok + n <=
+                               req->authorization.ptr + req->authorization.len,
+                       "bearer token outside the field");
+            rp_buf_append(&res->body, tok, n);
+        }
+    } else if (strcmp(path, "/b") == 0) {
+        rp_buf_append(&res->body, req->body.ptr, req->body.len);
     } else if (strcmp(path, "/c") == 0) {
         res->headers = "Cache-Control: max-age=60\r\n";
     } else if (strcmp(path, "/big") == 0) {

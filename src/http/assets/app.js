@@ -1,6 +1,11 @@
 /* repute's dashboard: hash routes #/ (accounts that need attention) and
  * #/account/<id>, polling the same server's /v1 JSON every 2 s while the
- * tab is visible. No framework, nothing fetched from elsewhere. */
+ * tab is visible. No framework, nothing fetched from elsewhere.
+ *
+ * When repute asks for tokens (docs/api-auth.md), the first 401 shows a
+ * sign-in form; the token is kept in this tab's sessionStorage and sent as
+ * `Authorization: Bearer` with every request (never a cookie, so another
+ * site cannot make the browser send it: no CSRF). */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -73,10 +78,27 @@
   }
 
   /* ---- fetching, polling, routing ---- */
+  const TOKEN_KEY = 'repute.token';
+  const token = {
+    get: () => { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; } },
+    set: (t) => { try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ } },
+  };
+  class AuthError extends Error {
+    constructor(message) { super(message); this.name = 'AuthError'; }
+  }
   async function getJSON(url, signal) {
-    const r = await fetch(url, { signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+    const headers = { Accept: 'application/json' };
+    const t = token.get();
+    if (t) headers.Authorization = `Bearer ${t}`;
+    const r = await fetch(url, { signal, cache: 'no-store', credentials: 'omit', headers });
     let body = null;
     try { body = await r.json(); } catch (e) { /* not JSON */ }
+    if (r.status === 401) throw new AuthError(t ? 'That token was not accepted.' : '');
+    if (r.status === 429) {
+      const wait = r.headers.get('Retry-After');
+      throw new Error(`too many failed sign-ins from here${wait ? `; wait ${wait} s` : ''}`);
+    }
+    if (r.status === 403) throw new Error((body && body.message) || 'this token may not see this');
     if (!r.ok && r.status !== 404) throw new Error(`${url}: HTTP ${r.status}`);
     return { status: r.status, body };
   }
@@ -116,6 +138,7 @@
       put($('foot'), `Updates every 2 seconds while this tab is visible. Last update ${esc(new Date(lastOk).toLocaleTimeString())}.`);
     } catch (e) {
       if (e.name === 'AbortError' || my !== gen) return;
+      if (e.name === 'AuthError') { askToken(e.message); return; }
       setBanner(`Can't reach repute right now (${e.message}). ${lastOk ? 'Showing the last figures received; ' : ''}retrying every 2 seconds.`);
     }
     if (my === gen) schedule();
@@ -400,9 +423,42 @@
       (items || '<p class="muted">No notifications yet.</p>') + '</section>';
   }
 
+  /* ---- signing in ---- */
+  let signingIn = false;
+  /* Shows the sign-in form (polling stops until a token is given). */
+  function askToken(message) {
+    token.set('');
+    signingIn = true;
+    clearTimeout(timer);
+    setBanner('');
+    $('signout').hidden = true;
+    $('page-list').hidden = true;
+    $('page-account').hidden = true;
+    $('page-signin').hidden = false;
+    const err = $('signin-error');
+    err.hidden = !message;
+    err.textContent = message || '';
+    document.title = 'Sign in · repute';
+    $('token').focus();
+  }
+  $('signin').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const t = $('token').value.trim();
+    if (!t) return;
+    token.set(t);
+    $('token').value = '';
+    signingIn = false;
+    $('page-signin').hidden = true;
+    show();
+    tick();
+  });
+  $('signout').addEventListener('click', () => askToken(''));
+
   /* ---- wiring ---- */
   function show() {
     cur = route();
+    if (signingIn) return;
+    $('signout').hidden = !token.get();
     $('page-list').hidden = cur.page !== 'list';
     $('page-account').hidden = cur.page !== 'account';
     if (cur.page === 'list') {
@@ -414,12 +470,13 @@
     }
   }
   window.addEventListener('hashchange', () => {
+    if (signingIn) return;
     show();
     window.scrollTo(0, 0);
     $('main').focus({ preventScroll: true });
     tick();
   });
-  document.addEventListener('visibilitychange', () => (document.hidden ? clearTimeout(timer) : tick()));
+  document.addEventListener('visibilitychange', () => (document.hidden || signingIn ? clearTimeout(timer) : tick()));
   $('jump').addEventListener('submit', (e) => {
     e.preventDefault();
     const id = $('jump-id').value.trim();

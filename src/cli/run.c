@@ -72,7 +72,7 @@ int rp_cli_run_main(int argc, char **argv) {
     const rp_proc_observer observer = {&api,         api_start,     api_stop,
                                        api_on_event, api_on_commit, api_free};
     rp_run_options opts = {false, &observer};
-    char err[256];
+    char err[1024];
     int status;
 
     if (rp_stop_install(err, sizeof(err)) != 0) {
@@ -85,7 +85,6 @@ int rp_cli_run_main(int argc, char **argv) {
         goto done;
     if ((status = rp_cli_config_open(&co, 0)) != 0)
         goto done;
-    char err[1024];
     if (rp_api_check(&co.cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "repute " CMD ": %s\n", err); /* before Kafka */
         status = RP_CLI_EXIT_USAGE;

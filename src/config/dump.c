@@ -51,6 +51,7 @@ static void format_value(const rp_config *cfg, key_ref r, char *buf,
         break;
     }
     case KT_STRING:
+    case KT_OPTSTR:
     case KT_TOPIC: {
         const char *s;
         memcpy(&s, field, sizeof(s));

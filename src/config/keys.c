@@ -45,8 +45,8 @@ static const char *const clock_names[] = {"wall", "event", NULL};
 static const char *const guarantee_names[] = {"exactly_once", "at_least_once",
                                               NULL};
 static const char *const framing_names[] = {"plain", "confluent", NULL};
-static const char *const strategy_names[] = {"topic", "record",
-                                             "topic_record", NULL};
+static const char *const strategy_names[] = {"topic", "record", "topic_record",
+                                             NULL};
 static const char *const log_levels[] = {"error", "warn", "info", "debug",
                                          NULL};
 

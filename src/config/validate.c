@@ -119,11 +119,11 @@ static int check_registry(const rp_config *cfg, char *errstr,
             char q[QUOTE_BUF], one[QUOTE_MAX + 1];
             snprintf(one, sizeof(one), "%.*s",
                      (int)(n < QUOTE_MAX ? n : QUOTE_MAX), u);
-            rp_config_err(errstr, errstr_size,
-                          "schema.registry.url: expected http:// or https:// "
-                          "base URLs separated by commas, got %s",
-                          rp_config_quote_for("schema.registry.url", one, q,
-                                              sizeof(q)));
+            rp_config_err(
+                errstr, errstr_size,
+                "schema.registry.url: expected http:// or https:// "
+                "base URLs separated by commas, got %s",
+                rp_config_quote_for("schema.registry.url", one, q, sizeof(q)));
             return RP_EINVAL;
         }
         u += n;

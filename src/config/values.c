@@ -79,7 +79,8 @@ static const char *quote(const char *s, char *buf, size_t size) {
  * an error message may end up in either: neither shows these values. */
 bool rp_config_secret_key(const char *key) {
     return strcasestr(key, "password") || strcasestr(key, "secret") ||
-           strcasestr(key, "key") || strcasestr(key, "sasl.oauthbearer.config") ||
+           strcasestr(key, "key") ||
+           strcasestr(key, "sasl.oauthbearer.config") ||
            strcasestr(key, "user.info");
 }
 

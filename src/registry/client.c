@@ -220,9 +220,9 @@ static int request_one(rp_registry *r, const char *base, const char *method,
     char cerr[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
     hdrs = curl_slist_append(hdrs, CTYPE_JSON);
-    hdrs = curl_slist_append(
-        hdrs, "Accept: application/vnd.schemaregistry.v1+json, "
-              "application/json");
+    hdrs = curl_slist_append(hdrs,
+                             "Accept: application/vnd.schemaregistry.v1+json, "
+                             "application/json");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
@@ -388,9 +388,9 @@ static int subject_path(const char *subject, const char *suffix, char *buf,
     return w < 0 || (size_t)w >= size ? RP_ENOSPACE : 0;
 }
 
-static int subject_call(rp_registry *r, const char *subject,
-                        const char *suffix, const char *schema_json,
-                        int32_t *id, char *errstr, size_t errstr_size) {
+static int subject_call(rp_registry *r, const char *subject, const char *suffix,
+                        const char *schema_json, int32_t *id, char *errstr,
+                        size_t errstr_size) {
     char path[1024];
     if (subject_path(subject, suffix, path, sizeof(path)) != 0) {
         err(errstr, errstr_size, "subject %s: name too long", subject);
@@ -398,17 +398,16 @@ static int subject_call(rp_registry *r, const char *subject,
     }
     body b = {0};
     long status;
-    int rc = post_schema(r, path, schema_json, &status, &b, errstr,
-                         errstr_size);
+    int rc =
+        post_schema(r, path, schema_json, &status, &b, errstr, errstr_size);
     if (rc == 0 && status != 200) {
         char why[600];
         int code = answer_error(status, &b, why, sizeof(why));
         err(errstr, errstr_size, "subject %s: %s", subject, why);
         /* 40401 no such subject, 40403 no such schema under it. */
-        rc = status == 409 || status == 422 ? RP_ECONTRACT
-             : status == 404 || code == 40401 || code == 40403
-                 ? RP_ENOTFOUND
-                 : RP_EBADDATA;
+        rc = status == 409 || status == 422                    ? RP_ECONTRACT
+             : status == 404 || code == 40401 || code == 40403 ? RP_ENOTFOUND
+                                                               : RP_EBADDATA;
     } else if (rc == 0) {
         char why[256];
         rc = rp_registry_parse_id(b.p, b.n, id, why, sizeof(why));
@@ -436,8 +435,8 @@ int rp_registry_compatibility(rp_registry *r, char *buf, size_t size,
                               char *errstr, size_t errstr_size) {
     body b = {0};
     long status;
-    int rc = request(r, "GET", "/config", NULL, &status, &b, errstr,
-                     errstr_size);
+    int rc =
+        request(r, "GET", "/config", NULL, &status, &b, errstr, errstr_size);
     if (rc == 0 && status != 200) {
         answer_error(status, &b, errstr, errstr_size);
         rc = RP_EBADDATA;

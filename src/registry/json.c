@@ -176,7 +176,8 @@ int rp_registry_record_name(const char *schema_json, char *buf, size_t size) {
     json_t *name = j ? json_object_get(j, "name") : NULL;
     json_t *ns = j ? json_object_get(j, "namespace") : NULL;
     json_t *type = j ? json_object_get(j, "type") : NULL;
-    if (json_is_string(type) && strcmp(json_string_value(type), "record") == 0 &&
+    if (json_is_string(type) &&
+        strcmp(json_string_value(type), "record") == 0 &&
         json_is_string(name)) {
         const char *n = json_string_value(name);
         int w;
@@ -196,7 +197,9 @@ int rp_registry_subject(rp_subject_strategy strategy, const char *topic,
                         const char *record_fullname, char *buf, size_t size) {
     int w;
     switch (strategy) {
-    case RP_SUBJECT_RECORD: w = snprintf(buf, size, "%s", record_fullname); break;
+    case RP_SUBJECT_RECORD:
+        w = snprintf(buf, size, "%s", record_fullname);
+        break;
     case RP_SUBJECT_TOPIC_RECORD:
         w = snprintf(buf, size, "%s-%s", topic, record_fullname);
         break;

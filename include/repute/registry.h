@@ -88,6 +88,24 @@ int rp_registry_subject(rp_subject_strategy strategy, const char *topic,
  * into buf. Returns 0, RP_EINVAL (not a named record) or RP_ENOSPACE. */
 int rp_registry_record_name(const char *schema_json, char *buf, size_t size);
 
+/* ------------------------------------------------ repute's own schemas */
+
+/* The subject of the embedded schema of slot (RP_REC_* or
+ * RP_SCHEMA_ID_STATUS) written to the topic of that slot in cfg (the
+ * input topics, or topic.status), under cfg's subject strategy. Returns
+ * 0, RP_EINVAL (a bad slot) or RP_ENOSPACE. */
+int rp_registry_slot_subject(const rp_config *cfg, int slot, char *buf,
+                             size_t size);
+
+/* For every slot whose bit (1u << slot) is set in mask: registers the
+ * embedded schema under its subject (do_register) or looks it up there,
+ * and writes its id into ids[slot]. Stops at the first failure, with the
+ * code of rp_registry_register() or rp_registry_lookup() and errstr
+ * beginning with the subject. */
+int rp_registry_slot_ids(rp_registry *r, const rp_config *cfg, unsigned mask,
+                         bool do_register, int32_t *ids, char *errstr,
+                         size_t errstr_size);
+
 /* ------------------------------------------------ parsers of answers */
 
 /* {"schema": "...", "schemaType": "AVRO"?, ...}: 0 with *schema_json (heap,

@@ -1,0 +1,379 @@
+/*
+ * avro_plan_run.c - the interpreter of decode plans (avro_plan.h): a
+ * writer's datum in, the same datum in the reader's encoding out.
+ *
+ * The writer's bytes are untrusted like any input: every length, count,
+ * varint, union index and enum index is checked against the bytes that
+ * remain and the schema before it is used, with the validator's rules and
+ * messages (avro_check.c) and its distinction between RP_ETRUNC (the input
+ * ends too soon) and RP_EBADDATA. The output needs no such care: the
+ * decoders check it against the reader's schema next, which also applies
+ * the reader's rules to strings (UTF-8) and values. So this file only has
+ * to be safe and to rewrite faithfully.
+ *
+ * Most of a record is copied as it is: a varint is read to find its end
+ * and to check it, then its bytes are copied; a string's length prefix
+ * and bytes go in one copy. Only promotions (an int read as a double, ...)
+ * re-encode a value, and only a reader union writes a byte of its own (the
+ * branch index). Fields go to the output in the writer's order; when that
+ * is not the reader's order, or the reader has fields the writer lacks,
+ * the record's output is put in order through the scratch buffer, with the
+ * encoded defaults copied from the plan's pool. The interpreter recurses
+ * along the nesting of the plan (bounded at compile time), never along
+ * anything the input controls, and allocates only while the output and
+ * scratch buffers grow to the largest record seen.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/avro_plan.h"
+
+typedef struct run {
+    const rp_avro_plan *p;
+    const uint8_t *start, *in, *end;
+    const uint8_t *at; /* where the value being read starts */
+    rp_buf *out, *scratch;
+    int skip;     /* > 0: inside a skipped field, nothing is written */
+    size_t items; /* array and map items so far */
+    const char *field;
+    char *errstr;
+    size_t errstr_size;
+} run;
+
+static int fail(run *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(run *r, int code, const char *fmt, ...) {
+    if (r->errstr && r->errstr_size) {
+        int n =
+            snprintf(r->errstr, r->errstr_size,
+                     "%s%s%s at byte %zu: ", r->p->record, r->field ? "." : "",
+                     r->field ? r->field : "", (size_t)(r->at - r->start));
+        if (n >= 0 && (size_t)n < r->errstr_size) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(r->errstr + n, r->errstr_size - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return code;
+}
+
+static size_t remaining(const run *r) {
+    return (size_t)(r->end - r->in);
+}
+
+/* Appends n bytes to the output, unless inside a skipped field. */
+static inline int put(run *r, const void *src, size_t n) {
+    if (r->skip)
+        return 0;
+    rp_buf *o = r->out;
+    if (o->len + n > PLAN_MAX_OUTPUT)
+        return fail(r, RP_ETOOBIG,
+                    "the record rewritten for the reader takes more than %d "
+                    "bytes",
+                    PLAN_MAX_OUTPUT);
+    if (o->cap - o->len < n + 1 && rp_buf_reserve(o, n) < 0)
+        return fail(r, RP_ENOMEM, "out of memory");
+    memcpy(o->data + o->len, src, n);
+    o->len += n;
+    return 0;
+}
+
+static int put_long(run *r, int64_t v) {
+    uint8_t b[10];
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 0;
+    while (z >= 0x80) {
+        b[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    b[n++] = (uint8_t)z;
+    return put(r, b, n);
+}
+
+/* Reads a zig-zag varint of at most max_bytes bytes, by the validator's
+ * rules (the last byte carries only the bits the type has left). */
+static int read_varint(run *r, int max_bytes, int64_t *out) {
+    uint64_t v = 0;
+    for (int i = 0; i < max_bytes; i++) {
+        if (r->in == r->end)
+            return fail(r, RP_ETRUNC, "the input ends inside a varint");
+        uint8_t b = *r->in++;
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (i == max_bytes - 1 && b > (max_bytes == 10 ? 0x01 : 0x0f))
+                return fail(r, RP_EBADDATA, "varint overflows a %d-bit integer",
+                            max_bytes == 10 ? 64 : 32);
+            *out = (int64_t)((v >> 1) ^ (~(v & 1) + 1));
+            return 0;
+        }
+    }
+    return fail(r, RP_EBADDATA, "varint is longer than %d bytes", max_bytes);
+}
+
+/* Reads a varint and copies its bytes. */
+static int copy_varint(run *r, int max_bytes, int64_t *v) {
+    const uint8_t *from = r->in;
+    int rc = read_varint(r, max_bytes, v);
+    return rc < 0 ? rc : put(r, from, (size_t)(r->in - from));
+}
+
+/* A string or bytes: its length and bytes, in one copy. */
+static int copy_bytes(run *r) {
+    const uint8_t *from = r->in;
+    int64_t n;
+    int rc = read_varint(r, 10, &n);
+    if (rc < 0)
+        return rc;
+    if (n < 0)
+        return fail(r, RP_EBADDATA, "length %lld is negative", (long long)n);
+    if ((uint64_t)n > remaining(r))
+        return fail(r, RP_ETRUNC, "length %lld but only %zu bytes remain",
+                    (long long)n, remaining(r));
+    r->in += n;
+    return put(r, from, (size_t)(r->in - from));
+}
+
+static int copy_fixed(run *r, size_t n) {
+    if (n > remaining(r))
+        return fail(r, RP_ETRUNC, "%zu bytes needed but only %zu remain", n,
+                    remaining(r));
+    const uint8_t *from = r->in;
+    r->in += n;
+    return put(r, from, n);
+}
+
+/* The promotions: a number read in the writer's type, written in the
+ * reader's (IEEE 754, little-endian hosts, as avro-c assumes too). */
+static int promote(run *r, uint32_t op) {
+    int64_t v = 0;
+    float f;
+    double d;
+    int rc = 0;
+    if (op == X_FLOAT_DOUBLE) {
+        if (remaining(r) < 4)
+            return fail(r, RP_ETRUNC, "the input ends inside a float");
+        memcpy(&f, r->in, 4);
+        r->in += 4;
+        d = f;
+        return put(r, &d, 8);
+    }
+    rc = read_varint(r, op == X_INT_FLOAT || op == X_INT_DOUBLE ? 5 : 10, &v);
+    if (rc < 0)
+        return rc;
+    if (op == X_INT_FLOAT || op == X_LONG_FLOAT) {
+        f = (float)v;
+        return put(r, &f, 4);
+    }
+    d = (double)v;
+    return put(r, &d, 8);
+}
+
+static int seq(run *r, uint32_t pc, uint32_t end);
+
+static int do_enum(run *r, const uint32_t *code) {
+    int64_t i;
+    int rc = read_varint(r, 5, &i);
+    if (rc < 0)
+        return rc;
+    if (i < 0 || i >= code[1])
+        return fail(r, RP_EBADDATA, "enum index %lld is out of range",
+                    (long long)i);
+    uint32_t m = code[2 + i];
+    if (m & X_MISSING)
+        return fail(r, RP_ECONTRACT,
+                    "the writer's symbol %s is not one of the reader's and "
+                    "the reader's enum has no default",
+                    r->p->pool + (m & ~X_MISSING));
+    return put_long(r, m);
+}
+
+static int do_union(run *r, const uint32_t *code) {
+    int64_t b;
+    int rc = read_varint(r, 10, &b);
+    if (rc < 0)
+        return rc;
+    uint32_t n = code[1];
+    if (b < 0 || b >= n)
+        return fail(r, RP_EBADDATA, "union branch %lld is out of range",
+                    (long long)b);
+    return seq(r, code[3 + b], b + 1 < n ? code[4 + b] : code[2]);
+}
+
+/* Arrays and maps: blocks of items until a zero count, written as blocks
+ * of positive counts (the reader needs no byte sizes). */
+static int do_blocks(run *r, const uint32_t *code, uint32_t item) {
+    bool is_map = code[0] == X_MAP;
+    const char *what = is_map ? "map" : "array";
+    uint32_t min_item = code[1], end = code[2];
+    const char *field = r->field;
+    for (;;) {
+        int64_t count, bytes = -1;
+        r->at = r->in;
+        int rc = read_varint(r, 10, &count);
+        if (rc < 0)
+            return rc;
+        if (count == 0)
+            return put_long(r, 0);
+        if (count < 0) {
+            if (count == INT64_MIN)
+                return fail(r, RP_EBADDATA, "%s block count is out of range",
+                            what);
+            count = -count;
+            if ((rc = read_varint(r, 10, &bytes)) < 0)
+                return rc;
+            if (bytes < 0)
+                return fail(r, RP_EBADDATA, "%s block size %lld is negative",
+                            what, (long long)bytes);
+            if ((uint64_t)bytes > remaining(r))
+                return fail(r, RP_ETRUNC,
+                            "%s block of %lld bytes but only %zu remain", what,
+                            (long long)bytes, remaining(r));
+        }
+        r->items += (uint64_t)count;
+        if (r->items > PLAN_MAX_ITEMS)
+            return fail(r, RP_EBADDATA, "%s has more than %d items", what,
+                        PLAN_MAX_ITEMS);
+        if (min_item > 0 && (uint64_t)count > remaining(r) / min_item)
+            return fail(r, RP_ETRUNC,
+                        "%s block of %lld items but only %zu bytes remain",
+                        what, (long long)count, remaining(r));
+        if ((rc = put_long(r, count)) < 0)
+            return rc;
+        const uint8_t *block = r->in;
+        for (int64_t i = 0; i < count; i++) {
+            if (is_map && (rc = copy_bytes(r)) < 0)
+                return rc;
+            if ((rc = seq(r, item, end)) < 0)
+                return rc;
+            r->field = field;
+        }
+        r->at = block;
+        if (bytes >= 0 && r->in - block != bytes)
+            return fail(r, RP_EBADDATA,
+                        "%s block says %lld bytes but its items take %zu", what,
+                        (long long)bytes, (size_t)(r->in - block));
+    }
+}
+
+/* Puts the output of a record (from start) in the reader's order, with
+ * the defaults, through the scratch buffer. */
+static int reorder(run *r, const uint32_t *table, uint32_t nr, size_t start,
+                   const uint32_t *rs, const uint32_t *re) {
+    rp_buf *s = r->scratch;
+    rp_buf_reset(s);
+    for (uint32_t ri = 0; ri < nr; ri++) {
+        const uint32_t *e = table + 3 * ri;
+        int rc = e[0] == 0
+                     ? rp_buf_append(s, r->out->data + rs[ri], re[ri] - rs[ri])
+                     : rp_buf_append(s, r->p->pool + e[1], e[2]);
+        if (rc < 0)
+            return fail(r, RP_ENOMEM, "out of memory");
+    }
+    r->out->len = start;
+    return put(r, s->data, s->len);
+}
+
+static int do_record(run *r, const uint32_t *code, uint32_t pc) {
+    uint32_t nw = code[1], nr = code[2], in_order = code[3];
+    uint32_t rs[PLAN_MAX_FIELDS], re[PLAN_MAX_FIELDS];
+    size_t start = r->out->len;
+    const uint32_t *pcode = r->p->code;
+    pc += 5;
+    for (uint32_t wi = 0; wi < nw; wi++) {
+        uint32_t ri = pcode[pc + 1], fend = pcode[pc + 2];
+        r->field = r->p->pool + pcode[pc];
+        int rc;
+        if (ri == X_NONE) {
+            rc = seq(r, pc + 3, fend);
+        } else {
+            rs[ri] = (uint32_t)r->out->len;
+            rc = seq(r, pc + 3, fend);
+            re[ri] = (uint32_t)r->out->len;
+        }
+        if (rc < 0)
+            return rc;
+        pc = fend;
+    }
+    if (in_order || r->skip)
+        return 0;
+    return reorder(r, pcode + pc, nr, start, rs, re);
+}
+
+/* Runs the plan's nodes from pc up to end. */
+static int seq(run *r, uint32_t pc, uint32_t end) {
+    const uint32_t *code = r->p->code;
+    int64_t v;
+    while (pc < end) {
+        const uint32_t *c = code + pc;
+        int rc = 0;
+        r->at = r->in;
+        switch (c[0]) {
+        case X_NULL: pc += 1; break;
+        case X_BOOL:
+            if (r->in == r->end)
+                return fail(r, RP_ETRUNC, "the input ends inside a boolean");
+            if (*r->in > 1)
+                return fail(r, RP_EBADDATA, "boolean byte is 0x%02x", *r->in);
+            rc = put(r, r->in++, 1);
+            pc += 1;
+            break;
+        case X_INT: rc = copy_varint(r, 5, &v), pc += 1; break;
+        case X_LONG: rc = copy_varint(r, 10, &v), pc += 1; break;
+        case X_FLOAT: rc = copy_fixed(r, 4), pc += 1; break;
+        case X_DOUBLE: rc = copy_fixed(r, 8), pc += 1; break;
+        case X_BYTES: rc = copy_bytes(r), pc += 1; break;
+        case X_INT_FLOAT:
+        case X_INT_DOUBLE:
+        case X_LONG_FLOAT:
+        case X_LONG_DOUBLE:
+        case X_FLOAT_DOUBLE: rc = promote(r, c[0]), pc += 1; break;
+        case X_FIXED: rc = copy_fixed(r, c[1]), pc += 2; break;
+        case X_ENUM: rc = do_enum(r, c), pc += 2 + c[1]; break;
+        case X_UNION: rc = do_union(r, c), pc = c[2]; break;
+        case X_BRANCH: rc = put_long(r, c[1]), pc += 2; break;
+        case X_FAIL: return fail(r, RP_ECONTRACT, "%s", r->p->pool + c[1]);
+        case X_ARRAY:
+        case X_MAP: rc = do_blocks(r, c, pc + 3), pc = c[2]; break;
+        case X_SKIP:
+            r->skip++;
+            rc = seq(r, pc + 2, c[1]);
+            r->skip--;
+            pc = c[1];
+            break;
+        case X_RECORD: rc = do_record(r, c, pc), pc = c[4]; break;
+        default: return fail(r, RP_EINVAL, "bad plan opcode %u", c[0]);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int rp_avro_plan_run(const rp_avro_plan *p, const uint8_t *in, size_t len,
+                     rp_buf *out, rp_buf *scratch, char *errstr,
+                     size_t errstr_size) {
+    run r = {.p = p,
+             .start = in,
+             .in = in,
+             .end = in + len,
+             .at = in,
+             .out = out,
+             .scratch = scratch,
+             .errstr = errstr,
+             .errstr_size = errstr_size};
+    rp_buf_reset(out);
+    int rc = seq(&r, 0, p->len);
+    if (rc < 0)
+        return rc;
+    if (r.in != r.end) {
+        if (errstr && errstr_size)
+            snprintf(errstr, errstr_size,
+                     "%s: %zu trailing bytes after the record", p->record,
+                     (size_t)(r.end - r.in));
+        return RP_EBADDATA;
+    }
+    return 0;
+}

@@ -15,8 +15,9 @@
  * clock's reviews), hooks.c (rp_hook_*: the tests' fault injection), commit.c
  * (rp_commit_*: the transaction pipeline), assign.c (rp_assign_*: rebalances,
  * restores, rewinds), startup.c (rp_startup_*: clients, topics, the embedded
- * broker), writers.c (rp_writers_*: the schema registry) and loop.c (rp_loop_*: the loop's handles, wake-ups, signals and
- * shutdown), and view.c (rp_proc_view_*: what the API may read).
+ * broker), writers.c (rp_writers_*: the schema registry) and loop.c (rp_loop_*:
+ * the loop's handles, wake-ups, signals and shutdown), and view.c
+ * (rp_proc_view_*: what the API may read).
  */
 #ifndef REPUTE_RUNTIME_PROC_H
 #define REPUTE_RUNTIME_PROC_H

@@ -288,8 +288,8 @@ int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
              * the decode says why, and the record goes to the DLQ. */
             if (rp_avro_codec_add_writer(p->dec, ti, id, ws->json, err,
                                          sizeof(err)) == 0)
-                rp_log_info("run: schema id %" PRId32 " (%s) is readable",
-                            id, rp_avro_schema_name(ti));
+                rp_log_info("run: schema id %" PRId32 " (%s) is readable", id,
+                            rp_avro_schema_name(ti));
             else
                 rp_log_warn("run: schema id %" PRId32 " cannot be read as "
                             "%s: %s; its records go to the DLQ",

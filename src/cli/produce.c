@@ -259,11 +259,12 @@ static int produce_stream(producer *pr, bool one_topic, rp_cli_input *ci) {
         size_t value_len;
         if (pr->unregistered[rec.type][0]) {
             fprintf(stderr,
-                    "repute " CMD ": line %zu: %s is not registered under "
+                    "repute " CMD ": line %zu: %.*s is not registered under "
                     "subject %s (register it, or run produce with "
                     "--register)\n",
-                    ci->lineno, rp_avro_schema_name(rec.type),
-                    pr->unregistered[rec.type]);
+                    ci->lineno,
+                    (int)strcspn(rp_avro_schema_name(rec.type), "."),
+                    rp_avro_schema_name(rec.type), pr->unregistered[rec.type]);
             ci->bad_lines++;
             continue;
         }

@@ -69,7 +69,7 @@
 
 #define START_TRIES  6
 #define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS 30000
+#define RETRY_MAX_MS 10000
 
 typedef enum ws_state {
     WS_IDLE,     /* not being fetched; retry_at says when it may be */
@@ -286,14 +286,16 @@ int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
             char err[512];
             /* Unreadable or not, the codec remembers the id from now on:
              * the decode says why, and the record goes to the DLQ. */
+            const char *name = rp_avro_schema_name(ti);
+            int len = (int)strcspn(name, ".");
             if (rp_avro_codec_add_writer(p->dec, ti, id, ws->json, err,
                                          sizeof(err)) == 0)
-                rp_log_info("run: schema id %" PRId32 " (%s) is readable", id,
-                            rp_avro_schema_name(ti));
+                rp_log_info("run: schema id %" PRId32 " (%.*s) is readable", id,
+                            len, name);
             else
                 rp_log_warn("run: schema id %" PRId32 " cannot be read as "
-                            "%s: %s; its records go to the DLQ",
-                            id, rp_avro_schema_name(ti), err);
+                            "%.*s: %s; its records go to the DLQ",
+                            id, len, name, err);
             rc = rp_avro_codec_peek_event_time(p->dec, m->payload, m->len, et);
         }
     }

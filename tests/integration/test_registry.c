@@ -198,6 +198,16 @@ Test(registry, evolved_writers_and_an_incompatible_one) {
     it_done(&c);
 }
 
+/* Starts the relay and waits until it listens. */
+static it_proc *start_relay(it_ctx *c, const char *label,
+                            const char *const *argv) {
+    it_proc *p = it_spawn(c->dir, label, argv, true);
+    for (int i = 0; i < 300 && !it_file_has(p->out, "listening"); i++)
+        it_sleep(0.1);
+    cr_assert(it_file_has(p->out, "listening"), "the relay did not start");
+    return p;
+}
+
 Test(registry, an_outage_loses_nothing) {
     const char *url = registry_url();
     it_ctx c;
@@ -216,8 +226,7 @@ Test(registry, an_outage_loses_nothing) {
              host + strcspn(host, "/"));
     const char *pargs[] = {python(&c), CLIENT, "proxy", "--port",
                            port,       "--to", to,      NULL};
-    it_proc *relay = it_spawn(c.dir, "proxy-1", pargs, true);
-    it_sleep(1);
+    it_proc *relay = start_relay(&c, "proxy-1", pargs);
     use_registry(&c, proxied, "schema.registry.request.timeout = 2s\n");
 
     it_gen(&d, 15, 1);
@@ -241,7 +250,7 @@ Test(registry, an_outage_loses_nothing) {
     cr_assert_eq(n, 0, "%zu records went to the DLQ during the outage", n);
     it_msgs_free(dead, n);
 
-    relay = it_spawn(c.dir, "proxy-2", pargs, true);
+    relay = start_relay(&c, "proxy-2", pargs);
     it_check_output(&c, 180);
     cr_assert(it_log_has(run, "answers again"));
     check_dlq(&c, 0, "");

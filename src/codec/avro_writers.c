@@ -110,6 +110,10 @@ static int resolve_writer(rp_avro_codec *c, rp_avro_writer *w, const char *json,
         rc = rp_avro_plan_compile(schema, reader, rp_avro_schema_json(w->slot),
                                   &w->plan, &w->peek_direct, reason,
                                   sizeof(reason));
+        /* A schema too large or deep for a plan is valid Avro that repute
+         * cannot read: unresolvable, like any other, with its reason. */
+        if (rc == RP_EINVAL)
+            rc = RP_ECONTRACT;
         if (rc < 0)
             rp_avro_error(errstr, errstr_size, rc,
                           "%s: writer schema id %d cannot be read: %s",

@@ -223,12 +223,14 @@ typedef struct proc {
     rp_avro_codec *dec, *enc;
     /* The schema registry (writers.c): the client (NULL without one), the
      * writer schema ids met, uv_now since when it has been unreachable (0
-     * while it answers), and the fetches that found it so. */
+     * while it answers), the fetches that found it so, and the schemas
+     * fetched. */
     rp_registry *reg;
     rp_wschema **wsch;
     size_t n_wsch, cap_wsch;
     uint64_t reg_down_since;
     uint64_t reg_retries;
+    uint64_t reg_fetched;
     bool eos;
     bool txn_open;
     bool uncommitted; /* work was done since the last commit */

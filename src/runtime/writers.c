@@ -188,6 +188,7 @@ static void fetch_done(uv_work_t *w, int status) {
     uint64_t now = uv_now(p->loop);
     if (status == 0 && ws->rc == 0) {
         ws->state = WS_READY;
+        p->reg_fetched++;
         if (p->reg_down_since) {
             rp_log_info("run: schema registry: answers again after %.1f s; "
                         "the records that waited go on",

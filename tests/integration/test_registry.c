@@ -245,6 +245,10 @@ Test(registry, an_outage_loses_nothing) {
     cr_assert(it_alive(run), "run stopped while the registry was away");
     cr_assert(it_log_has(run, "schema registry unreachable"),
               "no log line says that the registry is unreachable");
+    it_reply m = it_http(it_http_port(run), "GET", "/metrics");
+    cr_assert(strstr(m.body, "repute_schema_registry_unreachable 1"),
+              "/metrics does not show the outage");
+    it_reply_free(&m);
     it_msg *dead;
     size_t n = it_read_topic(&c, IT_DLQ, 1, 2, &dead);
     cr_assert_eq(n, 0, "%zu records went to the DLQ during the outage", n);

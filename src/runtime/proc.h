@@ -231,6 +231,7 @@ typedef struct proc {
     uint64_t reg_down_since;
     uint64_t reg_retries;
     uint64_t reg_fetched;
+    int reg_inflight; /* fetches on the thread pool */
     bool eos;
     bool txn_open;
     bool uncommitted; /* work was done since the last commit */

@@ -48,6 +48,11 @@
  * first success after it logs that the registry answers again and how long
  * it was away.
  *
+ * At most MAX_FETCHES fetches are in flight at once, so that a registry
+ * that hangs cannot take every thread of libuv's pool from the commits;
+ * an id whose turn has not come waits for the end of one (which kicks the
+ * loop).
+ *
  * The table is touched on the loop thread only; a fetch's worker writes
  * only its own entry's result fields, which the loop reads in the
  * after-work callback. uv_run does not return while a fetch is in flight,
@@ -70,6 +75,10 @@
 #define START_TRIES  6
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 10000
+/* Fetches in flight at once: libuv's pool has four threads, which the
+ * commits need too, and a hung registry holds a thread for up to
+ * schema.registry.request.timeout per URL. */
+#define MAX_FETCHES 2
 
 typedef enum ws_state {
     WS_IDLE,     /* not being fetched; retry_at says when it may be */
@@ -185,6 +194,7 @@ static void fetch_work(uv_work_t *w) {
 static void fetch_done(uv_work_t *w, int status) {
     rp_wschema *ws = w->data;
     proc *p = ws->p;
+    p->reg_inflight--;
     uint64_t now = uv_now(p->loop);
     if (status == 0 && ws->rc == 0) {
         ws->state = WS_READY;
@@ -253,10 +263,14 @@ static rp_wschema *entry(proc *p, int32_t id) {
 static uint64_t fetch_if_due(proc *p, rp_wschema *ws) {
     uint64_t now = uv_now(p->loop);
     if (ws->state == WS_IDLE && now >= ws->retry_at) {
+        if (p->reg_inflight >= MAX_FETCHES)
+            return 0; /* the end of a fetch kicks the loop */
         ws->state = WS_FETCHING;
         if (uv_queue_work(p->loop, &ws->work, fetch_work, fetch_done) != 0) {
             ws->state = WS_IDLE;
             ws->retry_at = now + RETRY_MIN_MS;
+        } else {
+            p->reg_inflight++;
         }
     }
     return ws->state == WS_IDLE ? ws->retry_at : 0;

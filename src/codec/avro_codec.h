@@ -139,7 +139,12 @@ struct rp_avro_codec {
     rp_avro_writer **writers;
     size_t writers_cap, n_writers;
     rp_buf resolved; /* a record rewritten by its writer's plan */
-    rp_buf scratch;  /* the plan's room for reordering fields */
+    /* rp_avro_decode() asks (want_walk) for the writer's plan to be run in
+     * walk mode rather than rewriting the record; unframe() then hands the
+     * writer's datum back with the plan in walk_plan. */
+    bool want_walk;
+    const struct rp_avro_plan *walk_plan;
+    rp_buf scratch; /* the plan's room for reordering fields */
     slot_state slots[SLOT_COUNT];
     rp_buf out;         /* the last encoded datum, with its framing */
     rp_buf event_id;    /* "<account_id>:<sequence>" while encoding an event */

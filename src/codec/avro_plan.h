@@ -23,6 +23,7 @@
  * (avro_program.h), with a pool of bytes for field names, messages and
  * the encoded defaults. Layouts, in words:
  *   X_NULL X_BOOL X_INT X_LONG X_FLOAT X_DOUBLE X_BYTES   [op] copy
+ *   X_STRING   [op] copy, the bytes checked to be UTF-8 (a reader string)
  *   X_INT_FLOAT X_INT_DOUBLE X_LONG_FLOAT X_LONG_DOUBLE
  *   X_FLOAT_DOUBLE                                  [op] read, promote, write
  *   X_FIXED    [op, size]
@@ -54,6 +55,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "codec/avro_walk.h"
 #include "repute/avro.h"
 #include "repute/buf.h"
 
@@ -65,6 +67,7 @@ enum {
     X_FLOAT,
     X_DOUBLE,
     X_BYTES,
+    X_STRING,
     X_INT_FLOAT,
     X_INT_DOUBLE,
     X_LONG_FLOAT,
@@ -103,6 +106,12 @@ typedef struct rp_avro_plan {
     char *pool; /* names, messages and encoded defaults */
     uint32_t pool_len, pool_cap;
     char record[64]; /* the top-level record's name, for messages */
+    /* Walk mode (rp_avro_plan_walk()): possible when both top levels are
+     * records and every default of a reader field the writer lacks is one
+     * that a walk entry can hold; top_default[i] is reader field i's. */
+    bool walk_ok;
+    uint32_t top_fields;
+    rp_avro_walk_field top_default[RP_AVRO_WALK_FIELDS];
 } rp_avro_plan;
 
 /* Resolves the writer schema against the reader schema of the slot
@@ -145,5 +154,17 @@ int rp_avro_plan_default(json_t *rjson, json_t *v, avro_schema_t s, rp_buf *out,
 int rp_avro_plan_run(const rp_avro_plan *p, const uint8_t *in, size_t len,
                      rp_buf *out, rp_buf *scratch, char *errstr,
                      size_t errstr_size);
+
+/* Walk mode, the hot path's: the same run over the writer's datum, with
+ * the same checks and errors, but instead of writing the reader's bytes it
+ * records in *w what rp_avro_check_walk() would have recorded of them
+ * (avro_walk.h): one entry per field of the reader's record, by the
+ * reader's index, the defaults for the fields the writer lacks, strings
+ * pointing into in (or into the plan, for defaults), array items in
+ * w->items. So a record of an evolved schema is checked and decoded in one
+ * pass over its bytes, like a record of repute's own. Only when
+ * p->walk_ok. Returns 0 or an error as rp_avro_plan_run(). */
+int rp_avro_plan_walk(const rp_avro_plan *p, const uint8_t *in, size_t len,
+                      rp_avro_walk *w, char *errstr, size_t errstr_size);
 
 #endif

@@ -193,7 +193,9 @@ static int writer_of(rp_avro_codec *c, int slot, int32_t id,
 static int through_writer(rp_avro_codec *c, const rp_avro_writer *w,
                           const uint8_t *in, size_t len, const uint8_t **body,
                           size_t *body_len, char *errstr, size_t errstr_size) {
-    if (!w->plan) {
+    if (!w->plan || (c->want_walk && w->plan->walk_ok)) {
+        if (w->plan)
+            c->walk_plan = w->plan; /* the caller walks it */
         *body = in;
         *body_len = len;
         return 0;

@@ -12,11 +12,17 @@
  * resolved writer that sits between avro_value_read() and a generic value,
  * allocating on every record and ignoring defaults. repute instead
  * compiles the resolution once per writer schema id into a plan
- * (avro_plan_compile.c) and runs it over each record (avro_plan_run.c):
- * the output is a datum of the READER's schema, which the ordinary
- * decoders then check and read as if the producer had written repute's
- * own schema. So the decoders stay the single place that knows rp_record,
- * and the reader's rules (UTF-8, the contract) apply to evolved records
+ * (avro_plan_compile.c) and runs it over each record (avro_plan_run.c) in
+ * one of two modes. Rewriting: the output is a datum of the READER's
+ * schema, which the generic and event decoders then check and read as if
+ * the producer had written repute's own schema. Walking, the hot path's:
+ * the plan records what the validator's walk would have recorded of that
+ * datum (avro_walk.h) without writing it, so that rp_avro_decode() fills
+ * the record from those entries as usual, in a single pass over the
+ * writer's bytes (rewriting and walking again measured 0.3 times the
+ * exact schema's rate; one walk about 0.75). Either way the decoders stay
+ * the single place that knows rp_record, and the reader's rules (UTF-8,
+ * which the plan checks itself, and the contract) apply to evolved records
  * exactly as to the others.
  *
  * The plan is a program of 32-bit words, like the validator's

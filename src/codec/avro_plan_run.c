@@ -22,6 +22,14 @@
  * along the nesting of the plan (bounded at compile time), never along
  * anything the input controls, and allocates only while the output and
  * scratch buffers grow to the largest record seen.
+ *
+ * Walk mode (rp_avro_plan_walk()) runs the same nodes with the output
+ * switched off and a current walk entry instead: the top-level record
+ * points it at the entry of each writer field's reader field, and the
+ * leaves record into it (a union branch, a number, where a string lies,
+ * the string items of an array), as the validator's walk does; skipped
+ * fields, nested records and maps record nothing. The defaults' entries
+ * were made at compile time.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -253,8 +253,10 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
         if (t->head[i] == m) {
             et = t->head_time[i];
         } else {
-            if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len,
-                                        &et) != 0)
+            /* Through the decoding codec, which knows the writer schemas:
+             * an evolved writer may have moved event_time. */
+            if (rp_avro_codec_peek_event_time(p->dec, m->payload, m->len,
+                                              &et) != 0)
                 et = INT64_MIN; /* undecodable: let it reach the DLQ first */
             t->head[i] = m;
             t->head_time[i] = et;

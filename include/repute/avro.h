@@ -157,7 +157,10 @@ int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
 /* Decodes one framed input record of the given type. Trailing bytes,
  * truncation, garbage, a wrong magic byte or schema id, and records that
  * break the contract (rp_record_check) are errors with the reason in
- * errstr: RP_ETRUNC, RP_EBADDATA, RP_ETOOBIG or RP_ECONTRACT. The record's
+ * errstr: RP_ETRUNC, RP_EBADDATA, RP_ETOOBIG or RP_ECONTRACT. With writer
+ * schemas: RP_ENOSCHEMA for an id not known yet (registry mode), and the
+ * remembered RP_ECONTRACT or RP_EINVAL of an unresolvable writer schema;
+ * a symbol or union branch the reader lacks is RP_ECONTRACT. The record's
  * strings point into buf (see Ownership above). Allocates nothing, except
  * to grow the codec's recipients array for a complaint with more
  * recipients than any before it. */

@@ -120,7 +120,10 @@ void rp_avro_codec_enable_writers(rp_avro_codec *c);
  * before, with whatever result, or the slot's pinned id) is a no-op that
  * returns 0. RP_ENOSPACE when RP_AVRO_MAX_WRITERS ids are already known,
  * RP_ENOMEM, and RP_EINVAL for a bad slot or a NULL schema_json are
- * returned without remembering anything. */
+ * returned without remembering anything. Like every call on a codec, not
+ * thread-safe: fetch the schema anywhere, but add it on the thread that
+ * decodes with the codec. Parsing and compiling cost about as much as
+ * creating a codec (well under a millisecond for repute's schemas). */
 int rp_avro_codec_add_writer(rp_avro_codec *c, int slot, int32_t schema_id,
                              const char *schema_json, char *errstr,
                              size_t errstr_size);

@@ -145,6 +145,12 @@ json_t *rp_avro_json_named(json_t *j, const char *name);
 /* Whether name is one of the unqualified "aliases" of the object. */
 bool rp_avro_json_in_aliases(json_t *obj, const char *name);
 
+/* Checks a writer schema's JSON text before avro-c parses it: valid JSON
+ * that defines no named type twice (avro-c leaks on that error). Returns
+ * 0, RP_ENOMEM, or RP_EINVAL with the reason in errstr. */
+int rp_avro_json_check_names(const char *json, char *errstr,
+                             size_t errstr_size);
+
 /* Appends the Avro binary encoding of the JSON default value v, of type s,
  * to out (rjson, the reader's JSON, gives the defaults of the fields of a
  * record default). Returns 0, RP_ENOMEM, or RP_EINVAL with the reason in

@@ -97,13 +97,18 @@ void rp_avro_writers_free(rp_avro_codec *c) {
 static int resolve_writer(rp_avro_codec *c, rp_avro_writer *w, const char *json,
                           char *errstr, size_t errstr_size) {
     avro_schema_t schema = NULL;
+    char why[256] = "";
+    int rc = rp_avro_json_check_names(json, why, sizeof(why));
+    if (rc < 0)
+        return rp_avro_error(errstr, errstr_size, rc,
+                             "%s: schema id %d is not a valid Avro schema: %s",
+                             rp_avro_record_names[w->slot], (int)w->id, why);
     if (avro_schema_from_json_length(json, strlen(json), &schema) != 0)
         return rp_avro_error(errstr, errstr_size, RP_EINVAL,
                              "%s: schema id %d is not a valid Avro schema: %s",
                              rp_avro_record_names[w->slot], (int)w->id,
                              avro_strerror());
     avro_schema_t reader = c->slots[w->slot].schema;
-    int rc = 0;
     if (avro_schema_equal(schema, reader)) {
         w->peek_direct = true; /* exact: no plan */
     } else {

@@ -222,6 +222,20 @@ Test(resolve_hand, a_demotion_and_another_record_are_unresolvable) {
     rp_avro_codec_destroy(c);
 }
 
+/* avro-c leaks when a schema defines a named type twice; repute refuses
+ * such a schema before avro-c sees it. */
+Test(resolve_hand, a_type_defined_twice_is_invalid) {
+    rp_avro_codec *c = confluent_codec(NULL);
+    json_t *j = reader_json(RP_REC_BOUNCE);
+    add_field(j, -1,
+              "{\"name\":\"again\",\"type\":{\"type\":\"enum\",\"name\":"
+              "\"BounceType\",\"symbols\":[\"A\"]}}");
+    cr_assert_eq(add(c, RP_REC_BOUNCE, dump(j)), RP_EINVAL);
+    cr_assert(strstr(err, "repute.v1.BounceType is defined twice"), "%s", err);
+    cr_assert(rp_avro_codec_knows_writer(c, 900));
+    rp_avro_codec_destroy(c);
+}
+
 Test(resolve_hand, a_recursive_writer_is_unresolvable_not_a_crash) {
     rp_avro_codec *c = confluent_codec(NULL);
     json_t *j = reader_json(RP_REC_DELIVERY);

@@ -29,10 +29,12 @@
  * fetches it). A writer schema whose parsed form equals repute's own is
  * decoded exactly as the pinned id is. Any other writer schema that Avro's
  * resolution rules make readable as repute's schema is compiled, once, into
- * a decode plan (src/codec/avro_plan.h) that rewrites the writer's bytes
- * into the encoding of repute's schema (fields reordered, skipped or
- * defaulted, numbers promoted, union branches and enum symbols mapped); the
- * ordinary decoder then reads the rewritten bytes. A writer schema that
+ * a decode plan (src/codec/avro_plan.h): on the hot path (rp_avro_decode)
+ * the plan checks and decodes the writer's bytes in one walk, as the
+ * validator does for repute's own schema (fields reordered, skipped or
+ * defaulted, numbers promoted, union branches and enum symbols mapped); for
+ * the other decoders it rewrites them into the encoding of repute's schema,
+ * which the ordinary decoder then reads. A writer schema that
  * cannot be resolved is remembered with its reason, and its records fail
  * to decode with that reason (the runtime sends them to the DLQ).
  * docs/schemas.md says which changes are safe.
@@ -46,11 +48,13 @@
  * an rp_event decoded by rp_avro_decode_event(), borrow only the codec's
  * storage and are valid until the next decode call on the same codec. An
  * encoded buffer belongs to the codec and is valid until the next encode
- * call. A record of a writer schema decoded through a plan borrows the
- * codec's resolution buffer instead of the input (the plan rewrote the
- * input there): it is valid until the next decode or peek call on the same
- * codec, and the input buffer may be freed at once. The writer schemas
- * added belong to the codec and are freed with it.
+ * call. Records of an evolved writer schema (decoded through its plan)
+ * follow the same rules: rp_avro_decode() reads the writer's bytes where
+ * they lie, so its strings point into the input as usual (a defaulted
+ * string points into codec storage); the other decoders read the record
+ * rewritten into the codec's resolution buffer, which is codec storage
+ * like the rest. The writer schemas added and their plans belong to the
+ * codec and are freed with it.
  */
 #ifndef REPUTE_AVRO_H
 #define REPUTE_AVRO_H
@@ -116,7 +120,10 @@ void rp_avro_codec_enable_writers(rp_avro_codec *c);
  * before, with whatever result, or the slot's pinned id) is a no-op that
  * returns 0. RP_ENOSPACE when RP_AVRO_MAX_WRITERS ids are already known,
  * RP_ENOMEM, and RP_EINVAL for a bad slot or a NULL schema_json are
- * returned without remembering anything. */
+ * returned without remembering anything. Like every call on a codec, not
+ * thread-safe: fetch the schema anywhere, but add it on the thread that
+ * decodes with the codec. Parsing and compiling cost about as much as
+ * creating a codec (well under a millisecond for repute's schemas). */
 int rp_avro_codec_add_writer(rp_avro_codec *c, int slot, int32_t schema_id,
                              const char *schema_json, char *errstr,
                              size_t errstr_size);
@@ -132,8 +139,8 @@ int rp_avro_framed_schema_id(const void *buf, size_t len, int32_t *id);
 /* Rewrites one framed input or ReputationEvent (slot as above) into a plain
  * datum of repute's own schema, through the plan of its writer schema:
  * *out and *out_len point into the input (exact schema, or plain framing)
- * or into the codec's resolution buffer (valid until the next decode or
- * peek call). The checks are those of the decoders: RP_ETRUNC, RP_EBADDATA,
+ * or into the codec's resolution buffer (valid until the next decode
+ * call). The checks are those of the decoders: RP_ETRUNC, RP_EBADDATA,
  * RP_ETOOBIG, RP_ECONTRACT (a symbol or union branch the reader lacks, or
  * an unresolvable writer), RP_ENOSCHEMA, with errstr. The bytes are NOT
  * yet checked against repute's schema (the decoders do that next). Used by
@@ -153,7 +160,10 @@ int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
 /* Decodes one framed input record of the given type. Trailing bytes,
  * truncation, garbage, a wrong magic byte or schema id, and records that
  * break the contract (rp_record_check) are errors with the reason in
- * errstr: RP_ETRUNC, RP_EBADDATA, RP_ETOOBIG or RP_ECONTRACT. The record's
+ * errstr: RP_ETRUNC, RP_EBADDATA, RP_ETOOBIG or RP_ECONTRACT. With writer
+ * schemas: RP_ENOSCHEMA for an id not known yet (registry mode), and the
+ * remembered RP_ECONTRACT or RP_EINVAL of an unresolvable writer schema;
+ * a symbol or union branch the reader lacks is RP_ECONTRACT. The record's
  * strings point into buf (see Ownership above). Allocates nothing, except
  * to grow the codec's recipients array for a complaint with more
  * recipients than any before it. */
@@ -202,11 +212,11 @@ int rp_avro_peek_account_id(rp_framing framing, const void *buf, size_t len,
  * may not be repute's (fields reordered, promoted): the plain peek when
  * the record's id is pinned, or its writer keeps the first three fields of
  * repute's schema in place, else the record rewritten by its plan first
- * (the account_id then borrows the codec's resolution buffer, valid until
- * the next decode or peek call). RP_ENOSCHEMA for an unknown id in
- * registry mode, the remembered error of an unresolvable writer, and
- * RP_EBADDATA when the bytes cannot be a record. Allocates nothing once
- * the resolution buffer has grown. */
+ * (the account_id then borrows a buffer the codec keeps for peeks, valid
+ * until the next peek call; a peek never disturbs a decoded record).
+ * RP_ENOSCHEMA for an unknown id in registry mode, the remembered error of
+ * an unresolvable writer, and RP_EBADDATA when the bytes cannot be a
+ * record. Allocates nothing once the peek buffer has grown. */
 int rp_avro_codec_peek_event_time(rp_avro_codec *c, const void *buf, size_t len,
                                   int64_t *event_time);
 int rp_avro_codec_peek_account_id(rp_avro_codec *c, const void *buf, size_t len,

@@ -2,16 +2,17 @@
  * avro_codec.h - the Avro codec object and what the files of the codec
  * share. Private to src/codec.
  *
- * The codec of repute/avro.h is one object used by four files, each of
+ * The codec of repute/avro.h is one object used by five files, each of
  * one subject: avro.c builds it (the schemas parsed, their layouts
  * checked, the avro-c values, readers and writers created), avro_decode.c
  * decodes input records on the hot path by the validator's walk,
  * avro_generic.c reads records and ReputationEvents through avro-c's value
- * API, and avro_encode.c writes them. This header holds what they all
- * need: the codec's struct, the field indexes of every record in schema
- * order (the layouts that avro.c checks at start-up, so that the other
- * files can read and write fields by index), the record names for
- * messages, and the error helpers.
+ * API, avro_encode.c writes them, and avro_writers.c keeps the writer
+ * schemas of other ids and their decode plans (avro_plan.h). This header
+ * holds what they all need: the codec's struct, the field indexes of every
+ * record in schema order (the layouts that avro.c checks at start-up, so
+ * that the other files can read and write fields by index), the record
+ * names for messages, and the error helpers.
  *
  * It also holds the framing of input (unframe(), datum_of(),
  * whole_datum()) as static inline functions: the hot path runs them for
@@ -139,7 +140,15 @@ struct rp_avro_codec {
     rp_avro_writer **writers;
     size_t writers_cap, n_writers;
     rp_buf resolved; /* a record rewritten by its writer's plan */
-    rp_buf scratch;  /* the plan's room for reordering fields */
+    /* rp_avro_decode() asks (want_walk) for the writer's plan to be run in
+     * walk mode rather than rewriting the record; unframe() then hands the
+     * writer's datum back with the plan in walk_plan. */
+    bool want_walk;
+    const struct rp_avro_plan *walk_plan;
+    rp_buf scratch; /* the plan's room for reordering fields */
+    /* A record rewritten for a peek, apart from resolved, so that a peek
+     * never disturbs a record decoded before it. */
+    rp_buf peeked;
     slot_state slots[SLOT_COUNT];
     rp_buf out;         /* the last encoded datum, with its framing */
     rp_buf event_id;    /* "<account_id>:<sequence>" while encoding an event */

@@ -495,7 +495,10 @@ static int compile_plain(compiler *cc, avro_schema_t w, avro_schema_t r,
         break;
     case AVRO_STRING:
     case AVRO_BYTES:
-        op = wt == AVRO_STRING || wt == AVRO_BYTES ? X_BYTES : -1;
+        /* A reader string must be valid UTF-8, whatever the writer said. */
+        op = wt != AVRO_STRING && wt != AVRO_BYTES ? -1
+             : rt == AVRO_STRING                   ? X_STRING
+                                                   : X_BYTES;
         break;
     case AVRO_FIXED:
         if (wt == AVRO_FIXED && names_match(cc, w, r) &&
@@ -547,6 +550,75 @@ static bool starts_like_input(avro_schema_t w) {
     return true;
 }
 
+/* Reads a varint of a default's encoding (which the compiler wrote). */
+static bool default_varint(const uint8_t *b, size_t n, size_t *i, int64_t *v) {
+    uint64_t x = 0;
+    for (int shift = 0; *i < n && shift < 64; shift += 7) {
+        uint8_t c = b[(*i)++];
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The walk entry of a default (its encoding b, n), for a reader field of
+ * schema rf: what rp_avro_check_walk() records of such a field. False for
+ * a default no entry can hold (a non-empty array, a record). */
+static bool default_entry(avro_schema_t rf, const uint8_t *b, size_t n,
+                          rp_avro_walk_field *e) {
+    size_t i = 0;
+    int64_t v = 0;
+    *e = (rp_avro_walk_field){.branch = -1};
+    rf = deref(rf);
+    if (avro_typeof(rf) == AVRO_UNION) {
+        if (!default_varint(b, n, &i, &v))
+            return false;
+        e->branch = (int32_t)v;
+        rf = deref(avro_schema_union_branch(rf, (int)v));
+    }
+    switch (rf ? avro_typeof(rf) : AVRO_LINK) {
+    case AVRO_NULL: return true;
+    case AVRO_BOOLEAN: return i < n && (e->num = b[i], true);
+    case AVRO_INT32:
+    case AVRO_INT64:
+    case AVRO_ENUM: return default_varint(b, n, &i, &e->num);
+    case AVRO_STRING:
+    case AVRO_BYTES:
+        if (!default_varint(b, n, &i, &v) || v < 0 || (size_t)v > n - i)
+            return false;
+        e->str = (const char *)b + i;
+        e->len = (size_t)v;
+        return true;
+    case AVRO_ARRAY: return default_varint(b, n, &i, &v) && v == 0;
+    default: return false;
+    }
+}
+
+/* Decides walk mode and fills the top-level defaults' entries, once the
+ * pool no longer moves. */
+static void prepare_walk(rp_avro_plan *p, avro_schema_t r) {
+    p->walk_ok = false;
+    if (p->len < 5 || p->code[0] != X_RECORD || avro_typeof(r) != AVRO_RECORD ||
+        p->code[2] > RP_AVRO_WALK_FIELDS)
+        return;
+    uint32_t nr = p->code[2];
+    const uint32_t *table = p->code + p->code[4] - 3 * nr;
+    for (uint32_t ri = 0; ri < nr; ri++) {
+        rp_avro_walk_field *e = &p->top_default[ri];
+        *e = (rp_avro_walk_field){.branch = -1};
+        if (table[3 * ri] == 1 &&
+            !default_entry(avro_schema_record_field_get_by_index(r, (int)ri),
+                           (const uint8_t *)p->pool + table[3 * ri + 1],
+                           table[3 * ri + 2], e))
+            return;
+    }
+    p->top_fields = nr;
+    p->walk_ok = true;
+}
+
 void rp_avro_plan_free(rp_avro_plan *p) {
     if (!p)
         return;
@@ -587,6 +659,7 @@ int rp_avro_plan_compile(avro_schema_t writer, avro_schema_t reader,
         rp_avro_plan_free(p);
         return rc;
     }
+    prepare_walk(p, r);
     *peek_direct = starts_like_input(w);
     *out = p;
     return 0;

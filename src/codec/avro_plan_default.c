@@ -12,9 +12,15 @@
  * union's default is of one of its branches, the first that fits; bytes
  * and fixed are strings of code points 0-255), and the plan then copies
  * those bytes into every record that lacks the field.
+ *
+ * It also checks a writer schema's JSON before avro-c parses it, for
+ * what avro-c's parser does not survive cleanly: a named type defined
+ * twice makes it fail without freeing what it had built (a leak per bad
+ * schema, found by fuzz_avro_resolve), so such a schema is refused here.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/avro_plan.h"
@@ -267,4 +273,111 @@ int rp_avro_plan_default(json_t *rjson, json_t *v, avro_schema_t s, rp_buf *out,
                          char *errstr, size_t errstr_size) {
     dflt d = {rjson, errstr, errstr_size};
     return encode(&d, v, s, out, 0);
+}
+
+/* ------------------------------------------------------------ names */
+
+typedef struct name_set {
+    char **names;
+    size_t n, cap;
+} name_set;
+
+/* Adds the full name; returns 1 when it was there already, 0, or
+ * RP_ENOMEM. */
+static int name_add(name_set *s, const char *full) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->names[i], full))
+            return 1;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        char **names = realloc(s->names, cap * sizeof(*names));
+        if (!names)
+            return RP_ENOMEM;
+        s->names = names;
+        s->cap = cap;
+    }
+    if (!(s->names[s->n] = strdup(full)))
+        return RP_ENOMEM;
+    s->n++;
+    return 0;
+}
+
+/* Walks the schema's JSON for definitions of named types, with the
+ * namespaces they inherit; a full name defined twice goes to dup. */
+static int find_dups(json_t *j, const char *ns, name_set *set, int depth,
+                     char *dup, size_t dup_size) {
+    if (depth > 64)
+        return 0; /* avro-c's own parser rejects or bounds the rest */
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) {
+            int rc = find_dups(v, ns, set, depth + 1, dup, dup_size);
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (!json_is_object(j))
+        return 0;
+    const char *t = json_string_value(json_object_get(j, "type"));
+    const char *n = json_string_value(json_object_get(j, "name"));
+    const char *own = json_string_value(json_object_get(j, "namespace"));
+    char full[512];
+    if (t && n &&
+        (!strcmp(t, "record") || !strcmp(t, "error") || !strcmp(t, "enum") ||
+         !strcmp(t, "fixed"))) {
+        if (strchr(n, '.'))
+            snprintf(full, sizeof(full), "%s", n);
+        else {
+            const char *space = own ? own : ns;
+            snprintf(full, sizeof(full), "%s%s%s", space ? space : "",
+                     space && *space ? "." : "", n);
+        }
+        int rc = name_add(set, full);
+        if (rc == 1)
+            snprintf(dup, dup_size, "%s", full);
+        if (rc != 0)
+            return rc;
+        /* Nested definitions inherit this type's namespace. */
+        const char *dot = strrchr(full, '.');
+        if (dot) {
+            full[dot - full] = '\0';
+            ns = full;
+        } else {
+            ns = "";
+        }
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        if (json_is_object(v) || json_is_array(v)) {
+            int rc = find_dups(v, ns, set, depth + 1, dup, dup_size);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int rp_avro_json_check_names(const char *json, char *errstr,
+                             size_t errstr_size) {
+    json_error_t je;
+    json_t *j = json_loads(json, JSON_DECODE_ANY, &je);
+    if (!j) {
+        snprintf(errstr, errstr_size, "not JSON: %s", je.text);
+        return RP_EINVAL;
+    }
+    name_set set = {0};
+    char dup[512] = "";
+    int rc = find_dups(j, NULL, &set, 0, dup, sizeof(dup));
+    for (size_t i = 0; i < set.n; i++)
+        free(set.names[i]);
+    free(set.names);
+    json_decref(j);
+    if (rc == 1) {
+        snprintf(errstr, errstr_size, "the type %s is defined twice", dup);
+        return RP_EINVAL;
+    }
+    return rc;
 }

@@ -22,12 +22,21 @@
  * along the nesting of the plan (bounded at compile time), never along
  * anything the input controls, and allocates only while the output and
  * scratch buffers grow to the largest record seen.
+ *
+ * Walk mode (rp_avro_plan_walk()) runs the same nodes with the output
+ * switched off and a current walk entry instead: the top-level record
+ * points it at the entry of each writer field's reader field, and the
+ * leaves record into it (a union branch, a number, where a string lies,
+ * the string items of an array), as the validator's walk does; skipped
+ * fields, nested records and maps record nothing. The defaults' entries
+ * were made at compile time.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "codec/avro_plan.h"
+#include "codec/utf8.h"
 
 typedef struct run {
     const rp_avro_plan *p;
@@ -39,6 +48,13 @@ typedef struct run {
     const char *field;
     char *errstr;
     size_t errstr_size;
+    /* Walk mode (rp_avro_plan_walk()): the entries of the reader's fields,
+     * the one being read (NULL when nothing is recorded: skipped fields,
+     * nested records and maps), and whether strings are array items. */
+    rp_avro_walk *walk;
+    rp_avro_walk_field *cur;
+    bool in_items;
+    bool below_top; /* inside the top-level record's fields */
 } run;
 
 static int fail(run *r, int code, const char *fmt, ...)
@@ -95,7 +111,13 @@ static int put_long(run *r, int64_t v) {
 
 /* Reads a zig-zag varint of at most max_bytes bytes, by the validator's
  * rules (the last byte carries only the bits the type has left). */
-static int read_varint(run *r, int max_bytes, int64_t *out) {
+static inline int read_varint(run *r, int max_bytes, int64_t *out) {
+    /* Lengths, indexes, booleans and small numbers fit in one byte. */
+    if (r->in < r->end && *r->in < 0x80) {
+        uint8_t b = *r->in++;
+        *out = (int64_t)(b >> 1) ^ -(int64_t)(b & 1);
+        return 0;
+    }
     uint64_t v = 0;
     for (int i = 0; i < max_bytes; i++) {
         if (r->in == r->end)
@@ -120,10 +142,50 @@ static int copy_varint(run *r, int max_bytes, int64_t *v) {
     return rc < 0 ? rc : put(r, from, (size_t)(r->in - from));
 }
 
-/* A string or bytes: its length and bytes, in one copy. */
-static int copy_bytes(run *r) {
+static int check_utf8(run *r, const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        /* Mostly ASCII: eight bytes at a time while no high bit is set. */
+        for (uint64_t word; n - i >= 8; i += 8) {
+            memcpy(&word, s + i, 8);
+            if (word & UINT64_C(0x8080808080808080))
+                break;
+        }
+        while (i < n && s[i] < 0x80)
+            i++;
+        if (i == n)
+            break;
+        size_t k = rp_utf8_seq(s + i, n - i);
+        if (k == 0) {
+            r->at = s + i; /* point the message at the bad byte */
+            return fail(r, RP_EBADDATA, "string is not valid UTF-8");
+        }
+        i += k;
+    }
+    return 0;
+}
+
+/* Records a string where it lies: as the current entry's value, or as
+ * the next item of its array. */
+static void record_bytes(run *r, const uint8_t *s, size_t n) {
+    rp_avro_walk_field *f = r->cur;
+    if (!r->in_items) {
+        f->str = (const char *)s;
+        f->len = n;
+        return;
+    }
+    rp_avro_walk *w = r->walk;
+    if (w->n_items < w->items_cap)
+        w->items[w->n_items] = (rp_str){(const char *)s, n};
+    w->n_items++;
+    f->count++;
+}
+
+/* A string (utf8: the reader's, checked) or bytes: its length and bytes,
+ * in one copy. */
+static int copy_bytes(run *r, bool utf8) {
     const uint8_t *from = r->in;
-    int64_t n;
+    int64_t n = 0;
     int rc = read_varint(r, 10, &n);
     if (rc < 0)
         return rc;
@@ -132,7 +194,12 @@ static int copy_bytes(run *r) {
     if ((uint64_t)n > remaining(r))
         return fail(r, RP_ETRUNC, "length %lld but only %zu bytes remain",
                     (long long)n, remaining(r));
+    const uint8_t *s = r->in;
+    if (utf8 && (rc = check_utf8(r, s, (size_t)n)) < 0)
+        return rc;
     r->in += n;
+    if (r->cur)
+        record_bytes(r, s, (size_t)n);
     return put(r, from, (size_t)(r->in - from));
 }
 
@@ -172,9 +239,10 @@ static int promote(run *r, uint32_t op) {
 }
 
 static int seq(run *r, uint32_t pc, uint32_t end);
+static int rewrite_record(run *r, const uint32_t *code, uint32_t pc);
 
 static int do_enum(run *r, const uint32_t *code) {
-    int64_t i;
+    int64_t i = 0;
     int rc = read_varint(r, 5, &i);
     if (rc < 0)
         return rc;
@@ -187,11 +255,13 @@ static int do_enum(run *r, const uint32_t *code) {
                     "the writer's symbol %s is not one of the reader's and "
                     "the reader's enum has no default",
                     r->p->pool + (m & ~X_MISSING));
+    if (r->cur && !r->in_items)
+        r->cur->num = m;
     return put_long(r, m);
 }
 
 static int do_union(run *r, const uint32_t *code) {
-    int64_t b;
+    int64_t b = 0;
     int rc = read_varint(r, 10, &b);
     if (rc < 0)
         return rc;
@@ -204,13 +274,33 @@ static int do_union(run *r, const uint32_t *code) {
 
 /* Arrays and maps: blocks of items until a zero count, written as blocks
  * of positive counts (the reader needs no byte sizes). */
+static int blocks(run *r, const uint32_t *code, uint32_t item);
+
+/* In walk mode, the string items of an array of the current entry are
+ * recorded as its items; nothing inside maps or nested arrays is. */
 static int do_blocks(run *r, const uint32_t *code, uint32_t item) {
+    rp_avro_walk_field *cur = r->cur;
+    bool in_items = r->in_items;
+    if (cur && (code[0] == X_MAP || in_items))
+        r->cur = NULL;
+    else if (cur) {
+        r->in_items = true;
+        cur->first = r->walk->n_items;
+        cur->count = 0;
+    }
+    int rc = blocks(r, code, item);
+    r->cur = cur;
+    r->in_items = in_items;
+    return rc;
+}
+
+static int blocks(run *r, const uint32_t *code, uint32_t item) {
     bool is_map = code[0] == X_MAP;
     const char *what = is_map ? "map" : "array";
     uint32_t min_item = code[1], end = code[2];
     const char *field = r->field;
     for (;;) {
-        int64_t count, bytes = -1;
+        int64_t count = 0, bytes = -1;
         r->at = r->in;
         int rc = read_varint(r, 10, &count);
         if (rc < 0)
@@ -244,7 +334,7 @@ static int do_blocks(run *r, const uint32_t *code, uint32_t item) {
             return rc;
         const uint8_t *block = r->in;
         for (int64_t i = 0; i < count; i++) {
-            if (is_map && (rc = copy_bytes(r)) < 0)
+            if (is_map && (rc = copy_bytes(r, true)) < 0)
                 return rc;
             if ((rc = seq(r, item, end)) < 0)
                 return rc;
@@ -276,17 +366,58 @@ static int reorder(run *r, const uint32_t *table, uint32_t nr, size_t start,
     return put(r, s->data, s->len);
 }
 
+/* Walk mode's top-level record: each writer field into the entry of its
+ * reader field, then the defaults. */
+static int walk_record(run *r, const uint32_t *code, uint32_t pc) {
+    uint32_t nw = code[1], nr = code[2];
+    const uint32_t *pcode = r->p->code;
+    rp_avro_walk *w = r->walk;
+    r->below_top = true; /* records met from here on are nested */
+    pc += 5;
+    for (uint32_t wi = 0; wi < nw; wi++) {
+        uint32_t ri = pcode[pc + 1], fend = pcode[pc + 2];
+        r->field = r->p->pool + pcode[pc];
+        if (ri == X_NONE) {
+            r->cur = NULL;
+        } else {
+            r->cur = &w->field[ri];
+            *r->cur = (rp_avro_walk_field){.branch = -1};
+        }
+        int rc = seq(r, pc + 3, fend);
+        if (rc < 0)
+            return rc;
+        pc = fend;
+    }
+    r->cur = NULL;
+    for (uint32_t ri = 0; ri < nr; ri++)
+        if (pcode[pc + 3 * ri] == 1)
+            w->field[ri] = r->p->top_default[ri];
+    w->n_fields = nr;
+    return 0;
+}
+
 static int do_record(run *r, const uint32_t *code, uint32_t pc) {
+    if (r->walk && !r->below_top)
+        return walk_record(r, code, pc);
+    rp_avro_walk_field *cur = r->cur;
+    r->cur = NULL; /* the fields of nested records are not recorded */
+    int rc = rewrite_record(r, code, pc);
+    r->cur = cur;
+    return rc;
+}
+
+static int rewrite_record(run *r, const uint32_t *code, uint32_t pc) {
     uint32_t nw = code[1], nr = code[2], in_order = code[3];
     uint32_t rs[PLAN_MAX_FIELDS], re[PLAN_MAX_FIELDS];
-    size_t start = r->out->len;
+    bool writing = r->skip == 0;
+    size_t start = writing ? r->out->len : 0;
     const uint32_t *pcode = r->p->code;
     pc += 5;
     for (uint32_t wi = 0; wi < nw; wi++) {
         uint32_t ri = pcode[pc + 1], fend = pcode[pc + 2];
         r->field = r->p->pool + pcode[pc];
         int rc;
-        if (ri == X_NONE) {
+        if (ri == X_NONE || !writing) {
             rc = seq(r, pc + 3, fend);
         } else {
             rs[ri] = (uint32_t)r->out->len;
@@ -297,7 +428,7 @@ static int do_record(run *r, const uint32_t *code, uint32_t pc) {
             return rc;
         pc = fend;
     }
-    if (in_order || r->skip)
+    if (in_order || !writing)
         return 0;
     return reorder(r, pcode + pc, nr, start, rs, re);
 }
@@ -305,7 +436,7 @@ static int do_record(run *r, const uint32_t *code, uint32_t pc) {
 /* Runs the plan's nodes from pc up to end. */
 static int seq(run *r, uint32_t pc, uint32_t end) {
     const uint32_t *code = r->p->code;
-    int64_t v;
+    int64_t v = 0;
     while (pc < end) {
         const uint32_t *c = code + pc;
         int rc = 0;
@@ -317,14 +448,22 @@ static int seq(run *r, uint32_t pc, uint32_t end) {
                 return fail(r, RP_ETRUNC, "the input ends inside a boolean");
             if (*r->in > 1)
                 return fail(r, RP_EBADDATA, "boolean byte is 0x%02x", *r->in);
+            if (r->cur && !r->in_items)
+                r->cur->num = *r->in;
             rc = put(r, r->in++, 1);
             pc += 1;
             break;
-        case X_INT: rc = copy_varint(r, 5, &v), pc += 1; break;
-        case X_LONG: rc = copy_varint(r, 10, &v), pc += 1; break;
+        case X_INT:
+        case X_LONG:
+            rc = copy_varint(r, c[0] == X_INT ? 5 : 10, &v);
+            if (rc == 0 && r->cur && !r->in_items)
+                r->cur->num = v;
+            pc += 1;
+            break;
         case X_FLOAT: rc = copy_fixed(r, 4), pc += 1; break;
         case X_DOUBLE: rc = copy_fixed(r, 8), pc += 1; break;
-        case X_BYTES: rc = copy_bytes(r), pc += 1; break;
+        case X_BYTES:
+        case X_STRING: rc = copy_bytes(r, c[0] == X_STRING), pc += 1; break;
         case X_INT_FLOAT:
         case X_INT_DOUBLE:
         case X_LONG_FLOAT:
@@ -333,16 +472,24 @@ static int seq(run *r, uint32_t pc, uint32_t end) {
         case X_FIXED: rc = copy_fixed(r, c[1]), pc += 2; break;
         case X_ENUM: rc = do_enum(r, c), pc += 2 + c[1]; break;
         case X_UNION: rc = do_union(r, c), pc = c[2]; break;
-        case X_BRANCH: rc = put_long(r, c[1]), pc += 2; break;
+        case X_BRANCH:
+            if (r->cur && !r->in_items)
+                r->cur->branch = (int32_t)c[1];
+            rc = put_long(r, c[1]), pc += 2;
+            break;
         case X_FAIL: return fail(r, RP_ECONTRACT, "%s", r->p->pool + c[1]);
         case X_ARRAY:
         case X_MAP: rc = do_blocks(r, c, pc + 3), pc = c[2]; break;
-        case X_SKIP:
+        case X_SKIP: {
+            rp_avro_walk_field *cur = r->cur;
+            r->cur = NULL;
             r->skip++;
             rc = seq(r, pc + 2, c[1]);
             r->skip--;
+            r->cur = cur;
             pc = c[1];
             break;
+        }
         case X_RECORD: rc = do_record(r, c, pc), pc = c[4]; break;
         default: return fail(r, RP_EINVAL, "bad plan opcode %u", c[0]);
         }
@@ -365,6 +512,32 @@ int rp_avro_plan_run(const rp_avro_plan *p, const uint8_t *in, size_t len,
              .errstr = errstr,
              .errstr_size = errstr_size};
     rp_buf_reset(out);
+    int rc = seq(&r, 0, p->len);
+    if (rc < 0)
+        return rc;
+    if (r.in != r.end) {
+        if (errstr && errstr_size)
+            snprintf(errstr, errstr_size,
+                     "%s: %zu trailing bytes after the record", p->record,
+                     (size_t)(r.end - r.in));
+        return RP_EBADDATA;
+    }
+    return 0;
+}
+
+int rp_avro_plan_walk(const rp_avro_plan *p, const uint8_t *in, size_t len,
+                      rp_avro_walk *w, char *errstr, size_t errstr_size) {
+    run r = {.p = p,
+             .start = in,
+             .in = in,
+             .end = in + len,
+             .at = in,
+             .skip = 1, /* nothing is written */
+             .errstr = errstr,
+             .errstr_size = errstr_size,
+             .walk = w};
+    w->n_fields = 0;
+    w->n_items = 0;
     int rc = seq(&r, 0, p->len);
     if (rc < 0)
         return rc;

@@ -77,6 +77,7 @@ int rp_avro_framed_schema_id(const void *buf, size_t len, int32_t *id) {
 void rp_avro_writers_free(rp_avro_codec *c) {
     rp_buf_free(&c->resolved);
     rp_buf_free(&c->scratch);
+    rp_buf_free(&c->peeked);
     if (!c->writers)
         return;
     for (size_t i = 0; i < WRITERS_BUCKETS; i++) {
@@ -96,13 +97,18 @@ void rp_avro_writers_free(rp_avro_codec *c) {
 static int resolve_writer(rp_avro_codec *c, rp_avro_writer *w, const char *json,
                           char *errstr, size_t errstr_size) {
     avro_schema_t schema = NULL;
+    char why[256] = "";
+    int rc = rp_avro_json_check_names(json, why, sizeof(why));
+    if (rc < 0)
+        return rp_avro_error(errstr, errstr_size, rc,
+                             "%s: schema id %d is not a valid Avro schema: %s",
+                             rp_avro_record_names[w->slot], (int)w->id, why);
     if (avro_schema_from_json_length(json, strlen(json), &schema) != 0)
         return rp_avro_error(errstr, errstr_size, RP_EINVAL,
                              "%s: schema id %d is not a valid Avro schema: %s",
                              rp_avro_record_names[w->slot], (int)w->id,
                              avro_strerror());
     avro_schema_t reader = c->slots[w->slot].schema;
-    int rc = 0;
     if (avro_schema_equal(schema, reader)) {
         w->peek_direct = true; /* exact: no plan */
     } else {
@@ -189,21 +195,25 @@ static int writer_of(rp_avro_codec *c, int slot, int32_t id,
     return 0;
 }
 
-/* Runs the writer's plan (if it has one) over the datum. */
+/* Runs the writer's plan (if it has one) over the datum, rewriting it into
+ * out, unless the caller walks it (rp_avro_decode()). */
 static int through_writer(rp_avro_codec *c, const rp_avro_writer *w,
-                          const uint8_t *in, size_t len, const uint8_t **body,
-                          size_t *body_len, char *errstr, size_t errstr_size) {
-    if (!w->plan) {
+                          rp_buf *out, const uint8_t *in, size_t len,
+                          const uint8_t **body, size_t *body_len, char *errstr,
+                          size_t errstr_size) {
+    if (!w->plan || (c->want_walk && w->plan->walk_ok)) {
+        if (w->plan)
+            c->walk_plan = w->plan; /* the caller walks it */
         *body = in;
         *body_len = len;
         return 0;
     }
-    int rc = rp_avro_plan_run(w->plan, in, len, &c->resolved, &c->scratch,
-                              errstr, errstr_size);
+    int rc = rp_avro_plan_run(w->plan, in, len, out, &c->scratch, errstr,
+                              errstr_size);
     if (rc < 0)
         return rc;
-    *body = (const uint8_t *)c->resolved.data;
-    *body_len = c->resolved.len;
+    *body = (const uint8_t *)out->data;
+    *body_len = out->len;
     return 0;
 }
 
@@ -214,8 +224,9 @@ int rp_avro_writer_body(rp_avro_codec *c, int slot, int32_t id,
     int rc = writer_of(c, slot, id, &w, errstr, errstr_size);
     if (rc < 0)
         return rc;
-    return through_writer(c, w, buf + CONFLUENT_HEADER, len - CONFLUENT_HEADER,
-                          body, body_len, errstr, errstr_size);
+    return through_writer(c, w, &c->resolved, buf + CONFLUENT_HEADER,
+                          len - CONFLUENT_HEADER, body, body_len, errstr,
+                          errstr_size);
 }
 
 int rp_avro_resolve(rp_avro_codec *c, int slot, const void *buf, size_t len,
@@ -253,7 +264,8 @@ static int peek_body(rp_avro_codec *c, const void *buf, size_t len,
         return 1;
     if (len > RP_AVRO_MAX_RECORD)
         return RP_EBADDATA;
-    int rc = through_writer(c, w, (const uint8_t *)buf + CONFLUENT_HEADER,
+    int rc = through_writer(c, w, &c->peeked,
+                            (const uint8_t *)buf + CONFLUENT_HEADER,
                             len - CONFLUENT_HEADER, body, body_len, NULL, 0);
     return rc < 0 ? RP_EBADDATA : 0;
 }

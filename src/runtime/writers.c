@@ -279,12 +279,15 @@ static uint64_t fetch_if_due(proc *p, rp_wschema *ws) {
 int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
                     uint64_t *until) {
     *until = 0;
+    /* Through the decoding codec, which knows the writer schemas: an
+     * evolved writer may have moved event_time. Without a registry, the
+     * codec knows only the pinned ids, and this is the plain peek. */
+    int rc = rp_avro_codec_peek_event_time(p->dec, m->payload, m->len, et);
     if (!p->reg) {
-        if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len, et))
+        if (rc != 0)
             *et = INT64_MIN; /* undecodable: let it reach the DLQ first */
         return 0;
     }
-    int rc = rp_avro_codec_peek_event_time(p->dec, m->payload, m->len, et);
     int32_t id;
     if (rc == RP_ENOSCHEMA &&
         rp_avro_framed_schema_id(m->payload, m->len, &id) == 0) {

@@ -27,6 +27,9 @@
  *   under BACKWARD compatibility: `repute run` exits 2 with the registry's
  *   message. And with schema.registry.subject.strategy=record, the output
  *   schemas are registered under their record names.
+ * - produce: `repute produce` refuses a type whose schema is not
+ *   registered (naming the subject), registers with --register, then
+ *   looks the ids up; run reads it all as replay does.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -294,5 +297,40 @@ Test(registry, a_rejected_output_schema_stops_run_with_status_2) {
     cr_assert(it_log_has(run, "under repute.v1.Report"));
     it_stop_run(run);
     it_assert_clean_log(run);
+    it_done(&c);
+}
+
+/* `repute produce` with a registry: without --register it refuses the
+ * types not registered, naming the subject; --register registers them;
+ * then it looks the ids up, and run reads what it wrote (through the
+ * registry, as tail does) exactly as replay. */
+Test(registry, produce_registers_or_looks_up) {
+    const char *url = registry_url();
+    it_ctx c;
+    it_data d;
+    it_init(&c, "registry-produce");
+    use_registry(&c, url, NULL);
+    it_gen(&d, 16, 1);
+    it_expected(&c, &d);
+    char first[IT_PATH_MAX];
+    snprintf(first, sizeof(first), "%s/first.jsonl", c.dir);
+    it_write(&d, 0, 1, first);
+    const char *look[] = {"produce", "--config", c.kafka, first, NULL};
+    cr_assert_eq(it_repute(&c, "produce-unregistered", look, 60), 1);
+    char subject[300];
+    snprintf(subject, sizeof(subject),
+             "is not registered under subject %s-value", c.topic[d.v[0].type]);
+    cr_assert_eq(it_logs_with(c.dir, subject, NULL, 0), 1,
+                 "produce does not name the subject (%s)", subject);
+    const char *reg[] = {"produce",    "--config", c.kafka,
+                         "--register", first,      NULL};
+    cr_assert_eq(it_repute(&c, "produce-register", reg, 60), 0);
+    it_produce(&c, &d, 1, d.n);
+    it_proc *run = it_start_run(&c, NULL);
+    it_check_output(&c, 180);
+    check_dlq(&c, 0, "");
+    it_stop_run(run);
+    it_assert_clean_log(run);
+    it_data_free(&d);
     it_done(&c);
 }

@@ -43,7 +43,10 @@ typedef struct run {
     const uint8_t *start, *in, *end;
     const uint8_t *at; /* where the value being read starts */
     rp_buf *out, *scratch;
-    int skip;     /* > 0: inside a skipped field, nothing is written */
+    int skip;     /* > 0: nothing is written (walk mode, skipped fields) */
+    int skipping; /* > 0: inside a writer field the reader skips, whose
+                   * strings need not be UTF-8 (the reader never sees
+                   * them) */
     size_t items; /* array and map items so far */
     const char *field;
     char *errstr;
@@ -195,7 +198,7 @@ static int copy_bytes(run *r, bool utf8) {
         return fail(r, RP_ETRUNC, "length %lld but only %zu bytes remain",
                     (long long)n, remaining(r));
     const uint8_t *s = r->in;
-    if (utf8 && (rc = check_utf8(r, s, (size_t)n)) < 0)
+    if (utf8 && !r->skipping && (rc = check_utf8(r, s, (size_t)n)) < 0)
         return rc;
     r->in += n;
     if (r->cur)
@@ -529,7 +532,9 @@ static int seq(run *r, uint32_t pc, uint32_t end) {
             rp_avro_walk_field *cur = r->cur;
             r->cur = NULL;
             r->skip++;
+            r->skipping++;
             rc = seq(r, pc + 2, c[1]);
+            r->skipping--;
             r->skip--;
             r->cur = cur;
             pc = c[1];

@@ -76,6 +76,23 @@ Test(resolve_api, unknown_id_in_registry_mode_is_noschema) {
     rp_avro_codec_destroy(c);
 }
 
+/* An id that is known (pinned for another slot) is never "not known
+ * yet", which would have the runtime wait for a schema for ever. */
+Test(resolve_api, another_slots_pinned_id_is_baddata) {
+    rp_avro_codec *c = confluent_codec(NULL);
+    rp_avro_codec_enable_writers(c);
+    size_t len;
+    uint8_t *b = framed_delivery(ids[RP_REC_BOUNCE], &len);
+    cr_assert(rp_avro_codec_knows_writer(c, ids[RP_REC_BOUNCE]));
+    rp_record rec;
+    cr_assert_eq(
+        rp_avro_decode(c, RP_REC_DELIVERY, b, len, &rec, err, sizeof(err)),
+        RP_EBADDATA);
+    cr_assert_str_eq(err, "Delivery: schema id 22 is the id of Bounce");
+    free(b);
+    rp_avro_codec_destroy(c);
+}
+
 Test(resolve_api, own_schema_under_a_new_id_takes_the_fast_path) {
     int32_t pin[RP_SCHEMA_ID__COUNT];
     for (int i = 0; i < RP_SCHEMA_ID__COUNT; i++)

@@ -271,6 +271,26 @@ static double median(double *v, int n) {
 static const char *const phase_names[PHASES] = {"exact", "evolved", "generic",
                                                 "resolved"};
 
+/* Prints each phase's rates and median, the ratios, and the JSON line. */
+static void report(double *const *rate, uint64_t rounds, uint64_t n) {
+    double med[PHASES];
+    for (int p = 0; p < PHASES; p++) {
+        printf("%-9s", phase_names[p]);
+        for (uint64_t r = 0; r < rounds; r++)
+            printf(" %10.0f", rate[p][r]);
+        med[p] = median(rate[p], (int)rounds);
+        printf("   median %10.0f records/s\n", med[p]);
+    }
+    printf("evolved / exact = %.3f (target >= 0.7); exact / avro-c generic "
+           "= %.2f; evolved / avro-c resolved = %.2f\n",
+           med[1] / med[0], med[0] / med[2], med[1] / med[3]);
+    printf("{\"records\":%" PRIu64 ",\"rounds\":%" PRIu64
+           ",\"exact_per_sec\":%.0f,\"evolved_per_sec\":%.0f,"
+           "\"avro_generic_per_sec\":%.0f,\"avro_resolved_per_sec\":%.0f,"
+           "\"evolved_vs_exact\":%.3f}\n",
+           n, rounds, med[0], med[1], med[2], med[3], med[1] / med[0]);
+}
+
 int main(int argc, char **argv) {
     uint64_t n = 1000000, rounds = 5, seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -327,23 +347,7 @@ int main(int argc, char **argv) {
         rate[2][r] = run_avro_c(&exact, n, &gv);
         rate[3][r] = run_avro_c(&evolved, n, &resolved);
     }
-    double med[PHASES];
-    for (int p = 0; p < PHASES; p++) {
-        printf("%-9s", phase_names[p]);
-        for (uint64_t r = 0; r < rounds; r++)
-            printf(" %10.0f", rate[p][r]);
-        med[p] = median(rate[p], (int)rounds);
-        printf("   median %10.0f records/s\n", med[p]);
-    }
-    printf("evolved / exact = %.3f (target >= 0.7); exact / avro-c generic "
-           "= %.2f; evolved / avro-c resolved = %.2f\n",
-           med[1] / med[0], med[0] / med[2], med[1] / med[3]);
-    printf("{\"records\":%" PRIu64 ",\"rounds\":%" PRIu64
-           ",\"exact_per_sec\":%.0f,\"evolved_per_sec\":%.0f,"
-           "\"avro_generic_per_sec\":%.0f,\"avro_resolved_per_sec\":%.0f,"
-           "\"evolved_vs_exact\":%.3f}\n",
-           n, rounds, med[0], med[1], med[2], med[3], med[1] / med[0]);
-
+    report(rate, rounds, n);
     for (int p = 0; p < PHASES; p++)
         free(rate[p]);
     avro_value_decref(&resolved);

@@ -37,6 +37,10 @@
  *              writer symbol i, or X_MISSING | pool offset of its name
  *   X_UNION    [op, n, end, start_0 .. start_{n-1}]: the writer's union;
  *              branch i's plan runs from start_i to start_{i+1} (or end)
+ *   X_USIMPLE  [op, n, k_0, leaf_0 .. k_{n-1}, leaf_{n-1}]: a writer union
+ *              whose every branch is one leaf (X_NULL .. X_FLOAT_DOUBLE),
+ *              written after the reader's branch k_i (X_NONE: the reader
+ *              has no union); the nullable fields, in one dispatch
  *   X_BRANCH   [op, index]: writes the reader's union branch index
  *   X_FAIL     [op, message]: a writer branch the reader cannot read
  *   X_ARRAY    [op, min_item, end], the item plan follows up to end
@@ -78,7 +82,7 @@ enum {
     X_INT_DOUBLE,
     X_LONG_FLOAT,
     X_LONG_DOUBLE,
-    X_FLOAT_DOUBLE,
+    X_FLOAT_DOUBLE, /* the last one-word leaf */
     X_FIXED,
     X_ENUM,
     X_UNION,
@@ -87,7 +91,8 @@ enum {
     X_ARRAY,
     X_MAP,
     X_SKIP,
-    X_RECORD
+    X_RECORD,
+    X_USIMPLE
 };
 
 #define X_NONE    UINT32_MAX /* a writer field the reader does not have */

@@ -43,7 +43,10 @@ typedef struct run {
     const uint8_t *start, *in, *end;
     const uint8_t *at; /* where the value being read starts */
     rp_buf *out, *scratch;
-    int skip;     /* > 0: inside a skipped field, nothing is written */
+    int skip;     /* > 0: nothing is written (walk mode, skipped fields) */
+    int skipping; /* > 0: inside a writer field the reader skips, whose
+                   * strings need not be UTF-8 (the reader never sees
+                   * them) */
     size_t items; /* array and map items so far */
     const char *field;
     char *errstr;
@@ -195,7 +198,7 @@ static int copy_bytes(run *r, bool utf8) {
         return fail(r, RP_ETRUNC, "length %lld but only %zu bytes remain",
                     (long long)n, remaining(r));
     const uint8_t *s = r->in;
-    if (utf8 && (rc = check_utf8(r, s, (size_t)n)) < 0)
+    if (utf8 && !r->skipping && (rc = check_utf8(r, s, (size_t)n)) < 0)
         return rc;
     r->in += n;
     if (r->cur)
@@ -366,6 +369,65 @@ static int reorder(run *r, const uint32_t *table, uint32_t nr, size_t start,
     return put(r, s->data, s->len);
 }
 
+/* A node of one word: a primitive copied, checked or promoted. */
+static inline int leaf(run *r, uint32_t op) {
+    int64_t v = 0;
+    int rc;
+    switch (op) {
+    case X_NULL: return 0;
+    case X_BOOL:
+        if (r->in == r->end)
+            return fail(r, RP_ETRUNC, "the input ends inside a boolean");
+        if (*r->in > 1)
+            return fail(r, RP_EBADDATA, "boolean byte is 0x%02x", *r->in);
+        if (r->cur && !r->in_items)
+            r->cur->num = *r->in;
+        return put(r, r->in++, 1);
+    case X_INT:
+    case X_LONG:
+        rc = copy_varint(r, op == X_INT ? 5 : 10, &v);
+        if (rc == 0 && r->cur && !r->in_items)
+            r->cur->num = v;
+        return rc;
+    case X_FLOAT: return copy_fixed(r, 4);
+    case X_DOUBLE: return copy_fixed(r, 8);
+    case X_BYTES:
+    case X_STRING: return copy_bytes(r, op == X_STRING);
+    default: return promote(r, op);
+    }
+}
+
+/* A writer union whose every branch is one leaf, after the reader's
+ * branch index if the reader has a union (the nullable fields). */
+static int do_usimple(run *r, const uint32_t *code) {
+    int64_t b = 0;
+    int rc = read_varint(r, 10, &b);
+    if (rc < 0)
+        return rc;
+    if (b < 0 || b >= code[1])
+        return fail(r, RP_EBADDATA, "union branch %lld is out of range",
+                    (long long)b);
+    uint32_t k = code[2 + 2 * b], op = code[3 + 2 * b];
+    if (k != X_NONE) {
+        if (r->cur && !r->in_items)
+            r->cur->branch = (int32_t)k;
+        if ((rc = put_long(r, k)) < 0)
+            return rc;
+    }
+    r->at = r->in;
+    return leaf(r, op);
+}
+
+/* The plan of one field: a single leaf without the loop, else the loop. */
+static inline int field_plan(run *r, uint32_t pc, uint32_t end) {
+    uint32_t op = r->p->code[pc];
+    if (end == pc + 1 && op <= X_FLOAT_DOUBLE) {
+        r->at = r->in;
+        return leaf(r, op);
+    }
+    return seq(r, pc, end);
+}
+
 /* Walk mode's top-level record: each writer field into the entry of its
  * reader field, then the defaults. */
 static int walk_record(run *r, const uint32_t *code, uint32_t pc) {
@@ -383,7 +445,7 @@ static int walk_record(run *r, const uint32_t *code, uint32_t pc) {
             r->cur = &w->field[ri];
             *r->cur = (rp_avro_walk_field){.branch = -1};
         }
-        int rc = seq(r, pc + 3, fend);
+        int rc = field_plan(r, pc + 3, fend);
         if (rc < 0)
             return rc;
         pc = fend;
@@ -436,39 +498,25 @@ static int rewrite_record(run *r, const uint32_t *code, uint32_t pc) {
 /* Runs the plan's nodes from pc up to end. */
 static int seq(run *r, uint32_t pc, uint32_t end) {
     const uint32_t *code = r->p->code;
-    int64_t v = 0;
     while (pc < end) {
         const uint32_t *c = code + pc;
         int rc = 0;
         r->at = r->in;
         switch (c[0]) {
-        case X_NULL: pc += 1; break;
+        case X_NULL:
         case X_BOOL:
-            if (r->in == r->end)
-                return fail(r, RP_ETRUNC, "the input ends inside a boolean");
-            if (*r->in > 1)
-                return fail(r, RP_EBADDATA, "boolean byte is 0x%02x", *r->in);
-            if (r->cur && !r->in_items)
-                r->cur->num = *r->in;
-            rc = put(r, r->in++, 1);
-            pc += 1;
-            break;
         case X_INT:
         case X_LONG:
-            rc = copy_varint(r, c[0] == X_INT ? 5 : 10, &v);
-            if (rc == 0 && r->cur && !r->in_items)
-                r->cur->num = v;
-            pc += 1;
-            break;
-        case X_FLOAT: rc = copy_fixed(r, 4), pc += 1; break;
-        case X_DOUBLE: rc = copy_fixed(r, 8), pc += 1; break;
+        case X_FLOAT:
+        case X_DOUBLE:
         case X_BYTES:
-        case X_STRING: rc = copy_bytes(r, c[0] == X_STRING), pc += 1; break;
+        case X_STRING:
         case X_INT_FLOAT:
         case X_INT_DOUBLE:
         case X_LONG_FLOAT:
         case X_LONG_DOUBLE:
-        case X_FLOAT_DOUBLE: rc = promote(r, c[0]), pc += 1; break;
+        case X_FLOAT_DOUBLE: rc = leaf(r, c[0]), pc += 1; break;
+        case X_USIMPLE: rc = do_usimple(r, c), pc += 2 + 2 * c[1]; break;
         case X_FIXED: rc = copy_fixed(r, c[1]), pc += 2; break;
         case X_ENUM: rc = do_enum(r, c), pc += 2 + c[1]; break;
         case X_UNION: rc = do_union(r, c), pc = c[2]; break;
@@ -484,7 +532,9 @@ static int seq(run *r, uint32_t pc, uint32_t end) {
             rp_avro_walk_field *cur = r->cur;
             r->cur = NULL;
             r->skip++;
+            r->skipping++;
             rc = seq(r, pc + 2, c[1]);
+            r->skipping--;
             r->skip--;
             r->cur = cur;
             pc = c[1];

@@ -177,6 +177,15 @@ static int writer_of(rp_avro_codec *c, int slot, int32_t id,
                      rp_avro_writer **out, char *errstr, size_t errstr_size) {
     const char *name = rp_avro_record_names[slot];
     rp_avro_writer *w = find_writer(c, id);
+    /* In registry mode, another slot's pinned id is known
+     * (rp_avro_codec_knows_writer()): never "not known yet", which would
+     * have the caller wait for ever. (Without registry mode, the message
+     * stays the one below, as it always was.) */
+    for (int i = 0; !w && c->writers_enabled && i < SLOT_COUNT; i++)
+        if (i != slot && id != RP_AVRO_NO_ID && c->schema_ids[i] == id)
+            return rp_avro_error(errstr, errstr_size, RP_EBADDATA,
+                                 "%s: schema id %d is the id of %s", name,
+                                 (int)id, rp_avro_record_names[i]);
     if (!w && c->writers_enabled)
         return rp_avro_error(errstr, errstr_size, RP_ENOSCHEMA,
                              "%s: schema id %d is not known yet", name,

@@ -76,6 +76,23 @@ Test(resolve_api, unknown_id_in_registry_mode_is_noschema) {
     rp_avro_codec_destroy(c);
 }
 
+/* An id that is known (pinned for another slot) is never "not known
+ * yet", which would have the runtime wait for a schema for ever. */
+Test(resolve_api, another_slots_pinned_id_is_baddata) {
+    rp_avro_codec *c = confluent_codec(NULL);
+    rp_avro_codec_enable_writers(c);
+    size_t len;
+    uint8_t *b = framed_delivery(ids[RP_REC_BOUNCE], &len);
+    cr_assert(rp_avro_codec_knows_writer(c, ids[RP_REC_BOUNCE]));
+    rp_record rec;
+    cr_assert_eq(
+        rp_avro_decode(c, RP_REC_DELIVERY, b, len, &rec, err, sizeof(err)),
+        RP_EBADDATA);
+    cr_assert_str_eq(err, "Delivery: schema id 22 is the id of Bounce");
+    free(b);
+    rp_avro_codec_destroy(c);
+}
+
 Test(resolve_api, own_schema_under_a_new_id_takes_the_fast_path) {
     int32_t pin[RP_SCHEMA_ID__COUNT];
     for (int i = 0; i < RP_SCHEMA_ID__COUNT; i++)
@@ -424,4 +441,63 @@ Test(resolve_hand, aliases_enum_default_and_default_shapes) {
     rp_avro_plan_free(plan);
     avro_schema_decref(r);
     avro_schema_decref(w);
+}
+
+static void set_bad_extra(avro_value_t *v) {
+    avro_value_t f, null;
+    set_str(v, "event_id", "ev-1");
+    set_str(v, "account_id", "acct-7");
+    avro_value_get_by_name(v, "event_time", &f, NULL);
+    avro_value_set_long(&f, 1700000123456);
+    set_str(v, "message_id", "msg");
+    set_str(v, "recipient", "to@example.com");
+    avro_value_get_by_name(v, "sent_time", &f, NULL);
+    avro_value_set_branch(&f, 0, &null);
+    set_str(v, "extra", "\xff\xfe not UTF-8");
+}
+
+static void set_bad_recipient(avro_value_t *v) {
+    set_bad_extra(v);
+    set_str(v, "extra", "fine");
+    set_str(v, "recipient", "to\xc3@example.com");
+}
+
+/* A string the reader skips need not be UTF-8; one it reads must be, and
+ * the reason names the field, on the hot path and the generic one alike. */
+Test(resolve_hand, utf8_is_checked_where_the_reader_reads_a_string) {
+    json_t *j = reader_json(RP_REC_DELIVERY);
+    add_field(j, -1, "{\"name\":\"extra\",\"type\":\"string\"}");
+    char *wjson = dump(j);
+    rp_avro_codec *c = confluent_codec(NULL), *g = confluent_codec(NULL);
+    cr_assert_eq(rp_avro_codec_add_writer(c, RP_REC_DELIVERY, 900, wjson, err,
+                                          sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(rp_avro_codec_add_writer(g, RP_REC_DELIVERY, 900, wjson, err,
+                                          sizeof(err)),
+                 0, "%s", err);
+    size_t len;
+    uint8_t *b = write_value(wjson, set_bad_extra, &len);
+    rp_record rec;
+    cr_assert_eq(
+        rp_avro_decode(c, RP_REC_DELIVERY, b, len, &rec, err, sizeof(err)), 0,
+        "%s", err);
+    cr_assert_eq(rp_avro_decode_generic(g, RP_REC_DELIVERY, b, len, &rec, err,
+                                        sizeof(err)),
+                 0, "%s", err);
+    free(b);
+    b = write_value(wjson, set_bad_recipient, &len);
+    cr_assert_eq(
+        rp_avro_decode(c, RP_REC_DELIVERY, b, len, &rec, err, sizeof(err)),
+        RP_EBADDATA);
+    cr_assert(strstr(err, "Delivery.recipient at byte"), "%s", err);
+    cr_assert(strstr(err, "not valid UTF-8"), "%s", err);
+    char gerr[512];
+    cr_assert_eq(rp_avro_decode_generic(g, RP_REC_DELIVERY, b, len, &rec, gerr,
+                                        sizeof(gerr)),
+                 RP_EBADDATA);
+    cr_assert_str_eq(err, gerr);
+    free(b);
+    free(wjson);
+    rp_avro_codec_destroy(c);
+    rp_avro_codec_destroy(g);
 }

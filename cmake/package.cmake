@@ -131,7 +131,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The libraries' packages come from dpkg-shlibdeps (dpkg-dev), which reads
-# the binaries: librdkafka1, libavro23, libuv1, libjansson4,
+# the binaries: librdkafka1, libavro23, libuv1, libjansson4, libcurl4,
 # libhttp-parser2.9, libssl3, libc6. adduser is for postinst.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")

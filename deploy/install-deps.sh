@@ -2,7 +2,7 @@
 # Installs what repute needs to build, run and test on Debian 12.
 # Idempotent; runs apt-get only when a package is missing.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config clang-format
+pkgs=(build-essential cmake pkg-config clang-format libcurl4-openssl-dev
       librdkafka-dev libavro-dev libuv1-dev libjansson-dev libcriterion-dev
       kcat libhttp-parser-dev libssl-dev)
 # Hardening (tests/run-all.sh): clang with libFuzzer for the fuzzers,

@@ -21,17 +21,26 @@
 # and mvn for the first download of its jars). This script starts it before
 # them and, if it was not already running, stops it at the end, also when
 # something fails. REPUTE_BOOTSTRAP is set from the broker's address.
+# Likewise the schema registry of deploy/registry-local.sh (Apicurio
+# Registry, downloaded by mvn the first time): REPUTE_REGISTRY_URL is set
+# from its address, so that the registry's integration tests run.
 #
 # Usage: tests/run-all.sh            (from the repository's top)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
-started_broker=0
+started_broker=0 started_registry=0
 stop_broker() {
   if [ "$started_broker" = 1 ]; then
     echo "== stopping the Kafka broker"
     deploy/kafka-local.sh stop || true
+    started_broker=0
+  fi
+  if [ "$started_registry" = 1 ]; then
+    echo "== stopping the schema registry"
+    deploy/registry-local.sh stop || true
+    started_registry=0
   fi
 }
 trap stop_broker EXIT
@@ -66,6 +75,11 @@ if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
 fi
 bootstrap=$(deploy/kafka-local.sh start)
 export REPUTE_BOOTSTRAP="${bootstrap#bootstrap.servers=}"
+if ! deploy/registry-local.sh status >/dev/null 2>&1; then
+  started_registry=1
+fi
+registry=$(deploy/registry-local.sh start)
+export REPUTE_REGISTRY_URL="${registry#schema.registry.url=}"
 # Every repute process these tests start is the sanitized binary. Its
 # standard error is kept (REPUTE_IT_KEEP) and scanned afterwards: a report
 # from a process the test killed on purpose, or one whose exit status the

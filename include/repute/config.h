@@ -29,6 +29,15 @@ typedef enum rp_framing {
     RP_FRAMING_CONFLUENT
 } rp_framing;
 
+/* How the subject of a schema is named (schema.registry.subject.strategy),
+ * as Confluent's serializers name it: TopicNameStrategy, RecordNameStrategy,
+ * TopicRecordNameStrategy. */
+typedef enum rp_subject_strategy {
+    RP_SUBJECT_TOPIC = 0,
+    RP_SUBJECT_RECORD,
+    RP_SUBJECT_TOPIC_RECORD
+} rp_subject_strategy;
+
 /* Topic slots: the five inputs in the order of docs/rules.md section 2, then
  * the outputs. */
 typedef enum rp_topic {
@@ -82,6 +91,13 @@ typedef struct rp_config {
     /* Avro framing and Confluent schema ids. */
     rp_framing framing;
     int32_t schema_id[RP_SCHEMA_ID__COUNT];
+    /* Schema registry (docs/schemas.md); registry_url is "" when none is
+     * configured, and so are the user info and the CA location. */
+    char *registry_url;       /* schema.registry.url, a comma list */
+    char *registry_user_info; /* schema.registry.basic.auth.user.info */
+    char *registry_ca;        /* schema.registry.ssl.ca.location */
+    int64_t registry_timeout; /* schema.registry.request.timeout, 10s */
+    rp_subject_strategy subject_strategy;
     /* Topic names (owned). */
     char *topic[RP_TOPIC__COUNT];
     /* repute run. */

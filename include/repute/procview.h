@@ -48,6 +48,13 @@ typedef struct rp_proc_counters {
     uint64_t idle_expired;
     double wait_seconds;
     uint64_t long_waits;
+    /* The schema registry (docs/schemas.md), when one is configured
+     * (registry): writer schema ids fetched, fetches that found no
+     * registry answering, and whether it is unreachable now. */
+    bool registry;
+    uint64_t registry_schemas;
+    uint64_t registry_failures;
+    bool registry_down;
     /* The engine counters of the tasks dropped (revoked); the live tasks'
      * are read from their engines. */
     rp_engine_stats retired;

@@ -33,6 +33,8 @@
 #define RP_EIO       (-7) /* an I/O operation failed */
 #define RP_ENOTFOUND (-8) /* no such key, account or entry */
 #define RP_ENOSPACE  (-9) /* an output buffer is too small */
+#define RP_ENOSCHEMA                                                           \
+    (-10) /* the record's writer schema is not known yet (repute/avro.h) */
 
 /* Returns a static, human-readable description of an RP_E* code. */
 const char *rp_strerror(int code);

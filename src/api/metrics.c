@@ -272,6 +272,21 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
             "Waits for a partition known to hold more records that lasted "
             "over 5 s (each one logged).",
             pc.long_waits);
+    if (pc.registry) {
+        counter(b, "repute_schema_registry_schemas_fetched_total",
+                "Writer schemas fetched from the schema registry (once per "
+                "id).",
+                pc.registry_schemas);
+        counter(b, "repute_schema_registry_failures_total",
+                "Fetches of a writer schema that found no registry URL "
+                "answering (asked again later; the records wait).",
+                pc.registry_failures);
+        metric_head(b, "repute_schema_registry_unreachable", "gauge",
+                    "1 while the schema registry cannot be reached and "
+                    "records wait for a writer schema, else 0.");
+        rp_buf_printf(b, "repute_schema_registry_unreachable %d\n",
+                      pc.registry_down ? 1 : 0);
+    }
     counter(b, "repute_records_applied_total",
             "Input records applied to the engine (duplicates not included).",
             keep_max(&shown->applied, sum.records_applied));

@@ -47,14 +47,18 @@ static const rp_cli_command commands[] = {
      "Exit status: 0 when every line was good, 1 when a line was skipped,\n"
      "2 for a usage, configuration or input/output error.\n",
      rp_cli_replay_main},
-    {"produce", "[--config FILE] [--set k=v]... [--topic T] [FILE|-]",
+    {"produce",
+     "[--config FILE] [--set k=v]... [--topic T] [--register] [FILE|-]",
      "JSON lines -> Avro -> the input topics",
      CONFIG_OPTIONS
      "  --topic T         send every line to topic T (default: the input\n"
      "                    topic of each line's type)\n"
+     "  --register        with schema.registry.url: register the input\n"
+     "                    schemas (default: look their ids up)\n"
      "  FILE              the JSON lines to read; '-' or none: standard "
      "input\n",
-     "Each record is encoded as Avro (framing and schema ids as configured)\n"
+     "Each record is encoded as Avro (framing and schema ids as configured,\n"
+     "or the ids of the schema registry)\n"
      "and sent keyed by its account_id with an idempotent producer; tick\n"
      "lines are skipped. kafka.bootstrap.servers must be set.\n"
      "Partitioner: librdkafka's default (consistent_random) unless\n"

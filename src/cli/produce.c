@@ -38,6 +38,13 @@
  * input, saying after which line it stopped. A second signal exits at
  * once (status 130 or 143).
  *
+ * With a schema registry (schema.registry.url), each record is framed
+ * with the id the registry gives its schema under the subject of the
+ * topic it goes to (schema.registry.subject.strategy), as a Confluent
+ * serializer would: looked up, or registered first with --register. A
+ * type whose schema is not registered there can only be produced with
+ * --register; its lines are refused with the subject named.
+ *
  * Ticks have no meaning on Kafka (the processor's clock moves with the
  * records, or with the wall clock), so tick lines are skipped, which
  * produce says once. Malformed lines are reported with their number and
@@ -57,10 +64,13 @@
 #include "repute/kafka.h"
 #include "repute/log.h"
 #include "repute/stop.h"
+#include "repute/registry.h"
+#include "repute/schemas.h"
 
 #define CMD "produce"
 
-#define OPT_TOPIC 2000
+#define OPT_TOPIC    2000
+#define OPT_REGISTER 2001
 
 /* How long, after message.timeout.ms, produce still waits for delivery
  * reports before it purges what is left. */
@@ -77,6 +87,9 @@ typedef struct producer {
     /* Topic handles, one per input type, or [0] alone with --topic. */
     rd_kafka_topic_t *rkt[RP_REC__COUNT];
     rp_avro_codec *codec;
+    /* With a registry: the subject of a type not registered (its lines are
+     * refused), or "" when it has an id. */
+    char unregistered[RP_REC__COUNT][256];
     size_t queued; /* messages handed to librdkafka */
     size_t acked;  /* delivery reports without error */
     size_t failed; /* delivery reports with an error, and refused produces */
@@ -275,6 +288,17 @@ static int produce_stream(producer *pr, bool one_topic, rp_cli_input *ci) {
 
         const void *value;
         size_t value_len;
+        if (pr->unregistered[rec.type][0]) {
+            fprintf(stderr,
+                    "repute " CMD ": line %zu: %.*s is not registered under "
+                    "subject %s (register it, or run produce with "
+                    "--register)\n",
+                    ci->lineno,
+                    (int)strcspn(rp_avro_schema_name(rec.type), "."),
+                    rp_avro_schema_name(rec.type), pr->unregistered[rec.type]);
+            ci->bad_lines++;
+            continue;
+        }
         if ((rc = rp_avro_encode(pr->codec, &rec, &value, &value_len, err,
                                  sizeof(err))) != 0) {
             if (rc == RP_ENOMEM) {
@@ -314,16 +338,74 @@ static int produce_stream(producer *pr, bool one_topic, rp_cli_input *ci) {
 static const struct option long_options[] = {
     RP_CLI_CONFIG_LONG_OPTIONS,
     {"topic", required_argument, NULL, OPT_TOPIC},
+    {"register", no_argument, NULL, OPT_REGISTER},
     {NULL, 0, NULL, 0}};
 
-/* --topic, the one option of produce's own; ctx is the topic to set. */
+typedef struct produce_opts {
+    const char *topic;
+    bool do_register;
+} produce_opts;
+
+/* --topic and --register, produce's own options; ctx is a produce_opts. */
 static int produce_option(void *ctx, int opt, const char *arg) {
-    const char **topic = ctx;
+    produce_opts *po = ctx;
+    if (opt == OPT_REGISTER) {
+        po->do_register = true;
+        return 0;
+    }
     if (opt != OPT_TOPIC)
         return RP_CLI_OPT_NOT_MINE;
     if (!arg[0])
         return rp_cli_usage_error(CMD, "--topic: empty topic name");
-    *topic = arg;
+    po->topic = arg;
+    return 0;
+}
+
+/* The codec with the registry's ids (see the essay): each input schema
+ * looked up, or registered, under the subject of the topic it goes to.
+ * Returns 0, or -1 with the reason printed. */
+static int registry_codec(producer *pr, const rp_config *cfg,
+                          const produce_opts *po) {
+    char err[1024];
+    rp_registry *r = rp_registry_new(cfg, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "repute " CMD ": %s\n", err);
+        return -1;
+    }
+    int32_t ids[RP_SCHEMA_ID__COUNT];
+    int rc = 0;
+    for (int slot = 0; slot < RP_SCHEMA_ID__COUNT && rc == 0; slot++) {
+        ids[slot] = RP_AVRO_NO_ID;
+        if (slot >= RP_REC__COUNT)
+            continue;
+        char name[256], subject[256];
+        rp_registry_record_name(rp_avro_schema_json(slot), name, sizeof(name));
+        rp_registry_subject(cfg->subject_strategy,
+                            po->topic ? po->topic : cfg->topic[slot], name,
+                            subject, sizeof(subject));
+        const char *json = rp_avro_schema_json(slot);
+        rc = po->do_register
+                 ? rp_registry_register(r, subject, json, &ids[slot], err,
+                                        sizeof(err))
+                 : rp_registry_lookup(r, subject, json, &ids[slot], err,
+                                      sizeof(err));
+        if (rc == RP_ENOTFOUND) {
+            snprintf(pr->unregistered[slot], sizeof(pr->unregistered[slot]),
+                     "%s", subject);
+            ids[slot] = RP_AVRO_NO_ID;
+            rc = 0;
+        }
+    }
+    rp_registry_destroy(r);
+    if (rc != 0) {
+        fprintf(stderr, "repute " CMD ": schema registry: %s\n", err);
+        return -1;
+    }
+    pr->codec = rp_avro_codec_new(cfg->framing, ids, err, sizeof(err));
+    if (!pr->codec) {
+        fprintf(stderr, "repute " CMD ": avro: %s\n", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -331,7 +413,7 @@ int rp_cli_produce_main(int argc, char **argv) {
     rp_cli_opts co;
     producer pr;
     rp_cli_input ci;
-    const char *topic = NULL;
+    produce_opts po = {NULL, false};
     int64_t timeout_ms = 0;
     char err[512];
     int status, rc;
@@ -343,7 +425,7 @@ int rp_cli_produce_main(int argc, char **argv) {
     memset(&pr, 0, sizeof(pr));
     memset(&ci, 0, sizeof(ci));
     status = rp_cli_opts_parse(&co, CMD, RP_CLI_ONE_FILE, argc, argv,
-                               long_options, produce_option, &topic);
+                               long_options, produce_option, &po);
     if (status != RP_CLI_GO_ON)
         goto fail;
     if ((status = rp_cli_config_open(&co, RP_CLI_NEEDS_KAFKA)) != 0)
@@ -354,16 +436,26 @@ int rp_cli_produce_main(int argc, char **argv) {
         goto fail;
 
     /* The codec and the producer. */
-    pr.codec =
-        rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err, sizeof(err));
-    if (!pr.codec) {
-        fprintf(stderr, "repute " CMD ": avro: %s\n", err);
+    if (po.do_register && !rp_registry_configured(&co.cfg)) {
+        fprintf(stderr, "repute " CMD ": --register needs "
+                        "schema.registry.url\n");
         goto fail;
     }
-    if (producer_open(&pr, &co.cfg, topic, &timeout_ms) != 0)
+    if (rp_registry_configured(&co.cfg)) {
+        if (registry_codec(&pr, &co.cfg, &po) != 0)
+            goto fail;
+    } else {
+        pr.codec = rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err,
+                                     sizeof(err));
+        if (!pr.codec) {
+            fprintf(stderr, "repute " CMD ": avro: %s\n", err);
+            goto fail;
+        }
+    }
+    if (producer_open(&pr, &co.cfg, po.topic, &timeout_ms) != 0)
         goto fail;
 
-    rc = produce_stream(&pr, topic != NULL, &ci);
+    rc = produce_stream(&pr, po.topic != NULL, &ci);
     /* Whatever stopped the input, what was queued is still waited for. */
     producer_drain(&pr, timeout_ms);
 

@@ -32,6 +32,12 @@
  * (METADATA_MS), and the handlers (repute/stop.h) are installed first
  * thing. A second signal exits at once.
  *
+ * With a schema registry (schema.registry.url), tail decodes any id it
+ * finds: an id it does not know yet is fetched from the registry (asked
+ * again a few times, a second apart, when it does not answer) and, if it
+ * resolves against repute's ReputationEvent (an older or newer version of
+ * it), decoded through it from then on.
+ *
  * A record that does not decode is reported on standard error with its
  * partition, offset and the reason, and skipped; tail then ends with exit
  * status 1.
@@ -50,6 +56,7 @@
 #include "repute/kafka.h"
 #include "repute/log.h"
 #include "repute/stop.h"
+#include "repute/registry.h"
 
 #define CMD "tail"
 
@@ -64,6 +71,9 @@
  * a metadata request gets a little longer. */
 #define POLL_MS     100
 #define METADATA_MS 500
+/* How often tail asks an unreachable registry for one id before it
+ * reports the record as undecodable. */
+#define REGISTRY_TRIES 5
 
 /* ---------------------------------------------------------------- state */
 
@@ -77,6 +87,7 @@ typedef struct tail {
     rd_kafka_t *rk;
     const char *topic;
     rp_avro_codec *codec;
+    rp_registry *reg; /* NULL without a schema registry */
     rp_buf line;
     /* eof[p] is true once partition p (an id, < n_eof) reported its end;
      * n_at_end counts the partitions of the topic that did. */
@@ -223,6 +234,27 @@ done:
 
 /* ---------------------------------------------------------------- events */
 
+/* Fetches the writer schema of m's id and gives it to the codec. Returns
+ * 0 (added: decode again) or a negative code with the reason in err. */
+static int tail_fetch(tail *t, const rd_kafka_message_t *m, char *err,
+                      size_t size) {
+    int32_t id;
+    const char *json = NULL;
+    int rc = rp_avro_framed_schema_id(m->payload, m->len, &id);
+    for (int i = 0; rc == 0 && i < REGISTRY_TRIES; i++) {
+        rc = rp_registry_schema(t->reg, id, &json, err, size);
+        if (rc != RP_EIO || rp_stop_signal())
+            break;
+        fprintf(stderr, "repute " CMD ": schema registry: %s\n", err);
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    if (rc != 0)
+        return rc;
+    return rp_avro_codec_add_writer(t->codec, RP_SCHEMA_ID_STATUS, id, json,
+                                    err, size);
+}
+
 /* Writes one message as a JSON line, or reports it. Returns 0, or RP_EIO
  * / RP_ENOMEM with the reason printed (tail must stop). */
 static int tail_message(tail *t, const rd_kafka_message_t *m) {
@@ -230,11 +262,20 @@ static int tail_message(tail *t, const rd_kafka_message_t *m) {
     rp_status_change sc;
     rp_notification n;
     char err[512];
+    int rc = -1;
 
     if (!m->payload) {
         snprintf(err, sizeof(err), "the record has no value");
-    } else if (rp_avro_decode_event(t->codec, m->payload, m->len, &ev, &sc, &n,
-                                    err, sizeof(err)) == 0) {
+    } else {
+        rc = rp_avro_decode_event(t->codec, m->payload, m->len, &ev, &sc, &n,
+                                  err, sizeof(err));
+        /* A writer schema not met yet: fetched, then decoded again. */
+        if (rc == RP_ENOSCHEMA && t->reg &&
+            tail_fetch(t, m, err, sizeof(err)) == 0)
+            rc = rp_avro_decode_event(t->codec, m->payload, m->len, &ev, &sc,
+                                      &n, err, sizeof(err));
+    }
+    if (rc == 0) {
         rp_buf_reset(&t->line);
         if (rp_jsonl_write_event(&t->line, &ev) != 0) {
             fprintf(stderr, "repute " CMD ": %s\n", rp_strerror(RP_ENOMEM));
@@ -359,8 +400,21 @@ int rp_cli_tail_main(int argc, char **argv) {
     t.topic = co.cfg.topic[RP_TOPIC_STATUS];
 
     /* The codec, the consumer, the partitions. */
-    t.codec =
-        rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err, sizeof(err));
+    if (rp_registry_configured(&co.cfg)) {
+        /* Any id, fetched when met; a pinned status id is decoded as is. */
+        int32_t ids[RP_SCHEMA_ID__COUNT];
+        for (int s = 0; s < RP_SCHEMA_ID__COUNT; s++)
+            ids[s] = co.cfg.schema_id[s] ? co.cfg.schema_id[s] : RP_AVRO_NO_ID;
+        t.reg = rp_registry_new(&co.cfg, err, sizeof(err));
+        t.codec = t.reg
+                      ? rp_avro_codec_new(co.cfg.framing, ids, err, sizeof(err))
+                      : NULL;
+        if (t.codec)
+            rp_avro_codec_enable_writers(t.codec);
+    } else {
+        t.codec = rp_avro_codec_new(co.cfg.framing, co.cfg.schema_id, err,
+                                    sizeof(err));
+    }
     if (!t.codec) {
         fprintf(stderr, "repute " CMD ": avro: %s\n", err);
         goto fail;
@@ -385,6 +439,7 @@ fail:
         rd_kafka_destroy(t.rk);
     }
     rp_avro_codec_destroy(t.codec);
+    rp_registry_destroy(t.reg);
     rp_buf_free(&t.line);
     free(t.eof);
     rp_cli_opts_free(&co);

@@ -351,6 +351,7 @@ void rp_avro_codec_destroy(rp_avro_codec *c) {
         return;
     for (int i = 0; i < SLOT_COUNT; i++)
         slot_done(&c->slots[i]);
+    rp_avro_writers_free(c);
     rp_buf_free(&c->out);
     rp_buf_free(&c->event_id);
     free(c->recipients);

@@ -2,16 +2,17 @@
  * avro_codec.h - the Avro codec object and what the files of the codec
  * share. Private to src/codec.
  *
- * The codec of repute/avro.h is one object used by four files, each of
+ * The codec of repute/avro.h is one object used by five files, each of
  * one subject: avro.c builds it (the schemas parsed, their layouts
  * checked, the avro-c values, readers and writers created), avro_decode.c
  * decodes input records on the hot path by the validator's walk,
  * avro_generic.c reads records and ReputationEvents through avro-c's value
- * API, and avro_encode.c writes them. This header holds what they all
- * need: the codec's struct, the field indexes of every record in schema
- * order (the layouts that avro.c checks at start-up, so that the other
- * files can read and write fields by index), the record names for
- * messages, and the error helpers.
+ * API, avro_encode.c writes them, and avro_writers.c keeps the writer
+ * schemas of other ids and their decode plans (avro_plan.h). This header
+ * holds what they all need: the codec's struct, the field indexes of every
+ * record in schema order (the layouts that avro.c checks at start-up, so
+ * that the other files can read and write fields by index), the record
+ * names for messages, and the error helpers.
  *
  * It also holds the framing of input (unframe(), datum_of(),
  * whole_datum()) as static inline functions: the hot path runs them for
@@ -119,9 +120,35 @@ typedef struct slot_state {
     avro_writer_t writer;
 } slot_state;
 
+/* A writer schema id the codec knows (avro_writers.c): resolvable (rc 0,
+ * exact or through a plan) or not (rc < 0, with the reason). */
+typedef struct rp_avro_writer {
+    int32_t id;
+    int slot;
+    int rc;                    /* 0, RP_ECONTRACT or RP_EINVAL */
+    char *reason;              /* when rc < 0 */
+    struct rp_avro_plan *plan; /* NULL for the exact schema */
+    bool peek_direct; /* the writer starts with repute's first three fields */
+} rp_avro_writer;
+
 struct rp_avro_codec {
     rp_framing framing;
     int32_t schema_ids[SLOT_COUNT];
+    /* Writer schemas (avro_writers.c): an open-addressing table keyed by
+     * id, allocated at the first rp_avro_codec_add_writer(). */
+    bool writers_enabled;
+    rp_avro_writer **writers;
+    size_t writers_cap, n_writers;
+    rp_buf resolved; /* a record rewritten by its writer's plan */
+    /* rp_avro_decode() asks (want_walk) for the writer's plan to be run in
+     * walk mode rather than rewriting the record; unframe() then hands the
+     * writer's datum back with the plan in walk_plan. */
+    bool want_walk;
+    const struct rp_avro_plan *walk_plan;
+    rp_buf scratch; /* the plan's room for reordering fields */
+    /* A record rewritten for a peek, apart from resolved, so that a peek
+     * never disturbs a record decoded before it. */
+    rp_buf peeked;
     slot_state slots[SLOT_COUNT];
     rp_buf out;         /* the last encoded datum, with its framing */
     rp_buf event_id;    /* "<account_id>:<sequence>" while encoding an event */
@@ -153,8 +180,17 @@ static inline int rp_avro_failure(int avro_rc, int otherwise) {
 
 /* ------------------------------------------------------------ framing */
 
+/* The body of a framed record whose id is not the slot's pinned one
+ * (avro_writers.c): through its writer schema, or the error. */
+int rp_avro_writer_body(rp_avro_codec *c, int slot, int32_t id,
+                        const uint8_t *buf, size_t len, const uint8_t **body,
+                        size_t *body_len, char *errstr, size_t errstr_size);
+
+/* Frees the writer schemas and their buffers (at codec destruction). */
+void rp_avro_writers_free(rp_avro_codec *c);
+
 /* Splits off the framing. The caller has checked the size limit. */
-static inline int unframe(const rp_avro_codec *c, int slot, const uint8_t *buf,
+static inline int unframe(rp_avro_codec *c, int slot, const uint8_t *buf,
                           size_t len, const uint8_t **body, size_t *body_len,
                           char *errstr, size_t errstr_size) {
     *body = buf;
@@ -174,11 +210,9 @@ static inline int unframe(const rp_avro_codec *c, int slot, const uint8_t *buf,
             rp_avro_record_names[slot], buf[0]);
     int32_t id = (int32_t)((uint32_t)buf[1] << 24 | (uint32_t)buf[2] << 16 |
                            (uint32_t)buf[3] << 8 | (uint32_t)buf[4]);
-    if (id != c->schema_ids[slot])
-        return rp_avro_error(errstr, errstr_size, RP_EBADDATA,
-                             "%s: schema id is %d, expected %d",
-                             rp_avro_record_names[slot], (int)id,
-                             (int)c->schema_ids[slot]);
+    if (id != c->schema_ids[slot] || id == RP_AVRO_NO_ID)
+        return rp_avro_writer_body(c, slot, id, buf, len, body, body_len,
+                                   errstr, errstr_size);
     *body = buf + CONFLUENT_HEADER;
     *body_len = len - CONFLUENT_HEADER;
     return 0;
@@ -186,7 +220,7 @@ static inline int unframe(const rp_avro_codec *c, int slot, const uint8_t *buf,
 
 /* The datum inside a framed input: the input checks, the size limit and
  * the framing. */
-static inline int datum_of(const rp_avro_codec *c, int slot, const void *buf,
+static inline int datum_of(rp_avro_codec *c, int slot, const void *buf,
                            size_t len, const uint8_t **body, size_t *body_len,
                            char *errstr, size_t errstr_size) {
     if (!buf && len)

@@ -25,6 +25,7 @@
 #include "repute/avro.h"
 
 #include "codec/avro_codec.h"
+#include "codec/avro_plan.h"
 #include "codec/str_array.h"
 
 /* The entries of rp_avro_check_walk() as rp_record fields. check_kinds() has
@@ -114,12 +115,17 @@ static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
     }
 }
 
-/* Walks the datum with the string items going to c->recipients. */
+/* Walks the datum with the string items going to c->recipients: by the
+ * validator for repute's own schema, or by the plan of an evolved writer
+ * schema (avro_plan.h, walk mode), which records the same entries. */
 static int walk_datum(rp_avro_codec *c, int slot, const uint8_t *body,
                       size_t body_len, char *errstr, size_t errstr_size) {
     rp_avro_walk *w = &c->walk;
     w->items = c->recipients;
     w->items_cap = c->recipients_cap;
+    if (c->walk_plan)
+        return rp_avro_plan_walk(c->walk_plan, body, body_len, w, errstr,
+                                 errstr_size);
     int n = rp_avro_check_walk(slot, body, body_len, w, errstr, errstr_size);
     return whole_datum(slot, n, body_len, errstr, errstr_size);
 }
@@ -133,7 +139,10 @@ int rp_avro_decode(rp_avro_codec *c, rp_rec_type type, const void *buf,
     const int slot = (int)type;
     const uint8_t *body = NULL;
     size_t body_len = 0;
+    c->want_walk = true;
+    c->walk_plan = NULL;
     int rc = datum_of(c, slot, buf, len, &body, &body_len, errstr, errstr_size);
+    c->want_walk = false;
     if (rc == 0)
         rc = walk_datum(c, slot, body, body_len, errstr, errstr_size);
     if (rc < 0)

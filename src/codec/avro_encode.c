@@ -127,6 +127,10 @@ static int write_datum(rp_avro_codec *c, int slot, const void **out,
             "%s: the record takes %zu bytes, more than the limit "
             "of %d",
             rp_avro_record_names[slot], size + header, RP_AVRO_MAX_RECORD);
+    if (header && c->schema_ids[slot] == RP_AVRO_NO_ID)
+        return rp_avro_error(errstr, errstr_size, RP_EINVAL,
+                             "%s: no schema id to frame the record with",
+                             rp_avro_record_names[slot]);
     rp_buf_reset(&c->out);
     if (rp_buf_reserve(&c->out, header + size) < 0)
         return rp_avro_error(errstr, errstr_size, RP_ENOMEM, "out of memory");

@@ -7,7 +7,9 @@
  * parser reads, so a dump fed back through --config gives the same
  * configuration. Keys come in the documented order (docs/rules.md section 8),
  * then the kafka.* pairs in the order they were first given. A secret's value
- * is written as stars: a dump is for reading and for logs.
+ * is written as stars: a dump is for reading and for logs. An empty one
+ * (a secret not given, such as schema.registry.basic.auth.user.info
+ * without a registry) stays empty, since stars would say there is one.
  */
 #include "config/keys.h"
 
@@ -51,6 +53,7 @@ static void format_value(const rp_config *cfg, key_ref r, char *buf,
         break;
     }
     case KT_STRING:
+    case KT_OPTSTR:
     case KT_TOPIC: {
         const char *s;
         memcpy(&s, field, sizeof(s));
@@ -67,7 +70,8 @@ int rp_config_dump(const rp_config *cfg, FILE *out) {
         rp_config_key_name(r, name, sizeof(name));
         format_value(cfg, r, value, sizeof(value));
         if (fprintf(out, "%s = %s\n", name,
-                    rp_config_secret_key(name) ? "********" : value) < 0)
+                    rp_config_secret_key(name) && *value ? "********" : value) <
+            0)
             return RP_EIO;
     }
     for (size_t i = 0; i < cfg->n_kafka; i++) {

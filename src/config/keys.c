@@ -36,6 +36,8 @@
 _Static_assert(sizeof(rp_clock_mode) == sizeof(int), "enum is not an int");
 _Static_assert(sizeof(rp_guarantee) == sizeof(int), "enum is not an int");
 _Static_assert(sizeof(rp_framing) == sizeof(int), "enum is not an int");
+_Static_assert(sizeof(rp_subject_strategy) == sizeof(int),
+               "enum is not an int");
 
 /* ---------------------------------------------------------------- the table */
 
@@ -43,6 +45,8 @@ static const char *const clock_names[] = {"wall", "event", NULL};
 static const char *const guarantee_names[] = {"exactly_once", "at_least_once",
                                               NULL};
 static const char *const framing_names[] = {"plain", "confluent", NULL};
+static const char *const strategy_names[] = {"topic", "record", "topic_record",
+                                             NULL};
 static const char *const log_levels[] = {"error", "warn", "info", "debug",
                                          NULL};
 
@@ -50,6 +54,7 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug",
 _Static_assert(RP_CLOCK_EVENT == 1, "clock_names order");
 _Static_assert(RP_GUARANTEE_AT_LEAST_ONCE == 1, "guarantee_names order");
 _Static_assert(RP_FRAMING_CONFLUENT == 1, "framing_names order");
+_Static_assert(RP_SUBJECT_TOPIC_RECORD == 2, "strategy_names order");
 
 #define R(kind) [RP_ISSUE_##kind - RP_ISSUE__FIRST_REPORT]
 
@@ -109,6 +114,8 @@ static const char *const report_manual_defs[RP_REPORT__COUNT] = {
     }
 #define K_STRING(n, off, d, words)                                             \
     { .name = n, .type = KT_STRING, .offset = off, .def = d, .choices = words }
+#define K_OPTSTR(n, off)                                                       \
+    { .name = n, .type = KT_OPTSTR, .offset = off, .def = "" }
 #define K_TOPIC(n, t, d)                                                       \
     { .name = n, .type = KT_TOPIC, .offset = TOPIC(t), .def = d }
 #define K_FAMILY(n, t, off, defs, lo, hi)                                      \
@@ -148,6 +155,12 @@ static const key_desc keys[] = {
     K_INT32("avro.schema.id.report", SCHEMA_ID(RP_REC_REPORT), "0", 0),
     K_INT32("avro.schema.id.action", SCHEMA_ID(RP_REC_ACTION), "0", 0),
     K_INT32("avro.schema.id.status", SCHEMA_ID(RP_SCHEMA_ID_STATUS), "0", 0),
+    K_OPTSTR("schema.registry.url", AT(registry_url)),
+    K_OPTSTR("schema.registry.basic.auth.user.info", AT(registry_user_info)),
+    K_OPTSTR("schema.registry.ssl.ca.location", AT(registry_ca)),
+    K_DURATION("schema.registry.request.timeout", AT(registry_timeout), "10s"),
+    K_ENUM("schema.registry.subject.strategy", AT(subject_strategy), "topic",
+           strategy_names, 0),
     K_TOPIC("topic.deliveries", RP_TOPIC_DELIVERIES, "repute.deliveries"),
     K_TOPIC("topic.bounces", RP_TOPIC_BOUNCES, "repute.bounces"),
     K_TOPIC("topic.complaints", RP_TOPIC_COMPLAINTS, "repute.complaints"),
@@ -181,6 +194,7 @@ static const key_desc keys[] = {
 #undef K_BOOL
 #undef K_ENUM
 #undef K_STRING
+#undef K_OPTSTR
 #undef K_TOPIC
 #undef K_FAMILY
 
@@ -201,6 +215,7 @@ static size_t type_size(key_type t) {
     case KT_BOOL: return sizeof(bool);
     case KT_ENUM: return sizeof(int);
     case KT_STRING:
+    case KT_OPTSTR:
     case KT_TOPIC: return sizeof(char *);
     }
     return 0;

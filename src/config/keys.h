@@ -30,6 +30,7 @@ typedef enum key_type {
     KT_BOOL,     /* true or false */
     KT_ENUM,     /* one of choices, stored as the C enum of its index */
     KT_STRING,   /* owned, non-empty char *; one of choices when given */
+    KT_OPTSTR,   /* owned char *, may be empty (a setting left out) */
     KT_TOPIC     /* owned char *, a legal Kafka topic name */
 } key_type;
 

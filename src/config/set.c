@@ -52,6 +52,7 @@ static void describe(const key_desc *d, char *buf, size_t size) {
         else
             snprintf(buf, size, "a non-empty value");
         break;
+    case KT_OPTSTR: snprintf(buf, size, "a value, or nothing"); break;
     case KT_TOPIC:
         snprintf(buf, size,
                  "a Kafka topic name (1 to 249 letters, digits, '.', '_' "
@@ -136,6 +137,7 @@ static int apply(rp_config *cfg, key_ref r, const char *value, bool mark_set,
         break;
     }
     case KT_STRING:
+    case KT_OPTSTR:
     case KT_TOPIC: {
         /* A restricted word is stored as its canonical spelling, so that
          * users of the config compare with strcmp. */
@@ -145,7 +147,7 @@ static int apply(rp_config *cfg, key_ref r, const char *value, bool mark_set,
             text = i >= 0 ? d->choices[i] : NULL;
         } else if (d->type == KT_TOPIC) {
             text = rp_config_topic_name_ok(value) ? value : NULL;
-        } else if (!*value) {
+        } else if (!*value && d->type != KT_OPTSTR) {
             text = NULL;
         }
         if (!text)
@@ -238,7 +240,8 @@ void rp_config_destroy(rp_config *cfg) {
         return;
     key_ref r = {NULL, -1};
     while (rp_config_key_next(&r)) {
-        if (r.d->type != KT_STRING && r.d->type != KT_TOPIC)
+        if (r.d->type != KT_STRING && r.d->type != KT_OPTSTR &&
+            r.d->type != KT_TOPIC)
             continue;
         char *s;
         void *field = rp_config_key_field(cfg, r);

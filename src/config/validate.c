@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* --------------------------------------------------------------- validation */
 
@@ -61,6 +62,13 @@ static int check_value(const rp_config *cfg, key_ref r, char *errstr,
             bad = "holds no valid choice";
         break;
     }
+    case KT_OPTSTR: {
+        const char *s;
+        memcpy(&s, field, sizeof(s));
+        if (!s)
+            bad = "holds no value";
+        break;
+    }
     case KT_STRING:
     case KT_TOPIC: {
         const char *s;
@@ -79,6 +87,50 @@ static int check_value(const rp_config *cfg, key_ref r, char *errstr,
     rp_config_key_name(r, name, sizeof(name));
     rp_config_err(errstr, errstr_size, "%s: %s", name, bad);
     return RP_EINVAL;
+}
+
+/* The schema registry's keys (docs/schemas.md): each URL of the comma list
+ * is an http:// or https:// base URL, the registry's ids only make sense in
+ * the Confluent framing, and a request must be allowed some time. */
+static int check_registry(const rp_config *cfg, char *errstr,
+                          size_t errstr_size) {
+    const char *u = cfg->registry_url;
+    if (!u || !*u)
+        return 0;
+    if (cfg->framing != RP_FRAMING_CONFLUENT) {
+        rp_config_err(errstr, errstr_size,
+                      "schema.registry.url: needs avro.framing=confluent "
+                      "(records that carry a registry's schema id)");
+        return RP_EINVAL;
+    }
+    if (cfg->registry_timeout <= 0) {
+        rp_config_err(errstr, errstr_size,
+                      "schema.registry.request.timeout: must be longer than 0");
+        return RP_EINVAL;
+    }
+    while (*u) {
+        while (*u == ' ' || *u == ',')
+            u++;
+        size_t n = strcspn(u, ",");
+        while (n && u[n - 1] == ' ')
+            n--;
+        if (n && strncasecmp(u, "http://", 7) != 0 &&
+            strncasecmp(u, "https://", 8) != 0) {
+            char q[QUOTE_BUF], one[QUOTE_MAX + 1];
+            snprintf(one, sizeof(one), "%.*s",
+                     (int)(n < QUOTE_MAX ? n : QUOTE_MAX), u);
+            rp_config_err(
+                errstr, errstr_size,
+                "schema.registry.url: expected http:// or https:// "
+                "base URLs separated by commas, got %s",
+                rp_config_quote_for("schema.registry.url", one, q, sizeof(q)));
+            return RP_EINVAL;
+        }
+        u += n;
+        while (*u && *u != ',')
+            u++;
+    }
+    return 0;
 }
 
 int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
@@ -165,6 +217,9 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
                       "dedupe.horizon: must not be negative");
         return RP_EINVAL;
     }
+
+    if (check_registry(cfg, errstr, errstr_size) != 0)
+        return RP_EINVAL;
 
     /* Two roles sharing a topic would feed repute its own output or mix
      * record types on one topic. */

@@ -70,15 +70,18 @@ static const char *quote(const char *s, char *buf, size_t size) {
 /* True for a key whose value must never be printed: one whose name holds
  * "password", "secret" or "key", in any case (sasl.password,
  * ssl.key.password, ssl.key.pem, ssl.keystore.key,
- * sasl.oauthbearer.client.secret, ...), and sasl.oauthbearer.config, whose
- * value may carry a client secret. The rule is by name rather than a list
+ * sasl.oauthbearer.client.secret, ...), sasl.oauthbearer.config, whose
+ * value may carry a client secret, and a "user.info" (user:password, as
+ * schema.registry.basic.auth.user.info). The rule is by name rather than a list
  * of librdkafka's properties so that a property added by a later
  * librdkafka is hidden too; hiding a harmless path such as
  * ssl.key.location is the price. A dump is for reading and for logs, and
  * an error message may end up in either: neither shows these values. */
 bool rp_config_secret_key(const char *key) {
     return strcasestr(key, "password") || strcasestr(key, "secret") ||
-           strcasestr(key, "key") || strcasestr(key, "sasl.oauthbearer.config");
+           strcasestr(key, "key") ||
+           strcasestr(key, "sasl.oauthbearer.config") ||
+           strcasestr(key, "user.info");
 }
 
 /* Quotes a user's value for an error message about key, or, when key names

@@ -24,6 +24,7 @@ const char *rp_strerror(int code) {
     case RP_EIO: return "input/output error";
     case RP_ENOTFOUND: return "not found";
     case RP_ENOSPACE: return "buffer too small";
+    case RP_ENOSCHEMA: return "the writer schema is not known yet";
     default: return "unknown error";
     }
 }

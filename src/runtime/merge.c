@@ -52,6 +52,11 @@
  * not while an abort is, nor once the processor is stopping or has failed;
  * a failed transaction turns the next turn into an abort (commit.c).
  *
+ * With a schema registry, a head whose writer schema is not known yet
+ * makes its task wait until the schema is fetched (writers.c): the task's
+ * buffers fill, the partition stops being fetched, and no record is sent
+ * to the DLQ for want of a registry.
+ *
  * Bursts
  * ------
  * End-of-partition flags go stale when a producer writes a burst after a
@@ -131,6 +136,8 @@ static void apply_one(proc *p, task *t, int ti) {
                  rec.event_time, limit, p->wall_now);
         rc = RP_ECONTRACT;
     }
+    if (rc == RP_ENOSCHEMA) /* the registry said no (writers.c) */
+        rp_writers_refusal(p, m, err, sizeof(err));
     if (rc != 0) {
         rp_out_dlq(p, ti, m, err);
     } else {
@@ -253,9 +260,10 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
         if (t->head[i] == m) {
             et = t->head_time[i];
         } else {
-            if (rp_avro_peek_event_time(p->cfg->framing, m->payload, m->len,
-                                        &et) != 0)
-                et = INT64_MIN; /* undecodable: let it reach the DLQ first */
+            /* A writer schema not fetched yet holds the whole task: its
+             * event time cannot be known (writers.c). */
+            if (rp_writers_peek(p, i, m, &et, until) != 0)
+                return -1;
             t->head[i] = m;
             t->head_time[i] = et;
         }

@@ -15,8 +15,9 @@
  * clock's reviews), hooks.c (rp_hook_*: the tests' fault injection), commit.c
  * (rp_commit_*: the transaction pipeline), assign.c (rp_assign_*: rebalances,
  * restores, rewinds), startup.c (rp_startup_*: clients, topics, the embedded
- * broker) and loop.c (rp_loop_*: the loop's handles, wake-ups, signals and
- * shutdown), and view.c (rp_proc_view_*: what the API may read).
+ * broker), writers.c (rp_writers_*: the schema registry) and loop.c (rp_loop_*:
+ * the loop's handles, wake-ups, signals and shutdown), and view.c
+ * (rp_proc_view_*: what the API may read).
  */
 #ifndef REPUTE_RUNTIME_PROC_H
 #define REPUTE_RUNTIME_PROC_H
@@ -39,6 +40,7 @@
 #include "repute/engine.h"
 #include "repute/kafka.h"
 #include "repute/procview.h"
+#include "repute/registry.h"
 #include "repute/types.h"
 
 #define NTOP  5    /* input topics per task */
@@ -173,6 +175,9 @@ typedef struct task {
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
 
+/* A writer schema id met in the input (writers.c). */
+typedef struct rp_wschema rp_wschema;
+
 /* A record produced while a commit is in flight, held until the next
  * transaction has begun (key and value are owned copies). */
 typedef struct pending_msg {
@@ -217,6 +222,17 @@ typedef struct proc {
     /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
      * record's borrowed strings survive the encoding of its outputs. */
     rp_avro_codec *dec, *enc;
+    /* The schema registry (writers.c): the client (NULL without one), the
+     * writer schema ids met, uv_now since when it has been unreachable (0
+     * while it answers), the fetches that found it so, and the schemas
+     * fetched. */
+    rp_registry *reg;
+    rp_wschema **wsch;
+    size_t n_wsch, cap_wsch;
+    uint64_t reg_down_since;
+    uint64_t reg_retries;
+    uint64_t reg_fetched;
+    int reg_inflight; /* fetches on the thread pool */
     bool eos;
     bool txn_open;
     bool uncommitted; /* work was done since the last commit */
@@ -348,6 +364,25 @@ rp_part_state rp_merge_part_state(proc *p, task *t, int i);
 uint64_t rp_merge_wait_ms(const proc *p);
 /* Counts the wait of a task about to be dropped or rebuilt as ended. */
 void rp_merge_task_gone(proc *p, task *t);
+
+/* ---------------------------------------------------------------- writers.c */
+
+/* With a schema registry: makes the client, registers the output schemas
+ * and makes the codecs (p->dec in registry mode). Returns 0 or the exit
+ * status (logged). */
+int rp_writers_open(proc *p);
+/* Frees the table of writer schemas and the client (after the loop). */
+void rp_writers_free(proc *p);
+/* The event time of input message m of topic index ti for the merge
+ * (INT64_MIN when it cannot be read: it goes to the DLQ first). Returns 0,
+ * or 1 when its writer schema is being fetched: the task waits, until
+ * uv_now *until (0: the fetch's end kicks the loop). */
+int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
+                    uint64_t *until);
+/* When the registry refused m's writer schema id, says so in err (which
+ * then replaces the decoder's RP_ENOSCHEMA message). */
+void rp_writers_refusal(proc *p, const rd_kafka_message_t *m, char *err,
+                        size_t size);
 
 /* ------------------------------------------------------------ watermark.c */
 

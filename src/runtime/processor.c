@@ -29,6 +29,8 @@
  *   assign.c   assignments, restores, revocations, the rewind after an
  *              abort;
  *   startup.c  clients, callbacks, topic checks, the embedded broker;
+ *   writers.c  the schema registry: output schemas registered at start,
+ *              writer schemas fetched while their records wait;
  *   loop.c     the loop's handles, wake-ups, signals and shutdown;
  *   view.c     what the HTTP API (src/api/) may read of it all.
  *
@@ -104,6 +106,8 @@ static int open_codecs(proc *p, const rp_run_options *opts) {
                      "--embedded)");
         return 2;
     }
+    if (rp_registry_configured(cfg))
+        return rp_writers_open(p);
     p->dec = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
     p->enc = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
     if (!p->dec || !p->enc) {
@@ -287,6 +291,7 @@ static void teardown(proc *p, int rc) {
         p->obs->free(p->obs->opaque);
     rp_avro_codec_destroy(p->dec);
     rp_avro_codec_destroy(p->enc);
+    rp_writers_free(p);
     if (p->pipefd[0] >= 0) {
         close(p->pipefd[0]);
         close(p->pipefd[1]);

@@ -156,6 +156,10 @@ void rp_proc_view_counters(const rp_proc_view *v, rp_proc_counters *out) {
     out->idle_expired = p->idle_expired;
     out->wait_seconds = (double)rp_merge_wait_ms(p) / 1000.0;
     out->long_waits = p->long_waits;
+    out->registry = p->reg != NULL;
+    out->registry_schemas = p->reg_fetched;
+    out->registry_failures = p->reg_retries;
+    out->registry_down = p->reg_down_since != 0;
     out->dlq = p->dlq;
     out->produced = p->produced;
     out->commits = p->commits;

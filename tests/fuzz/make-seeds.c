@@ -13,14 +13,25 @@
  * change with issues and a notification with every optional field, are
  * built here and written the same way. Running it again rewrites the same
  * files with the same bytes.
+ *
+ * It also writes the seeds of fuzz_avro_resolve.c (corpus/avro_resolve/):
+ * for each evolved writer schema of resolve_writers.h, a datum of zeros
+ * and empty strings and one with a value in every field (avro-c writes
+ * both), each once as a record of that writer and once after the writer's
+ * JSON text (the schema-fuzzing mode), plus repute's own Delivery schema
+ * with a datum of it.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <avro.h>
+
 #include "repute/avro.h"
 #include "repute/jsonl.h"
+#include "resolve_writers.h"
 
 /* The same ids as fuzz_avro.c's. */
 static const int32_t schema_ids[RP_SCHEMA_ID__COUNT] = {11, 22, 33,
@@ -124,6 +135,123 @@ static void event_seeds(void) {
         }
 }
 
+/* ---------------------------------------------------------------- resolve */
+
+/* With full, sets a value in every field of v: strings "acct-1", numbers,
+ * the last branch of every union, one item in every array and map; else
+ * only the first branch of every union (the rest stays zero and empty). */
+static void fill(avro_value_t *v, bool full, int depth) {
+    avro_value_t c;
+    size_t n = 0;
+    avro_schema_t s = avro_value_get_schema(v);
+    avro_type_t t = avro_value_get_type(v);
+    if (!full && t == AVRO_BYTES) /* avro-c cannot write unset bytes */
+        avro_value_set_bytes(v, "", 0);
+    if (!full && t != AVRO_UNION && t != AVRO_RECORD && t != AVRO_FIXED)
+        return;
+    switch (t) {
+    case AVRO_BOOLEAN: avro_value_set_boolean(v, 1); break;
+    case AVRO_INT32: avro_value_set_int(v, 300); break;
+    case AVRO_INT64: avro_value_set_long(v, 1700000000000); break;
+    case AVRO_FLOAT: avro_value_set_float(v, 0.5f); break;
+    case AVRO_DOUBLE: avro_value_set_double(v, 0.25); break;
+    case AVRO_STRING: avro_value_set_string(v, "acct-1"); break;
+    case AVRO_BYTES: avro_value_set_bytes(v, "msg-1", 5); break;
+    case AVRO_ENUM: avro_value_set_enum(v, 1); break;
+    case AVRO_UNION:
+        avro_value_set_branch(v, full ? (int)avro_schema_union_size(s) - 1 : 0,
+                              &c);
+        fill(&c, full, depth + 1);
+        break;
+    case AVRO_RECORD:
+        avro_value_get_size(v, &n);
+        for (size_t i = 0; i < n; i++) {
+            avro_value_get_by_index(v, i, &c, NULL);
+            fill(&c, full, depth + 1);
+        }
+        break;
+    case AVRO_ARRAY:
+        if (depth < 4 && avro_value_append(v, &c, NULL) == 0)
+            fill(&c, full, depth + 1);
+        break;
+    case AVRO_MAP:
+        if (depth < 4 && avro_value_add(v, "k", &c, NULL, NULL) == 0)
+            fill(&c, full, depth + 1);
+        break;
+    case AVRO_FIXED: {
+        static const char zeros[64];
+        int64_t size = avro_schema_fixed_size(s);
+        avro_value_set_fixed(v, (void *)zeros,
+                             size < 64 ? (size_t)size : sizeof(zeros));
+        break;
+    }
+    default: break; /* null */
+    }
+}
+
+static void write_file(const char *name, const void *a, size_t an,
+                       const void *b, size_t bn) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/corpus/avro_resolve/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(a, 1, an, f) != an || fwrite(b, 1, bn, f) != bn ||
+        fclose(f) != 0)
+        die(path, "cannot write");
+}
+
+/* A datum of the schema (full or zeros), in buf; returns its length. */
+static size_t datum_of_schema(const char *json, bool full, char *buf,
+                              size_t cap) {
+    avro_schema_t s;
+    avro_value_iface_t *cls;
+    avro_value_t v;
+    if (avro_schema_from_json_length(json, strlen(json), &s) != 0 ||
+        !(cls = avro_generic_class_from_schema(s)) ||
+        avro_generic_value_new(cls, &v) != 0)
+        die("resolve seeds: parsing", avro_strerror());
+    fill(&v, full, 0);
+    avro_writer_t w = avro_writer_memory(buf, (int64_t)cap);
+    if (avro_value_write(w, &v) != 0)
+        die("resolve seeds: writing", avro_strerror());
+    size_t len = (size_t)avro_writer_tell(w);
+    avro_writer_free(w);
+    avro_value_decref(&v);
+    avro_value_iface_decref(cls);
+    avro_schema_decref(s);
+    return len;
+}
+
+static void resolve_seeds(void) {
+    char buf[8192], name[64], *text = NULL;
+    for (int i = 0; i <= RESOLVE_WRITERS; i++) {
+        /* The last one is repute's own Delivery schema. */
+        const char *json = i < RESOLVE_WRITERS
+                               ? resolve_writer_json[i]
+                               : rp_avro_schema_json(RP_REC_DELIVERY);
+        int slot =
+            i < RESOLVE_WRITERS ? resolve_writer_slot[i] : RP_REC_DELIVERY;
+        for (int full = 0; full < 2; full++) {
+            size_t n = datum_of_schema(json, full, buf, sizeof(buf));
+            unsigned char sel = (unsigned char)i;
+            if (i < RESOLVE_WRITERS) {
+                snprintf(name, sizeof(name), "writer%d-%s", i,
+                         full ? "full" : "zeros");
+                write_file(name, &sel, 1, buf, n);
+            }
+            size_t tn = strlen(json);
+            free(text);
+            if (!(text = malloc(tn + 2)))
+                die("resolve seeds", "out of memory");
+            text[0] = (char)(0x80 | slot);
+            memcpy(text + 1, json, tn + 1); /* with its NUL */
+            snprintf(name, sizeof(name), "schema%d-%s", i,
+                     full ? "full" : "zeros");
+            write_file(name, text, tn + 2, buf, n);
+        }
+    }
+    free(text);
+}
+
 int main(int argc, char **argv) {
     char e[512];
     if (argc != 2)
@@ -145,6 +273,7 @@ int main(int argc, char **argv) {
             seeds_of_file(r, de->d_name);
     closedir(d);
     event_seeds();
+    resolve_seeds();
     rp_jsonl_reader_destroy(r);
     for (int fr = 0; fr < 2; fr++)
         rp_avro_codec_destroy(codecs[fr]);

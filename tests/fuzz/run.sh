@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
-targets=(avro jsonl config http http_query tokens)
+targets=(avro avro_resolve jsonl config http http_query tokens registry)
 build=build-fuzz
 run=$build/fuzz-run
 

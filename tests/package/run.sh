@@ -66,7 +66,7 @@ if grep -v -E '^/(usr/(bin|share/(doc|man))|etc/repute|lib/systemd/system|var/li
   fail "the files above are outside the package's directories"
 fi
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in librdkafka1 libavro23 libuv1 libjansson4 libhttp-parser2.9 libssl3 libc6 \
+for d in librdkafka1 libavro23 libuv1 libjansson4 libhttp-parser2.9 libssl3 libcurl4 libc6 \
   adduser; do
   grep -qE "(^|, )$d( |,|$)" <<<"$depends" || fail "Depends lacks $d: $depends"
 done

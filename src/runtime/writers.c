@@ -11,9 +11,11 @@
  * its outputs with the ids it got. A subject whose compatibility rejects
  * the schema stops the run with exit status 2 and the registry's message:
  * publishing under a schema the consumers cannot read is the one thing
- * not to do. An unreachable registry is asked again, with a growing pause,
- * for up to START_TRIES attempts, and then the run stops with status 1
- * (systemd, or whoever started it, tries again later; nothing was read).
+ * not to do. An unreachable registry is asked again, with a growing pause
+ * (1, 2, 4, 8, then every 10 s), for as long as it takes, as the start-up
+ * waits for a broker that is down: an outage makes repute wait, and a
+ * signal stops the wait (repute/stop.h; a request already sent runs to
+ * its end, at most schema.registry.request.timeout per URL).
  * The input decoder gets the pinned ids of avro.schema.id.* (0: none)
  * and registry mode (rp_avro_codec_enable_writers), and knows its own
  * Report schema under the id just registered, since repute reads back the
@@ -67,12 +69,12 @@
 
 #include "repute/avro.h"
 #include "repute/log.h"
+#include "repute/stop.h"
 #include "repute/registry.h"
 #include "repute/schemas.h"
 
 #include "runtime/proc.h"
 
-#define START_TRIES  6
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 10000
 /* Fetches in flight at once: libuv's pool has four threads, which the
@@ -107,6 +109,7 @@ struct rp_wschema {
 static int register_outputs(proc *p, int32_t *ids) {
     unsigned mask = (1u << RP_SCHEMA_ID_STATUS) | (1u << RP_REC_REPORT);
     char err[1024];
+    p->doing = "registering the output schemas";
     for (int i = 0;; i++) {
         int rc = rp_registry_slot_ids(p->reg, p->cfg, mask, true, ids, err,
                                       sizeof(err));
@@ -118,15 +121,16 @@ static int register_outputs(proc *p, int32_t *ids) {
                          err);
             return 2;
         }
-        if (rc != RP_EIO || i + 1 == START_TRIES) {
+        if (rc != RP_EIO) {
             rp_log_error("run: schema registry: cannot register the output "
                          "schemas: %s",
                          err);
-            return rc == RP_EIO ? 1 : 2;
+            return 2;
         }
-        unsigned s = 1u << i;
+        unsigned s = i < 4 ? 1u << i : 10;
         rp_log_warn("run: schema registry: %s; trying again in %u s", err, s);
-        uv_sleep(s * 1000);
+        if (rp_stop_wait((int)s * 1000))
+            return 1; /* the caller says where the signal stopped it */
     }
     char subj[512];
     rp_registry_slot_subject(p->cfg, RP_SCHEMA_ID_STATUS, subj, sizeof(subj));

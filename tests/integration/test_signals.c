@@ -231,6 +231,32 @@ Test(signals, while_the_broker_is_unreachable) {
     it_done(&c);
 }
 
+/* A schema registry that cannot be reached at start: the run waits for it
+ * (as for a broker that is down), says so, and a signal stops the wait. */
+Test(signals, while_the_schema_registry_is_unreachable) {
+    it_ctx c;
+    it_init(&c, "sig-noregistry");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char url[96];
+    snprintf(url, sizeof(url), "schema.registry.url=http://127.0.0.1:%d",
+             ntohs(a.sin_port));
+    const char *extra[] = {"--set", url, "--set", "avro.framing=confluent",
+                           NULL};
+    it_proc *run = start_run(&c, false, extra);
+    /* 1 + 2 + 4 s of waits: the run is still there, and has said why. */
+    wait_log(run, "trying again in 4 s", 30);
+    cr_assert(it_alive(run), "run gave up on the registry (log %s)", run->err);
+    stop_cleanly(&c, run, SIGTERM, "start-up (registering the output schemas)");
+    close(fd);
+    it_done(&c);
+}
+
 Test(signals, embedded_at_start_and_after_ready) {
     it_ctx c;
     it_init_embedded(&c, "sig-embedded");

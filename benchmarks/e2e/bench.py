@@ -30,6 +30,7 @@ import time
 
 from .common import (INPUTS, OUTPUTS, ROOT, SCHEMA_VERSION, START_TIME_MS, log,
                      now_iso)
+from .equiv import EquivalencePhase
 from .kafka import Kafka
 from .latency import LatencyPhase
 from .memory import MemoryPhase
@@ -40,7 +41,7 @@ from .soak import SoakPhase
 from .throughput import ThroughputPhase
 
 
-class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
+class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
             SoakPhase):
     """One run: its options (a), prefix, Kafka client, log directory and
     result; the phases are the mixins' methods."""
@@ -82,7 +83,7 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
              for n in topics.values()}, self.parts)
         return topics
 
-    def create_outputs(self, base, peer=False):
+    def create_outputs(self, base, peer=False, partitions=None):
         """Output topics of one system under test: base.status/dlq/changelog
         (or base.peer-status for the peer)."""
         if peer:
@@ -94,7 +95,7 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
                 f"{base}.dlq": {},
                 f"{base}.changelog": {"cleanup.policy": "compact"},
             }
-        self.k.create_topics(specs, self.parts)
+        self.k.create_topics(specs, partitions or self.parts)
         return {k.rsplit(".", 1)[1]: k for k in specs}
 
     def fill(self, name, accounts, records, cover=False, seed=1):
@@ -219,7 +220,8 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
         self.result.update({
             "schema": SCHEMA_VERSION,
             "name": a.name,
-            "mode": "soak" if a.soak else "quick" if a.quick else "full",
+            "mode": ("soak" if a.soak else "equivalence" if a.equivalence
+                     else "quick" if a.quick else "full"),
             "started": now_iso(),
             "prefix": self.prefix,
             "bootstrap": self.bs,
@@ -240,8 +242,14 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
                                    "guarantee": "exactly_once_v2"}
         try:
             timings = {}
-            for phase in (("soak",) if a.soak else
-                          ("throughput", "latency", "memory")):
+            if a.soak:
+                phases = ("soak",)
+            elif a.equivalence:
+                phases = ("equivalence",)
+            else:
+                phases = (() if a.skip_equivalence else ("equivalence",)) + \
+                    ("throughput", "latency", "memory")
+            for phase in phases:
                 p0 = time.monotonic()
                 getattr(self, "phase_" + phase)()
                 timings[phase] = round(time.monotonic() - p0, 1)
@@ -253,7 +261,7 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
                 shutil.rmtree(d, ignore_errors=True)
             self.k.delete_prefix(self.prefix + "-")
             self.k.close()
-        if not a.soak:
+        if not a.soak and not a.equivalence:
             self.result["targets"] = targets(self.result)
         self.result["finished"] = now_iso()
         self.result["machine"]["loadavg_at_end"] = os.getloadavg()[0]

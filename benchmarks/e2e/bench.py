@@ -34,6 +34,7 @@ from .equiv import EquivalencePhase
 from .kafka import Kafka
 from .latency import LatencyPhase
 from .memory import MemoryPhase
+from .peers import PEERS, peer_label, peer_missing, start_peer, stop_peer
 from .procs import Proc, run_tool
 from .restore import RestorePhase
 from .results import git_facts, machine_facts, settings_of, targets
@@ -54,9 +55,6 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         self.loadgen = os.path.join(self.bin, "benchmarks", "repute-loadgen")
         self.consume = os.path.join(self.bin, "benchmarks", "repute-bench-consume")
         self.latency = os.path.join(self.bin, "benchmarks", "repute-bench-latency")
-        self.peer_jar = os.path.join(
-            ROOT, "benchmarks", "peers", "kafka-streams", "target",
-            "repute-streams-peer.jar")
         self.prefix = a.prefix or f"bench-{int(time.time())}"
         self.k = Kafka(self.bs)
         self.logdir = os.path.join(ROOT, a.build_dir, "bench-logs", self.prefix)
@@ -145,26 +143,18 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         return Proc(name, self.repute_args(inputs, out, group, guarantee, http),
                     self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
 
-    def start_peer(self, name, prefix, app_id, out):
-        """The Kafka Streams peer; its RocksDB state goes to a directory of
-        its own under build-rel/bench-state/, removed by stop_peer."""
-        java_opts = self.a.peer_java_opts.split()
-        state = os.path.join(ROOT, self.a.build_dir, "bench-state", app_id)
-        shutil.rmtree(state, ignore_errors=True)
-        os.makedirs(state)
-        args = ["java", *java_opts, "-jar", self.peer_jar,
-                "--bootstrap", self.bs, "--prefix", prefix,
-                "--application-id", app_id, "--output", out["peer-status"],
-                "--dlq", out["peer-dlq"], "--state-dir", state]
-        if self.a.peer_threads:
-            args += ["--threads", str(self.a.peer_threads)]
-        pr = Proc(name, args, self.logdir, patterns=(r"peer: running",))
-        pr.state_dir = state
-        return pr
+    def start_peer(self, name, prefix, app_id, out, key="ks"):
+        """Peer `key` (peers.py) on the inputs PREFIX.*; its state goes to a
+        directory of its own under build-rel/bench-state/, removed by
+        stop_peer."""
+        return start_peer(key, name, self.logdir, self.a.build_dir, self.bs,
+                          prefix, app_id, out,
+                          java_opts=self.a.peer_java_opts.split(),
+                          threads=self.a.peer_threads,
+                          extra=self.a.peer_args.get(key, ()))
 
     def stop_peer(self, pr):
-        pr.stop(40)
-        shutil.rmtree(pr.state_dir, ignore_errors=True)
+        stop_peer(pr)
 
     def next_name(self, tag):
         self.seq += 1
@@ -199,18 +189,48 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             "peak_rss_bytes": sum(m.get("VmHWM", 0) for m in mems),
         }
 
-    # -- the peer's bookkeeping
+    # -- the peers' bookkeeping
 
-    def peer_enabled(self):
-        p = self.result.setdefault("peer", {})
-        return "skipped" not in p
+    def peer_keys(self):
+        """The peers to time: those asked for that can run and, unless the
+        check was skipped, computed the same output as replay."""
+        return [k for k, p in self.result.get("peers", {}).items()
+                if "skipped" not in p and p.get("comparable") is not False]
 
-    def peer_result(self):
-        return self.result.setdefault("peer", {})
+    def peer_enabled(self, key="ks"):
+        p = self.result.get("peers", {}).get(key)
+        return p is not None and "skipped" not in p
 
-    def peer_failed(self, what, e):
-        log(f"peer {what} failed: {e}")
-        self.peer_result().setdefault("errors", []).append(f"{what}: {e}"[:2000])
+    def peer_result(self, key="ks"):
+        return self.result.setdefault("peers", {}).setdefault(key, {})
+
+    def peer_failed(self, what, e, key="ks"):
+        log(f"peer {key} {what} failed: {e}")
+        self.peer_result(key).setdefault("errors", []).append(
+            f"{what}: {e}"[:2000])
+
+    def choose_best_peer(self):
+        """result["peer"], which the targets and the older tables read: the
+        comparable peer with the most records per CPU-second (the best peer,
+        not the weakest), or why there is none."""
+        best = None
+        for k in self.peer_keys():
+            p = self.result["peers"][k]
+            if p.get("events_per_cpu_sec") and (
+                    best is None or p["events_per_cpu_sec"] >
+                    self.result["peers"][best]["events_per_cpu_sec"]):
+                best = k
+        if best:
+            self.result["peer"] = dict(self.result["peers"][best], key=best)
+            for run in (self.result.get("memory") or {}).get("runs", []):
+                if best in run.get("peers", {}):
+                    run["peer"] = run["peers"][best]
+        elif self.a.skip_peer:
+            self.result["peer"] = {"skipped": self.a.skip_peer}
+        else:
+            why = "; ".join(f"{k}: {p.get('skipped') or p.get('errors') or 'no figures'}"
+                            for k, p in self.result.get("peers", {}).items())
+            self.result["peer"] = {"skipped": why or "no peer"}
 
     # -- the whole run
 
@@ -229,23 +249,23 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             "git": git_facts(),
             "settings": settings_of(a),
         })
-        if a.soak:
-            self.result["peer"] = {"skipped": "the soak measures repute alone"}
-        elif a.skip_peer:
-            self.result["peer"] = {"skipped": a.skip_peer}
-        elif not os.path.exists(self.peer_jar):
-            self.result["peer"] = {"skipped": f"no {self.peer_jar}"}
-        else:
-            self.result["peer"] = {"jar": os.path.relpath(self.peer_jar, ROOT),
-                                   "java_opts": a.peer_java_opts,
-                                   "threads": a.peer_threads or None,
-                                   "guarantee": "exactly_once_v2"}
+        peers = {}
+        for k in a.peers:
+            why = ("the soak measures repute alone" if a.soak else
+                   a.skip_peer or peer_missing(k))
+            peers[k] = {"label": peer_label(k), "guarantee": PEERS[k][3],
+                        "java_opts": a.peer_java_opts}
+            if why:
+                peers[k]["skipped"] = why
+        self.result["peers"] = peers
         try:
             timings = {}
             if a.soak:
                 phases = ("soak",)
             elif a.equivalence:
                 phases = ("equivalence",)
+            elif a.phases is not None:
+                phases = tuple(a.phases)
             else:
                 phases = (() if a.skip_equivalence else ("equivalence",)) + \
                     ("throughput", "latency", "memory")
@@ -254,7 +274,13 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
                 getattr(self, "phase_" + phase)()
                 timings[phase] = round(time.monotonic() - p0, 1)
             self.result["phase_seconds"] = timings
+            if not a.soak and not a.equivalence:
+                self.choose_best_peer()
         finally:
+            self.result.setdefault("peer", {"skipped": (
+                "the soak measures repute alone" if a.soak else
+                "only the equivalence check" if a.equivalence else
+                "the run did not finish")})
             Proc.stop_all()
             for d in glob.glob(os.path.join(ROOT, a.build_dir, "bench-state",
                                             self.prefix + "-*")):

@@ -309,7 +309,8 @@ class EquivalencePhase:
             pr = start_peer(system, name, self.logdir, self.a.build_dir,
                             self.bs, prefix, base, out,
                             java_opts=self.a.peer_java_opts.split(),
-                            engine_sets=self.a.equiv_set)
+                            engine_sets=self.a.equiv_set,
+                            extra=self.a.peer_args.get(system, ()))
             pat, status = READY, out["peer-status"]
         try:
             if not pr.wait_for(pat, 180):
@@ -342,7 +343,9 @@ class EquivalencePhase:
                "loadgen": gen, "systems": {}}
         self.result["equivalence"] = res
         for system in ["repute"] + list(a.peers):
-            why = None if system == "repute" else peer_missing(system)
+            why = None if system == "repute" else (
+                self.result.get("peers", {}).get(system, {}).get("skipped")
+                or peer_missing(system))
             if why:
                 res["systems"][system] = {"skipped": why}
                 continue
@@ -355,6 +358,16 @@ class EquivalencePhase:
             except Exception as e:  # noqa: BLE001 - recorded, not raised
                 c = {"equal": False, "error": str(e)[-2000:]}
             res["systems"][system] = c
+            if system in self.result.get("peers", {}):
+                self.peer_result(system)["comparable"] = bool(c.get("equal"))
+                self.peer_result(system)["equivalence"] = {
+                    k: c.get(k) for k in ("equal", "problems", "events_compared",
+                                          "exempt", "error")
+                    if k in c}
+                if not c.get("equal"):
+                    self.peer_result(system)["equivalence"][
+                        "first_difference"] = (c.get("first_differences") or
+                                               [None])[0]
             if c.get("equal"):
                 log(f"equivalence {system}: SAME output as replay "
                     f"({c['events_compared']} events compared, "

@@ -99,6 +99,14 @@ def add_equiv_options(ap):
     """The peers and the equivalence check (equiv.py)."""
     ap.add_argument("--peers", default=DEFAULT_PEERS,
                     help="peers to check and measure, of: " + ", ".join(PEERS))
+    ap.add_argument("--peer-args", action="append", default=[],
+                    metavar="KEY=ARGS",
+                    help="more command-line arguments for peer KEY, e.g. "
+                         "'ks-tuned=--cache-mb 16 --commit-ms 200' (for "
+                         "tuning experiments)")
+    ap.add_argument("--phases", default=None,
+                    help="phases to run, of equivalence,throughput,latency,"
+                         "memory (default all)")
     ap.add_argument("--equivalence", action="store_true",
                     help="only the equivalence check: repute run and each "
                          "peer against repute replay; exits 4 when one "
@@ -187,6 +195,13 @@ def parse_args(argv):
     if a.equiv_set is None:
         a.equiv_set = ["window.min.volume=1000", "rate.min.volume=200"]
     a.peers = [x for x in a.peers.split(",") if x]
+    extra = {}
+    for pa in a.peer_args:
+        k, _, v = pa.partition("=")
+        extra.setdefault(k, []).extend(v.split())
+    a.peer_args = extra
+    if a.phases is not None:
+        a.phases = [x for x in a.phases.split(",") if x]
     for p in a.peers:
         if p not in PEERS:
             ap.error(f"--peers: unknown peer {p} (known: {', '.join(PEERS)})")

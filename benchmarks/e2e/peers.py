@@ -72,24 +72,24 @@ def peer_missing(key):
 
 
 def start_peer(key, name, logdir, build_dir, bootstrap, prefix, group, out,
-               java_opts=(), engine_sets=(), threads=0):
+               java_opts=(), engine_sets=(), threads=0, extra=()):
     """Starts peer `key` on the inputs PREFIX.* with output topics out
     ('peer-status', 'peer-dlq'); its state goes to a directory of its own
     under BUILD_DIR/bench-state/, removed by stop_peer. Returns the Proc
     (ready when it prints `peer: running`)."""
-    _, jar, extra, _ = PEERS[key]
+    _, jar, args0, _ = PEERS[key]
     state = os.path.join(ROOT, build_dir, "bench-state", group)
     shutil.rmtree(state, ignore_errors=True)
     os.makedirs(state)
     args = ["java", *java_opts, "-jar", jar, "--bootstrap", bootstrap,
             "--prefix", prefix, "--application-id", group,
             "--output", out["peer-status"], "--dlq", out["peer-dlq"],
-            "--state-dir", state, *extra]
+            "--state-dir", state, *args0, *extra]
     if threads:
         args += ["--threads", str(threads)]
     for kv in engine_sets:
         args += ["--set", kv]
-    log(f"start {name}: peer {key}")
+    log(f"start {name}: peer {key} {' '.join([*args0, *extra])}")
     pr = Proc(name, args, logdir, patterns=(READY,))
     pr.state_dir = state
     return pr

@@ -111,6 +111,11 @@ if [ "$skip_peer" = 0 ] && [ "${REPUTE_BENCH_NO_BUILD:-0}" != 1 ]; then
   done
 fi
 
+if [ "$quick" = 1 ]; then
+  say "unit tests of the equivalence check (benchmarks/e2e/test_*.py)"
+  "$PY" -m unittest discover -s benchmarks -p 'test_*.py' >&2
+fi
+
 if [ -n "${REPUTE_BOOTSTRAP:-}" ]; then
   BS=$REPUTE_BOOTSTRAP
 else

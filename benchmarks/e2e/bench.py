@@ -34,7 +34,7 @@ from .equiv import EquivalencePhase
 from .kafka import Kafka
 from .latency import LatencyPhase
 from .memory import MemoryPhase
-from .peers import PEERS, peer_label, peer_missing, start_peer, stop_peer
+from .peers import peer_label, peer_missing, peer_spec, start_peer, stop_peer
 from .procs import Proc, run_tool
 from .restore import RestorePhase
 from .results import git_facts, machine_facts, settings_of, targets
@@ -253,7 +253,7 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         for k in a.peers:
             why = ("the soak measures repute alone" if a.soak else
                    a.skip_peer or peer_missing(k))
-            peers[k] = {"label": peer_label(k), "guarantee": PEERS[k][3],
+            peers[k] = {"label": peer_label(k), "guarantee": peer_spec(k)[3],
                         "java_opts": a.peer_java_opts}
             if why:
                 peers[k]["skipped"] = why

@@ -293,7 +293,7 @@ class EquivalencePhase:
     def equiv_system(self, system, prefix, topics, offs, want):
         """Runs one system over the check's topics until its group has
         committed everything; returns the path of its output."""
-        name = self.next_name(f"eq-{system}-")
+        name = self.next_name(f"eq-{system.replace('@', '-')}-")
         base = f"{self.prefix}-{name}"
         t0 = time.monotonic()
         if system == "repute":
@@ -317,7 +317,7 @@ class EquivalencePhase:
                 raise RuntimeError(f"{name} not ready:\n{pr.tail()}")
             self.k.wait_committed(base, offs, 600, [pr])
             secs = time.monotonic() - t0
-            path = os.path.join(self.logdir, f"equiv-{system}.jsonl")
+            path = os.path.join(self.logdir, f"{name}.jsonl")
             got = self.equiv_tail(status, path, want)
         finally:
             if system == "repute":

@@ -103,7 +103,7 @@ class LatencyPhase:
             pl = {"max_rate": pmax}
             try:
                 for pct in a.peer_latency_loads:
-                    name = self.next_name(f"plat{pct}-{key}-")
+                    name = self.next_name(f"plat{pct}-{key.replace('@', '-')}-")
                     pl[f"load_{pct}"] = self.latency_run(
                         name, pmax * pct / 100.0, "peer", key)
                 self.peer_result(key)["latency"] = pl

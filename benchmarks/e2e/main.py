@@ -203,7 +203,7 @@ def parse_args(argv):
     if a.phases is not None:
         a.phases = [x for x in a.phases.split(",") if x]
     for p in a.peers:
-        if p not in PEERS:
+        if p.split("@")[0] not in PEERS:
             ap.error(f"--peers: unknown peer {p} (known: {', '.join(PEERS)})")
     a.peer_mem_accounts = [int(x) for x in a.peer_mem_accounts.split(",") if x]
     a.mem_accounts = [int(x) for x in a.mem_accounts.split(",") if x]

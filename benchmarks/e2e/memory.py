@@ -84,9 +84,9 @@ class MemoryPhase:
             self.delete_name(name)
 
     def peer_memory(self, name, ends, total, key="ks"):
-        app = f"{self.prefix}-{name}-{key}"
+        app = f"{self.prefix}-{name}-{key.replace('@', '-')}"
         out = self.create_outputs(app, peer=True)
-        pr = self.start_peer(f"{name}-{key}", f"{self.prefix}-{name}", app,
+        pr = self.start_peer(f"{name}-{key.replace('@', '-')}", f"{self.prefix}-{name}", app,
                              out, key)
         r, m = self.measure_rss(pr, r"peer: running", app, ends, total,
                                 max(300, total / 1000), self.stop_peer)

@@ -57,15 +57,28 @@ DEFAULT_PEERS = "ks,ks-tuned,flink-hm,flink-rdb"
 READY = r"peer: running"
 
 
+def peer_base(key):
+    """A key is an entry of PEERS, or BASE@TAG: the entry BASE under another
+    name, for a variant with --peer-args (tuning experiments)."""
+    return key.split("@", 1)[0]
+
+
+def peer_spec(key):
+    return PEERS[peer_base(key)]
+
+
 def peer_label(key):
-    return PEERS[key][0] if key in PEERS else key
+    if peer_base(key) not in PEERS:
+        return key
+    tag = key.partition("@")[2]
+    return peer_spec(key)[0] + (f" [{tag}]" if tag else "")
 
 
 def peer_missing(key):
     """None when the peer can run, else why not."""
-    if key not in PEERS:
+    if peer_base(key) not in PEERS:
         return f"unknown peer {key} (known: {', '.join(PEERS)})"
-    jar = PEERS[key][1]
+    jar = peer_spec(key)[1]
     if not os.path.exists(jar):
         return f"no {os.path.relpath(jar, ROOT)} (not built)"
     return None
@@ -77,7 +90,7 @@ def start_peer(key, name, logdir, build_dir, bootstrap, prefix, group, out,
     ('peer-status', 'peer-dlq'); its state goes to a directory of its own
     under BUILD_DIR/bench-state/, removed by stop_peer. Returns the Proc
     (ready when it prints `peer: running`)."""
-    _, jar, args0, _ = PEERS[key]
+    _, jar, args0, _ = peer_spec(key)
     state = os.path.join(ROOT, build_dir, "bench-state", group)
     shutil.rmtree(state, ignore_errors=True)
     os.makedirs(state)

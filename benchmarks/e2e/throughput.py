@@ -56,7 +56,7 @@ class ThroughputPhase:
         share = min(1.0, records / max(1, sum(ends.values())))
         ends = {tp: math.ceil(off * share) for tp, off in ends.items()}
         records = sum(ends.values())
-        name = self.next_name(f"peer-{key}-")
+        name = self.next_name(f"peer-{key.replace('@', '-')}-")
         app = f"{self.prefix}-{name}"
         prefix = f"{self.prefix}-{tp_name}"
         out = self.create_outputs(app, peer=True)

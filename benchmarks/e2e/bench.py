@@ -240,8 +240,10 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         self.result.update({
             "schema": SCHEMA_VERSION,
             "name": a.name,
+            # A run of chosen phases is "partial": never the page's source.
             "mode": ("soak" if a.soak else "equivalence" if a.equivalence
-                     else "quick" if a.quick else "full"),
+                     else "quick" if a.quick else "partial"
+                     if a.phases is not None else "full"),
             "started": now_iso(),
             "prefix": self.prefix,
             "bootstrap": self.bs,

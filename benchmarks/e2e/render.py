@@ -274,6 +274,8 @@ def how_to_run(L):
              "benchmarks/run.sh --render-only  # re-render this page from the "
              "newest full result\nbenchmarks/run.sh --soak       # the soak "
              "(~15 min), writes benchmarks/results/ and its section here\n"
+             "benchmarks/run.sh --equivalence  # only the check that every "
+             "peer computes what repute replay does (~10 min)\n"
              "```\n")
     L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
              "(records, accounts, rounds, latency duration and loads, account "

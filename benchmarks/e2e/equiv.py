@@ -213,7 +213,7 @@ class EquivalencePhase:
         args = [self.loadgen, "--bootstrap", self.bs, "--prefix", prefix,
                 "--accounts", str(a.equiv_accounts),
                 "--records", str(a.equiv_records), "--rate", "0",
-                "--seed", str(a.equiv_seed), "--span", "30d",
+                "--seed", str(a.equiv_seed), "--span", a.equiv_span,
                 "--bad-share", "0.1", "--report-share", "0.003",
                 "--action-share", "0.003", "--dup-share", "0.005",
                 "--jsonl", gen]
@@ -315,8 +315,11 @@ class EquivalencePhase:
         try:
             if not pr.wait_for(pat, 180):
                 raise RuntimeError(f"{name} not ready:\n{pr.tail()}")
+            t_ready = time.monotonic()
             self.k.wait_committed(base, offs, 600, [pr])
             secs = time.monotonic() - t0
+            log(f"equivalence {system}: ready after {t_ready - t0:.1f} s, "
+                f"all committed {secs - (t_ready - t0):.1f} s later")
             path = os.path.join(self.logdir, f"{name}.jsonl")
             got = self.equiv_tail(status, path, want)
         finally:
@@ -338,6 +341,7 @@ class EquivalencePhase:
         log(f"equivalence: replay wrote {want} events for {len(expected)} "
             f"accounts; {len(linked)} linked accounts")
         res = {"records": sum(offs.values()), "accounts": a.equiv_accounts,
+               "span": a.equiv_span,
                "seed": a.equiv_seed, "engine_keys": list(a.equiv_set),
                "expected_events": want, "linked_accounts": len(linked),
                "loadgen": gen, "systems": {}}

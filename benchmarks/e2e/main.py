@@ -44,7 +44,7 @@ def add_run_options(ap):
                          "(full 4,000,000, quick 100,000)")
     ap.add_argument("--accounts", dest="tp_accounts", type=int, default=None,
                     help="accounts of the throughput and latency data "
-                         "(full 100,000, quick 10,000)")
+                         "(full 100,000, quick 20,000)")
     ap.add_argument("--repeats", type=int, default=None,
                     help="throughput rounds (full 3, quick 1)")
     ap.add_argument("--configs", default=",".join(k for k, _, _ in CONFIGS),
@@ -120,6 +120,12 @@ def add_equiv_options(ap):
                     help="accounts of the check's stream (full 3,000, "
                          "quick 1,000)")
     ap.add_argument("--equiv-seed", type=int, default=11)
+    ap.add_argument("--equiv-span", default=None,
+                    help="event time the check's stream covers (full 30d, so "
+                         "that 7-day reviews end; quick 3d: the textbook "
+                         "Kafka Streams peer opens a RocksDB segment of its "
+                         "dedupe window store every 30 minutes of event "
+                         "time, which dominates a small check)")
     ap.add_argument("--equiv-set", action="append", default=None,
                     metavar="KEY=VALUE",
                     help="engine keys of the check, given to replay, repute "
@@ -192,6 +198,7 @@ def parse_args(argv):
     dflt("peer_mem_accounts", "100000", "10000")
     dflt("equiv_records", 200_000, 20_000)
     dflt("equiv_accounts", 3_000, 1_000)
+    dflt("equiv_span", "30d", "3d")
     if a.equiv_set is None:
         a.equiv_set = ["window.min.volume=1000", "rate.min.volume=200"]
     a.peers = [x for x in a.peers.split(",") if x]

@@ -44,7 +44,7 @@ def add_run_options(ap):
                          "(full 4,000,000, quick 100,000)")
     ap.add_argument("--accounts", dest="tp_accounts", type=int, default=None,
                     help="accounts of the throughput and latency data "
-                         "(full 100,000, quick 20,000)")
+                         "(full 100,000, quick 10,000)")
     ap.add_argument("--repeats", type=int, default=None,
                     help="throughput rounds (full 3, quick 1)")
     ap.add_argument("--configs", default=",".join(k for k, _, _ in CONFIGS),

@@ -143,7 +143,7 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         return Proc(name, self.repute_args(inputs, out, group, guarantee, http),
                     self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
 
-    def start_peer(self, name, prefix, app_id, out, key="ks"):
+    def start_peer(self, name, prefix, app_id, out, key="ks", live=False):
         """Peer `key` (peers.py) on the inputs PREFIX.*; its state goes to a
         directory of its own under build-rel/bench-state/, removed by
         stop_peer."""
@@ -151,7 +151,7 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
                           prefix, app_id, out,
                           java_opts=self.a.peer_java_opts.split(),
                           threads=self.a.peer_threads,
-                          extra=self.a.peer_args.get(key, ()))
+                          extra=self.a.peer_args.get(key, ()), live=live)
 
     def stop_peer(self, pr):
         stop_peer(pr)

@@ -32,7 +32,7 @@ class LatencyPhase:
             pat, outtopic = r"run: ready", out["status"]
         else:
             out = self.create_outputs(base, peer=True)
-            pr = self.start_peer(name, base, base + "-app", out, key)
+            pr = self.start_peer(name, base, base + "-app", out, key, live=True)
             pat, outtopic = r"peer: running", out["peer-status"]
         try:
             if not pr.wait_for(pat, 120):

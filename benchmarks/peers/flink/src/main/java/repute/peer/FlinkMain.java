@@ -58,6 +58,9 @@ public final class FlinkMain {
               --parallelism N         parallelism of every operator (default 1)
               --checkpoint-ms N       checkpoint interval (default 200)
               --watermark-ms N        pipeline.auto-watermark-interval (default 50)
+              --idle-ms N             a partition that sent nothing for N ms is left out of the
+                                      watermark until it sends again (default 0: never; the
+                                      harness gives 500, repute's max.task.idle, for live input)
               --threads N             accepted and ignored (the harness's Kafka Streams option)
               --config FILE           a repute properties file: its engine keys apply
               --set KEY=VALUE         one engine key (docs/rules.md section 8)
@@ -67,7 +70,7 @@ public final class FlinkMain {
         String bootstrap = null, prefix = "repute", appId = "repute-flink-peer", output = null, dlq = null;
         String stateDir = "/tmp/repute-flink", backend = "hashmap";
         int parallelism = 1;
-        long checkpointMs = 200, watermarkMs = 50;
+        long checkpointMs = 200, watermarkMs = 50, idleMs = 0;
         List<String> engineKeys = new ArrayList<>();
         try {
             for (int i = 0; i < argv.length; i++) {
@@ -93,6 +96,7 @@ public final class FlinkMain {
                     case "--parallelism" -> parallelism = Integer.parseInt(v);
                     case "--checkpoint-ms" -> checkpointMs = Long.parseLong(v);
                     case "--watermark-ms" -> watermarkMs = Long.parseLong(v);
+                    case "--idle-ms" -> idleMs = Long.parseLong(v);
                     case "--threads" -> { }
                     case "--config" -> {
                         Settings s = new Settings();
@@ -153,6 +157,10 @@ public final class FlinkMain {
                 .build();
         WatermarkStrategy<FlinkRec> wm = WatermarkStrategy.<FlinkRec>forMonotonousTimestamps()
                 .withTimestampAssigner((r, ts) -> r.time);
+        // Live input: a partition with nothing to send (a sparse topic such as actions) would
+        // hold the watermark, and every record behind it, for as long as it stays silent. As
+        // repute's max.task.idle, a partition silent for idleMs is left out until it sends.
+        if (idleMs > 0) wm = wm.withIdleness(Duration.ofMillis(idleMs));
         SingleOutputStreamOperator<FlinkOut> rules = env.fromSource(source, wm, "inputs")
                 .keyBy(r -> r.key)
                 .process(new FlinkFunction(engineKeys, prefix))
@@ -163,8 +171,8 @@ public final class FlinkMain {
         rules.getSideOutput(FlinkFunction.DLQ)
                 .sinkTo(sink(bootstrap, appId + "-dlq", dlq, false)).name("dlq");
 
-        System.err.printf("peer: Flink %s state, parallelism %d, checkpoints every %d ms, EXACTLY_ONCE%n",
-                backend, parallelism, checkpointMs);
+        System.err.printf("peer: Flink %s state, parallelism %d, checkpoints every %d ms, EXACTLY_ONCE, idle %d ms%n",
+                backend, parallelism, checkpointMs, idleMs);
         JobClient job = env.executeAsync("repute-flink-peer");
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

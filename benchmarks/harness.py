@@ -3,6 +3,10 @@
 
 Measures, in one run, on fresh topics (prefix bench-<timestamp>):
 
+  equivalence first, repute run and every peer over one seeded stream on
+              one-partition topics, each output compared per account with
+              `repute replay` of the same records (a peer that differs is
+              reported with its first difference and not timed);
   ceiling     a bare librdkafka consumer (repute-bench-consume) reading the
               five input topics, decoding nothing;
   throughput  repute, exactly_once and at_least_once, 1 and 2 processes in one
@@ -14,7 +18,12 @@ Measures, in one run, on fresh topics (prefix bench-<timestamp>):
               measured exactly_once maximum;
   memory      resident set size per account at the configured account counts;
   restore     time from process start to `run: ready` with the largest state;
-  peer        the Kafka Streams peer on the same topics and data.
+  peers       Kafka Streams (textbook and tuned) and Flink (HashMap and
+              RocksDB state) on the same topics and data: throughput,
+              latency at 50% of their own maximum, memory.
+
+With --equivalence, only the equivalence check (exit 4 when a system
+differs).
 
 With --soak, only the soak instead: the exactly_once (1 process) maximum as
 above, or --soak-max; then repute fed live at --soak-load percent of it for

@@ -21,7 +21,8 @@
 #   benchmarks/run.sh --help          the harness's options (sizes, ...)
 #
 # It builds a Release build in build-rel/ (and the tools in
-# build-rel/benchmarks/), builds the Kafka Streams peer with Maven, installs
+# build-rel/benchmarks/), builds the peers (Kafka Streams; Flink except in
+# --quick) with Maven, installs
 # the harness's Python package (confluent-kafka) into build-rel/venv, starts
 # the local broker (deploy/kafka-local.sh) unless one answers, installs
 # gnuplot-nox for the plots if missing, and runs benchmarks/harness.py with
@@ -86,18 +87,33 @@ if [ "${REPUTE_BENCH_NO_BUILD:-0}" != 1 ]; then
   cmake --build build-rel -j2 >/dev/null
 fi
 
+# The peers (benchmarks/peers/*, Maven; downloads cached in ~/.m2). A peer
+# that does not build is left out by the harness (no jar: skipped, saying
+# why). The quick run (CI) builds and runs only the Kafka Streams peer,
+# unless REPUTE_BENCH_FLINK=1: the Flink peer's first build downloads about
+# 150 MB.
 peer_args=()
-PEER=benchmarks/peers/kafka-streams
-if [ "$skip_peer" = 0 ]; then
-  if [ ! -f "$PEER/pom.xml" ]; then
-    peer_args=(--skip-peer "no $PEER/pom.xml")
-  elif [ "${REPUTE_BENCH_NO_BUILD:-0}" != 1 ]; then
-    say "building the Kafka Streams peer"
+peers=(benchmarks/peers/kafka-streams)
+if [ "$quick" = 0 ] || [ "${REPUTE_BENCH_FLINK:-0}" = 1 ]; then
+  peers+=(benchmarks/peers/flink)
+fi
+if [ "$quick" = 1 ] && [ "${REPUTE_BENCH_FLINK:-0}" != 1 ]; then
+  peer_args=(--peers ks)
+fi
+if [ "$skip_peer" = 0 ] && [ "${REPUTE_BENCH_NO_BUILD:-0}" != 1 ]; then
+  for PEER in "${peers[@]}"; do
+    [ -f "$PEER/pom.xml" ] || continue
+    say "building the peer $PEER"
     if ! (cd "$PEER" && mvn -q -B package -DskipTests) >&2; then
-      say "warning: the peer did not build; measuring without it"
-      peer_args=(--skip-peer "the peer did not build (mvn package failed)")
+      say "warning: $PEER did not build (mvn package failed); measuring without it"
+      rm -f "$PEER"/target/*.jar
     fi
-  fi
+  done
+fi
+
+if [ "$quick" = 1 ]; then
+  say "unit tests of the equivalence check (benchmarks/e2e/test_*.py)"
+  "$PY" -m unittest discover -s benchmarks -p 'test_*.py' >&2
 fi
 
 if [ -n "${REPUTE_BOOTSTRAP:-}" ]; then
@@ -108,5 +124,5 @@ else
 fi
 say "broker $BS"
 
-# Any --skip-peer REASON given by the caller comes after ours and wins.
+# Any --peers or --skip-peer given by the caller comes after ours and wins.
 exec "$PY" benchmarks/harness.py --bootstrap "$BS" "${peer_args[@]}" "$@"

@@ -30,9 +30,11 @@ import time
 
 from .common import (INPUTS, OUTPUTS, ROOT, SCHEMA_VERSION, START_TIME_MS, log,
                      now_iso)
+from .equiv import EquivalencePhase
 from .kafka import Kafka
 from .latency import LatencyPhase
 from .memory import MemoryPhase
+from .peers import peer_label, peer_missing, peer_spec, start_peer, stop_peer
 from .procs import Proc, run_tool
 from .restore import RestorePhase
 from .results import git_facts, machine_facts, settings_of, targets
@@ -40,7 +42,7 @@ from .soak import SoakPhase
 from .throughput import ThroughputPhase
 
 
-class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
+class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
             SoakPhase):
     """One run: its options (a), prefix, Kafka client, log directory and
     result; the phases are the mixins' methods."""
@@ -53,9 +55,6 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
         self.loadgen = os.path.join(self.bin, "benchmarks", "repute-loadgen")
         self.consume = os.path.join(self.bin, "benchmarks", "repute-bench-consume")
         self.latency = os.path.join(self.bin, "benchmarks", "repute-bench-latency")
-        self.peer_jar = os.path.join(
-            ROOT, "benchmarks", "peers", "kafka-streams", "target",
-            "repute-streams-peer.jar")
         self.prefix = a.prefix or f"bench-{int(time.time())}"
         self.k = Kafka(self.bs)
         self.logdir = os.path.join(ROOT, a.build_dir, "bench-logs", self.prefix)
@@ -82,7 +81,7 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
              for n in topics.values()}, self.parts)
         return topics
 
-    def create_outputs(self, base, peer=False):
+    def create_outputs(self, base, peer=False, partitions=None):
         """Output topics of one system under test: base.status/dlq/changelog
         (or base.peer-status for the peer)."""
         if peer:
@@ -94,7 +93,7 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
                 f"{base}.dlq": {},
                 f"{base}.changelog": {"cleanup.policy": "compact"},
             }
-        self.k.create_topics(specs, self.parts)
+        self.k.create_topics(specs, partitions or self.parts)
         return {k.rsplit(".", 1)[1]: k for k in specs}
 
     def fill(self, name, accounts, records, cover=False, seed=1):
@@ -144,26 +143,18 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
         return Proc(name, self.repute_args(inputs, out, group, guarantee, http),
                     self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
 
-    def start_peer(self, name, prefix, app_id, out):
-        """The Kafka Streams peer; its RocksDB state goes to a directory of
-        its own under build-rel/bench-state/, removed by stop_peer."""
-        java_opts = self.a.peer_java_opts.split()
-        state = os.path.join(ROOT, self.a.build_dir, "bench-state", app_id)
-        shutil.rmtree(state, ignore_errors=True)
-        os.makedirs(state)
-        args = ["java", *java_opts, "-jar", self.peer_jar,
-                "--bootstrap", self.bs, "--prefix", prefix,
-                "--application-id", app_id, "--output", out["peer-status"],
-                "--dlq", out["peer-dlq"], "--state-dir", state]
-        if self.a.peer_threads:
-            args += ["--threads", str(self.a.peer_threads)]
-        pr = Proc(name, args, self.logdir, patterns=(r"peer: running",))
-        pr.state_dir = state
-        return pr
+    def start_peer(self, name, prefix, app_id, out, key="ks", live=False):
+        """Peer `key` (peers.py) on the inputs PREFIX.*; its state goes to a
+        directory of its own under build-rel/bench-state/, removed by
+        stop_peer."""
+        return start_peer(key, name, self.logdir, self.a.build_dir, self.bs,
+                          prefix, app_id, out,
+                          java_opts=self.a.peer_java_opts.split(),
+                          threads=self.a.peer_threads,
+                          extra=self.a.peer_args.get(key, ()), live=live)
 
     def stop_peer(self, pr):
-        pr.stop(40)
-        shutil.rmtree(pr.state_dir, ignore_errors=True)
+        stop_peer(pr)
 
     def next_name(self, tag):
         self.seq += 1
@@ -198,18 +189,48 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
             "peak_rss_bytes": sum(m.get("VmHWM", 0) for m in mems),
         }
 
-    # -- the peer's bookkeeping
+    # -- the peers' bookkeeping
 
-    def peer_enabled(self):
-        p = self.result.setdefault("peer", {})
-        return "skipped" not in p
+    def peer_keys(self):
+        """The peers to time: those asked for that can run and, unless the
+        check was skipped, computed the same output as replay."""
+        return [k for k, p in self.result.get("peers", {}).items()
+                if "skipped" not in p and p.get("comparable") is not False]
 
-    def peer_result(self):
-        return self.result.setdefault("peer", {})
+    def peer_enabled(self, key="ks"):
+        p = self.result.get("peers", {}).get(key)
+        return p is not None and "skipped" not in p
 
-    def peer_failed(self, what, e):
-        log(f"peer {what} failed: {e}")
-        self.peer_result().setdefault("errors", []).append(f"{what}: {e}"[:2000])
+    def peer_result(self, key="ks"):
+        return self.result.setdefault("peers", {}).setdefault(key, {})
+
+    def peer_failed(self, what, e, key="ks"):
+        log(f"peer {key} {what} failed: {e}")
+        self.peer_result(key).setdefault("errors", []).append(
+            f"{what}: {e}"[:2000])
+
+    def choose_best_peer(self):
+        """result["peer"], which the targets and the older tables read: the
+        comparable peer with the most records per CPU-second (the best peer,
+        not the weakest), or why there is none."""
+        best = None
+        for k in self.peer_keys():
+            p = self.result["peers"][k]
+            if p.get("events_per_cpu_sec") and (
+                    best is None or p["events_per_cpu_sec"] >
+                    self.result["peers"][best]["events_per_cpu_sec"]):
+                best = k
+        if best:
+            self.result["peer"] = dict(self.result["peers"][best], key=best)
+            for run in (self.result.get("memory") or {}).get("runs", []):
+                if best in run.get("peers", {}):
+                    run["peer"] = run["peers"][best]
+        elif self.a.skip_peer:
+            self.result["peer"] = {"skipped": self.a.skip_peer}
+        else:
+            why = "; ".join(f"{k}: {p.get('skipped') or p.get('errors') or 'no figures'}"
+                            for k, p in self.result.get("peers", {}).items())
+            self.result["peer"] = {"skipped": why or "no peer"}
 
     # -- the whole run
 
@@ -219,7 +240,10 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
         self.result.update({
             "schema": SCHEMA_VERSION,
             "name": a.name,
-            "mode": "soak" if a.soak else "quick" if a.quick else "full",
+            # A run of chosen phases is "partial": never the page's source.
+            "mode": ("soak" if a.soak else "equivalence" if a.equivalence
+                     else "quick" if a.quick else "partial"
+                     if a.phases is not None else "full"),
             "started": now_iso(),
             "prefix": self.prefix,
             "bootstrap": self.bs,
@@ -227,33 +251,45 @@ class Bench(ThroughputPhase, LatencyPhase, MemoryPhase, RestorePhase,
             "git": git_facts(),
             "settings": settings_of(a),
         })
-        if a.soak:
-            self.result["peer"] = {"skipped": "the soak measures repute alone"}
-        elif a.skip_peer:
-            self.result["peer"] = {"skipped": a.skip_peer}
-        elif not os.path.exists(self.peer_jar):
-            self.result["peer"] = {"skipped": f"no {self.peer_jar}"}
-        else:
-            self.result["peer"] = {"jar": os.path.relpath(self.peer_jar, ROOT),
-                                   "java_opts": a.peer_java_opts,
-                                   "threads": a.peer_threads or None,
-                                   "guarantee": "exactly_once_v2"}
+        peers = {}
+        for k in a.peers:
+            why = ("the soak measures repute alone" if a.soak else
+                   a.skip_peer or peer_missing(k))
+            peers[k] = {"label": peer_label(k), "guarantee": peer_spec(k)[3],
+                        "java_opts": a.peer_java_opts}
+            if why:
+                peers[k]["skipped"] = why
+        self.result["peers"] = peers
         try:
             timings = {}
-            for phase in (("soak",) if a.soak else
-                          ("throughput", "latency", "memory")):
+            if a.soak:
+                phases = ("soak",)
+            elif a.equivalence:
+                phases = ("equivalence",)
+            elif a.phases is not None:
+                phases = tuple(a.phases)
+            else:
+                phases = (() if a.skip_equivalence else ("equivalence",)) + \
+                    ("throughput", "latency", "memory")
+            for phase in phases:
                 p0 = time.monotonic()
                 getattr(self, "phase_" + phase)()
                 timings[phase] = round(time.monotonic() - p0, 1)
             self.result["phase_seconds"] = timings
+            if not a.soak and not a.equivalence:
+                self.choose_best_peer()
         finally:
+            self.result.setdefault("peer", {"skipped": (
+                "the soak measures repute alone" if a.soak else
+                "only the equivalence check" if a.equivalence else
+                "the run did not finish")})
             Proc.stop_all()
             for d in glob.glob(os.path.join(ROOT, a.build_dir, "bench-state",
                                             self.prefix + "-*")):
                 shutil.rmtree(d, ignore_errors=True)
             self.k.delete_prefix(self.prefix + "-")
             self.k.close()
-        if not a.soak:
+        if not a.soak and not a.equivalence:
             self.result["targets"] = targets(self.result)
         self.result["finished"] = now_iso()
         self.result["machine"]["loadavg_at_end"] = os.getloadavg()[0]

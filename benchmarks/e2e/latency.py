@@ -20,7 +20,7 @@ from .procs import run_tool
 class LatencyPhase:
     """The latency phase of Bench (see bench.py)."""
 
-    def latency_run(self, name, rate, system):
+    def latency_run(self, name, rate, system, key="ks"):
         """system: 'repute' or 'peer'. Fresh topics, system ready, loadgen at
         `rate` with probes, then repute-bench-latency."""
         a = self.a
@@ -32,7 +32,7 @@ class LatencyPhase:
             pat, outtopic = r"run: ready", out["status"]
         else:
             out = self.create_outputs(base, peer=True)
-            pr = self.start_peer(name, base, base + "-app", out)
+            pr = self.start_peer(name, base, base + "-app", out, key, live=True)
             pat, outtopic = r"peer: running", out["peer-status"]
         try:
             if not pr.wait_for(pat, 120):
@@ -96,14 +96,16 @@ class LatencyPhase:
             lat[f"exactly_once_{pct}"] = self.latency_run(
                 name, maxrate * pct / 100.0, "repute")
         self.result["latency"] = lat
-        if self.peer_enabled() and "events_per_sec" in self.peer_result():
-            pmax = self.peer_result()["events_per_sec"]
+        for key in self.peer_keys():
+            if "events_per_sec" not in self.peer_result(key):
+                continue
+            pmax = self.peer_result(key)["events_per_sec"]
             pl = {"max_rate": pmax}
             try:
                 for pct in a.peer_latency_loads:
-                    name = self.next_name(f"plat{pct}-")
+                    name = self.next_name(f"plat{pct}-{key.replace('@', '-')}-")
                     pl[f"load_{pct}"] = self.latency_run(
-                        name, pmax * pct / 100.0, "peer")
-                self.peer_result()["latency"] = pl
+                        name, pmax * pct / 100.0, "peer", key)
+                self.peer_result(key)["latency"] = pl
             except Exception as e:  # noqa: BLE001
-                self.peer_failed("latency", e)
+                self.peer_failed("latency", e, key)

@@ -20,6 +20,7 @@ import sys
 
 from .bench import Bench
 from .common import CONFIGS, ROOT, dig, fmt_int, log, mib
+from .peers import DEFAULT_PEERS, PEERS
 from .render import render
 from .results import latest_result, result_path, validate
 
@@ -94,6 +95,44 @@ def add_peer_options(ap):
                     help="seconds to wait after the peer says running")
 
 
+def add_equiv_options(ap):
+    """The peers and the equivalence check (equiv.py)."""
+    ap.add_argument("--peers", default=DEFAULT_PEERS,
+                    help="peers to check and measure, of: " + ", ".join(PEERS))
+    ap.add_argument("--peer-args", action="append", default=[],
+                    metavar="KEY=ARGS",
+                    help="more command-line arguments for peer KEY, e.g. "
+                         "'ks-tuned=--cache-mb 16 --commit-ms 200' (for "
+                         "tuning experiments)")
+    ap.add_argument("--phases", default=None,
+                    help="phases to run, of equivalence,throughput,latency,"
+                         "memory (default all)")
+    ap.add_argument("--equivalence", action="store_true",
+                    help="only the equivalence check: repute run and each "
+                         "peer against repute replay; exits 4 when one "
+                         "differs")
+    ap.add_argument("--skip-equivalence", action="store_true",
+                    help="time the peers without checking their output")
+    ap.add_argument("--equiv-records", type=int, default=None,
+                    help="records of the check's stream (full 200,000, "
+                         "quick 20,000)")
+    ap.add_argument("--equiv-accounts", type=int, default=None,
+                    help="accounts of the check's stream (full 3,000, "
+                         "quick 1,000)")
+    ap.add_argument("--equiv-seed", type=int, default=11)
+    ap.add_argument("--equiv-span", default=None,
+                    help="event time the check's stream covers (full 30d, so "
+                         "that 7-day reviews end; quick 3d: the textbook "
+                         "Kafka Streams peer opens a RocksDB segment of its "
+                         "dedupe window store every 30 minutes of event "
+                         "time, which dominates a small check)")
+    ap.add_argument("--equiv-set", action="append", default=None,
+                    metavar="KEY=VALUE",
+                    help="engine keys of the check, given to replay, repute "
+                         "and every peer (default window.min.volume=1000, "
+                         "rate.min.volume=200)")
+
+
 def add_soak_options(ap):
     """The soak (--soak) and its verdict."""
     ap.add_argument("--soak", action="store_true",
@@ -133,6 +172,7 @@ def parse_args(argv):
     add_run_options(ap)
     add_peer_options(ap)
     add_soak_options(ap)
+    add_equiv_options(ap)
     ap.add_argument("--render-only", action="store_true",
                     help="re-render BENCHMARKS.md from the newest full result")
     ap.add_argument("--no-render", action="store_true")
@@ -156,13 +196,30 @@ def parse_args(argv):
     dflt("peer_latency_loads", "50", "50")
     dflt("peer_records", 400_000, 30_000)
     dflt("peer_mem_accounts", "100000", "10000")
+    dflt("equiv_records", 200_000, 20_000)
+    dflt("equiv_accounts", 3_000, 1_000)
+    dflt("equiv_span", "30d", "3d")
+    if a.equiv_set is None:
+        a.equiv_set = ["window.min.volume=1000", "rate.min.volume=200"]
+    a.peers = [x for x in a.peers.split(",") if x]
+    extra = {}
+    for pa in a.peer_args:
+        k, _, v = pa.partition("=")
+        extra.setdefault(k, []).extend(v.split())
+    a.peer_args = extra
+    if a.phases is not None:
+        a.phases = [x for x in a.phases.split(",") if x]
+    for p in a.peers:
+        if p.split("@")[0] not in PEERS:
+            ap.error(f"--peers: unknown peer {p} (known: {', '.join(PEERS)})")
     a.peer_mem_accounts = [int(x) for x in a.peer_mem_accounts.split(",") if x]
     a.mem_accounts = [int(x) for x in a.mem_accounts.split(",") if x]
     a.latency_loads = [int(x) for x in a.latency_loads.split(",") if x]
     a.peer_latency_loads = [int(x) for x in a.peer_latency_loads.split(",") if x]
     a.configs = [x for x in a.configs.split(",") if x]
     if a.name is None:
-        a.name = "soak" if a.soak else "quick" if q else "e2e"
+        a.name = ("soak" if a.soak else "equiv" if a.equivalence
+                  else "quick" if q else "e2e")
     if a.soak and q:
         ap.error("--soak and --quick: one or the other")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", a.name):
@@ -202,6 +259,8 @@ def main(argv):
         json.dump(r, f, indent=1)
         f.write("\n")
     log(f"wrote {os.path.relpath(path, ROOT)} in {r['total_seconds']} s")
+    if a.equivalence:
+        return summary_equiv(r)
     (summary_soak if a.soak else summary)(r)
     errs = validate(r)
     for e in errs:
@@ -269,3 +328,25 @@ def summary_soak(r):
           f"{v['lag_bound']}), drained in {so['drain_seconds']} s")
     print(f"soak verdict: {'flat' if v['flat'] else 'NOT flat'}, lag "
           f"{'bounded' if v['lag_bounded'] else 'NOT bounded'}")
+
+
+def summary_equiv(r):
+    """Prints the check's verdict per system; 0 when all are equal, 4 when
+    one differs (or failed), 1 when the check itself did not run."""
+    eq = r.get("equivalence")
+    if not eq:
+        print("equivalence: did not run")
+        return 1
+    print(f"equivalence: {eq['records']} records, {eq['accounts']} accounts, "
+          f"replay {eq['expected_events']} events")
+    bad = 0
+    for k, c in eq["systems"].items():
+        if c.get("skipped"):
+            print(f"  {k}: skipped ({c['skipped']})")
+        elif c.get("equal"):
+            print(f"  {k}: same ({c['events_compared']} events compared, "
+                  f"{c['exempt']['events']} exempt, {c.get('seconds')} s)")
+        else:
+            bad += 1
+            print(f"  {k}: DIFFERS ({c.get('error') or c.get('problems')})")
+    return 4 if bad else 0

@@ -67,27 +67,30 @@ class MemoryPhase:
                 f"{run['bytes_per_account']} bytes/account")
             if largest:
                 self.result["restore"] = self.restore(name, tp, out, base, n)
-            if self.peer_enabled() and n in a.peer_mem_accounts:
-                try:
-                    run["peer"] = self.peer_memory(name, ends, total)
-                    self.peer_result().update({
-                        "rss_bytes": run["peer"]["rss_bytes"],
-                        "peak_rss_bytes": run["peer"]["peak_rss_bytes"],
-                        "memory_accounts": n,
-                        "repute_rss_bytes_same_accounts": rss,
-                    })
-                except Exception as e:  # noqa: BLE001
-                    self.peer_failed("memory", e)
+            if n in a.peer_mem_accounts:
+                for key in self.peer_keys():
+                    try:
+                        pm = self.peer_memory(name, ends, total, key)
+                        run.setdefault("peers", {})[key] = pm
+                        self.peer_result(key).update({
+                            "rss_bytes": pm["rss_bytes"],
+                            "peak_rss_bytes": pm["peak_rss_bytes"],
+                            "memory_accounts": n,
+                            "repute_rss_bytes_same_accounts": rss,
+                        })
+                    except Exception as e:  # noqa: BLE001
+                        self.peer_failed("memory", e, key)
             mem["runs"].append(run)
             self.delete_name(name)
 
-    def peer_memory(self, name, ends, total):
-        app = f"{self.prefix}-{name}-peer"
+    def peer_memory(self, name, ends, total, key="ks"):
+        app = f"{self.prefix}-{name}-{key.replace('@', '-')}"
         out = self.create_outputs(app, peer=True)
-        pr = self.start_peer(f"{name}-peer", f"{self.prefix}-{name}", app, out)
+        pr = self.start_peer(f"{name}-{key.replace('@', '-')}", f"{self.prefix}-{name}", app,
+                             out, key)
         r, m = self.measure_rss(pr, r"peer: running", app, ends, total,
                                 max(300, total / 1000), self.stop_peer)
-        log(f"peer memory: RSS {m.get('VmRSS', 0) / 2**20:.1f} MiB")
+        log(f"peer {key} memory: RSS {m.get('VmRSS', 0) / 2**20:.1f} MiB")
         return {"rss_bytes": m.get("VmRSS", 0),
                 "peak_rss_bytes": m.get("VmHWM", 0),
                 "events_per_sec": r["events_per_sec"],

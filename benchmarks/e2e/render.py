@@ -20,6 +20,7 @@ import re
 from .common import (BENCHMARKS_MD, CONFIGS, RESULTS, ROOT, dig, fmt_int,
                      fmt_num, log, mib)
 from .plots import render_plots, render_soak_plot
+from .render_peers import peer_rows, peers_section
 from .results import latest_result
 
 
@@ -40,6 +41,7 @@ def render(path, r):
     if os.path.exists(BENCHMARKS_MD):
         with open(BENCHMARKS_MD) as f:
             old = f.read()
+    about = keep_section(old, "About the peers")
     held = keep_section(old, "What holds it back") or (
         "_To be filled from profiles: where the time goes in the exactly_once "
         "path (consume, decode, engine, changelog encode, produce, "
@@ -55,6 +57,10 @@ def render(path, r):
     latency_section(L, r)
     memory_section(L, r)
     restore_section(L, r)
+    peers_section(L, r)
+    if about:
+        L.append("## About the peers\n")
+        L.append(about + "\n")
     render_soak(L)
     L.append("## What holds it back\n")
     L.append(held + "\n")
@@ -141,10 +147,10 @@ def throughput_section(L, r):
              "processes used over the same interval. The bare consumer "
              "(`repute-bench-consume`, read_committed, no group, nothing "
              "decoded, timed from its first message to its last) reads the "
-             "same topics at the start of each round. The Kafka Streams peer "
-             "(`benchmarks/peers/kafka-streams`, exactly_once_v2, one stream "
-             "thread, RocksDB stores) is timed the same way from its "
-             "`peer: running`, over the first "
+             "same topics at the start of each round. The peers "
+             "(`benchmarks/peers/`, each at exactly once; the Peers section "
+             "says which and whether each computed the same output) are "
+             "timed the same way from their `peer: running`, over the first "
              f"{fmt_int(peer.get('records'))} records of the same topics "
              "(the same share of every partition), since it is much slower.\n")
     L.append("| system | guarantee | processes | records/s | of the bare "
@@ -162,16 +168,18 @@ def throughput_section(L, r):
                  f"{t['ratio_to_ceiling'] * 100:.0f}% | "
                  f"{fmt_int(t['events_per_cpu_sec'])} | {t['seconds']} | "
                  f"{', '.join(fmt_int(x) for x in t['samples'])} |")
-    if peer.get("events_per_sec"):
-        pr = peer['ratio_to_ceiling'] * 100
-        L.append(f"| Kafka Streams peer | exactly_once_v2 | 1 | "
-                 f"{fmt_int(peer['events_per_sec'])} | "
+    for _, p in peer_rows(r):
+        if not p.get("events_per_sec"):
+            continue
+        pr = p['ratio_to_ceiling'] * 100
+        L.append(f"| {p.get('label')} | {p.get('guarantee', 'exactly_once_v2')} "
+                 f"| 1 | {fmt_int(p['events_per_sec'])} | "
                  f"{pr:.{0 if pr >= 10 else 1}f}% | "
-                 f"{fmt_int(peer['events_per_cpu_sec'])} | "
-                 f"{peer['throughput_runs'][0]['seconds']} | "
-                 f"{', '.join(fmt_int(x) for x in peer['samples'])} |")
-    elif peer.get("skipped"):
-        L.append(f"\nThe Kafka Streams peer was skipped: {peer['skipped']}.")
+                 f"{fmt_int(p['events_per_cpu_sec'])} | "
+                 f"{p['throughput_runs'][0]['seconds']} | "
+                 f"{', '.join(fmt_int(x) for x in p['samples'])} |")
+    if peer.get("skipped"):
+        L.append(f"\nThe peers were skipped: {peer['skipped']}.")
     L.append("")
 
 
@@ -207,9 +215,10 @@ def latency_section(L, r):
                  f"{fmt_num(v.get('p999_ms'), 0)} | {fmt_num(v.get('max_ms'), 0)} |")
     for k in sorted(x for x in lat if x.startswith("exactly_once_")):
         latrow("repute", k.rsplit("_", 1)[1], lat[k])
-    for k, v in sorted((peer.get("latency") or {}).items()):
-        if k.startswith("load_"):
-            latrow("Kafka Streams peer", k[5:], v)
+    for _, p in peer_rows(r):
+        for k, v in sorted((p.get("latency") or {}).items()):
+            if k.startswith("load_"):
+                latrow(p.get("label"), k[5:], v)
     L.append("")
 
 
@@ -227,8 +236,9 @@ def memory_section(L, r):
              "RSS is of the JVM after processing the same topics"
              + (f" (`{peer.get('java_opts')}`)" if peer.get("java_opts") else
                 " (default JVM options)") + ".\n")
+    plabel = peer.get("label") or "Kafka Streams"
     L.append("| accounts | repute RSS | repute peak RSS | bytes per account "
-             "| Kafka Streams RSS | Kafka Streams peak RSS |")
+             f"| {plabel} RSS | {plabel} peak RSS |")
     L.append("|---|---|---|---|---|---|")
     for run in dig(r, "memory", "runs") or []:
         L.append(f"| {fmt_int(run['accounts'])} | {mib(run['rss_bytes'])} | "
@@ -264,6 +274,8 @@ def how_to_run(L):
              "benchmarks/run.sh --render-only  # re-render this page from the "
              "newest full result\nbenchmarks/run.sh --soak       # the soak "
              "(~15 min), writes benchmarks/results/ and its section here\n"
+             "benchmarks/run.sh --equivalence  # only the check that every "
+             "peer computes what repute replay does (~10 min)\n"
              "```\n")
     L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
              "(records, accounts, rounds, latency duration and loads, account "

@@ -36,11 +36,12 @@ TARGETS = {
         "at_least_once throughput (1 process) >= 70% of the bare consumer's",
         "ratio", ">=", 0.7),
     "per_core_vs_peer": (
-        ">= 5x Kafka Streams' throughput per core (exactly_once, 1 process)",
+        ">= 5x the best peer's throughput per CPU-second (exactly_once, 1 "
+        "process)",
         "x", ">=", 5.0),
     "memory_vs_peer": (
-        "<= 1/10 of Kafka Streams' memory (RSS after processing the same "
-        "accounts)", "ratio", "<=", 0.1),
+        "<= 1/5 of the best peer's memory (RSS after processing the same "
+        "accounts)", "ratio", "<=", 0.2),
     "p99_latency_50": (
         "p99 latency <= 250 ms at 50% load (exactly_once)", "ms", "<=", 250.0),
     "restore_seconds": (
@@ -202,6 +203,14 @@ def validate(r):
             errs.append(f"targets.{key}: not evaluated ({t.get('note')})")
     for e in (r.get("peer") or {}).get("errors", []):
         errs.append(f"peer: {e[:300]}")
+    for k, p in (r.get("peers") or {}).items():
+        if k == (r.get("peer") or {}).get("key"):
+            continue
+        for e in p.get("errors", []):
+            errs.append(f"peers.{k}: {e[:300]}")
+        if p.get("comparable") is False:
+            errs.append(f"peers.{k}: its output differs from repute replay "
+                        f"({dig(p, 'equivalence', 'first_difference')!r:.300})")
     m = dig(r, "latency")
     for pct in dig(r, "settings", "latency_loads") or []:
         x = dig(m, f"exactly_once_{pct}")

@@ -50,17 +50,17 @@ class ThroughputPhase:
                                f"{records}")
         return out
 
-    def run_peer_throughput(self, tp_name, ends, records):
+    def run_peer_throughput(self, tp_name, ends, records, key="ks"):
         """The peer over the first `records` of the same topics: the target
         offsets are the same share of every partition's end offset."""
         share = min(1.0, records / max(1, sum(ends.values())))
         ends = {tp: math.ceil(off * share) for tp, off in ends.items()}
         records = sum(ends.values())
-        name = self.next_name("peer-")
+        name = self.next_name(f"peer-{key.replace('@', '-')}-")
         app = f"{self.prefix}-{name}"
         prefix = f"{self.prefix}-{tp_name}"
         out = self.create_outputs(app, peer=True)
-        pr = self.start_peer(name, prefix, app, out)
+        pr = self.start_peer(name, prefix, app, out, key)
         try:
             r = self.measure_run([pr], r"peer: running", app, ends, records,
                                  timeout=max(300, records / 1000))
@@ -122,27 +122,29 @@ class ThroughputPhase:
                 "runs": runs,
             }
         self.result["throughput"] = th
-        # The peer on the same topics, in the same run.
-        if self.peer_enabled():
-            pruns = []
-            for rep in range(a.peer_repeats):
+        # The peers on the same topics, in the same run, each in turn within
+        # a round (so that a change of load on the machine hits them alike).
+        pruns = {k: [] for k in self.peer_keys()}
+        for rep in range(a.peer_repeats):
+            for key in list(pruns):
                 try:
-                    r = self.run_peer_throughput("tp", ends, a.peer_records)
+                    r = self.run_peer_throughput("tp", ends, a.peer_records, key)
                 except Exception as e:  # noqa: BLE001
-                    self.peer_failed("throughput", e)
-                    break
-                log(f"  peer: {r['events_per_sec']} events/s in {r['seconds']} s, "
-                    f"{r['events_per_cpu_sec']} per CPU-s")
-                pruns.append(r)
-            if pruns:
-                med = median([r["events_per_sec"] for r in pruns])
-                self.peer_result().update({
+                    self.peer_failed("throughput", e, key)
+                    continue
+                log(f"  peer {key}: {r['events_per_sec']} events/s in "
+                    f"{r['seconds']} s, {r['events_per_cpu_sec']} per CPU-s")
+                pruns[key].append(r)
+        for key, runs in pruns.items():
+            if runs:
+                med = median([r["events_per_sec"] for r in runs])
+                self.peer_result(key).update({
                     "events_per_sec": round(med),
-                    "samples": [r["events_per_sec"] for r in pruns],
+                    "samples": [r["events_per_sec"] for r in runs],
                     "events_per_cpu_sec": round(median(
-                        [r["events_per_cpu_sec"] for r in pruns])),
+                        [r["events_per_cpu_sec"] for r in runs])),
                     "ratio_to_ceiling": round(med / ceiling, 4),
-                    "records": pruns[0]["records"],
-                    "throughput_runs": pruns,
+                    "records": runs[0]["records"],
+                    "throughput_runs": runs,
                 })
         self.delete_name("tp")

@@ -44,7 +44,13 @@ public final class Main {
               --threads N             stream threads (default 1)
               --state-dir DIR         state directory (default /tmp/kafka-streams)
               --create-topics N       create the seven topics with N partitions if missing, then run
-              --cache-mb N            record cache for all stores, MiB (default 64)
+              --profile textbook|tuned
+                                      textbook (default): persistent RocksDB stores, 64 MiB cache,
+                                      commit.interval.ms=100, one stream thread; tuned: in-memory
+                                      stores (changelogged), a larger cache and commit interval, two
+                                      stream threads (README.md, "Tuned")
+              --cache-mb N            record cache for all stores, MiB (profile's default)
+              --commit-ms N           commit.interval.ms (profile's default)
               --partitioner crc32|murmur2
                                       partitioner of the RELATED_ACCOUNT reports the peer writes to
                                       P.reports: it must match the producers of the input topics
@@ -55,12 +61,17 @@ public final class Main {
               --set KEY=VALUE         one engine key (docs/rules.md section 8), e.g. --set review.period=7d
             """;
 
+    /** The tuned profile's defaults: see README.md, "Tuned", for how they were chosen. */
+    static final int TUNED_THREADS = 2;
+    static final long TUNED_CACHE_MB = 256, TUNED_COMMIT_MS = 100;
+
     public static void main(String[] argv) throws Exception {
         Settings cfg = new Settings();
         String bootstrap = null, prefix = "repute", appId = "repute-streams-peer", output = null, dlq = null;
         String stateDir = null, partitioner = "crc32";
-        int threads = 1, createTopics = 0;
-        long cacheMb = 64;
+        int threads = 0, createTopics = 0;
+        long cacheMb = -1, commitMs = -1;
+        boolean tuned = false;
         try {
             for (int i = 0; i < argv.length; i++) {
                 String a = argv[i];
@@ -80,6 +91,12 @@ public final class Main {
                     case "--state-dir" -> stateDir = v;
                     case "--create-topics" -> createTopics = Integer.parseInt(v);
                     case "--cache-mb" -> cacheMb = Long.parseLong(v);
+                    case "--commit-ms" -> commitMs = Long.parseLong(v);
+                    case "--profile" -> {
+                        if (!v.equals("textbook") && !v.equals("tuned"))
+                            throw new IllegalArgumentException("--profile: textbook or tuned");
+                        tuned = v.equals("tuned");
+                    }
                     case "--partitioner" -> {
                         if (!v.equals("crc32") && !v.equals("murmur2"))
                             throw new IllegalArgumentException("--partitioner: crc32 or murmur2");
@@ -97,6 +114,9 @@ public final class Main {
                 }
             }
             if (bootstrap == null) throw new IllegalArgumentException("--bootstrap is required");
+            if (threads == 0) threads = tuned ? TUNED_THREADS : 1;
+            if (cacheMb < 0) cacheMb = tuned ? TUNED_CACHE_MB : 64;
+            if (commitMs < 0) commitMs = tuned ? TUNED_COMMIT_MS : 100;
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1");
         } catch (IllegalArgumentException e) {
             System.err.println("peer: " + e.getMessage());
@@ -115,13 +135,15 @@ public final class Main {
 
         if (!checkTopics(bootstrap, inputs.keySet(), List.of(output, dlq), createTopics)) System.exit(1);
 
-        Topology topology = buildTopology(cfg, inputs, output, reportsTopic, dlq, partitioner);
+        Topology topology = buildTopology(cfg, inputs, output, reportsTopic, dlq, partitioner, tuned);
+        System.err.printf("peer: profile %s, %d stream thread(s), cache %d MiB, commit.interval.ms %d%n",
+                tuned ? "tuned" : "textbook", threads, cacheMb, commitMs);
 
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitMs);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, cacheMb * 1024 * 1024);
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
@@ -162,22 +184,40 @@ public final class Main {
     }
 
     static Topology buildTopology(Settings cfg, Map<String, Integer> inputs, String output, String reportsTopic,
-            String dlq, String partitioner) {
+            String dlq, String partitioner, boolean inMemory) {
         Topology t = new Topology();
         t.addSource(Topology.AutoOffsetReset.EARLIEST, "inputs", new EventTimeExtractor(),
                 new StringDeserializer(), new ByteArrayDeserializer(), inputs.keySet().toArray(new String[0]));
-        t.addProcessor("repute", () -> new ReputeProcessor(cfg, inputs), "inputs");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ReputeProcessor.ACCOUNTS),
+        t.addProcessor("repute", () -> new ReputeProcessor(cfg, inputs, inMemory), "inputs");
+        // The tuned profile keeps the same three stores in memory. Each is still changelogged
+        // (logging is on by default for every builder), so a restart restores it from its
+        // changelog and the exactly-once guarantee is the same; only the restore reads the whole
+        // changelog instead of a local RocksDB checkpoint.
+        t.addStateStore(Stores.keyValueStoreBuilder(inMemory
+                ? Stores.inMemoryKeyValueStore(ReputeProcessor.ACCOUNTS)
+                : Stores.persistentKeyValueStore(ReputeProcessor.ACCOUNTS),
                 Serdes.String(), new AccountState.StateSerde()).withCachingEnabled(), "repute");
         // Retention = the horizon: a key counted at clock c0 is found until c0 + horizon.
         // No record cache on the dedupe and review-end stores: each key is written once, so a
         // cache combines no writes, and ranges over a cached store copy the cache's key range
         // (NamedCache.keyRange builds a TreeSet per fetch): that was most of the CPU in a profile.
         Duration horizon = Duration.ofMillis(cfg.dedupeHorizon);
-        t.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(ReputeProcessor.DEDUPE, horizon, Duration.ofMillis(1), false),
-                Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(), "repute");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ReputeProcessor.REVIEW_ENDS),
+        if (inMemory) {
+            // Not Kafka Streams' in-memory window store: it keeps one map per distinct timestamp,
+            // so a fetch over the horizon visits every instant of the last hour (thousands per
+            // lookup); that made the tuned profile slower than the textbook one. A key-value
+            // store of (account, event id) -> the clock when counted, expired by a punctuator
+            // (ReputeProcessor.expireDedupe), is the same rule at one lookup per record.
+            t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ReputeProcessor.DEDUPE_KV),
+                    Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(), "repute");
+        } else {
+            t.addStateStore(Stores.windowStoreBuilder(
+                    Stores.persistentWindowStore(ReputeProcessor.DEDUPE, horizon, Duration.ofMillis(1), false),
+                    Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(), "repute");
+        }
+        t.addStateStore(Stores.keyValueStoreBuilder(inMemory
+                ? Stores.inMemoryKeyValueStore(ReputeProcessor.REVIEW_ENDS)
+                : Stores.persistentKeyValueStore(ReputeProcessor.REVIEW_ENDS),
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled(), "repute");
         t.addSink(ReputeProcessor.TO_STATUS, output, new StringSerializer(), new ByteArraySerializer(), "repute");
         StreamPartitioner<String, byte[]> related = partitioner.equals("crc32") ? Main::crc32Partition : null;

@@ -32,12 +32,16 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  */
 final class ReputeProcessor extends ContextualProcessor<String, byte[], String, byte[]> {
     static final String ACCOUNTS = "accounts", DEDUPE = "dedupe", REVIEW_ENDS = "review-ends";
+    /** The tuned profile's dedupe store: (account_id, event_id) -> the clock when counted. */
+    static final String DEDUPE_KV = "dedupe-kv";
     static final String TO_STATUS = "status-sink", TO_REPORTS = "reports-sink", TO_DLQ = "dlq-sink";
 
     private final Settings cfg;
     private final Map<String, Integer> topicType;
     private KeyValueStore<String, AccountState> accounts;
     private WindowStore<Bytes, byte[]> dedupe;
+    private KeyValueStore<Bytes, byte[]> dedupeKv;
+    private final boolean tuned;
     private KeyValueStore<Bytes, byte[]> reviewEnds;
     private Codec codec;
     private Engine engine;
@@ -45,8 +49,9 @@ final class ReputeProcessor extends ContextualProcessor<String, byte[], String, 
     private long nextDue = Model.NONE;
     private static final byte[] EMPTY = new byte[0];
 
-    ReputeProcessor(Settings cfg, Map<String, Integer> topicType) {
+    ReputeProcessor(Settings cfg, Map<String, Integer> topicType, boolean tuned) {
         this.cfg = cfg;
+        this.tuned = tuned;
         this.topicType = new HashMap<>(topicType);
     }
 
@@ -54,7 +59,15 @@ final class ReputeProcessor extends ContextualProcessor<String, byte[], String, 
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         accounts = context.getStateStore(ACCOUNTS);
-        dedupe = context.getStateStore(DEDUPE);
+        if (tuned) {
+            dedupeKv = context.getStateStore(DEDUPE_KV);
+            // Bounded by time as the window store is: every dedupe.horizon of stream time (at
+            // least a minute), the entries counted before clock - horizon are dropped.
+            context.schedule(Duration.ofMillis(Math.max(cfg.dedupeHorizon, 60_000)), PunctuationType.STREAM_TIME,
+                    this::expireDedupe);
+        } else {
+            dedupe = context.getStateStore(DEDUPE);
+        }
         reviewEnds = context.getStateStore(REVIEW_ENDS);
         codec = new Codec();
         engine = new Engine(cfg, codec, new Engine.Out() {
@@ -130,18 +143,43 @@ final class ReputeProcessor extends ContextualProcessor<String, byte[], String, 
         long clock = engine.clock;
 
         Bytes dk = dedupeKey(in);
-        try (WindowStoreIterator<byte[]> it = dedupe.fetch(dk, clock - cfg.dedupeHorizon, clock)) {
-            if (it.hasNext()) {
-                engine.duplicates++;
-                return;
+        if (tuned) {
+            byte[] seen = dedupeKv.get(dk);
+            if (seen != null) {
+                long at = ByteBuffer.wrap(seen).getLong();
+                if (at >= clock - cfg.dedupeHorizon && at <= clock) {
+                    engine.duplicates++;
+                    return;
+                }
             }
+            dedupeKv.put(dk, ByteBuffer.allocate(8).putLong(clock).array());
+        } else {
+            try (WindowStoreIterator<byte[]> it = dedupe.fetch(dk, clock - cfg.dedupeHorizon, clock)) {
+                if (it.hasNext()) {
+                    engine.duplicates++;
+                    return;
+                }
+            }
+            dedupe.put(dk, EMPTY, clock);
         }
-        dedupe.put(dk, EMPTY, clock);
 
         AccountState a = accounts.get(in.accountId);
         if (a == null) a = new AccountState();
         engine.apply(a, in);
         accounts.put(in.accountId, a);
+    }
+
+    /** Drops the tuned dedupe store's entries that no lookup can match any more. */
+    private void expireDedupe(long now) {
+        long before = Math.max(engine.clock, now) - cfg.dedupeHorizon;
+        java.util.List<Bytes> old = new java.util.ArrayList<>();
+        try (KeyValueIterator<Bytes, byte[]> it = dedupeKv.all()) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> e = it.next();
+                if (ByteBuffer.wrap(e.value).getLong() < before) old.add(e.key);
+            }
+        }
+        for (Bytes k : old) dedupeKv.delete(k);
     }
 
     private static Bytes dedupeKey(Codec.Input in) {

@@ -3,7 +3,9 @@
  * section 3).
  *
  * The caller owns the struct (caller-allocated, as libuv's handles are) and
- * frees its arrays with rp_dedupe_free().
+ * frees its arrays with rp_dedupe_free(). The fields are private to
+ * dedupe.c and dedupe_table.c, apart from count and evicted, which the
+ * engine's statistics read.
  */
 #ifndef REPUTE_ENGINE_DEDUPE_H
 #define REPUTE_ENGINE_DEDUPE_H
@@ -11,15 +13,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest dedupe.max.entries honoured; a larger setting is held to it
+ * (the table's slot count must stay below 2^32). */
+#define RP_DEDUPE_MAX_ENTRIES (UINT64_C(1) << 31)
+
 typedef struct rp_dedupe {
-    /* Open-addressing set of fingerprints (0 marks an empty slot). */
+    /* The table (dedupe_table.c): Robin Hood linear probing over `cap`
+     * 64-bit slots, each holding a key's fingerprint bits beyond its home
+     * slot, its sequence number's low bits and its displacement. */
     uint64_t *slots;
-    size_t mask; /* number of slots - 1; slots is a power of two */
-    /* FIFO ring of the same fingerprints with the clock they were counted
-     * at, oldest at head: expiry and eviction both take from the head. */
-    uint64_t *ring_fp;
-    int64_t *ring_time;
-    size_t head, count, cap;
+    size_t cap;      /* number of slots; any size, not only powers of two */
+    unsigned lg;     /* floor(log2(cap)) */
+    size_t used;     /* occupied slots: live keys and forgotten ones that
+                        the sweep has not removed yet */
+    size_t sweep_at; /* the incremental sweep's cursor */
+    size_t cap_max;  /* the slot count at max_entries */
+    /* Counting order: the key counted n-th has sequence number n; the
+     * live keys are those numbered [next_seq - count, next_seq). */
+    uint64_t next_seq;
+    size_t count;
+    /* The clock each live key was counted at, in counting order: a ring
+     * of 16-bit differences from the previous key, with the rare one that
+     * does not fit (ESC) in a FIFO of its own. */
+    uint16_t *dt;
+    size_t dt_cap, dt_head;
+    int64_t *esc;
+    size_t esc_cap, esc_head, esc_n;
+    int64_t head_time, tail_time; /* the oldest and the newest key's clock */
     size_t max_entries;
     int64_t horizon;
     uint64_t evicted;
@@ -38,5 +58,27 @@ int rp_dedupe_insert(rp_dedupe *d, uint64_t fp, int64_t at);
 
 /* Bytes held by the table. */
 size_t rp_dedupe_bytes(const rp_dedupe *d);
+
+/* ------------------------------------------------ the table (private)
+ *
+ * dedupe_table.c. A key is the fingerprint's top RP_DD_KEY_BITS bits.
+ * rp_dd_find() returns the slot holding key k (live or already forgotten)
+ * with *found = 1, or the slot where k belongs with *found = 0 and its
+ * displacement in *dist. */
+#define RP_DD_KEY_BITS 54
+
+size_t rp_dd_find(const rp_dedupe *d, uint64_t k, int *found, size_t *dist);
+/* Is the key in slot pos still live (counted within the last `count`)? */
+int rp_dd_live(const rp_dedupe *d, size_t pos);
+/* Gives the key in slot pos (found, forgotten) the sequence number seq. */
+void rp_dd_renumber(rp_dedupe *d, size_t pos, uint64_t seq);
+/* Puts key k with sequence number seq at the slot rp_dd_find() gave.
+ * Returns 0, or 1 when a displacement would overflow (nothing changed). */
+int rp_dd_put(rp_dedupe *d, uint64_t k, uint64_t seq, size_t pos, size_t dist);
+/* Makes room for one more key: sweeps out forgotten keys or grows the
+ * table (beyond cap_max only when `force`). Returns 0 or RP_ENOMEM. */
+int rp_dd_make_room(rp_dedupe *d, int force);
+/* Removes forgotten keys from the next few slots (amortised sweep). */
+void rp_dd_sweep_step(rp_dedupe *d);
 
 #endif

@@ -150,17 +150,22 @@ static inline uint64_t key_of(uint64_t fp) {
     return fp >> (64 - RP_DD_KEY_BITS);
 }
 
-/* Is key k live? */
-static int live(const rp_dedupe *d, uint64_t k) {
+/* Finds key k: returns 1 when it is live, else 0 with *pos and *dist
+ * from rp_dd_find() (*found tells whether k is present, forgotten). */
+static int lookup(const rp_dedupe *d, uint64_t k, size_t *pos, size_t *dist,
+                  int *found) {
+    *found = 0;
+    *pos = *dist = 0;
     if (!d->slots)
         return 0;
-    int found;
-    size_t dist, pos = rp_dd_find(d, k, &found, &dist);
-    return found && rp_dd_live(d, pos);
+    *pos = rp_dd_find(d, k, found, dist);
+    return *found && rp_dd_live(d, *pos);
 }
 
-/* Counts key k, which is not live, at `at`. */
-static int remember(rp_dedupe *d, uint64_t k, int64_t at) {
+/* Counts key k, which is not live, at `at`; pos, dist and found are what
+ * lookup() said of it. */
+static int remember(rp_dedupe *d, uint64_t k, int64_t at, size_t pos,
+                    size_t dist, int found) {
     if (d->count == d->max_entries) {
         pop_head(d);
         d->evicted++;
@@ -168,13 +173,12 @@ static int remember(rp_dedupe *d, uint64_t k, int64_t at) {
     if (reserve_time(d, at) != 0)
         return RP_ENOMEM;
     int rc;
-    if (!d->slots || (d->used + 1) * 8 > d->cap * 7) {
+    if (!found && (!d->slots || (d->used + 1) * 8 > d->cap * 7)) {
         if ((rc = rp_dd_make_room(d, 0)) < 0)
             return rc;
+        pos = rp_dd_find(d, k, &found, &dist); /* slots moved */
     }
     for (;;) {
-        int found;
-        size_t dist, pos = rp_dd_find(d, k, &found, &dist);
         if (found) { /* forgotten but not yet swept: count it anew */
             rp_dd_renumber(d, pos, d->next_seq);
             break;
@@ -189,6 +193,7 @@ static int remember(rp_dedupe *d, uint64_t k, int64_t at) {
             return rc;
         if (rc == 1)
             return 0;
+        pos = rp_dd_find(d, k, &found, &dist);
     }
     push_time(d, at);
     d->next_seq++;
@@ -206,16 +211,20 @@ int rp_dedupe_check(rp_dedupe *d, uint64_t fp, int64_t now) {
     while (d->count > 0 && now - d->head_time > d->horizon)
         pop_head(d);
     uint64_t k = key_of(fp);
-    if (live(d, k))
+    int found;
+    size_t pos, dist;
+    if (lookup(d, k, &pos, &dist, &found))
         return 1;
-    return remember(d, k, now);
+    return remember(d, k, now, pos, dist, found);
 }
 
 int rp_dedupe_insert(rp_dedupe *d, uint64_t fp, int64_t at) {
     if (d->max_entries == 0)
         return 0;
     uint64_t k = key_of(fp);
-    if (live(d, k))
+    int found;
+    size_t pos, dist;
+    if (lookup(d, k, &pos, &dist, &found))
         return 0;
-    return remember(d, k, at);
+    return remember(d, k, at, pos, dist, found);
 }

@@ -150,11 +150,22 @@ static void remove_at(rp_dedupe *d, size_t pos) {
 
 /* Removes dead keys from slot p, which a removal refills from the run. */
 static void sweep_slot(rp_dedupe *d, size_t p) {
-    while ((d->slots[p] & D_MASK) && !rp_dd_live(d, p))
+    unsigned shift = D_BITS + rem_bits(d->lg);
+    uint64_t mask = tag_mask(d->lg);
+    for (;;) {
+        uint64_t w = d->slots[p];
+        uint64_t age = (d->next_seq - (w >> shift)) & mask;
+        if (!(w & D_MASK) || (age >= 1 && age <= d->count))
+            return;
         remove_at(d, p);
+    }
 }
 
 void rp_dd_sweep_step(rp_dedupe *d) {
+    /* Nothing to sweep while every key present is live (a table that has
+     * not filled up yet, with the horizon not reached). */
+    if (d->used == d->count)
+        return;
     for (int n = 0; n < SWEEP_STEP; n++) {
         sweep_slot(d, d->sweep_at);
         d->sweep_at = next(d, d->sweep_at);

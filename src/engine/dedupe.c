@@ -13,7 +13,7 @@
  * fingerprints at load 0.5 beside a ring of fingerprints and a ring of
  * clocks took about 43:
  *
- *   - the set (dedupe_table.c) keeps 54 bits of the fingerprint in an
+ *   - the set (dedupe_table.c) keeps 55 bits of the fingerprint in an
  *     8-byte slot, with the low bits of the key's sequence number in
  *     counting order, at a load of up to 3/4 (7/8 with keys forgotten but
  *     not yet swept out);
@@ -31,7 +31,7 @@
  * a key counted at c0 is a duplicate while the clock is at most c0 +
  * horizon, and when the table is full the single earliest counted key
  * makes room for the new one. What changed is only what a false duplicate
- * needs: two keys with the same 54 bits (docs/rules.md gives the rate).
+ * needs: two keys with the same 55 bits (docs/rules.md gives the rate).
  */
 #include "engine/dedupe.h"
 

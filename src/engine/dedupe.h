@@ -61,22 +61,71 @@ size_t rp_dedupe_bytes(const rp_dedupe *d);
 
 /* ------------------------------------------------ the table (private)
  *
- * dedupe_table.c. A key is the fingerprint's top RP_DD_KEY_BITS bits.
- * rp_dd_find() returns the slot holding key k (live or already forgotten)
- * with *found = 1, or the slot where k belongs with *found = 0 and its
- * displacement in *dist. */
-#define RP_DD_KEY_BITS 54
+ * dedupe_table.c; its design is described there. A key is the
+ * fingerprint's top RP_DD_KEY_BITS bits. The lookup is here, inline, as
+ * it runs for every record. */
+#define RP_DD_KEY_BITS 55
+#define RP_DD_D_BITS   7 /* displacement + 1; 0: an empty slot */
+#define RP_DD_D_MASK   ((UINT64_C(1) << RP_DD_D_BITS) - 1)
+#define RP_DD_LOW_BITS 23
 
-size_t rp_dd_find(const rp_dedupe *d, uint64_t k, int *found, size_t *dist);
+/* The width of the stored part of a key (rem) and of the tag. */
+static inline unsigned rp_dd_rem_bits(unsigned lg) {
+    return 55 - lg;
+}
+static inline uint64_t rp_dd_tag_mask(unsigned lg) {
+    return (UINT64_C(1) << (lg + 2)) - 1;
+}
+
+/* Splits key k into its home slot and what the slot stores of it. */
+static inline uint64_t rp_dd_split(const rp_dedupe *d, uint64_t k,
+                                   size_t *home) {
+    uint64_t prod = (k >> RP_DD_LOW_BITS) * (uint64_t)d->cap;
+    *home = (size_t)(prod >> 32);
+    return ((prod & UINT32_MAX) >> d->lg) << RP_DD_LOW_BITS |
+           (k & ((UINT64_C(1) << RP_DD_LOW_BITS) - 1));
+}
+
+/* Returns the slot holding key k (live or already forgotten) with *found
+ * = 1, or the slot where k belongs with *found = 0 and its displacement
+ * in *dist. */
+static inline size_t rp_dd_find(const rp_dedupe *d, uint64_t k, int *found,
+                                size_t *dist) {
+    size_t pos;
+    uint64_t rem = rp_dd_split(d, k, &pos);
+    uint64_t rmask = (UINT64_C(1) << rp_dd_rem_bits(d->lg)) - 1;
+    for (size_t i = 0;; i++) {
+        uint64_t w = d->slots[pos];
+        uint64_t f = w & RP_DD_D_MASK;
+        if (f == 0 || f - 1 < i) {
+            *found = 0;
+            *dist = i;
+            return pos;
+        }
+        if (f - 1 == i && ((w >> RP_DD_D_BITS) & rmask) == rem) {
+            *found = 1;
+            *dist = i;
+            return pos;
+        }
+        pos = pos + 1 == d->cap ? 0 : pos + 1;
+    }
+}
+
 /* Is the key in slot pos still live (counted within the last `count`)? */
-int rp_dd_live(const rp_dedupe *d, size_t pos);
+static inline int rp_dd_live(const rp_dedupe *d, size_t pos) {
+    uint64_t tag = d->slots[pos] >> (RP_DD_D_BITS + rp_dd_rem_bits(d->lg));
+    uint64_t age = (d->next_seq - tag) & rp_dd_tag_mask(d->lg);
+    return age >= 1 && age <= d->count;
+}
+
 /* Gives the key in slot pos (found, forgotten) the sequence number seq. */
 void rp_dd_renumber(rp_dedupe *d, size_t pos, uint64_t seq);
 /* Puts key k with sequence number seq at the slot rp_dd_find() gave.
  * Returns 0, or 1 when a displacement would overflow (nothing changed). */
 int rp_dd_put(rp_dedupe *d, uint64_t k, uint64_t seq, size_t pos, size_t dist);
 /* Makes room for one more key: sweeps out forgotten keys or grows the
- * table (beyond cap_max only when `force`). Returns 0 or RP_ENOMEM. */
+ * table (beyond cap_max only when `force`). Returns 0, 1 when it could
+ * do neither, or RP_ENOMEM. */
 int rp_dd_make_room(rp_dedupe *d, int force);
 /* Removes forgotten keys from the next few slots (amortised sweep). */
 void rp_dd_sweep_step(rp_dedupe *d);

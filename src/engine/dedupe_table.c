@@ -1,6 +1,6 @@
 /*
  * dedupe_table.c - the dedupe table's hash set: 8 bytes a slot, a
- * 54-bit key in it.
+ * 55-bit key in it.
  *
  * dedupe.c keeps the order in which keys were counted and their clocks;
  * this file keeps the set, and the set is what costs memory. Each slot is
@@ -8,14 +8,17 @@
  *
  *   [ tag: lg+2 bits | rem: 55-lg bits | displacement+1: 7 bits ]
  *
- * where lg = floor(log2(cap)). A key k (the fingerprint's top 54 bits) is
- * u = its top 32 bits and 22 low bits. Its home slot is floor(u * cap /
- * 2^32), which needs no power-of-two size, so the table can stop growing
- * at max_entries / 0.75 slots rather than at the next power of two. The
- * home slot itself stands for most of u's bits (quotienting): the slot
- * stores only e = u - (the least u with that home), which takes 33-lg
- * bits, and the 22 low bits. Home and e give u back exactly, so the table
- * can be rehashed into any size without the original fingerprints.
+ * where lg = floor(log2(cap)). A key k (the fingerprint's top 55 bits) is
+ * u = its top 32 bits and 23 low bits. With p = u * cap, its home slot is
+ * p / 2^32, which needs no power-of-two size, so the table can stop
+ * growing at max_entries / 0.75 slots rather than at the next power of
+ * two. The home slot itself stands for most of u's bits (quotienting):
+ * the slot stores only e = (p mod 2^32) / 2^lg, which is less than
+ * 2^(32-lg), and the 23 low bits. As u * cap steps by cap >= 2^lg, e
+ * tells the u of one home apart, and home and e give u back exactly
+ * (join()), so the table can be rehashed into any size without the
+ * original fingerprints. The lookup needs a multiplication and no
+ * division.
  *
  * Linear probing with Robin Hood order (the keys of a run sorted by home)
  * keeps every key within a few slots of its home, so the displacement
@@ -40,29 +43,24 @@
 #include "engine/dedupe.h"
 #include "repute/types.h"
 
-#define D_BITS     7
-#define D_MASK     ((UINT64_C(1) << D_BITS) - 1)
+#define D_BITS     RP_DD_D_BITS
+#define D_MASK     RP_DD_D_MASK
 #define D_MAX      126 /* the largest displacement; field = d + 1 */
-#define LOW_BITS   22
+#define LOW_BITS   RP_DD_LOW_BITS
 #define LOW_MASK   ((UINT64_C(1) << LOW_BITS) - 1)
 #define SWEEP_STEP 8
 #define INIT_CAP   1024
 
-/* The fields' widths for a table of 2^lg <= cap < 2^(lg+1) slots. */
-static inline unsigned rem_bits(unsigned lg) {
-    return 55 - lg;
-}
-static inline uint64_t tag_mask(unsigned lg) {
-    return (UINT64_C(1) << (lg + 2)) - 1;
-}
+#define rem_bits rp_dd_rem_bits
+#define tag_mask rp_dd_tag_mask
 
-static inline size_t home_of(uint64_t u, size_t cap) {
-    return (size_t)((u * (uint64_t)cap) >> 32);
-}
-
-/* The least u whose home is `home` (exact: cap < 2^32). */
-static inline uint64_t base_of(size_t home, size_t cap) {
-    return (((uint64_t)home << 32) + cap - 1) / cap;
+/* Key k back from its home slot and rem, in a table of cap slots with
+ * 2^lg <= cap: u * cap lies in [home * 2^32 + (rem's e) * 2^lg, + 2^lg),
+ * and an interval no longer than cap holds one multiple of cap. */
+static uint64_t join(size_t home, uint64_t rem, size_t cap, unsigned lg) {
+    uint64_t lo = (uint64_t)home << 32 | (rem >> LOW_BITS) << lg;
+    uint64_t u = (lo + cap - 1) / cap;
+    return u << LOW_BITS | (rem & LOW_MASK);
 }
 
 static inline size_t next(const rp_dedupe *d, size_t i) {
@@ -74,35 +72,6 @@ static unsigned floor_log2(size_t n) {
     while (n >> (lg + 1))
         lg++;
     return lg;
-}
-
-size_t rp_dd_find(const rp_dedupe *d, uint64_t k, int *found, size_t *dist) {
-    uint64_t u = k >> LOW_BITS;
-    size_t pos = home_of(u, d->cap);
-    uint64_t rem = (u - base_of(pos, d->cap)) << LOW_BITS | (k & LOW_MASK);
-    uint64_t rmask = (UINT64_C(1) << rem_bits(d->lg)) - 1;
-    for (size_t i = 0;; i++) {
-        uint64_t w = d->slots[pos];
-        uint64_t f = w & D_MASK;
-        if (f == 0 || f - 1 < i) {
-            *found = 0;
-            *dist = i;
-            return pos;
-        }
-        if (f - 1 == i && ((w >> D_BITS) & rmask) == rem) {
-            *found = 1;
-            *dist = i;
-            return pos;
-        }
-        pos = next(d, pos);
-    }
-}
-
-int rp_dd_live(const rp_dedupe *d, size_t pos) {
-    uint64_t mask = tag_mask(d->lg);
-    uint64_t tag = d->slots[pos] >> (D_BITS + rem_bits(d->lg));
-    uint64_t age = (d->next_seq - tag) & mask;
-    return age >= 1 && age <= d->count;
 }
 
 void rp_dd_renumber(rp_dedupe *d, size_t pos, uint64_t seq) {
@@ -126,9 +95,8 @@ int rp_dd_put(rp_dedupe *d, uint64_t k, uint64_t seq, size_t pos, size_t dist) {
         d->slots[end] = d->slots[prev] + 1;
         end = prev;
     }
-    uint64_t u = k >> LOW_BITS;
-    size_t home = home_of(u, d->cap);
-    uint64_t rem = (u - base_of(home, d->cap)) << LOW_BITS | (k & LOW_MASK);
+    size_t home;
+    uint64_t rem = rp_dd_split(d, k, &home);
     unsigned rb = rem_bits(d->lg);
     uint64_t payload = (seq & tag_mask(d->lg)) << rb | rem;
     d->slots[pos] = payload << D_BITS | (dist + 1);
@@ -205,8 +173,7 @@ static int rehash(rp_dedupe *d, size_t new_cap) {
             continue; /* dead: left behind */
         size_t home = (p + old_cap - ((w & D_MASK) - 1)) % old_cap;
         uint64_t rem = (w >> D_BITS) & ((UINT64_C(1) << rb) - 1);
-        uint64_t u = base_of(home, old_cap) + (rem >> LOW_BITS);
-        uint64_t k = u << LOW_BITS | (rem & LOW_MASK);
+        uint64_t k = join(home, rem, old_cap, old_lg);
         int found;
         size_t dist, at = rp_dd_find(d, k, &found, &dist);
         if (rp_dd_put(d, k, d->next_seq - age, at, dist) != 0) {

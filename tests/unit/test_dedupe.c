@@ -289,3 +289,39 @@ Test(dedupe, crowded_keys_are_placed_or_left_out_without_harm) {
     cr_assert_leq(d.cap, 4 * d.cap_max);
     rp_dedupe_free(&d);
 }
+
+Test(dedupe, extreme_keys_survive_every_growth) {
+    /* Keys at the ends of the key space (top bits all 0 or all 1) and
+     * next to them, taken in while the table grows through several sizes
+     * (none a power of two at the end): each rehash rebuilds every key
+     * from its home and stored bits, and none may change. */
+    uint64_t edge[] = {0,
+                       UINT64_MAX,
+                       UINT64_C(1) << 63,
+                       (UINT64_C(1) << 63) - 1,
+                       UINT64_C(0xffffffff) << 32,
+                       UINT64_C(0x00000000ffffffff),
+                       UINT64_C(1) << 9,
+                       UINT64_MAX << 10};
+    size_t n_edge = sizeof(edge) / sizeof(edge[0]);
+    rp_dedupe d;
+    rp_dedupe_init(&d, 130000, INT64_MAX / 2);
+    for (size_t i = 0; i < n_edge; i++)
+        cr_assert_eq(rp_dedupe_check(&d, edge[i], 1), 0, "edge %zu", i);
+    size_t caps = 0, last = 0;
+    for (int i = 0; i < 125000; i++) {
+        rp_dedupe_check(&d, rnd(), 2);
+        if (d.cap != last) {
+            last = d.cap;
+            caps++;
+            for (size_t j = 0; j < n_edge; j++)
+                cr_assert_eq(rp_dedupe_check(&d, edge[j], 2), 1,
+                             "edge %zu at %zu slots", j, d.cap);
+        }
+    }
+    cr_assert_geq(caps, 5);
+    cr_assert_eq(d.cap, d.cap_max);
+    for (size_t j = 0; j < n_edge; j++)
+        cr_assert_eq(rp_dedupe_check(&d, edge[j], 3), 1, "edge %zu", j);
+    rp_dedupe_free(&d);
+}

@@ -103,14 +103,14 @@ static inline size_t rp_dd_find(const rp_dedupe *d, uint64_t k, int *found,
     size_t i = 0;
     if (pos + 4 <= d->cap) {
         const uint64_t *s = d->slots + pos;
+        /* k at displacement j is the word (rem, j + 1) under mask. */
+        uint64_t mask = rmask << RP_DD_D_BITS | RP_DD_D_MASK;
+        uint64_t want = rem << RP_DD_D_BITS | 1;
         unsigned hit = 0, stop = 0;
         for (unsigned j = 0; j < 4; j++) {
-            uint64_t f = s[j] & RP_DD_D_MASK;
             /* f <= j: empty, or a key nearer its home than k would be */
-            stop |= (unsigned)(f <= j) << j;
-            hit |= (unsigned)((f == j + 1) &
-                              (((s[j] >> RP_DD_D_BITS) & rmask) == rem))
-                   << j;
+            stop |= (unsigned)((s[j] & RP_DD_D_MASK) <= j) << j;
+            hit |= (unsigned)(((s[j] ^ (want + j)) & mask) == 0) << j;
         }
         unsigned any = hit | stop;
         if (any) {

@@ -31,11 +31,13 @@
  * counting order). dedupe.c forgets keys by moving the start of the live
  * range, in O(1), without touching the table; a key whose number fell out
  * of the range is dead and is removed by a sweep that visits SWEEP_STEP
- * slots per key counted, and all of them when the table is short of
- * room. A dead key is swept within about two passes (2 * cap / SWEEP_STEP
- * keys), so no key stays present longer than count + cap / 4 numbers:
- * fewer than 2^(lg+2), which is why lg+2 tag bits tell every present
- * key's number without ambiguity.
+ * slots per key counted (half as many while the dead keys take less than
+ * 1/16 of the table), and all of them when the table is short of room. A
+ * dead key is swept within about two passes (2 * cap / (SWEEP_STEP / 2)
+ * keys), so no key stays present longer than count + cap / 2 numbers,
+ * count being at most 7/8 of cap: fewer than 2^(lg+2) > 2 * cap, which
+ * is why lg+2 tag bits tell every present key's number without
+ * ambiguity.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +136,8 @@ void rp_dd_sweep_step(rp_dedupe *d) {
      * not filled up yet, with the horizon not reached). */
     if (d->used == d->count)
         return;
-    for (int n = 0; n < SWEEP_STEP; n++) {
+    int steps = d->used - d->count > d->cap / 16 ? SWEEP_STEP : SWEEP_STEP / 2;
+    for (int n = 0; n < steps; n++) {
         sweep_slot(d, d->sweep_at);
         d->sweep_at = next(d, d->sweep_at);
     }
@@ -200,8 +203,11 @@ int rp_dd_make_room(rp_dedupe *d, int force) {
         return 0;
     }
     size_t dead = d->used - d->count;
-    /* Sweeping frees at least 1/32 of the table: cheaper than growing. */
-    if (dead > 0 && (force || dead >= d->cap / 32 || d->cap >= d->cap_max)) {
+    /* Sweep rather than grow when the live keys fill at most 3/4 of the
+     * table: the sweep then frees at least 1/8 of it, so full sweeps come
+     * at most once every cap / 8 keys counted. */
+    if (dead > 0 &&
+        (force || d->count * 4 <= d->cap * 3 || d->cap >= d->cap_max)) {
         sweep_all(d);
         return 0;
     }

@@ -2,18 +2,36 @@
  * dedupe.c - remembering which records were already counted.
  *
  * Events are delivered at least once, so the same (account_id, event_id)
- * can arrive twice. We keep a 64-bit fingerprint of each counted key in two
- * structures that always hold the same set:
+ * can arrive twice. The engine hands us a 64-bit fingerprint of each
+ * counted key; we remember the keys counted within the horizon, at most
+ * max_entries of them, and forget the earliest counted first, both when
+ * the horizon passes and when the table is full (docs/rules.md section 3).
  *
- *   - a linear-probing hash set, for the membership test on every record;
- *   - a FIFO ring in counting order, with the clock at counting, so that
- *     both ways a key leaves (its horizon passed, or the table is full and
- *     it is the oldest) take it from the head in O(1).
+ * Memory is the point of the design: at the default ten million keys this
+ * is most of a process's memory. A key costs about 12.7 bytes when the
+ * table is full (docs/configuration.md), where a hash set of 64-bit
+ * fingerprints at load 0.5 beside a ring of fingerprints and a ring of
+ * clocks took about 43:
  *
- * Removal from the hash set uses backward-shift deletion, so there are no
- * tombstones and probe sequences stay short however long the stream runs.
- * Both structures grow on demand up to max_entries: a replay of a hundred
- * records does not pay for ten million slots.
+ *   - the set (dedupe_table.c) keeps 55 bits of the fingerprint in an
+ *     8-byte slot, with the low bits of the key's sequence number in
+ *     counting order, at a load of up to 3/4 (7/8 with keys forgotten but
+ *     not yet swept out);
+ *   - the order needs no ring of keys: the live keys are exactly those
+ *     numbered [next_seq - count, next_seq), so forgetting the earliest
+ *     is moving the start of that range, and a key is live when its
+ *     number is in it;
+ *   - the clocks, needed only to know when the earliest key's horizon
+ *     has passed, are a ring of 16-bit differences in counting order
+ *     (clocks never go back, and a stream's records are rarely more than
+ *     65 s apart), with the rare difference that does not fit kept whole
+ *     in a FIFO beside it.
+ *
+ * The rule is kept key by key, as the ring of the earlier design kept it:
+ * a key counted at c0 is a duplicate while the clock is at most c0 +
+ * horizon, and when the table is full the single earliest counted key
+ * makes room for the new one. What changed is only what a false duplicate
+ * needs: two keys with the same 55 bits (docs/rules.md gives the rate).
  */
 #include "engine/dedupe.h"
 
@@ -22,108 +40,166 @@
 
 #include "repute/types.h"
 
+#define ESC 0xFFFF /* in the clock ring: the difference is in the FIFO */
+
 void rp_dedupe_init(rp_dedupe *d, size_t max_entries, int64_t horizon) {
     memset(d, 0, sizeof(*d));
+    if ((uint64_t)max_entries > RP_DEDUPE_MAX_ENTRIES)
+        max_entries = (size_t)RP_DEDUPE_MAX_ENTRIES;
     d->max_entries = max_entries;
     d->horizon = horizon;
+    /* At most 3/4 of the slots hold live keys, so that forgotten keys
+     * awaiting the sweep (up to 1/8 more) leave the probes short. */
+    d->cap_max = max_entries + max_entries / 3 + 64;
 }
 
 void rp_dedupe_free(rp_dedupe *d) {
     free(d->slots);
-    free(d->ring_fp);
-    free(d->ring_time);
-    d->slots = NULL;
-    d->ring_fp = NULL;
-    d->ring_time = NULL;
-    d->count = d->cap = d->head = 0;
-    d->mask = 0;
+    free(d->dt);
+    free(d->esc);
+    size_t max_entries = d->max_entries;
+    int64_t horizon = d->horizon;
+    uint64_t evicted = d->evicted;
+    rp_dedupe_init(d, max_entries, horizon);
+    d->evicted = evicted;
 }
 
 size_t rp_dedupe_bytes(const rp_dedupe *d) {
-    return (d->slots ? (d->mask + 1) * sizeof(uint64_t) : 0) +
-           d->cap * (sizeof(uint64_t) + sizeof(int64_t));
+    return d->cap * sizeof(uint64_t) + d->dt_cap * sizeof(uint16_t) +
+           d->esc_cap * sizeof(int64_t);
 }
 
-/* ------------------------------------------------------------ hash set */
+/* ------------------------------------------------------------ clocks */
 
-static size_t set_find(const rp_dedupe *d, uint64_t fp) {
-    size_t i = (size_t)fp & d->mask;
-    while (d->slots[i] != 0 && d->slots[i] != fp)
-        i = (i + 1) & d->mask;
-    return i;
+/* Does a key counted at `at` after the newest key need the FIFO? */
+static int needs_esc(const rp_dedupe *d, int64_t at) {
+    return d->count > 0 &&
+           !(at >= d->tail_time && (uint64_t)at - (uint64_t)d->tail_time < ESC);
 }
 
-static void set_remove(rp_dedupe *d, uint64_t fp) {
-    size_t i = set_find(d, fp);
-    if (d->slots[i] == 0)
-        return;
-    /* Backward shift: pull later members of the probe run into the hole
-     * when their home slot is at or before it (cyclically). */
-    size_t j = i;
-    for (;;) {
-        d->slots[i] = 0;
-        for (;;) {
-            j = (j + 1) & d->mask;
-            if (d->slots[j] == 0)
-                return;
-            size_t home = (size_t)d->slots[j] & d->mask;
-            /* Is home cyclically outside (i, j]? Then it may move to i. */
-            if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-                break;
-        }
-        d->slots[i] = d->slots[j];
-        i = j;
+/* Makes room in the ring (and the FIFO) for one more clock, so that
+ * push_time() cannot fail. Returns 0 or RP_ENOMEM. */
+static int reserve_time(rp_dedupe *d, int64_t at) {
+    if (d->count == d->dt_cap) {
+        size_t n = d->dt_cap ? d->dt_cap * 2 : 1024;
+        if (n > d->max_entries)
+            n = d->max_entries;
+        uint16_t *dt = malloc(n * sizeof(uint16_t));
+        if (!dt)
+            return RP_ENOMEM;
+        for (size_t k = 0; k < d->count; k++)
+            dt[k] = d->dt[(d->dt_head + k) % d->dt_cap];
+        free(d->dt);
+        d->dt = dt;
+        d->dt_cap = n;
+        d->dt_head = 0;
     }
-}
-
-static int set_grow(rp_dedupe *d) {
-    size_t n = d->slots ? (d->mask + 1) * 2 : 1024;
-    uint64_t *s = calloc(n, sizeof(uint64_t));
-    if (!s)
-        return RP_ENOMEM;
-    uint64_t *old = d->slots;
-    size_t old_n = old ? d->mask + 1 : 0;
-    d->slots = s;
-    d->mask = n - 1;
-    for (size_t k = 0; k < old_n; k++)
-        if (old[k])
-            d->slots[set_find(d, old[k])] = old[k];
-    free(old);
+    if (needs_esc(d, at) && d->esc_n == d->esc_cap) {
+        size_t n = d->esc_cap ? d->esc_cap * 2 : 16;
+        int64_t *e = malloc(n * sizeof(int64_t));
+        if (!e)
+            return RP_ENOMEM;
+        for (size_t k = 0; k < d->esc_n; k++)
+            e[k] = d->esc[(d->esc_head + k) % d->esc_cap];
+        free(d->esc);
+        d->esc = e;
+        d->esc_cap = n;
+        d->esc_head = 0;
+    }
     return 0;
 }
 
-/* ------------------------------------------------------------ ring */
-
-static int ring_grow(rp_dedupe *d) {
-    size_t n = d->cap ? d->cap * 2 : 1024;
-    if (n > d->max_entries)
-        n = d->max_entries;
-    uint64_t *fp = malloc(n * sizeof(uint64_t));
-    int64_t *tm = malloc(n * sizeof(int64_t));
-    if (!fp || !tm) {
-        free(fp);
-        free(tm);
-        return RP_ENOMEM;
+static void push_time(rp_dedupe *d, int64_t at) {
+    size_t tail = (d->dt_head + d->count) % d->dt_cap;
+    uint16_t v = 0;
+    if (d->count == 0) {
+        d->head_time = at;
+    } else if (needs_esc(d, at)) {
+        v = ESC;
+        d->esc[(d->esc_head + d->esc_n) % d->esc_cap] = at;
+        d->esc_n++;
+    } else {
+        v = (uint16_t)((uint64_t)at - (uint64_t)d->tail_time);
     }
-    /* Unwrap the ring so that the head is at index 0 again. */
-    for (size_t k = 0; k < d->count; k++) {
-        size_t at = (d->head + k) % d->cap;
-        fp[k] = d->ring_fp[at];
-        tm[k] = d->ring_time[at];
-    }
-    free(d->ring_fp);
-    free(d->ring_time);
-    d->ring_fp = fp;
-    d->ring_time = tm;
-    d->cap = n;
-    d->head = 0;
-    return 0;
+    d->dt[tail] = v;
+    d->tail_time = at;
 }
 
-static void ring_pop(rp_dedupe *d) {
-    set_remove(d, d->ring_fp[d->head]);
-    d->head = (d->head + 1) % d->cap;
+/* Forgets the earliest counted key. The table keeps it until the sweep:
+ * its number is out of the live range now. */
+static void pop_head(rp_dedupe *d) {
     d->count--;
+    if (++d->dt_head == d->dt_cap)
+        d->dt_head = 0;
+    if (d->count == 0)
+        return;
+    uint16_t v = d->dt[d->dt_head];
+    if (v == ESC) {
+        d->head_time = d->esc[d->esc_head];
+        if (++d->esc_head == d->esc_cap)
+            d->esc_head = 0;
+        d->esc_n--;
+    } else {
+        d->head_time += v;
+    }
+}
+
+/* ------------------------------------------------------------ keys */
+
+static inline uint64_t key_of(uint64_t fp) {
+    return fp >> (64 - RP_DD_KEY_BITS);
+}
+
+/* Finds key k: returns 1 when it is live, else 0 with *pos and *dist
+ * from rp_dd_find() (*found tells whether k is present, forgotten). */
+static int lookup(const rp_dedupe *d, uint64_t k, size_t *pos, size_t *dist,
+                  int *found) {
+    *found = 0;
+    *pos = *dist = 0;
+    if (!d->slots)
+        return 0;
+    *pos = rp_dd_find(d, k, found, dist);
+    return *found && rp_dd_live(d, *pos);
+}
+
+/* Counts key k, which is not live, at `at`; pos, dist and found are what
+ * lookup() said of it. */
+static int remember(rp_dedupe *d, uint64_t k, int64_t at, size_t pos,
+                    size_t dist, int found) {
+    if (d->count == d->max_entries) {
+        pop_head(d);
+        d->evicted++;
+    }
+    if (reserve_time(d, at) != 0)
+        return RP_ENOMEM;
+    int rc;
+    if (!found && (!d->slots || (d->used + 1) * 8 > d->cap * 7)) {
+        if ((rc = rp_dd_make_room(d, 0)) < 0)
+            return rc;
+        pos = rp_dd_find(d, k, &found, &dist); /* slots moved */
+    }
+    for (;;) {
+        if (found) { /* forgotten but not yet swept: count it anew */
+            rp_dd_renumber(d, pos, d->next_seq);
+            break;
+        }
+        if (d->used + 2 < d->cap &&
+            rp_dd_put(d, k, d->next_seq, pos, dist) == 0)
+            break;
+        /* Keys crowded together by chance (or by design of whoever chose
+         * the event ids): sweep or grow, and as a last resort leave the
+         * key out rather than grow without bound. */
+        if ((rc = rp_dd_make_room(d, 1)) < 0)
+            return rc;
+        if (rc == 1)
+            return 0;
+        pos = rp_dd_find(d, k, &found, &dist);
+    }
+    push_time(d, at);
+    d->next_seq++;
+    d->count++;
+    rp_dd_sweep_step(d);
+    return 0;
 }
 
 /* ------------------------------------------------------------ check */
@@ -131,38 +207,24 @@ static void ring_pop(rp_dedupe *d) {
 int rp_dedupe_check(rp_dedupe *d, uint64_t fp, int64_t now) {
     if (d->max_entries == 0)
         return 0;
-    if (fp == 0)
-        fp = 1; /* 0 marks an empty slot */
     /* Forget keys counted more than the horizon ago. */
-    while (d->count > 0 && now - d->ring_time[d->head] > d->horizon)
-        ring_pop(d);
-    if (d->slots && d->slots[set_find(d, fp)] == fp)
+    while (d->count > 0 && now - d->head_time > d->horizon)
+        pop_head(d);
+    uint64_t k = key_of(fp);
+    int found;
+    size_t pos, dist;
+    if (lookup(d, k, &pos, &dist, &found))
         return 1;
-    return rp_dedupe_insert(d, fp, now);
+    return remember(d, k, now, pos, dist, found);
 }
 
-int rp_dedupe_insert(rp_dedupe *d, uint64_t fp, int64_t now) {
+int rp_dedupe_insert(rp_dedupe *d, uint64_t fp, int64_t at) {
     if (d->max_entries == 0)
         return 0;
-    if (fp == 0)
-        fp = 1;
-    if (d->slots && d->slots[set_find(d, fp)] == fp)
+    uint64_t k = key_of(fp);
+    int found;
+    size_t pos, dist;
+    if (lookup(d, k, &pos, &dist, &found))
         return 0;
-    if (d->count == d->max_entries) {
-        ring_pop(d);
-        d->evicted++;
-    }
-    if (d->count == d->cap && ring_grow(d) != 0)
-        return RP_ENOMEM;
-    /* Keep the set at most half full. */
-    if (!d->slots || (d->count + 1) * 2 > d->mask + 1) {
-        if (set_grow(d) != 0)
-            return RP_ENOMEM;
-    }
-    d->slots[set_find(d, fp)] = fp;
-    size_t tail = (d->head + d->count) % d->cap;
-    d->ring_fp[tail] = fp;
-    d->ring_time[tail] = now;
-    d->count++;
-    return 0;
+    return remember(d, k, at, pos, dist, found);
 }

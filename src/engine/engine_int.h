@@ -59,7 +59,6 @@ struct rp_engine {
     int64_t clock;
     rp_acct_table accounts;
     rp_rheap heap;
-    rp_dedupe dedupe;
     rp_engine_stats stats;
     /* Accounts per status other than HEALTHY, and the list of them. */
     uint64_t n_status[RP_ASTATUS__COUNT];
@@ -82,6 +81,8 @@ struct rp_engine {
     rp_notification note;
     char why[1024];
     char related_id[RP_ACCOUNT_ID_MAX + 48];
+    /* Last: its many fields would push the hot fields above apart. */
+    rp_dedupe dedupe;
 };
 
 /* ------------------------------------------------------------ settings */

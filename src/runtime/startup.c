@@ -122,12 +122,17 @@ rd_kafka_error_t *rp_startup_init_transactions(rd_kafka_t *rk, int timeout_ms) {
     rd_kafka_error_t *e = NULL;
     /* Resumable: a call after a timeout goes on with the work of the one
      * before (rdkafka.h), so a slice sends nothing twice, and the slices
-     * need not grow. */
+     * need not grow. Any error but a fatal one is asked again too, until
+     * the deadline (the coordinator still loading after a leader change,
+     * or the transaction of a fenced predecessor still being aborted:
+     * CONCURRENT_TRANSACTIONS, which librdkafka 2.0.2 does not flag as
+     * retriable): one long call would have waited those out inside
+     * librdkafka, but a short one sees them come back. */
     for (int ms = slicer_next(&w, false); ms > 0; ms = slicer_next(&w, false)) {
         if (e)
             rd_kafka_error_destroy(e);
         e = rd_kafka_init_transactions(rk, ms);
-        if (!e || rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT)
+        if (!e || rd_kafka_error_is_fatal(e))
             return e;
     }
     if (rp_stop_signal()) {

@@ -131,28 +131,11 @@ static int read_long(checker *ck, int64_t *out) {
 }
 
 static int check_utf8(checker *ck, const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        /* Most strings are ASCII: skip eight bytes at a time while none
-         * has its high bit set, then byte by byte up to the next non-ASCII
-         * byte. */
-        for (uint64_t word; n - i >= 8; i += 8) {
-            memcpy(&word, s + i, 8);
-            if (word & UINT64_C(0x8080808080808080))
-                break;
-        }
-        while (i < n && s[i] < 0x80)
-            i++;
-        if (i == n)
-            break;
-        size_t k = rp_utf8_seq(s + i, n - i);
-        if (k == 0) {
-            ck->at = s + i; /* point the message at the bad byte */
-            return fail(ck, RP_EBADDATA, "string is not valid UTF-8");
-        }
-        i += k;
-    }
-    return 0;
+    size_t bad = rp_utf8_check(s, n);
+    if (bad == n)
+        return 0;
+    ck->at = s + bad; /* point the message at the bad byte */
+    return fail(ck, RP_EBADDATA, "string is not valid UTF-8");
 }
 
 /* Checks a length-prefixed string (utf8) or bytes and steps over it; *out

@@ -146,26 +146,11 @@ static int copy_varint(run *r, int max_bytes, int64_t *v) {
 }
 
 static int check_utf8(run *r, const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        /* Mostly ASCII: eight bytes at a time while no high bit is set. */
-        for (uint64_t word; n - i >= 8; i += 8) {
-            memcpy(&word, s + i, 8);
-            if (word & UINT64_C(0x8080808080808080))
-                break;
-        }
-        while (i < n && s[i] < 0x80)
-            i++;
-        if (i == n)
-            break;
-        size_t k = rp_utf8_seq(s + i, n - i);
-        if (k == 0) {
-            r->at = s + i; /* point the message at the bad byte */
-            return fail(r, RP_EBADDATA, "string is not valid UTF-8");
-        }
-        i += k;
-    }
-    return 0;
+    size_t bad = rp_utf8_check(s, n);
+    if (bad == n)
+        return 0;
+    r->at = s + bad; /* point the message at the bad byte */
+    return fail(r, RP_EBADDATA, "string is not valid UTF-8");
 }
 
 /* Records a string where it lies: as the current entry's value, or as

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Returns the length (1-4) of the valid UTF-8 sequence that starts at s
  * (n > 0 bytes available), or 0 when the bytes there are not one. */
@@ -41,6 +42,32 @@ static inline size_t rp_utf8_seq(const uint8_t *s, size_t n) {
         return 4;
     }
     return 0;
+}
+
+/* Returns n when the n bytes at s are valid UTF-8, else the offset of the
+ * first byte that does not start a valid sequence (for the message). Most
+ * strings are ASCII: it skips eight bytes at a time while none has its
+ * high bit set, then goes byte by byte up to the next non-ASCII byte. The
+ * validator and the decode plans both use it, so that both refuse the
+ * same strings at the same byte. */
+static inline size_t rp_utf8_check(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        for (uint64_t word; n - i >= 8; i += 8) {
+            memcpy(&word, s + i, 8);
+            if (word & UINT64_C(0x8080808080808080))
+                break;
+        }
+        while (i < n && s[i] < 0x80)
+            i++;
+        if (i == n)
+            break;
+        size_t k = rp_utf8_seq(s + i, n - i);
+        if (k == 0)
+            return i;
+        i += k;
+    }
+    return n;
 }
 
 #endif

@@ -203,21 +203,26 @@ Test(signals, at_a_tenth_of_a_second) {
     it_done(&c);
 }
 
-Test(signals, while_the_broker_is_unreachable) {
-    it_ctx c;
-    it_init(&c, "sig-nobroker");
-    /* A port bound and not listening refuses connections, and stays ours
-     * for the test. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
+/* A loopback port bound and not listening: it refuses connections, and
+ * stays the test's until it closes *fd. Returns the port. */
+static int closed_port(int *fd) {
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(*fd, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    cr_assert_eq(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+Test(signals, while_the_broker_is_unreachable) {
+    it_ctx c;
+    it_init(&c, "sig-nobroker");
+    int fd;
     char bs[64];
     snprintf(bs, sizeof(bs), "kafka.bootstrap.servers=127.0.0.1:%d",
-             ntohs(a.sin_port));
+             closed_port(&fd));
     const char *extra[] = {"--set", bs, NULL};
     const int sigs[] = {SIGINT, SIGTERM};
     for (size_t i = 0; i < 2; i++) {
@@ -236,16 +241,10 @@ Test(signals, while_the_broker_is_unreachable) {
 Test(signals, while_the_schema_registry_is_unreachable) {
     it_ctx c;
     it_init(&c, "sig-noregistry");
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int fd;
     char url[96];
     snprintf(url, sizeof(url), "schema.registry.url=http://127.0.0.1:%d",
-             ntohs(a.sin_port));
+             closed_port(&fd));
     const char *extra[] = {"--set", url, "--set", "avro.framing=confluent",
                            NULL};
     it_proc *run = start_run(&c, false, extra);

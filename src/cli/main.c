@@ -31,11 +31,15 @@
     "                    (may be repeated; applied in order)\n"
 
 static const rp_cli_command commands[] = {
-    {"run", "[--config FILE] [--set k=v]... [--embedded]",
+    {"run", "[--config FILE] [--set k=v]... [--embedded] [--rebuild-current]",
      "the stream processor: input topics in, status topic out",
      CONFIG_OPTIONS
      "  --embedded        start an in-process Kafka-protocol broker, create\n"
-     "                    the topics and print bootstrap.servers=HOST:PORT\n",
+     "                    the topics and print bootstrap.servers=HOST:PORT\n"
+     "  --rebuild-current after each partition's restore, write the state\n"
+     "                    of every account to topic.current (a tombstone\n"
+     "                    for a healthy one): for a topic deleted or made\n"
+     "                    late\n",
      NULL, rp_cli_run_main},
     {"replay", "[--config FILE] [--set k=v]... [FILE|-]",
      "the engine on JSON lines, no Kafka: deterministic, event time",

@@ -131,7 +131,7 @@ void it_kafka_create_topics(it_ctx *c, int replicas) {
                              nt[i], p, ids, (size_t)replicas, err, sizeof(err)),
                          0, "%s", err);
         }
-        if (i == IT_CHANGELOG)
+        if (i == IT_CHANGELOG || i == IT_CURRENT)
             rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);

@@ -50,6 +50,7 @@ enum {
     IT_STATUS,
     IT_DLQ,
     IT_CHANGELOG,
+    IT_CURRENT, /* compacted, like the changelog */
     IT_NTOPICS
 };
 

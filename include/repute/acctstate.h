@@ -21,6 +21,9 @@
  * array here; readers of this version then skip nothing, since a reader
  * with the old schema resolves the new records through the registry.
  *
+ * rp_account_state itself is in repute/record.h beside rp_status_change,
+ * so that the engine can fill it without depending on the codec.
+ *
  * Ownership: rp_account_state borrows account_id (from the engine when
  * encoding, from the decoded buffer when decoding); nothing is allocated
  * except the caller's rp_buf, which the caller frees with rp_buf_free().
@@ -35,17 +38,6 @@
 #include "repute/buf.h"
 #include "repute/record.h"
 #include "repute/types.h"
-
-typedef struct rp_account_state {
-    rp_str account_id;
-    rp_account_status status;
-    int64_t since; /* see the schema's doc: the oldest open issue's since */
-    bool has_review_end;
-    int64_t review_ends_at;
-    uint64_t sequence; /* of the STATUS_CHANGE it follows */
-    size_t n_issues;   /* non-HEALTHY issues, in kind order */
-    rp_issue_state issues[RP_ISSUE__COUNT];
-} rp_account_state;
 
 /* A schema_id for rp_acctstate_encode(): no Confluent header. */
 #define RP_ACCTSTATE_NO_ID (-1)

@@ -22,7 +22,6 @@
 #ifndef REPUTE_ENGINE_H
 #define REPUTE_ENGINE_H
 
-#include "repute/acctstate.h"
 #include "repute/config.h"
 #include "repute/record.h"
 

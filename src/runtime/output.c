@@ -36,6 +36,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "repute/acctstate.h"
 #include "repute/avro.h"
 #include "repute/engine.h"
 #include "repute/log.h"

@@ -35,6 +35,7 @@
 #include <uv.h>
 
 #include "repute/processor.h"
+#include "repute/acctstate.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"

@@ -49,6 +49,8 @@ typedef enum rp_topic {
     RP_TOPIC_STATUS,
     RP_TOPIC_DLQ,
     RP_TOPIC_CHANGELOG,
+    RP_TOPIC_CURRENT, /* compacted: the AccountState of every account that
+                         is not HEALTHY (docs/current.md) */
     RP_TOPIC__COUNT
 } rp_topic;
 
@@ -91,6 +93,9 @@ typedef struct rp_config {
     /* Avro framing and Confluent schema ids. */
     rp_framing framing;
     int32_t schema_id[RP_SCHEMA_ID__COUNT];
+    /* avro.schema.id.current: AccountState is not a codec slot (it has
+     * its own codec, repute/acctstate.h), so its pinned id lives apart. */
+    int32_t schema_id_current;
     /* Schema registry (docs/schemas.md); registry_url is "" when none is
      * configured, and so are the user info and the CA location. */
     char *registry_url;       /* schema.registry.url, a comma list */

@@ -164,6 +164,21 @@ void rp_engine_restore_clock(rp_engine *e, int64_t clock);
 /* Number of accounts marked dirty. */
 size_t rp_engine_dirty_count(const rp_engine *e);
 
+/* The AccountState of topic.current (repute/acctstate.h), pure functions
+ * of what the engine publishes (src/engine/current.c). Both borrow the
+ * account_id of their source: the event's, or the view's (engine memory).
+ *
+ * From a STATUS_CHANGE event: returns 0, or RP_EINVAL when ev is not one.
+ * The runtime writes it beside the event, or a tombstone when the status
+ * is HEALTHY. */
+int rp_engine_current_from_change(const rp_event *ev, rp_account_state *out);
+
+/* From a view (repute run --rebuild-current): the same fields as the last
+ * status change gave, but sequence is the account's last event's. `now`
+ * is the since of an account with no issue listed. */
+void rp_engine_current_from_view(const rp_account_view *v, int64_t now,
+                                 rp_account_state *out);
+
 /* Calls fn for every account (in table order) until it returns non-zero;
  * for the HTTP API and metrics. The view is computed at the clock. */
 typedef int (*rp_engine_account_fn)(void *opaque, const rp_account_view *v);

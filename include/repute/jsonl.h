@@ -18,6 +18,7 @@
 #ifndef REPUTE_JSONL_H
 #define REPUTE_JSONL_H
 
+#include "repute/acctstate.h"
 #include "repute/buf.h"
 #include "repute/record.h"
 
@@ -41,6 +42,11 @@ int rp_jsonl_parse(rp_jsonl_reader *r, const char *line, size_t len,
 
 /* Appends the event as one JSON line, '\n' included. 0 or RP_ENOMEM. */
 int rp_jsonl_write_event(rp_buf *out, const rp_event *ev);
+
+/* Appends the AccountState st (topic.current) as one JSON line, its
+ * fields named as in schemas/AccountState.avsc, times in milliseconds as
+ * in the events. Returns 0 or RP_ENOMEM. */
+int rp_jsonl_write_account_state(rp_buf *out, const rp_account_state *st);
 
 /* Appends an input record as one JSON line (the input format, all fields
  * written), '\n' included. 0 or RP_ENOMEM. */

@@ -53,6 +53,10 @@ typedef struct rp_proc_observer {
 
 typedef struct rp_run_options {
     bool embedded; /* start librdkafka's mock cluster in-process */
+    /* --rebuild-current: after each partition's restore, write the
+     * AccountState of every account (a tombstone for a healthy one) to
+     * topic.current (docs/current.md). */
+    bool rebuild_current;
     /* Told of the processor's life (NULL: nobody is). */
     const rp_proc_observer *observer;
 } rp_run_options;

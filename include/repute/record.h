@@ -137,6 +137,20 @@ typedef struct rp_status_change {
     rp_issue_state issues[RP_ISSUE__COUNT];
 } rp_status_change;
 
+/* An account's current state, the value of topic.current
+ * (schemas/AccountState.avsc; encoded by repute/acctstate.h, filled by
+ * the engine's rp_engine_current_from_change and _from_view). */
+typedef struct rp_account_state {
+    rp_str account_id;
+    rp_account_status status;
+    int64_t since; /* see the schema's doc: the oldest open issue's since */
+    bool has_review_end;
+    int64_t review_ends_at;
+    uint64_t sequence; /* of the STATUS_CHANGE it follows */
+    size_t n_issues;   /* non-HEALTHY issues, in kind order */
+    rp_issue_state issues[RP_ISSUE__COUNT];
+} rp_account_state;
+
 #define RP_NOTICE_MAX_ACTIONS 8
 
 typedef struct rp_notification {

@@ -1,5 +1,5 @@
 /*
- * repute/schemas.h - the six Avro schemas embedded in the binary.
+ * repute/schemas.h - the Avro schemas embedded in the binary.
  *
  * The schemas of the contract (schemas/NAME.avsc) are compiled into the
  * program at build time, so that repute runs from anywhere and always
@@ -21,6 +21,11 @@
 /* The embedded schema JSON text of a slot, NUL-terminated, or NULL when
  * slot is not one of 0 .. RP_SCHEMA_ID__COUNT - 1. */
 const char *rp_avro_schema_json(int slot);
+
+/* The embedded AccountState schema (schemas/AccountState.avsc), the value
+ * of topic.current. It is not a codec slot: src/codec/acctstate.c encodes
+ * and decodes it on its own (repute/acctstate.h). NUL-terminated, static. */
+const char *rp_avro_account_state_schema_json(void);
 
 /* The file name the slot's schema was embedded from ("Delivery.avsc",
  * ...), or NULL when slot is out of range. */

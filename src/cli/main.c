@@ -31,11 +31,15 @@
     "                    (may be repeated; applied in order)\n"
 
 static const rp_cli_command commands[] = {
-    {"run", "[--config FILE] [--set k=v]... [--embedded]",
+    {"run", "[--config FILE] [--set k=v]... [--embedded] [--rebuild-current]",
      "the stream processor: input topics in, status topic out",
      CONFIG_OPTIONS
      "  --embedded        start an in-process Kafka-protocol broker, create\n"
-     "                    the topics and print bootstrap.servers=HOST:PORT\n",
+     "                    the topics and print bootstrap.servers=HOST:PORT\n"
+     "  --rebuild-current after each partition's restore, write the state\n"
+     "                    of every account to topic.current (a tombstone\n"
+     "                    for a healthy one): for a topic deleted or made\n"
+     "                    late\n",
      NULL, rp_cli_run_main},
     {"replay", "[--config FILE] [--set k=v]... [FILE|-]",
      "the engine on JSON lines, no Kafka: deterministic, event time",
@@ -75,13 +79,21 @@ static const rp_cli_command commands[] = {
      rp_cli_produce_main},
     {"tail",
      "[--config FILE] [--set k=v]... [--from-beginning] [--max N] "
-     "[--idle-exit D]",
+     "[--idle-exit D] [--current [--follow] [--format json|table]]",
      "the status topic -> JSON lines, as replay writes them",
      CONFIG_OPTIONS
      "  --from-beginning  start at the oldest event, not the newest\n"
      "  --max N           stop after N events\n"
      "  --idle-exit D     stop after D (e.g. 5s) with nothing new, counted\n"
-     "                    from when every partition's end was reached\n",
+     "                    from when every partition's end was reached\n"
+     "  --current         read topic.current from the beginning to its end\n"
+     "                    and print the table of accounts that are not\n"
+     "                    HEALTHY (sorted by account), then exit\n"
+     "  --follow          with --current: then go on printing changes (a\n"
+     "                    tombstone prints as status HEALTHY)\n"
+     "  --format F        with --current: json (JSON lines, the default)\n"
+     "                    or table (account, status, since, review end,\n"
+     "                    issues)\n",
      "Every partition of the status topic is read (read_committed) without\n"
      "joining a consumer group or committing offsets. Each event is written\n"
      "to standard output as one JSON line, flushed at once; the events of\n"

@@ -22,20 +22,25 @@
 
 #define CMD "run"
 
-#define OPT_EMBEDDED 2000
+#define OPT_EMBEDDED        2000
+#define OPT_REBUILD_CURRENT 2001
 
 static const struct option long_options[] = {
     RP_CLI_CONFIG_LONG_OPTIONS,
     {"embedded", no_argument, NULL, OPT_EMBEDDED},
+    {"rebuild-current", no_argument, NULL, OPT_REBUILD_CURRENT},
     {NULL, 0, NULL, 0}};
 
-/* --embedded, the one option of run's own. */
+/* --embedded and --rebuild-current, the options of run's own. */
 static int run_option(void *ctx, int opt, const char *arg) {
     rp_run_options *opts = ctx;
     (void)arg;
-    if (opt != OPT_EMBEDDED)
+    if (opt == OPT_EMBEDDED)
+        opts->embedded = true;
+    else if (opt == OPT_REBUILD_CURRENT)
+        opts->rebuild_current = true;
+    else
         return RP_CLI_OPT_NOT_MINE;
-    opts->embedded = true;
     return 0;
 }
 
@@ -71,7 +76,7 @@ int rp_cli_run_main(int argc, char **argv) {
     rp_api *api = NULL;
     const rp_proc_observer observer = {&api,         api_start,     api_stop,
                                        api_on_event, api_on_commit, api_free};
-    rp_run_options opts = {false, &observer};
+    rp_run_options opts = {false, false, &observer};
     char err[1024];
     int status;
 

@@ -41,6 +41,9 @@
  * A record that does not decode is reported on standard error with its
  * partition, offset and the reason, and skipped; tail then ends with exit
  * status 1.
+ *
+ * --current reads topic.current instead, from the beginning, and prints
+ * the table it holds (tail_current.c); --follow and --format go with it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,6 +54,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "cli/cli.h"
+#include "cli/tail_current.h"
 #include "repute/avro.h"
 #include "repute/jsonl.h"
 #include "repute/kafka.h"
@@ -63,6 +67,9 @@
 #define OPT_FROM_BEGINNING 2000
 #define OPT_MAX            2001
 #define OPT_IDLE_EXIT      2002
+#define OPT_CURRENT        2003
+#define OPT_FOLLOW         2004
+#define OPT_FORMAT         2005
 
 /* How long tail waits, at least, for the topic to exist and for every
  * partition to report its end before --idle-exit may end it. */
@@ -81,6 +88,10 @@ typedef struct tail_opts {
     bool from_beginning;
     int64_t max_events; /* 0: no limit */
     int64_t idle_ms;    /* 0: never idle out */
+    bool current;       /* --current: topic.current's table */
+    bool follow;        /* --follow (with --current) */
+    bool table;         /* --format table (with --current) */
+    bool format_set;
 } tail_opts;
 
 typedef struct tail {
@@ -112,6 +123,9 @@ static const struct option long_options[] = {
     {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
     {"max", required_argument, NULL, OPT_MAX},
     {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
+    {"current", no_argument, NULL, OPT_CURRENT},
+    {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {NULL, 0, NULL, 0}};
 
 /* Parses a count of at least 1. Returns 0 or RP_EINVAL. */
@@ -373,14 +387,36 @@ static int tail_option(void *ctx, int opt, const char *arg) {
                 CMD, "--idle-exit %s: expected a duration like 500ms, 5s or 1m",
                 arg);
         return 0;
+    case OPT_CURRENT: o->current = true; return 0;
+    case OPT_FOLLOW: o->follow = true; return 0;
+    case OPT_FORMAT:
+        if (strcmp(arg, "table") != 0 && strcmp(arg, "json") != 0)
+            return rp_cli_usage_error(
+                CMD, "--format %s: expected json or table", arg);
+        o->table = strcmp(arg, "table") == 0;
+        o->format_set = true;
+        return 0;
     default: return RP_CLI_OPT_NOT_MINE;
     }
+}
+
+/* The options that go only with --current, and those that do not. */
+static int check_current_opts(const tail_opts *o) {
+    if (!o->current && (o->follow || o->format_set))
+        return rp_cli_usage_error(CMD, "--follow and --format go with "
+                                       "--current");
+    if (o->current && o->max_events)
+        return rp_cli_usage_error(CMD, "--max does not go with --current");
+    if (o->current && o->idle_ms && !o->follow)
+        return rp_cli_usage_error(CMD, "--idle-exit goes with --follow "
+                                       "under --current");
+    return 0;
 }
 
 int rp_cli_tail_main(int argc, char **argv) {
     rp_cli_opts co;
     tail t;
-    tail_opts o = {false, 0, 0};
+    tail_opts o = {false, 0, 0, false, false, false, false};
     rd_kafka_topic_partition_list_t *parts = NULL;
     char err[512];
     int status;
@@ -394,10 +430,13 @@ int rp_cli_tail_main(int argc, char **argv) {
                                tail_option, &o);
     if (status != RP_CLI_GO_ON)
         goto fail;
+    if ((status = check_current_opts(&o)) != 0)
+        goto fail;
     if ((status = rp_cli_config_open(&co, RP_CLI_NEEDS_KAFKA)) != 0)
         goto fail;
     status = RP_CLI_EXIT_USAGE;
-    t.topic = co.cfg.topic[RP_TOPIC_STATUS];
+    t.topic = co.cfg.topic[o.current ? RP_TOPIC_CURRENT : RP_TOPIC_STATUS];
+    o.from_beginning = o.from_beginning || o.current;
 
     /* The codec, the consumer, the partitions. */
     if (rp_registry_configured(&co.cfg)) {
@@ -429,7 +468,14 @@ int rp_cli_tail_main(int argc, char **argv) {
         goto fail;
     }
 
-    status = tail_loop(&t, &o);
+    if (o.current) {
+        rp_tail_current_opts co_opts = {o.follow, o.table,
+                                        co.cfg.framing == RP_FRAMING_CONFLUENT,
+                                        o.idle_ms};
+        status = rp_tail_current_run(t.rk, t.topic, t.n_partitions, t.n_eof,
+                                     &co_opts);
+    } else
+        status = tail_loop(&t, &o);
 
 fail:
     if (parts)

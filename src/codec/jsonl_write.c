@@ -221,6 +221,8 @@ static void put_metric(writer *w, const rp_metric_snapshot *m) {
     PUT_LIT(w, "}");
 }
 
+static void put_issues(writer *w, const rp_issue_state *issues, size_t n);
+
 static void put_status_change(writer *w, const rp_status_change *sc) {
     PUT_LIT(w, "{\"previous_status\":");
     put_symbol(w, rp_account_status_name(sc->previous_status));
@@ -234,10 +236,17 @@ static void put_status_change(writer *w, const rp_status_change *sc) {
     put_metric(w, &sc->bounce);
     PUT_LIT(w, ",\"complaint\":");
     put_metric(w, &sc->complaint);
-    PUT_LIT(w, ",\"issues\":[");
-    size_t n = sc->n_issues < RP_ISSUE__COUNT ? sc->n_issues : RP_ISSUE__COUNT;
+    PUT_LIT(w, ",\"issues\":");
+    put_issues(w, sc->issues, sc->n_issues);
+    PUT_LIT(w, "}");
+}
+
+/* The IssueState array of a StatusChange or an AccountState. */
+static void put_issues(writer *w, const rp_issue_state *issues, size_t n) {
+    PUT_LIT(w, "[");
+    n = n < RP_ISSUE__COUNT ? n : RP_ISSUE__COUNT;
     for (size_t i = 0; i < n; i++) {
-        const rp_issue_state *is = &sc->issues[i];
+        const rp_issue_state *is = &issues[i];
         if (i)
             PUT_LIT(w, ",");
         PUT_LIT(w, "{\"kind\":");
@@ -250,7 +259,7 @@ static void put_status_change(writer *w, const rp_status_change *sc) {
         put_time_or_null(w, is->has_review_end, is->review_ends_at);
         PUT_LIT(w, "}");
     }
-    PUT_LIT(w, "]}");
+    PUT_LIT(w, "]");
 }
 
 static void put_notification(writer *w, const rp_notification *n) {
@@ -308,6 +317,24 @@ int rp_jsonl_write_event(rp_buf *out, const rp_event *ev) {
         put_notification(&w, ev->notification);
     else
         PUT_LIT(&w, "null");
+    PUT_LIT(&w, "}\n");
+    return writer_end(&w);
+}
+
+int rp_jsonl_write_account_state(rp_buf *out, const rp_account_state *st) {
+    writer w = writer_begin(out);
+    PUT_LIT(&w, "{\"account_id\":");
+    put_str(&w, st->account_id);
+    PUT_LIT(&w, ",\"status\":");
+    put_symbol(&w, rp_account_status_name(st->status));
+    PUT_LIT(&w, ",\"since\":");
+    put_i64(&w, st->since);
+    PUT_LIT(&w, ",\"review_ends_at\":");
+    put_time_or_null(&w, st->has_review_end, st->review_ends_at);
+    PUT_LIT(&w, ",\"issues\":");
+    put_issues(&w, st->issues, st->n_issues);
+    PUT_LIT(&w, ",\"sequence\":");
+    put_u64(&w, st->sequence);
     PUT_LIT(&w, "}\n");
     return writer_end(&w);
 }

@@ -24,3 +24,7 @@ const char *rp_avro_schema_json(int slot) {
 const char *rp_avro_schema_name(int slot) {
     return slot >= 0 && slot < RP_SCHEMA_ID__COUNT ? schema_files[slot] : NULL;
 }
+
+const char *rp_avro_account_state_schema_json(void) {
+    return schema_AccountState;
+}

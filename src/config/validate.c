@@ -224,9 +224,9 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
     /* Two roles sharing a topic would feed repute its own output or mix
      * record types on one topic. */
     static const char *const topic_keys[RP_TOPIC__COUNT] = {
-        "topic.deliveries", "topic.bounces",  "topic.complaints",
-        "topic.reports",    "topic.actions",  "topic.status",
-        "topic.dlq",        "topic.changelog"};
+        "topic.deliveries", "topic.bounces",   "topic.complaints",
+        "topic.reports",    "topic.actions",   "topic.status",
+        "topic.dlq",        "topic.changelog", "topic.current"};
     for (int i = 0; i < RP_TOPIC__COUNT; i++) {
         for (int j = 0; j < i; j++) {
             if (strcmp(cfg->topic[i], cfg->topic[j]) == 0) {

@@ -124,6 +124,8 @@ static bool restore_done(proc *p, task *t, int64_t eof_at) {
 
 static void task_restored(proc *p, task *t) {
     t->ready = true;
+    if (p->rebuild_current)
+        rp_current_rebuild(p, t);
     rp_engine_stats st;
     rp_engine_get_stats(t->engine, &st);
     rp_log_info("run: partition %" PRId32 " restored: %" PRIu64

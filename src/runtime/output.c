@@ -17,6 +17,13 @@
  * holds under at_least_once, where a commit waits for delivery of what was
  * produced before it.
  *
+ * Beside each STATUS_CHANGE, in the same transaction, goes the account's
+ * AccountState to topic.current (compacted, keyed by account_id), or a
+ * tombstone (a null value) when the account is HEALTHY again
+ * (docs/current.md): the topic then always agrees with the changelog,
+ * and a restore needs no rewrite of it. rp_out_current() is also what
+ * `repute run --rebuild-current` writes its snapshot with.
+ *
  * A record librdkafka refuses for an abortable reason marks the
  * transaction failed (p->txn_failed): the merge stops applying and the
  * next commit turns into an abort. A fatal refusal stops the processor.
@@ -29,6 +36,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "repute/acctstate.h"
 #include "repute/avro.h"
 #include "repute/engine.h"
 #include "repute/log.h"
@@ -167,6 +175,25 @@ static int produce_now(proc *p, const char *topic, int32_t partition,
 
 /* ---------------------------------------------------------------- sink */
 
+int rp_out_current(proc *p, const rp_account_state *st) {
+    const void *val = NULL;
+    size_t len = 0;
+    if (st->status != RP_ASTATUS_HEALTHY) {
+        char err[256];
+        if (rp_acctstate_encode(st, p->current_id, &p->current_buf, err,
+                                sizeof(err)) != 0) {
+            rp_log_error("run: cannot encode an account state: %s", err);
+            rp_loop_fail_fatal(p, "encode failed");
+            return -1;
+        }
+        val = p->current_buf.data;
+        len = p->current_buf.len;
+    }
+    return rp_out_produce(p, p->cfg->topic[RP_TOPIC_CURRENT],
+                          RD_KAFKA_PARTITION_UA, st->account_id.ptr,
+                          st->account_id.len, val, len, NULL);
+}
+
 static void sink_event(void *opaque, const rp_event *ev) {
     proc *p = opaque;
     if (p->obs->on_event)
@@ -179,8 +206,13 @@ static void sink_event(void *opaque, const rp_event *ev) {
         rp_loop_fail_fatal(p, "encode failed");
         return;
     }
-    rp_out_produce(p, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
-                   ev->account_id.ptr, ev->account_id.len, buf, len, NULL);
+    if (rp_out_produce(p, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
+                       ev->account_id.ptr, ev->account_id.len, buf, len,
+                       NULL) != 0)
+        return;
+    rp_account_state st;
+    if (rp_engine_current_from_change(ev, &st) == 0)
+        rp_out_current(p, &st);
 }
 
 static void sink_report(void *opaque, const rp_record *rep) {

@@ -35,6 +35,7 @@
 #include <uv.h>
 
 #include "repute/processor.h"
+#include "repute/acctstate.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
@@ -222,6 +223,12 @@ typedef struct proc {
     /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
      * record's borrowed strings survive the encoding of its outputs. */
     rp_avro_codec *dec, *enc;
+    /* topic.current (output.c): the AccountState's schema id for the
+     * Confluent header (RP_ACCTSTATE_NO_ID with the plain framing), and
+     * the buffer it is encoded into, reused. */
+    int32_t current_id;
+    rp_buf current_buf;
+    bool rebuild_current; /* --rebuild-current (rp_current_rebuild) */
     /* The schema registry (writers.c): the client (NULL without one), the
      * writer schema ids met, uv_now since when it has been unreachable (0
      * while it answers), the fetches that found it so, and the schemas
@@ -339,8 +346,20 @@ void rp_out_pending_flush(proc *p);
 void rp_out_pending_clear(proc *p);
 /* Sends input message m of topic index t to the DLQ, saying why. */
 void rp_out_dlq(proc *p, int t, const rd_kafka_message_t *m, const char *why);
-/* The engine's sink: events to the status topic, reports to the reports
- * topic (static storage, rebound to p on each call). */
+/* Refuses (-1, logged) a topic.current whose cleanup.policy is not
+ * compact; 0 otherwise, also when the broker cannot tell (warned). */
+int rp_current_check_policy(proc *p, rd_kafka_t *rk);
+/* --rebuild-current: writes the state of every account of t's engine to
+ * topic.current (a tombstone for a healthy one), into the open
+ * transaction, right after t's restore. */
+void rp_current_rebuild(proc *p, task *t);
+/* Produces st to topic.current, keyed by its account: the AccountState,
+ * or a tombstone when st->status is HEALTHY. Returns rp_out_produce's
+ * answer (-1 after a fatal encoding failure, logged). */
+int rp_out_current(proc *p, const rp_account_state *st);
+/* The engine's sink: events to the status topic (and, after a
+ * STATUS_CHANGE, the account's state to topic.current), reports to the
+ * reports topic (static storage, rebound to p on each call). */
 const rp_engine_sink *rp_out_sink(proc *p);
 
 /* ---------------------------------------------------------------- merge.c */

@@ -87,6 +87,7 @@ static void proc_init(proc *p, rp_config *cfg, const rp_run_options *opts) {
     memset(p, 0, sizeof(*p));
     p->cfg = cfg;
     p->obs = opts->observer ? opts->observer : &no_observer;
+    p->rebuild_current = opts->rebuild_current;
     p->pipefd[0] = p->pipefd[1] = -1;
     p->exit_code = 0;
     p->eos = cfg->guarantee == RP_GUARANTEE_EXACTLY_ONCE;
@@ -108,6 +109,16 @@ static int open_codecs(proc *p, const rp_run_options *opts) {
     }
     if (rp_registry_configured(cfg))
         return rp_writers_open(p);
+    p->current_id = RP_ACCTSTATE_NO_ID;
+    if (cfg->framing == RP_FRAMING_CONFLUENT) {
+        if (cfg->schema_id_current <= 0) {
+            rp_log_error("run: avro.schema.id.current: required with "
+                         "avro.framing = confluent and no schema registry "
+                         "(the id of AccountState, for topic.current)");
+            return 2;
+        }
+        p->current_id = cfg->schema_id_current;
+    }
     p->dec = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
     p->enc = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
     if (!p->dec || !p->enc) {
@@ -291,6 +302,7 @@ static void teardown(proc *p, int rc) {
         p->obs->free(p->obs->opaque);
     rp_avro_codec_destroy(p->dec);
     rp_avro_codec_destroy(p->enc);
+    rp_buf_free(&p->current_buf);
     rp_writers_free(p);
     if (p->pipefd[0] >= 0) {
         close(p->pipefd[0]);

@@ -16,7 +16,8 @@
  * The topic check refuses to start over a lost changelog (changelog_lost:
  * a missing changelog topic while the group has committed offsets on its
  * inputs), then creates the topics (topics.create) and checks that the
- * five inputs and the changelog are co-partitioned.
+ * five inputs, the changelog and topic.current are co-partitioned, and
+ * that topic.current is compacted (current.c).
  *
  * The clients' callbacks may run on librdkafka's threads (a delivery
  * report inside a commit on the worker, an error from any thread): they
@@ -339,7 +340,7 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
         for (int i = 0; i < RP_TOPIC__COUNT; i++) {
             nt[i] = rd_kafka_NewTopic_new(c->topic[i], c->topic_partitions, -1,
                                           err, sizeof(err));
-            if (i == RP_TOPIC_CHANGELOG)
+            if (i == RP_TOPIC_CHANGELOG || i == RP_TOPIC_CURRENT)
                 rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy",
                                              "compact");
         }
@@ -407,7 +408,8 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
     size_t off = 0;
     bool same = true, missing = false;
     int inputs[] = {RP_TOPIC_DELIVERIES, RP_TOPIC_BOUNCES, RP_TOPIC_COMPLAINTS,
-                    RP_TOPIC_REPORTS,    RP_TOPIC_ACTIONS, RP_TOPIC_CHANGELOG};
+                    RP_TOPIC_REPORTS,    RP_TOPIC_ACTIONS, RP_TOPIC_CHANGELOG,
+                    RP_TOPIC_CURRENT};
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         int k = inputs[i];
         if (counts[k] != counts[inputs[0]])
@@ -431,11 +433,14 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
         return -1;
     }
     if (!same) {
-        rp_log_error("run: the input topics and the changelog must have the "
-                     "same number of partitions (co-partitioned), but: %s",
+        rp_log_error("run: the input topics, the changelog and the current "
+                     "topic must have the same number of partitions "
+                     "(co-partitioned), but: %s",
                      list);
         return -1;
     }
+    if (rp_current_check_policy(p, rk) != 0)
+        return -1;
     return counts[RP_TOPIC_DELIVERIES];
 }
 

@@ -104,6 +104,24 @@ struct rp_wschema {
 
 /* ---------------------------------------------------------------- start */
 
+/* Registers AccountState (not a codec slot) under the subject of
+ * topic.current, into p->current_id. Returns what rp_registry_register
+ * does. */
+static int register_current(proc *p, char *err, size_t err_size) {
+    const char *json = rp_avro_account_state_schema_json();
+    char name[256], subj[512];
+    if (rp_registry_record_name(json, name, sizeof(name)) != 0 ||
+        rp_registry_subject(p->cfg->subject_strategy,
+                            p->cfg->topic[RP_TOPIC_CURRENT], name, subj,
+                            sizeof(subj)) != 0) {
+        snprintf(err, err_size, "the subject of %s is too long",
+                 p->cfg->topic[RP_TOPIC_CURRENT]);
+        return RP_EINVAL;
+    }
+    return rp_registry_register(p->reg, subj, json, &p->current_id, err,
+                                err_size);
+}
+
 /* Registers the output schemas, asking again while the registry cannot be
  * reached. Returns 0 or the exit status. */
 static int register_outputs(proc *p, int32_t *ids) {
@@ -113,6 +131,8 @@ static int register_outputs(proc *p, int32_t *ids) {
     for (int i = 0;; i++) {
         int rc = rp_registry_slot_ids(p->reg, p->cfg, mask, true, ids, err,
                                       sizeof(err));
+        if (rc == 0)
+            rc = register_current(p, err, sizeof(err));
         if (rc == 0)
             break;
         if (rc == RP_ECONTRACT) {
@@ -140,6 +160,9 @@ static int register_outputs(proc *p, int32_t *ids) {
     rp_registry_slot_subject(p->cfg, RP_REC_REPORT, subj, sizeof(subj));
     rp_log_info("run: schema registry: Report is id %" PRId32 " under %s",
                 ids[RP_REC_REPORT], subj);
+    rp_log_info("run: schema registry: AccountState is id %" PRId32
+                " (topic %s)",
+                p->current_id, p->cfg->topic[RP_TOPIC_CURRENT]);
     return 0;
 }
 

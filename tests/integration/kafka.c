@@ -131,7 +131,7 @@ void it_kafka_create_topics(it_ctx *c, int replicas) {
                              nt[i], p, ids, (size_t)replicas, err, sizeof(err)),
                          0, "%s", err);
         }
-        if (i == IT_CHANGELOG)
+        if (i == IT_CHANGELOG || i == IT_CURRENT)
             rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -269,6 +269,33 @@ void it_delete_topic(it_ctx *c, int topic) {
                   c->topic[topic]);
         it_sleep(0.1);
     }
+}
+
+void it_topic_configure(it_ctx *c, int topic, const char *const *kv) {
+    rd_kafka_t *rk = it_kafka_prod(c);
+    rd_kafka_ConfigResource_t *cr =
+        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, c->topic[topic]);
+    for (size_t i = 0; kv[i] && kv[i + 1]; i += 2)
+        cr_assert_eq(rd_kafka_ConfigResource_set_config(cr, kv[i], kv[i + 1]),
+                     0);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AlterConfigs(rk, &cr, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    cr_assert_not_null(ev, "AlterConfigs %s: no answer within 30 s",
+                       c->topic[topic]);
+    cr_assert_eq(rd_kafka_event_error(ev), 0, "AlterConfigs %s: %s",
+                 c->topic[topic], rd_kafka_event_error_string(ev));
+    const rd_kafka_AlterConfigs_result_t *res =
+        rd_kafka_event_AlterConfigs_result(ev);
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t **rs =
+        rd_kafka_AlterConfigs_result_resources(res, &n);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rd_kafka_ConfigResource_error(rs[0]), 0, "AlterConfigs %s: %s",
+                 c->topic[topic], rd_kafka_ConfigResource_error_string(rs[0]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy(cr);
 }
 
 bool it_leaders(it_ctx *c, int topic, int32_t leaders[IT_PARTITIONS]) {

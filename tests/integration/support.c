@@ -220,8 +220,8 @@ static const char *RULES = "# Written by tests/integration/support.c\n"
 
 static void write_kafka_props(it_ctx *c) {
     static const char *const keys[IT_NTOPICS] = {
-        "deliveries", "bounces", "complaints", "reports",
-        "actions",    "status",  "dlq",        "changelog"};
+        "deliveries", "bounces", "complaints", "reports", "actions",
+        "status",     "dlq",     "changelog",  "current"};
     char buf[8192];
     size_t off = 0;
     off += (size_t)snprintf(buf + off, sizeof(buf) - off,
@@ -243,8 +243,8 @@ static void write_kafka_props(it_ctx *c) {
 
 static void ctx_setup(it_ctx *c, const char *name, bool embedded) {
     static const char *const suffix[IT_NTOPICS] = {
-        "deliveries", "bounces", "complaints", "reports",
-        "actions",    "status",  "dlq",        "changelog"};
+        "deliveries", "bounces", "complaints", "reports", "actions",
+        "status",     "dlq",     "changelog",  "current"};
     memset(c, 0, sizeof(*c));
     it_cur_ctx = c;
     snprintf(c->name, sizeof(c->name), "%s", name);

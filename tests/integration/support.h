@@ -50,6 +50,7 @@ enum {
     IT_STATUS,
     IT_DLQ,
     IT_CHANGELOG,
+    IT_CURRENT, /* compacted, like the changelog */
     IT_NTOPICS
 };
 
@@ -158,6 +159,10 @@ void it_cluster_stop_all(it_cluster *k);
 bool it_topic_exists(it_ctx *c, int topic);
 void it_delete_topic(it_ctx *c, int topic);
 bool it_leaders(it_ctx *c, int topic, int32_t leaders[IT_PARTITIONS]);
+/* Sets the topic's configuration to the NULL-ended key, value pairs kv
+ * (AlterConfigs: the topic's other dynamic settings go back to their
+ * defaults, so give every one that matters). */
+void it_topic_configure(it_ctx *c, int topic, const char *const *kv);
 
 /* ------------------------------------------------------------ repute */
 

@@ -264,7 +264,8 @@ Test(dlq, hostile_records) {
             "avro.framing = confluent\n"
             "avro.schema.id.delivery = %d\navro.schema.id.bounce = %d\n"
             "avro.schema.id.complaint = %d\navro.schema.id.report = %d\n"
-            "avro.schema.id.action = %d\navro.schema.id.status = 106\n",
+            "avro.schema.id.action = %d\navro.schema.id.status = 106\n"
+            "avro.schema.id.current = 107\n",
             ID_DELIVERY, ID_BOUNCE, ID_COMPLAINT, ID_REPORT, ID_ACTION);
     fclose(kf);
     it_gen(&d, 6, 1);

@@ -126,9 +126,9 @@ Test(config, defaults_of_spec_section_8) {
 
 Test(config, default_topic_names) {
     static const char *const names[RP_TOPIC__COUNT] = {
-        "repute.deliveries", "repute.bounces",  "repute.complaints",
-        "repute.reports",    "repute.actions",  "repute.status",
-        "repute.dlq",        "repute.changelog"};
+        "repute.deliveries", "repute.bounces",   "repute.complaints",
+        "repute.reports",    "repute.actions",   "repute.status",
+        "repute.dlq",        "repute.changelog", "repute.current"};
     for (int t = 0; t < RP_TOPIC__COUNT; t++)
         cr_assert_str_eq(cfg.topic[t], names[t]);
 }
@@ -638,6 +638,8 @@ Test(config, dump_of_defaults) {
         "processing.guarantee = exactly_once\n",
         "avro.schema.id.status = 0\n",
         "topic.changelog = repute.changelog\n",
+        "topic.current = repute.current\n",
+        "avro.schema.id.current = 0\n",
         "max.task.idle = 500ms\n",
         "input.max.future = 24h\n",
         "http.listen = 127.0.0.1:8080\n",
@@ -649,11 +651,11 @@ Test(config, dump_of_defaults) {
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         cr_assert(strstr(text, lines[i]), "missing %s", lines[i]);
-    /* 49 single keys and 2 x 12 report keys, one line each. */
+    /* 51 single keys and 2 x 12 report keys, one line each. */
     size_t n = 0;
     for (const char *p = text; *p; p++)
         n += *p == '\n';
-    cr_assert_eq(n, 49 + 24);
+    cr_assert_eq(n, 51 + 24);
     /* Stable order: section 8's order, the report keys after
      * report.window. */
     cr_assert_eq(strncmp(text, "bounce.review.rate = ", 21), 0);

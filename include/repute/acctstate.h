@@ -1,0 +1,61 @@
+/*
+ * repute/acctstate.h - the AccountState record of topic.current
+ * (schemas/AccountState.avsc): an account's current state, written by
+ * `repute run` beside each status change and read by `repute tail
+ * --current` and by gateways.
+ *
+ * AccountState is not one of the codec's schema slots (repute/avro.h):
+ * nothing reads it as an input, so it needs no decode plan, no writer
+ * schemas and no schema resolution. It is small and fixed, so this module
+ * writes and reads its Avro binary by hand, with no allocation beyond the
+ * caller's buffer; the unit tests hold both directions to avro-c with the
+ * embedded schema, so that the hand-written bytes are Avro.
+ *
+ * The decoder takes untrusted bytes (anyone can write to the topic): it
+ * reads nothing past len, refuses a truncated record (RP_ETRUNC), and
+ * refuses bytes that are not an AccountState (RP_EBADDATA): a varint
+ * longer than ten bytes, a negative length, an enum or union index out of
+ * range, invalid UTF-8, more issues than there are kinds, trailing bytes.
+ *
+ * Tenants (issue 15) will add a field with a default to the schema and an
+ * array here; readers of this version then skip nothing, since a reader
+ * with the old schema resolves the new records through the registry.
+ *
+ * rp_account_state itself is in repute/record.h beside rp_status_change,
+ * so that the engine can fill it without depending on the codec.
+ *
+ * Ownership: rp_account_state borrows account_id (from the engine when
+ * encoding, from the decoded buffer when decoding); nothing is allocated
+ * except the caller's rp_buf, which the caller frees with rp_buf_free().
+ */
+#ifndef REPUTE_ACCTSTATE_H
+#define REPUTE_ACCTSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "repute/buf.h"
+#include "repute/record.h"
+#include "repute/types.h"
+
+/* A schema_id for rp_acctstate_encode(): no Confluent header. */
+#define RP_ACCTSTATE_NO_ID (-1)
+
+/* Writes st as Avro binary into out (which is reset first). With
+ * schema_id >= 0 the record is framed with the Confluent header of that
+ * id (a registry is configured); with RP_ACCTSTATE_NO_ID it is bare.
+ * Returns 0, RP_EINVAL (an enum value out of range, more issues than
+ * kinds, a sequence beyond an Avro long) or RP_ENOMEM. */
+int rp_acctstate_encode(const rp_account_state *st, int32_t schema_id,
+                        rp_buf *out, char *errstr, size_t errstr_size);
+
+/* Reads one AccountState from the len bytes at buf. With framed, the
+ * bytes start with a Confluent header, whose id goes to *schema_id (when
+ * schema_id is not NULL). On success *out borrows buf (account_id).
+ * Returns 0, RP_ETRUNC or RP_EBADDATA, with a message. */
+int rp_acctstate_decode(const void *buf, size_t len, bool framed,
+                        int32_t *schema_id, rp_account_state *out, char *errstr,
+                        size_t errstr_size);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * acctstate.c - AccountState to and from Avro binary, by hand
+ * (repute/acctstate.h).
+ *
+ * Avro's binary encoding of this schema is short to state: a long is a
+ * zig-zag varint, a string a long length then the bytes, an enum its
+ * index as a long, a union its branch index as a long then the branch,
+ * an array blocks of (count, items) ending with a zero count. The encoder
+ * writes one block; the decoder accepts any number, including the
+ * negative counts (followed by a byte size) that other writers may use.
+ * The field order is the schema's, which the unit tests check against
+ * avro-c with the embedded schema text.
+ *
+ * The decoder reads through a cursor that never passes the end: every
+ * read first checks what is left, so a truncated record at any byte is
+ * RP_ETRUNC and never a read out of bounds (the fuzzer checks this).
+ */
+#include "repute/acctstate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/utf8.h"
+
+#define HEADER 5
+
+/* ------------------------------------------------------------ encode */
+
+static int put_long(rp_buf *b, int64_t v) {
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    char tmp[10];
+    size_t n = 0;
+    while (z >= 0x80) {
+        tmp[n++] = (char)((z & 0x7f) | 0x80);
+        z >>= 7;
+    }
+    tmp[n++] = (char)z;
+    return rp_buf_append(b, tmp, n);
+}
+
+static int put_opt_long(rp_buf *b, bool has, int64_t v) {
+    int rc = put_long(b, has ? 1 : 0);
+    return rc == 0 && has ? put_long(b, v) : rc;
+}
+
+static int check_state(const rp_account_state *st, char *errstr,
+                       size_t errstr_size) {
+    const char *bad = NULL;
+    if ((unsigned)st->status >= RP_ASTATUS__COUNT)
+        bad = "status is out of range";
+    else if (st->sequence > (uint64_t)INT64_MAX)
+        bad = "sequence is larger than an Avro long";
+    else if (st->n_issues > RP_ISSUE__COUNT)
+        bad = "more issues than there are kinds";
+    else if (st->account_id.len && !st->account_id.ptr)
+        bad = "account_id is NULL";
+    for (size_t i = 0; !bad && i < st->n_issues; i++)
+        if ((unsigned)st->issues[i].kind >= RP_ISSUE__COUNT ||
+            (unsigned)st->issues[i].status >= RP_ISTATUS__COUNT)
+            bad = "an issue has a value out of range";
+    if (bad)
+        snprintf(errstr, errstr_size, "AccountState: %s", bad);
+    return bad ? RP_EINVAL : 0;
+}
+
+int rp_acctstate_encode(const rp_account_state *st, int32_t schema_id,
+                        rp_buf *out, char *errstr, size_t errstr_size) {
+    int rc = check_state(st, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    rp_buf_reset(out);
+    if (schema_id >= 0) {
+        uint32_t id = (uint32_t)schema_id;
+        char h[HEADER] = {0, (char)(id >> 24), (char)(id >> 16),
+                          (char)(id >> 8), (char)id};
+        rc |= rp_buf_append(out, h, HEADER);
+    }
+    rc |= put_long(out, (int64_t)st->account_id.len);
+    rc |= rp_buf_append(out, st->account_id.ptr ? st->account_id.ptr : "",
+                        st->account_id.len);
+    rc |= put_long(out, (int64_t)st->status);
+    rc |= put_long(out, st->since);
+    rc |= put_opt_long(out, st->has_review_end, st->review_ends_at);
+    if (st->n_issues) {
+        rc |= put_long(out, (int64_t)st->n_issues);
+        for (size_t i = 0; i < st->n_issues; i++) {
+            const rp_issue_state *is = &st->issues[i];
+            rc |= put_long(out, (int64_t)is->kind);
+            rc |= put_long(out, (int64_t)is->status);
+            rc |= put_long(out, is->since);
+            rc |= put_opt_long(out, is->has_review_end, is->review_ends_at);
+        }
+    }
+    rc |= put_long(out, 0);
+    rc |= put_long(out, (int64_t)st->sequence);
+    if (rc != 0) {
+        snprintf(errstr, errstr_size, "AccountState: out of memory");
+        return RP_ENOMEM;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ decode */
+
+typedef struct cursor {
+    const uint8_t *start, *p, *end;
+    const char *what; /* the field being read, for the message */
+    int err;          /* 0, RP_ETRUNC or RP_EBADDATA; sticky */
+    const char *at;   /* the field that failed, for the message */
+    size_t at_byte;   /* and where it ended */
+} cursor;
+
+/* Keeps the first failure: later reads do nothing once it is set. */
+static void fail(cursor *c, int err) {
+    if (!c->err) {
+        c->err = err;
+        c->at = c->what;
+        c->at_byte = (size_t)(c->p - c->start);
+    }
+}
+
+static int64_t get_long(cursor *c) {
+    uint64_t z = 0;
+    for (int shift = 0; !c->err; shift += 7) {
+        if (c->p == c->end) {
+            fail(c, RP_ETRUNC);
+            break;
+        }
+        uint8_t b = *c->p++;
+        if (shift == 63 && b > 1) {
+            fail(c, RP_EBADDATA); /* more than 64 bits */
+            break;
+        }
+        z |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    }
+    return 0;
+}
+
+/* An index in [0, n): an enum symbol or a union branch. */
+static int get_index(cursor *c, const char *what, int n) {
+    c->what = what;
+    int64_t v = get_long(c);
+    if (!c->err && (v < 0 || v >= n))
+        fail(c, RP_EBADDATA);
+    return c->err ? 0 : (int)v;
+}
+
+static bool get_opt_long(cursor *c, const char *what, int64_t *v) {
+    bool has = get_index(c, what, 2) == 1;
+    *v = has ? get_long(c) : 0;
+    return has && !c->err;
+}
+
+static rp_str get_string(cursor *c, const char *what) {
+    rp_str s = {NULL, 0};
+    c->what = what;
+    int64_t n = get_long(c);
+    if (c->err)
+        return s;
+    if (n < 0)
+        fail(c, RP_EBADDATA);
+    else if ((uint64_t)n > (uint64_t)(c->end - c->p))
+        fail(c, RP_ETRUNC);
+    else if (rp_utf8_check(c->p, (size_t)n) != (size_t)n)
+        fail(c, RP_EBADDATA);
+    else {
+        s.ptr = (const char *)c->p;
+        s.len = (size_t)n;
+        c->p += n;
+    }
+    return s;
+}
+
+static void get_issue(cursor *c, rp_issue_state *is) {
+    is->kind = (rp_issue_kind)get_index(c, "issues.kind", RP_ISSUE__COUNT);
+    is->status =
+        (rp_issue_status)get_index(c, "issues.status", RP_ISTATUS__COUNT);
+    c->what = "issues.since";
+    is->since = get_long(c);
+    is->has_review_end =
+        get_opt_long(c, "issues.review_ends_at", &is->review_ends_at);
+}
+
+static void get_issues(cursor *c, rp_account_state *st) {
+    st->n_issues = 0;
+    for (;;) {
+        c->what = "issues";
+        int64_t n = get_long(c);
+        if (c->err || n == 0)
+            return;
+        if (n < 0) { /* a block with its size in bytes, which we skip over */
+            if (n == INT64_MIN) {
+                fail(c, RP_EBADDATA);
+                return;
+            }
+            n = -n;
+            (void)get_long(c);
+        }
+        if ((uint64_t)n > RP_ISSUE__COUNT - st->n_issues) {
+            fail(c, RP_EBADDATA);
+            return;
+        }
+        for (int64_t i = 0; i < n && !c->err; i++)
+            get_issue(c, &st->issues[st->n_issues++]);
+    }
+}
+
+int rp_acctstate_decode(const void *buf, size_t len, bool framed,
+                        int32_t *schema_id, rp_account_state *out, char *errstr,
+                        size_t errstr_size) {
+    const uint8_t *b = buf;
+    cursor c = {b, b, b + len, "header", 0, NULL, 0};
+    memset(out, 0, sizeof(*out));
+    if (framed) {
+        if (len < HEADER)
+            fail(&c, RP_ETRUNC);
+        else if (c.p[0] != 0)
+            fail(&c, RP_EBADDATA);
+        else {
+            if (schema_id)
+                *schema_id =
+                    (int32_t)((uint32_t)c.p[1] << 24 | (uint32_t)c.p[2] << 16 |
+                              (uint32_t)c.p[3] << 8 | c.p[4]);
+            c.p += HEADER;
+        }
+    }
+    if (!c.err) {
+        out->account_id = get_string(&c, "account_id");
+        out->status =
+            (rp_account_status)get_index(&c, "status", RP_ASTATUS__COUNT);
+        c.what = "since";
+        out->since = get_long(&c);
+        out->has_review_end =
+            get_opt_long(&c, "review_ends_at", &out->review_ends_at);
+        get_issues(&c, out);
+        c.what = "sequence";
+        int64_t seq = get_long(&c);
+        if (!c.err && seq < 0)
+            fail(&c, RP_EBADDATA);
+        out->sequence = (uint64_t)seq;
+        c.what = "the end of the record";
+        if (!c.err && c.p != c.end)
+            fail(&c, RP_EBADDATA);
+    }
+    if (c.err)
+        snprintf(errstr, errstr_size,
+                 "AccountState: %s at %s (byte %zu of %zu)",
+                 c.err == RP_ETRUNC ? "the record ends early"
+                                    : "not an AccountState",
+                 c.at, c.at_byte, len);
+    return c.err;
+}

@@ -1,0 +1,362 @@
+/*
+ * test_current.c - topic.current against the broker (docs/current.md): the
+ * table that `repute tail --current` reads from it equals, per account,
+ * the state after the account's last STATUS_CHANGE in `repute replay`'s
+ * output of the same records, with the HEALTHY accounts absent:
+ *  - after the example of examples/, and again after the topic was
+ *    deleted and `repute run --rebuild-current` wrote it anew;
+ *  - after a random stream with a kill -9 of run in the middle of it and
+ *    a restart, on a topic that the broker compacts while the test
+ *    watches (segment.ms small, min.cleanable.dirty.ratio low): the test
+ *    waits until compaction has removed records and compares again;
+ *  - and run refuses a topic.current whose cleanup.policy is delete.
+ */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+TestSuite(current, .fini = it_fini, .timeout = 400);
+
+/* Set once topic.current was rebuilt (--rebuild-current). */
+static bool c_rebuilt;
+
+/* ---------------------------------------------------------------- expected */
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The AccountState after a STATUS_CHANGE event of replay's output, as
+ * `repute tail --current` prints it (since: the oldest issue's since, or
+ * the event's time when no issue is listed). */
+static json_t *state_of(json_t *ev) {
+    json_t *sc = json_object_get(ev, "status_change");
+    json_t *issues = json_object_get(sc, "issues");
+    json_int_t since = json_integer_value(json_object_get(ev, "event_time"));
+    size_t i;
+    json_t *is;
+    json_array_foreach(issues, i, is) {
+        json_int_t s = json_integer_value(json_object_get(is, "since"));
+        if (i == 0 || s < since)
+            since = s;
+    }
+    return json_pack("{s:O,s:O,s:I,s:O,s:O,s:O}", "account_id",
+                     json_object_get(ev, "account_id"), "status",
+                     json_object_get(sc, "status"), "since", since,
+                     "review_ends_at", json_object_get(sc, "review_ends_at"),
+                     "issues", issues, "sequence",
+                     json_object_get(ev, "sequence"));
+}
+
+/* The expected table from replay's output exp: one JSON object per
+ * account that is not HEALTHY, sorted by account id, into a new array. */
+static json_t *expected_table(const char *exp) {
+    FILE *f = fopen(exp, "r");
+    cr_assert_not_null(f, "%s", exp);
+    json_t *last = json_object();
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t e;
+        json_t *ev = json_loads(line, 0, &e);
+        cr_assert_not_null(ev, "%s: %s", exp, e.text);
+        if (strcmp(json_string_value(json_object_get(ev, "kind")),
+                   "STATUS_CHANGE") == 0)
+            json_object_set_new(
+                last, json_string_value(json_object_get(ev, "account_id")),
+                state_of(ev));
+        json_decref(ev);
+    }
+    free(line);
+    fclose(f);
+    size_t n = json_object_size(last), k = 0;
+    const char **keys = calloc(n ? n : 1, sizeof(*keys));
+    const char *key;
+    json_t *v;
+    json_object_foreach(last, key, v) keys[k++] = key;
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    json_t *table = json_array();
+    for (k = 0; k < n; k++) {
+        json_t *st = json_object_get(last, keys[k]);
+        if (strcmp(json_string_value(json_object_get(st, "status")),
+                   "HEALTHY") != 0)
+            json_array_append(table, st);
+    }
+    free(keys);
+    json_decref(last);
+    return table;
+}
+
+/* ---------------------------------------------------------------- actual */
+
+/* `repute tail --current` into a new array of its lines (exit status 0). */
+static json_t *tail_current(it_ctx *c) {
+    const char *argv[] = {REPUTE_BINARY, "tail",      "--config",
+                          c->kafka,      "--current", NULL};
+    it_proc *p = it_spawn(c->dir, "tail-current", argv, true);
+    int st = it_wait(p, 120);
+    cr_assert_eq(st, 0, "tail --current: exit status %d (see %s)", st, p->err);
+    FILE *f = fopen(p->out, "r");
+    cr_assert_not_null(f);
+    json_t *rows = json_array();
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t e;
+        json_t *row = json_loads(line, 0, &e);
+        cr_assert_not_null(row, "tail --current printed %s", line);
+        json_array_append_new(rows, row);
+    }
+    free(line);
+    fclose(f);
+    return rows;
+}
+
+/* Whether the table read from the topic is the expected one; the first
+ * difference is printed. */
+static bool same_table(it_ctx *c, json_t *want, bool verbose) {
+    json_t *got = tail_current(c);
+    if (c_rebuilt) {
+        /* A rebuilt state carries the account's last sequence, which may
+         * be a notification's after the status change (docs/current.md):
+         * never lower than the status change's, but not equal to it. */
+        want = json_deep_copy(want);
+        size_t i;
+        json_t *row;
+        json_array_foreach(got, i, row) {
+            json_t *w = json_array_get(want, i);
+            if (w && json_integer_value(json_object_get(row, "sequence")) >=
+                         json_integer_value(json_object_get(w, "sequence")))
+                json_object_set(w, "sequence",
+                                json_object_get(row, "sequence"));
+        }
+    } else
+        json_incref(want);
+    bool same = json_equal(want, got);
+    if (!same && verbose) {
+        size_t n = json_array_size(want) > json_array_size(got)
+                       ? json_array_size(want)
+                       : json_array_size(got);
+        for (size_t i = 0; i < n; i++) {
+            json_t *a = json_array_get(want, i), *b = json_array_get(got, i);
+            if (a && b && json_equal(a, b))
+                continue;
+            char *sa = a ? json_dumps(a, JSON_COMPACT) : NULL;
+            char *sb = b ? json_dumps(b, JSON_COMPACT) : NULL;
+            fprintf(stderr, "[%s] row %zu:\n  expected %s\n  got      %s\n",
+                    c->name, i, sa ? sa : "(none)", sb ? sb : "(none)");
+            free(sa);
+            free(sb);
+            break;
+        }
+    }
+    fprintf(stderr, "[%s] topic.current: %zu accounts (expected %zu)%s\n",
+            c->name, json_array_size(got), json_array_size(want),
+            same ? "" : ": they differ");
+    json_decref(got);
+    json_decref(want);
+    return same;
+}
+
+/* Waits (timeout_s) until the table is the expected one, then asserts. */
+static void check_table(it_ctx *c, json_t *want, double timeout_s) {
+    double end = it_now() + timeout_s;
+    while (!same_table(c, want, false) && it_now() < end)
+        it_sleep(1);
+    cr_assert(same_table(c, want, true),
+              "the table of topic.current differs from the final statuses of "
+              "`repute replay` (printed above)");
+}
+
+/* The table without the times: account, status, sequence per row. */
+static json_t *statuses(json_t *table) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(table, i, row) json_array_append_new(
+        out, json_pack("[O,O,O]", json_object_get(row, "account_id"),
+                       json_object_get(row, "status"),
+                       json_object_get(row, "sequence")));
+    return out;
+}
+
+/* Waits (timeout_s) until the accounts, statuses and sequences of the
+ * table are those of want, then asserts. */
+static void check_statuses(it_ctx *c, json_t *want, double timeout_s) {
+    json_t *w = statuses(want);
+    double end = it_now() + timeout_s;
+    for (;;) {
+        json_t *got = tail_current(c);
+        json_t *g = statuses(got);
+        bool same = json_equal(w, g);
+        if (same || it_now() >= end) {
+            char *sw = json_dumps(w, JSON_COMPACT),
+                 *sg = json_dumps(g, JSON_COMPACT);
+            cr_assert(same, "statuses: expected %s, got %s", sw, sg);
+            free(sw);
+            free(sg);
+            json_decref(got);
+            json_decref(g);
+            break;
+        }
+        json_decref(got);
+        json_decref(g);
+        it_sleep(1);
+    }
+    json_decref(w);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+Test(current, example_then_rebuild) {
+    it_ctx c;
+    it_init(&c, "current-example");
+    char input[IT_PATH_MAX], exp[IT_PATH_MAX];
+    snprintf(c.rules, sizeof(c.rules),
+             "%s/examples/review-and-pause.properties", REPUTE_SOURCE_DIR);
+    snprintf(input, sizeof(input), "%s/examples/review-and-pause.jsonl",
+             REPUTE_SOURCE_DIR);
+    const char *argv[] = {REPUTE_BINARY, "replay", "--config",
+                          c.rules,       input,    NULL};
+    it_proc *rp = it_spawn(c.dir, "replay", argv, true);
+    cr_assert_eq(it_wait(rp, 120), 0, "replay failed: %s", rp->err);
+    snprintf(exp, sizeof(exp), "%s", rp->out);
+    json_t *want = expected_table(exp);
+    cr_assert_gt(json_array_size(want), 0, "the example pauses nobody?");
+
+    it_produce_file(&c, input, NULL);
+    it_proc *run = it_start_run(&c, NULL);
+    /* With the whole example in the topics at once, run reads its own
+     * RELATED_ACCOUNT report back later in event time than replay applies
+     * it, so that issue's since differs from replay's (the status topic
+     * has the same difference; it_gen's streams avoid it). So: the table
+     * equals the one of the status topic, field for field, and replay's
+     * table in accounts, statuses and sequences. */
+    check_statuses(&c, want, 120);
+    char status[IT_PATH_MAX];
+    snprintf(status, sizeof(status), "%s/status.jsonl", c.dir);
+    it_tail(&c, status, "3s");
+    json_t *from_status = expected_table(status);
+    check_table(&c, from_status, 30);
+
+    /* The table format: a header and one row per account. */
+    const char *targv[] = {REPUTE_BINARY, "tail",     "--config", c.kafka,
+                           "--current",   "--format", "table",    NULL};
+    it_proc *tp = it_spawn(c.dir, "tail-table", targv, true);
+    cr_assert_eq(it_wait(tp, 60), 0, "tail --format table: %s", tp->err);
+    cr_assert(it_file_has(tp->out, "ACCOUNT"));
+    cr_assert(it_file_has(tp->out, "SENDING_PAUSED"));
+    it_stop_run(run);
+
+    /* The topic lost: deleted, then rebuilt from the restored state. */
+    it_delete_topic(&c, IT_CURRENT);
+    const char *extra[] = {"--rebuild-current", NULL};
+    run = it_start_run(&c, extra);
+    c_rebuilt = true;
+    check_table(&c, from_status, 90);
+    cr_assert(it_log_has(run, "rebuilt"), "no rebuild in %s", run->err);
+    it_stop_run(run);
+    json_decref(want);
+    json_decref(from_status);
+    it_done(&c);
+}
+
+typedef struct crash_state {
+    it_proc *run;
+    size_t at;
+    bool killed;
+} crash_state;
+
+static void kill_and_restart(it_ctx *c, size_t segment, size_t from,
+                             void *arg) {
+    crash_state *s = arg;
+    (void)from;
+    if (segment != s->at)
+        return;
+    it_sleep((double)(rand() % 100) / 1000.0);
+    cr_assert(it_alive(s->run), "%s died by itself (log %s)", s->run->label,
+              s->run->err);
+    it_kill9(s->run);
+    fprintf(stderr, "[%s] kill -9 %s after segment %zu\n", c->name,
+            s->run->label, segment);
+    s->killed = true;
+    s->run = it_start_run(c, NULL);
+}
+
+/* The number of records a reader finds in topic.current now. */
+static size_t records_now(it_ctx *c) {
+    it_msg *m = NULL;
+    size_t n = it_read_topic(c, IT_CURRENT, 0, 3, &m);
+    it_msgs_free(m, n);
+    return n;
+}
+
+Test(current, random_stream_kill9_and_compaction) {
+    it_ctx c;
+    it_data d;
+    it_init(&c, "current-random");
+    srand((unsigned)getpid());
+    /* Compacted as soon as possible: a segment per append (almost), and
+     * the cleaner takes any log with a little dirt. */
+    const char *kv[] = {"cleanup.policy",
+                        "compact",
+                        "segment.ms",
+                        "100",
+                        "min.cleanable.dirty.ratio",
+                        "0.001",
+                        "delete.retention.ms",
+                        "100",
+                        NULL};
+    it_topic_configure(&c, IT_CURRENT, kv);
+    it_gen(&d, 11, 2);
+    char exp[IT_PATH_MAX];
+    it_expected(&c, &d);
+    snprintf(exp, sizeof(exp), "%s/expected.jsonl", c.dir);
+    json_t *want = expected_table(exp);
+
+    size_t a = it_split(&d, 0.3);
+    it_produce(&c, &d, 0, a);
+    crash_state s = {.run = it_start_run(&c, NULL)};
+    size_t n_seg = 0;
+    for (size_t i = a; i < d.n; i = it_segment_end(&d, i))
+        n_seg++;
+    s.at = n_seg / 2;
+    it_produce_live(&c, &d, a, d.n, kill_and_restart, &s);
+    cr_assert(s.killed, "the kill did not happen");
+    check_table(&c, want, 120);
+
+    /* Compaction: wait until the cleaner has removed records (a write
+     * per status change, far more than one per account), then again. */
+    size_t before = records_now(&c);
+    double end = it_now() + 150;
+    size_t now = before;
+    while (now >= before && it_now() < end) {
+        it_sleep(5);
+        now = records_now(&c);
+    }
+    fprintf(stderr, "[%s] topic.current: %zu records, %zu after compaction\n",
+            c.name, before, now);
+    cr_assert_lt(now, before, "the broker compacted nothing in 150 s");
+    check_table(&c, want, 30);
+    it_stop_run(s.run);
+    json_decref(want);
+    it_data_free(&d);
+    it_done(&c);
+}
+
+Test(current, refuses_a_topic_that_is_not_compacted) {
+    it_ctx c;
+    it_init(&c, "current-policy");
+    const char *kv[] = {"cleanup.policy", "delete", NULL};
+    it_topic_configure(&c, IT_CURRENT, kv);
+    it_proc *run = it_start_run(&c, NULL);
+    int st = it_wait(run, 60);
+    cr_assert_eq(st, 2, "run: exit status %d, expected 2 (log %s)", st,
+                 run->err);
+    cr_assert(it_log_has(run, "cleanup.policy=delete"), "log %s", run->err);
+    it_done(&c);
+}

@@ -82,8 +82,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         return topics
 
     def create_outputs(self, base, peer=False, partitions=None):
-        """Output topics of one system under test: base.status/dlq/changelog
-        (or base.peer-status for the peer)."""
+        """Output topics of one system under test: base.status/dlq/changelog/
+        current (or base.peer-status for the peer)."""
         if peer:
             specs = {f"{base}.peer-status": {"message.timestamp.type": "LogAppendTime"},
                      f"{base}.peer-dlq": {}}
@@ -92,6 +92,7 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
                 f"{base}.status": {"message.timestamp.type": "LogAppendTime"},
                 f"{base}.dlq": {},
                 f"{base}.changelog": {"cleanup.policy": "compact"},
+                f"{base}.current": {"cleanup.policy": "compact"},
             }
         self.k.create_topics(specs, partitions or self.parts)
         return {k.rsplit(".", 1)[1]: k for k in specs}

@@ -21,7 +21,7 @@ PLOT_GP = os.path.join(ROOT, "benchmarks", "plot.gp")
 PLOT_SOAK_GP = os.path.join(ROOT, "benchmarks", "plot-soak.gp")
 
 INPUTS = ["deliveries", "bounces", "complaints", "reports", "actions"]
-OUTPUTS = ["status", "dlq", "changelog"]
+OUTPUTS = ["status", "dlq", "changelog", "current"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # 2026-01-01T00:00:00Z: event times of pre-filled data start here.

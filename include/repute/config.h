@@ -68,6 +68,12 @@ typedef struct rp_config {
     /* Rates (docs/rules.md section 5). */
     double bounce_review_rate, bounce_pause_rate;
     double complaint_review_rate, complaint_pause_rate;
+    /* Tenants (docs/rules.md section 10). A tenant rate left unset in the
+     * configuration holds the account's value of the same rate once the
+     * configuration is validated, so the engine reads these alone. */
+    double tenant_bounce_review_rate, tenant_bounce_pause_rate;
+    double tenant_complaint_review_rate, tenant_complaint_pause_rate;
+    int32_t tenant_max_per_account;
     /* Window (docs/rules.md section 3); durations in milliseconds. */
     int64_t window_min_volume;
     int64_t window_min_span;

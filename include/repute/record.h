@@ -27,6 +27,9 @@
  * and goes to the dead-letter topic. */
 #define RP_EVENT_ID_MAX 256
 #define RP_TEXT_MAX     8192
+/* docs/rules.md section 10: a tenant is a non-empty UTF-8 string of at most
+ * 256 bytes, unique within its account. */
+#define RP_TENANT_MAX 256
 
 typedef struct rp_delivery {
     rp_str message_id;
@@ -78,6 +81,8 @@ typedef struct rp_action {
     int64_t effective_time;
     rp_str related_account_id; /* nullable */
     rp_str note;               /* nullable */
+    rp_str actor; /* nullable: who decided it; kept in the account's
+                     history, never copied into a notification */
 } rp_action;
 
 typedef struct rp_record {
@@ -85,6 +90,7 @@ typedef struct rp_record {
     rp_str event_id;
     rp_str account_id;
     int64_t event_time;
+    rp_str tenant; /* nullable: null is the account's own sending */
     union {
         rp_delivery delivery;
         rp_bounce bounce;
@@ -171,12 +177,13 @@ typedef struct rp_notification {
 
 typedef struct rp_event {
     rp_str account_id;
-    uint64_t sequence; /* from 1 per account */
+    uint64_t sequence; /* from 1 per account, its tenants' events included */
     int64_t event_time;
     rp_event_kind kind;
     /* Exactly one of these is meaningful, as kind says. */
     const rp_status_change *status_change;
     const rp_notification *notification;
+    rp_str tenant; /* nullable: null for the account's own events */
 } rp_event;
 
 /* Writes the event_id "<account_id>:<sequence>" into buf (NUL-terminated).

@@ -119,8 +119,10 @@ static void event_seeds(void) {
         .review_ends_at = 1767830400000,
     };
     rp_event evs[2] = {
-        {rp_str_c("acme"), 1, 1767312000000, RP_EVENT_STATUS_CHANGE, &sc, NULL},
-        {rp_str_c("acme"), 2, 1767312000000, RP_EVENT_NOTIFICATION, NULL, &nt},
+        {rp_str_c("acme"), 1, 1767312000000, RP_EVENT_STATUS_CHANGE, &sc, NULL,
+         RP_STR_NULL},
+        {rp_str_c("acme"), 2, 1767312000000, RP_EVENT_NOTIFICATION, NULL, &nt,
+         RP_STR_NULL},
     };
     for (int i = 0; i < 2; i++)
         for (int fr = 0; fr < 2; fr++) {

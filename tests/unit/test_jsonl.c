@@ -668,7 +668,8 @@ Test(writer, status_change_event) {
                          true, T0 + 7 * RP_MS_PER_DAY};
     sc.issues[1] = (rp_issue_state){RP_ISSUE_INTERNAL_REVIEW,
                                     RP_ISTATUS_UNDER_REVIEW, T0 - 5, false, 0};
-    rp_event ev = {rp_str_c("acme"), 12, T0, RP_EVENT_STATUS_CHANGE, &sc, NULL};
+    rp_event ev = {rp_str_c("acme"), 12, T0, RP_EVENT_STATUS_CHANGE, &sc, NULL,
+                   RP_STR_NULL};
     cr_assert_eq(rp_jsonl_write_event(&out, &ev), 0);
     cr_expect_str_eq(
         out.data,
@@ -695,7 +696,8 @@ Test(writer, status_change_without_issues) {
     memset(&sc, 0, sizeof(sc));
     sc.previous_status = RP_ASTATUS_UNDER_REVIEW;
     sc.cause = RP_ISSUE_SPAMTRAP;
-    rp_event ev = {rp_str_c("a\"b"), 1, -5, RP_EVENT_STATUS_CHANGE, &sc, NULL};
+    rp_event ev = {rp_str_c("a\"b"), 1, -5, RP_EVENT_STATUS_CHANGE, &sc, NULL,
+                   RP_STR_NULL};
     cr_assert_eq(rp_jsonl_write_event(&out, &ev), 0);
     cr_expect_str_eq(
         out.data,
@@ -726,7 +728,8 @@ Test(writer, notification_event) {
     n.rate = 0.12;
     n.has_threshold = true;
     n.threshold = 0.1;
-    rp_event ev = {rp_str_c("acme"), 3, T0, RP_EVENT_NOTIFICATION, NULL, &n};
+    rp_event ev = {rp_str_c("acme"), 3, T0, RP_EVENT_NOTIFICATION, NULL, &n,
+                   RP_STR_NULL};
     cr_assert_eq(rp_jsonl_write_event(&out, &ev), 0);
     cr_expect_str_eq(
         out.data,
@@ -756,7 +759,8 @@ Test(writer, notification_for_a_report_issue) {
                    0,
                    RP_EVENT_NOTIFICATION,
                    NULL,
-                   &n};
+                   &n,
+                   RP_STR_NULL};
     cr_assert_eq(rp_jsonl_write_event(&out, &ev), 0);
     cr_expect_str_eq(
         out.data,
@@ -773,8 +777,8 @@ Test(writer, events_append_and_reuse) {
     rp_notification n;
     memset(&n, 0, sizeof(n));
     n.title = n.why = "";
-    rp_event ev = {rp_str_c("a"),         1,    INT64_MIN,
-                   RP_EVENT_NOTIFICATION, NULL, &n};
+    rp_event ev = {rp_str_c("a"), 1,  INT64_MIN,  RP_EVENT_NOTIFICATION,
+                   NULL,          &n, RP_STR_NULL};
     cr_assert_eq(rp_jsonl_write_event(&out, &ev), 0);
     size_t one = out.len;
     cr_expect_not_null(strstr(out.data, "\"event_time\":-9223372036854775808"));

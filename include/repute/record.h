@@ -173,6 +173,9 @@ typedef struct rp_notification {
     double threshold;
     bool has_review_end;
     int64_t review_ends_at;
+    /* Nullable: the tenant the notification is about (docs/rules.md section
+     * 10); its texts then speak of that stream alone. */
+    rp_str tenant;
 } rp_notification;
 
 typedef struct rp_event {

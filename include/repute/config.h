@@ -59,6 +59,9 @@ typedef enum rp_topic {
 #define RP_SCHEMA_ID_STATUS RP_REC__COUNT
 #define RP_SCHEMA_ID__COUNT (RP_REC__COUNT + 1)
 
+/* The largest value of the key threads. */
+#define RP_THREADS_MAX 64
+
 typedef struct rp_kv {
     char *key; /* without the "kafka." prefix */
     char *value;
@@ -115,6 +118,7 @@ typedef struct rp_config {
     char *group_id;           /* group.id, default "repute" */
     int64_t max_task_idle;    /* max.task.idle, default 500ms */
     int64_t commit_interval;  /* commit.interval, default 100ms */
+    int32_t threads;          /* threads, default 0: the cores it may use */
     int64_t input_max_future; /* input.max.future, default 24h */
     bool topics_create;       /* topics.create, default false */
     bool topics_create_set;   /* the user chose topics.create */

@@ -7,9 +7,10 @@
  * as const. The view is a handle on the processor itself, not a snapshot:
  * each call reads the state as it is now. It is valid, and may be used,
  * only on the processor's loop thread (the processor changes its state on
- * that thread, between callbacks), from the start of the loop until the
- * processor has freed the reader. Nothing here blocks or waits for the
- * network: the Kafka numbers are librdkafka's cached ones.
+ * that thread, between callbacks, or in its other threads while the loop
+ * thread waits for them, never while a callback runs), from the start of the
+ * loop until the processor has freed the reader. Nothing here blocks or waits
+ * for the network: the Kafka numbers are librdkafka's cached ones.
  *
  * Ownership: the processor owns the view and everything it lends (the
  * engines); the reader frees nothing. An engine lent by
@@ -98,5 +99,22 @@ void rp_proc_view_status_counts(const rp_proc_view *v,
                                 uint64_t out[RP_ASTATUS__COUNT]);
 /* Fills *out with the processor's counters. */
 void rp_proc_view_counters(const rp_proc_view *v, rp_proc_counters *out);
+
+/* One of the threads that apply records (the key threads; docs/run.md,
+ * "Threads"): the tasks it owns, the records it has applied, the seconds
+ * it has been busy applying them or writing their changelog, and its busy
+ * share of the last progress interval (10 s; 0 to 1). */
+typedef struct rp_proc_thread {
+    int tasks;
+    uint64_t applied;
+    double busy_seconds;
+    double busy_share;
+} rp_proc_thread;
+
+/* The number of those threads (0 before start-up has counted them). */
+int rp_proc_view_threads(const rp_proc_view *v);
+/* Fills *out for thread i (0 .. rp_proc_view_threads - 1; thread 0 is
+ * the loop's own); false when there is no such thread. */
+bool rp_proc_view_thread(const rp_proc_view *v, int i, rp_proc_thread *out);
 
 #endif

@@ -208,6 +208,48 @@ static void partition_gauges(const rp_proc_view *v, rp_buf *b) {
           rp_proc_view_tasks(v));
 }
 
+/* The threads that apply records (docs/run.md, "Threads"): what each has
+ * applied and how busy it is. Their sum of records differs from
+ * repute_records_applied_total by the records sent to the DLQ (counted
+ * here, not there) and by the work of a rewind (counted again here). */
+static void thread_metrics(const rp_proc_view *v, rp_buf *b) {
+    int n = rp_proc_view_threads(v);
+    if (n > RP_THREADS_MAX)
+        n = RP_THREADS_MAX;
+    rp_proc_thread th[RP_THREADS_MAX];
+    for (int i = 0; i < n; i++)
+        if (!rp_proc_view_thread(v, i, &th[i]))
+            memset(&th[i], 0, sizeof(th[i]));
+    gauge(b, "repute_threads", "Threads that apply records (the key threads).",
+          n);
+    metric_head(b, "repute_thread_tasks", "gauge",
+                "Partitions (tasks) each thread applies the records of.");
+    for (int i = 0; i < n; i++)
+        rp_buf_printf(b, "repute_thread_tasks{thread=\"%d\"} %d\n", i,
+                      th[i].tasks);
+    metric_head(b, "repute_thread_records_applied_total", "counter",
+                "Input records each thread has applied (or sent to the "
+                "dead-letter topic).");
+    for (int i = 0; i < n; i++)
+        rp_buf_printf(b,
+                      "repute_thread_records_applied_total{thread=\"%d\"} "
+                      "%" PRIu64 "\n",
+                      i, th[i].applied);
+    metric_head(b, "repute_thread_busy_seconds_total", "counter",
+                "Seconds each thread has spent applying records and "
+                "writing their changelog (its rate is the busy share).");
+    for (int i = 0; i < n; i++)
+        rp_buf_printf(b,
+                      "repute_thread_busy_seconds_total{thread=\"%d\"} "
+                      "%.3f\n",
+                      i, th[i].busy_seconds);
+    metric_head(b, "repute_thread_busy_ratio", "gauge",
+                "Share of the last 10 s each thread was busy (0 to 1).");
+    for (int i = 0; i < n; i++)
+        rp_buf_printf(b, "repute_thread_busy_ratio{thread=\"%d\"} %.3f\n", i,
+                      th[i].busy_share);
+}
+
 /* The version, commit and libraries of `repute --version`, as labels of a
  * constant 1, the usual form of a build_info gauge: a dashboard joins on
  * it to tell which hosts run which build. */
@@ -329,6 +371,7 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
     consumer_lag(v, a->cfg, b);
     commit_histogram(a, b);
     partition_gauges(v, b);
+    thread_metrics(v, b);
     metric_head(b, "repute_engine_state_bytes", "gauge",
                 "Memory held by the engines: account state and the dedupe "
                 "table.");

@@ -176,6 +176,13 @@ static const key_desc keys[] = {
     K_STRING("group.id", AT(group_id), "repute", NULL),
     K_DURATION("max.task.idle", AT(max_task_idle), "500ms"),
     K_DURATION("commit.interval", AT(commit_interval), "100ms"),
+    /* 0: as many as the cores the process may use (src/runtime/lanes.c). */
+    {.name = "threads",
+     .type = KT_INT32,
+     .offset = AT(threads),
+     .def = "0",
+     .min = 0,
+     .max = RP_THREADS_MAX},
     K_DURATION("input.max.future", AT(input_max_future), "24h"),
     K_STRING("log.level", AT(log_level), "info", log_levels),
     K_STRING("http.listen", AT(http_listen), "127.0.0.1:8080", NULL),

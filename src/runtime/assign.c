@@ -159,6 +159,7 @@ void rp_assign_drop_all(proc *p) {
             rp_engine_stats st;
             rp_engine_get_stats(p->tasks[i]->engine, &st);
             rp_engine_stats_add(&p->retired, &st);
+            p->tasks[i]->lane->n_tasks--;
         }
         rp_merge_task_gone(p, p->tasks[i]);
         rp_task_free(p->tasks[i]);
@@ -188,6 +189,7 @@ void rp_assign_rewind(proc *p) {
             rp_loop_fail_fatal(p, "out of memory");
             break;
         }
+        fresh->lane = t->lane; /* the same lane: its count stays */
         for (int k = 0; k < NTOP; k++) {
             fresh->committed[k] = t->committed[k];
             fresh->first[k] =
@@ -229,6 +231,10 @@ static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
             rp_loop_fail_fatal(p, "out of memory");
             return;
         }
+        /* The lane with the fewest tasks: this process's partitions spread
+         * evenly over its lanes, whichever numbers it was given. */
+        t->lane = rp_lanes_pick(p);
+        t->lane->n_tasks++;
         p->tasks[i] = t;
         p->n_tasks++;
         if (rp_task_open_queues(p, t) != 0) {

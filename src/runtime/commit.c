@@ -10,19 +10,20 @@
  * records are produced into it as records are applied. Every
  * commit.interval, when work was done since the last commit, no commit or
  * abort is in flight and the processor is not stopping (the shutdown
- * commits by itself), the commit timer starts a commit: on the loop thread,
- * each ready task produces its dirty accounts' states, its new dedupe
- * chunks (and the deletion of expired ones) and its clock to its changelog
- * partition, and the loop takes the offsets of what the tasks have applied
- * (rp_commit_prepare); a worker thread then sends those offsets to the
+ * commits by itself), the commit timer starts a commit: in a round of the
+ * lanes (each lane its own tasks, lanes.c; the loop thread alone with
+ * threads=1), each ready task produces its dirty accounts' states, its new
+ * dedupe chunks (and the deletion of expired ones) and its clock to its
+ * changelog partition, and the loop takes the offsets of what the tasks have
+ * applied (rp_commit_prepare); a worker thread then sends those offsets to the
  * transaction, commits it and begins the next (work_cb). A commit that does
  * not start because one is in flight waits for the next tick of the timer.
  *
  * Meanwhile the loop goes on applying records: they are the next
  * transaction's work, and the outputs they produce are held (p->hold,
- * p->pending; output.c) until that transaction has begun, since nothing
- * can be produced into a transaction while it commits. When the commit has
- * succeeded, finish_work marks the offsets committed and produces the held
+ * each lane's pending list; output.c) until that transaction has begun, since
+ * nothing can be produced into a transaction while it commits. When the commit
+ * has succeeded, finish_work marks the offsets committed and produces the held
  * records into the new transaction; when it has failed, the held records
  * are dropped with the rest of the work.
  *
@@ -69,11 +70,10 @@ static void start_abort(proc *p);
 /* ---------------------------------------------------------------- changelog */
 
 static int sink_state(void *opaque, rp_str id, const void *state, size_t len) {
-    void **args = opaque;
-    proc *p = args[0];
-    task *t = args[1];
-    return rp_out_produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition,
-                          id.ptr, id.len, state, len, NULL);
+    task *t = opaque;
+    proc *p = t->lane->p;
+    return rp_out_produce(t->lane, p->cfg->topic[RP_TOPIC_CHANGELOG],
+                          t->partition, id.ptr, id.len, state, len, NULL);
 }
 
 /* Writes the task's clock (its stream time under clock=event), so that a
@@ -84,7 +84,7 @@ static void put_clock(proc *p, task *t) {
         return;
     unsigned char v[8];
     rp_put_le64(v, (uint64_t)clock);
-    if (rp_out_produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition,
+    if (rp_out_produce(t->lane, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition,
                        CLOCK_KEY, CLOCK_KEY_LEN, v, sizeof(v), NULL) == 0)
         t->clock_written = clock;
 }
@@ -99,7 +99,7 @@ static void flush_dedupe(proc *p, task *t) {
         size_t k = n - off < DD_CHUNK_MAX ? n - off : DD_CHUNK_MAX;
         unsigned char *val = malloc(k * 16);
         if (!val) {
-            rp_loop_fail_fatal(p, "out of memory");
+            rp_lane_fail(t->lane, "out of memory");
             return;
         }
         int64_t newest = INT64_MIN;
@@ -111,8 +111,8 @@ static void flush_dedupe(proc *p, task *t) {
         }
         uint64_t seq = t->next_chunk;
         int kl = snprintf(key, sizeof(key), DD_PREFIX "%" PRIu64, seq);
-        rp_out_produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition, key,
-                       (size_t)kl, val, k * 16, NULL);
+        rp_out_produce(t->lane, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition,
+                       key, (size_t)kl, val, k * 16, NULL);
         free(val);
         rp_task_chunk_note(t, seq, newest);
     }
@@ -123,8 +123,8 @@ static void flush_dedupe(proc *p, task *t) {
             t->chunks[i].newest < clock - p->cfg->dedupe_horizon) {
             int kl = snprintf(key, sizeof(key), DD_PREFIX "%" PRIu64,
                               t->chunks[i].seq);
-            rp_out_produce(p, p->cfg->topic[RP_TOPIC_CHANGELOG], t->partition,
-                           key, (size_t)kl, NULL, 0, NULL);
+            rp_out_produce(t->lane, p->cfg->topic[RP_TOPIC_CHANGELOG],
+                           t->partition, key, (size_t)kl, NULL, 0, NULL);
         } else {
             t->chunks[keep++] = t->chunks[i];
         }
@@ -132,19 +132,34 @@ static void flush_dedupe(proc *p, task *t) {
     t->n_chunks = keep;
 }
 
-/* Produces every task's dirty account states to the changelog and
- * returns the offsets to commit (NULL when there are none). */
-rd_kafka_topic_partition_list_t *rp_commit_prepare(proc *p) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+void rp_commit_lane_flush(lane *l) {
+    proc *p = l->p;
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
-        if (!t || !t->ready)
+        if (!t || !t->ready || t->lane != l)
             continue;
-        void *args[2] = {p, t};
-        if (rp_engine_flush_dirty(t->engine, sink_state, args) != 0)
+        if (rp_engine_flush_dirty(t->engine, sink_state, t) != 0)
             break; /* the transaction has failed; see rp_commit_start */
         flush_dedupe(p, t);
         put_clock(p, t);
+        t->flushed = true;
+    }
+}
+
+/* Produces every task's dirty account states to the changelog (a round:
+ * each lane its own tasks', lanes.c) and returns the offsets to commit,
+ * those of the tasks whose changelog was written. */
+rd_kafka_topic_partition_list_t *rp_commit_prepare(proc *p) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t i = 0; i < p->n_parts; i++)
+        if (p->tasks[i])
+            p->tasks[i]->flushed = false;
+    rp_lanes_round(p, ROUND_FLUSH);
+    rp_lanes_settle(p);
+    for (int32_t i = 0; i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (!t || !t->flushed)
+            continue;
         for (int k = 0; k < NTOP; k++)
             if (t->next[k] >= 0 && t->next[k] != t->committed[k])
                 rd_kafka_topic_partition_list_add(l, rp_in_topic(p, k), i)
@@ -391,10 +406,11 @@ static void start_abort(proc *p) {
  * several times its working size. Once per quiet period: the call walks
  * every arena. */
 static void trim_when_quiet(proc *p) {
+    uint64_t applied = rp_lanes_applied(p);
     bool quiet =
-        p->applied == p->trim_applied && !p->committing && !p->uncommitted;
+        applied == p->trim_applied && !p->committing && !p->uncommitted;
     if (!quiet) {
-        p->trim_applied = p->applied;
+        p->trim_applied = applied;
         p->trimmed = false;
         return;
     }
@@ -406,8 +422,9 @@ static void trim_when_quiet(proc *p) {
 
 void rp_commit_on_timer(uv_timer_t *h) {
     proc *p = h->data;
-    /* A safety net for a wake-up librdkafka did not send. */
-    if (!p->loop_stopped && rp_loop_drain(p) > 0)
+    /* A safety net for a wake-up librdkafka did not send (with several
+     * lanes, the lanes read the partitions' queues: a turn looks). */
+    if (!p->loop_stopped && (rp_loop_drain(p) > 0 || p->n_lanes > 1))
         rp_merge_kick(p);
     if (p->uncommitted && !p->committing && !p->stopping)
         rp_commit_start(p);

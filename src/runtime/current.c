@@ -124,7 +124,7 @@ int rp_current_check_policy(proc *p, rd_kafka_t *rk) {
 /* ---------------------------------------------------------------- rebuild */
 
 typedef struct rebuild {
-    proc *p;
+    lane *l;
     int64_t now;
     uint64_t states, tombstones;
 } rebuild;
@@ -133,7 +133,7 @@ static int rebuild_one(void *opaque, const rp_account_view *v) {
     rebuild *r = opaque;
     rp_account_state st;
     rp_engine_current_from_view(v, r->now, &st);
-    if (rp_out_current(r->p, &st) != 0)
+    if (rp_out_current(r->l, &st) != 0)
         return 1; /* a fatal or abortable failure: logged, the rest moot */
     if (st.status == RP_ASTATUS_HEALTHY)
         r->tombstones++;
@@ -145,7 +145,8 @@ static int rebuild_one(void *opaque, const rp_account_view *v) {
 void rp_current_rebuild(proc *p, task *t) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    rebuild r = {p, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, 0, 0};
+    rebuild r = {t->lane, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, 0,
+                 0};
     rp_engine_foreach(t->engine, rebuild_one, &r);
     p->uncommitted = true;
     rp_log_info("run: partition %" PRId32 ": rebuilt %s: %" PRIu64

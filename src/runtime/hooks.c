@@ -29,7 +29,8 @@
 static int hold_topic = -2; /* -2: not read yet, -1: none */
 static uint64_t hold_ms;
 
-bool rp_hook_hold(proc *p, task *t, int k) {
+/* Reads REPUTE_TEST_HOLD, once, before the lanes' threads start. */
+void rp_hook_init(proc *p) {
     if (hold_topic == -2) {
         hold_topic = -1;
         const char *v = getenv("REPUTE_TEST_HOLD");
@@ -44,6 +45,9 @@ bool rp_hook_hold(proc *p, task *t, int k) {
                         hold_topic >= 0 ? name : "(no such topic)", hold_ms);
         }
     }
+}
+
+bool rp_hook_hold(proc *p, task *t, int k) {
     if (k != hold_topic)
         return false;
     uint64_t now = uv_now(p->loop);

@@ -2,7 +2,9 @@
  * loop.c - the libuv loop's handles: wake-ups from librdkafka, timers,
  * signals, and the shutdown.
  *
- * Everything happens on one libuv loop thread. librdkafka's queues (the
+ * Everything happens on one libuv loop thread but the application of
+ * records, which the lanes do in rounds the loop starts and waits for
+ * (lanes.c). librdkafka's queues (the
  * group consumer's, the changelog reader's, the producer's main queue and
  * every task's input partitions) are switched to "IO event" mode: when a
  * queue goes from empty to non-empty, librdkafka writes a byte to one
@@ -47,13 +49,25 @@
  * there is progress. */
 static void on_stats_timer(uv_timer_t *h) {
     proc *p = h->data;
-    uint64_t n = p->applied - p->last_applied;
+    lane_counters c;
+    rp_lanes_counters(p, &c);
+    uint64_t n = c.applied - p->last_applied;
     double secs = uv_timer_get_repeat(h) / 1000.0;
     if (n > 0)
         rp_log_info("run: %" PRIu64 " records applied (%.0f/s over %.0f s), "
                     "%" PRIu64 " to the DLQ, %" PRIu64 " commits",
-                    p->applied, n / secs, secs, p->dlq, p->commits);
-    p->last_applied = p->applied;
+                    c.applied, n / secs, secs, c.dlq, p->commits);
+    p->last_applied = c.applied;
+    /* Each lane's busy share of the interval (/metrics). */
+    for (int i = 0; i < p->n_lanes; i++) {
+        lane *l = &p->lanes[i];
+        l->busy_share = (double)(l->busy_ns - l->busy_ns_last) / (secs * 1e9);
+        l->busy_ns_last = l->busy_ns;
+        if (n > 0 && p->n_lanes > 1)
+            rp_log_debug("run: thread %d: %" PRIu64 " records applied, busy "
+                         "%.0f%% of the last %.0f s",
+                         i, l->c.applied, 100.0 * l->busy_share, secs);
+    }
 }
 
 /* ---------------------------------------------------------------- wake-ups */

@@ -44,12 +44,14 @@
  * only stops that partition's fetches, and librdkafka keeps fetching the
  * empty partition the task waits for.
  *
- * The loop applies at most BATCH records per turn across the ready tasks,
- * starting one task further each turn (p->rotation), and turns again at
- * once while there is more (the idle handle, on_work_idle); a task that
- * waits sets the idle timer for when its wait ends. Records are applied
- * while a commit is in flight (their outputs are held, see output.c), but
- * not while an abort is, nor once the processor is stopping or has failed;
+ * The loop applies at most BATCH records per turn across the ready tasks
+ * of each lane (lanes.c: with threads > 1 the lanes do it at once, each on
+ * its own thread, and each takes its own tasks' messages off their queues
+ * first), starting one task further each turn (lane.rotation), and turns
+ * again at once while there is more (the idle handle, on_work_idle); a
+ * task that waits sets the idle timer for when its wait ends. Records are
+ * applied while a commit is in flight (their outputs are held, see output.c),
+ * but not while an abort is, nor once the processor is stopping or has failed;
  * a failed transaction turns the next turn into an abort (commit.c).
  *
  * With a schema registry, a head whose writer schema is not known yet
@@ -99,6 +101,7 @@ static void on_idle_timer(uv_timer_t *h);
 
 /* Applies one buffered message of topic index ti to its task. */
 static void apply_one(proc *p, task *t, int ti) {
+    lane *l = t->lane;
     msgq *q = &t->q[ti];
     rd_kafka_message_t *m = rp_msgq_pop(q);
     /* The engine's prefetch hints for the records that follow in this
@@ -112,7 +115,7 @@ static void apply_one(proc *p, task *t, int ti) {
     }
     rp_record rec;
     char err[256];
-    int rc = rp_avro_decode(p->dec, (rp_rec_type)ti, m->payload, m->len, &rec,
+    int rc = rp_avro_decode(l->dec, (rp_rec_type)ti, m->payload, m->len, &rec,
                             err, sizeof(err));
     if (rc == 0 &&
         (m->key_len != rec.account_id.len ||
@@ -139,7 +142,7 @@ static void apply_one(proc *p, task *t, int ti) {
     if (rc == RP_ENOSCHEMA) /* the registry said no (writers.c) */
         rp_writers_refusal(p, m, err, sizeof(err));
     if (rc != 0) {
-        rp_out_dlq(p, ti, m, err);
+        rp_out_dlq(l, ti, m, err);
     } else {
         /* Late: below the task's stream time (under clock=event, the
          * engine's clock, which is that, restored across restarts). */
@@ -147,21 +150,24 @@ static void apply_one(proc *p, task *t, int ti) {
                              ? rp_engine_clock(t->engine)
                              : t->stream_time;
         if (rec.event_time < stream)
-            p->late[ti]++;
+            l->c.late[ti]++;
         if (rec.event_time > t->stream_time)
             t->stream_time = rec.event_time;
         int64_t now =
             p->cfg->clock == RP_CLOCK_EVENT ? rec.event_time : p->wall_now;
-        rc = rp_engine_apply(t->engine, &rec, now, rp_out_sink(p));
+        rc = rp_engine_apply(t->engine, &rec, now, rp_out_sink(l));
         if (rc != 0) {
             rp_log_error("run: engine: %s", rp_strerror(rc));
-            rp_loop_fail_fatal(p, "out of memory");
+            rp_lane_fail(l, "out of memory");
         }
-        p->applied++;
+        l->c.applied++;
     }
     t->next[ti] = m->offset + 1;
-    p->consumed[ti]++;
-    p->uncommitted = true;
+    l->c.consumed[ti]++;
+    if (p->in_round)
+        l->uncommitted = true;
+    else
+        p->uncommitted = true;
     rd_kafka_message_destroy(m);
 }
 
@@ -205,11 +211,11 @@ rp_part_state rp_merge_part_state(proc *p, task *t, int i) {
 }
 
 /* Ends a wait for a known-non-empty partition (if one is going on). */
-static void known_wait_end(proc *p, task *t, uint64_t now) {
+static void known_wait_end(task *t, uint64_t now) {
     if (!t->known_since)
         return;
     uint64_t ms = now - t->known_since;
-    p->wait_ms += ms;
+    t->lane->c.wait_ms += ms;
     if (t->long_logged)
         rp_log_info("run: partition %" PRId32 " goes on after waiting %.1f s "
                     "for records the broker holds",
@@ -232,7 +238,7 @@ static void known_wait_long(proc *p, task *t, int k, uint64_t now) {
                 "earlier records arrive",
                 t->partition, (double)(now - t->known_since) / 1000.0,
                 rp_in_topic(p, k), t->partition, t->fetched[k], hi);
-    p->long_waits++;
+    t->lane->c.long_waits++;
     t->long_logged = true;
 }
 
@@ -262,7 +268,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
         } else {
             /* A writer schema not fetched yet holds the whole task: its
              * event time cannot be known (writers.c). */
-            if (rp_writers_peek(p, i, m, &et, until) != 0)
+            if (rp_writers_peek(t->lane, i, m, &et, until) != 0)
                 return -1;
             t->head[i] = m;
             t->head_time[i] = et;
@@ -274,7 +280,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
     }
     uint64_t now = uv_now(p->loop);
     if (best < 0) {
-        known_wait_end(p, t, now); /* nothing to apply: no wait */
+        known_wait_end(t, now); /* nothing to apply: no wait */
         return -1;
     }
     /* Where we are or where a partition ends is not known: ask at once
@@ -306,7 +312,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
             *until = now + 1;
         return -1;
     }
-    known_wait_end(p, t, now);
+    known_wait_end(t, now);
     if (maybe) {
         if (t->wait_since == 0)
             t->wait_since = now;
@@ -328,7 +334,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
                          "earlier records",
                          t->partition);
         t->expired_logged = true;
-        p->idle_expired++;
+        t->lane->c.idle_expired++;
     } else {
         t->wait_since = 0;
         t->expired_logged = false;
@@ -338,11 +344,13 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
 
 void rp_merge_task_gone(proc *p, task *t) {
     if (t && t->known_since && p->loop)
-        p->wait_ms += uv_now(p->loop) - t->known_since;
+        t->lane->c.wait_ms += uv_now(p->loop) - t->known_since;
 }
 
 uint64_t rp_merge_wait_ms(const proc *p) {
-    uint64_t ms = p->wait_ms;
+    lane_counters c;
+    rp_lanes_counters(p, &c);
+    uint64_t ms = c.wait_ms;
     uint64_t now = p->loop ? uv_now(p->loop) : 0;
     for (int32_t i = 0; i < p->n_parts; i++) {
         const task *t = p->tasks[i];
@@ -352,11 +360,50 @@ uint64_t rp_merge_wait_ms(const proc *p) {
     return ms;
 }
 
-/* Applies up to BATCH records across the ready tasks. Returns true when
- * more could be applied right away. */
-static bool process_some(proc *p) {
+/* Takes what the input partitions' queues of the lane's ready tasks
+ * hold (rp_merge_consume_input does it on the loop with one lane). */
+static size_t consume_lane(lane *l);
+
+void rp_merge_lane_turn(lane *l) {
+    proc *p = l->p;
+    l->more = false;
+    l->wait_min = UINT64_MAX;
+    l->got = p->n_lanes > 1 ? consume_lane(l) : 0;
+    int done = 0;
+    /* Start one task further each time, so that a busy partition cannot
+     * take every batch from the others. */
+    int32_t first =
+        p->n_parts ? (int32_t)(l->rotation++ % (uint32_t)p->n_parts) : 0;
+    for (int32_t n = 0; n < p->n_parts; n++) {
+        int32_t i = (first + n) % p->n_parts;
+        task *t = p->tasks[i];
+        if (!t || !t->ready || t->lane != l)
+            continue;
+        uint64_t until = 0;
+        while (done < BATCH && !rp_lane_failed(l)) {
+            int ti = task_pick(p, t, &until);
+            if (ti < 0)
+                break;
+            apply_one(p, t, ti);
+            done++;
+        }
+        if (done >= BATCH)
+            l->more = true;
+        if (until && until < l->wait_min)
+            l->wait_min = until;
+        until = rp_hook_next(p, t);
+        if (until && until < l->wait_min)
+            l->wait_min = until;
+    }
+}
+
+/* Applies up to BATCH records across the ready tasks of each lane, the
+ * lanes at once (lanes.c). Returns true when more could be applied right
+ * away; adds the messages the lanes took off the queues to *got. */
+static bool process_some(proc *p, size_t *got) {
     /* Records are applied while a commit is in flight (their outputs wait
-     * in p->pending), not while an abort is: a rewind follows it. */
+     * in the lanes' pending lists), not while an abort is: a rewind
+     * follows it. */
     if ((p->committing && p->work_kind == WORK_ABORT) || p->stopping ||
         p->fatal)
         return false;
@@ -365,34 +412,17 @@ static bool process_some(proc *p) {
         return false;
     }
     p->wall_now = rp_run_wall_ms();
-    int done = 0;
+    rp_lanes_round(p, ROUND_APPLY);
     bool more = false;
     uint64_t wait_min = UINT64_MAX;
-    /* Start one task further each time, so that a busy partition cannot
-     * take every batch from the others. */
-    int32_t first =
-        p->n_parts ? (int32_t)(p->rotation++ % (uint32_t)p->n_parts) : 0;
-    for (int32_t n = 0; n < p->n_parts; n++) {
-        int32_t i = (first + n) % p->n_parts;
-        task *t = p->tasks[i];
-        if (!t || !t->ready)
-            continue;
-        uint64_t until = 0;
-        while (done < BATCH && !p->fatal) {
-            int ti = task_pick(p, t, &until);
-            if (ti < 0)
-                break;
-            apply_one(p, t, ti);
-            done++;
-        }
-        if (done >= BATCH)
-            more = true;
-        if (until && until < wait_min)
-            wait_min = until;
-        until = rp_hook_next(p, t);
-        if (until && until < wait_min)
-            wait_min = until;
+    for (int i = 0; i < p->n_lanes; i++) {
+        const lane *l = &p->lanes[i];
+        more |= l->more;
+        *got += l->got;
+        if (l->wait_min < wait_min)
+            wait_min = l->wait_min;
     }
+    rp_lanes_settle(p);
     if (wait_min != UINT64_MAX) {
         /* Come back when the longest a task may idle has passed (or a
          * long wait is to be logged, or the broker asked again). */
@@ -413,7 +443,7 @@ static bool process_some(proc *p) {
 static void on_work_idle(uv_idle_t *h) {
     proc *p = h->data;
     size_t got = p->loop_stopped ? 0 : rp_loop_drain(p);
-    bool more = process_some(p);
+    bool more = process_some(p, &got);
     if (!more && got == 0)
         uv_idle_stop(&p->work_idle);
 }
@@ -440,7 +470,7 @@ static void on_review_timer(uv_timer_t *h) {
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
         if (t && t->ready && rp_engine_next_review_end(t->engine) <= now) {
-            rp_engine_advance(t->engine, now, rp_out_sink(p));
+            rp_engine_advance(t->engine, now, rp_out_sink(t->lane));
             p->uncommitted = true;
         }
     }
@@ -473,7 +503,8 @@ static void arm_review_timer(proc *p) {
 
 /* Files one input message (or event) of topic index k under task t (NULL
  * when no task owns its partition). */
-static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
+static void take_message(proc *p, lane *l, task *t, int k,
+                         rd_kafka_message_t *m) {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             /* The event carries the fetch position: past the transaction
@@ -487,7 +518,7 @@ static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
         } else {
             rp_log_warn("run: consumer: %s", rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__FATAL)
-                rp_loop_fail_fatal(p, "fatal consumer error");
+                rp_lane_fail(l, "fatal consumer error");
         }
         rd_kafka_message_destroy(m);
         return;
@@ -516,7 +547,7 @@ static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
         t->burst_at = now;
     if (rp_msgq_push(&t->q[k], m) != 0) {
         rd_kafka_message_destroy(m);
-        rp_loop_fail_fatal(p, "out of memory");
+        rp_lane_fail(l, "out of memory");
     }
 }
 
@@ -528,32 +559,60 @@ static void take_message(proc *p, task *t, int k, rd_kafka_message_t *m) {
  * queues, which stops fetching when they are full; see assign.c). Then the
  * consumer's own queue: rebalances, errors, and messages of partitions
  * not yet taken off it. */
-size_t rp_merge_consume_input(proc *p) {
+/* Takes what task t's input partitions' queues hold, up to INPUT_MAX
+ * buffered per partition. */
+static size_t consume_task(proc *p, lane *l, task *t) {
     rd_kafka_message_t *batch[256];
+    size_t got = 0;
+    for (int k = 0; k < NTOP; k++) {
+        if (!t->in[k] || rp_hook_hold(p, t, k))
+            continue;
+        size_t before = got;
+        while (t->in[k] && t->q[k].n < INPUT_MAX && !rp_lane_failed(l)) {
+            size_t room = INPUT_MAX - t->q[k].n;
+            ssize_t n = rd_kafka_consume_batch_queue(t->in[k], 0, batch,
+                                                     room < 256 ? room : 256);
+            if (n <= 0)
+                break;
+            for (ssize_t j = 0; j < n; j++)
+                take_message(p, l, t, k, batch[j]);
+            got += (size_t)n;
+            /* A rebalance inside take_message cannot happen (it is
+             * served from the consumer's queue, on the loop), so t
+             * stays. */
+        }
+        if (got > before)
+            rp_hook_taken(p, t, k);
+    }
+    return got;
+}
+
+static size_t consume_lane(lane *l) {
+    proc *p = l->p;
     size_t got = 0;
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
-        if (!t || !t->ready)
-            continue;
-        for (int k = 0; k < NTOP; k++) {
-            if (!t->in[k] || rp_hook_hold(p, t, k))
-                continue;
-            size_t before = got;
-            while (t->in[k] && t->q[k].n < INPUT_MAX && !p->fatal) {
-                size_t room = INPUT_MAX - t->q[k].n;
-                ssize_t n = rd_kafka_consume_batch_queue(
-                    t->in[k], 0, batch, room < 256 ? room : 256);
-                if (n <= 0)
-                    break;
-                for (ssize_t j = 0; j < n; j++)
-                    take_message(p, t, k, batch[j]);
-                got += (size_t)n;
-                /* A rebalance inside take_message cannot happen (it is
-                 * served from the consumer's queue, below), so t stays. */
-            }
-            if (got > before)
-                rp_hook_taken(p, t, k);
-        }
+        if (t && t->ready && t->lane == l)
+            got += consume_task(p, l, t);
+    }
+    return got;
+}
+
+/* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
+ * per partition: back-pressure without pausing partitions (a resumed
+ * partition's next fetch would wait behind the broker's long poll of the
+ * others, up to fetch.wait.max.ms, and the task with it). A task that is
+ * still restoring is not read at all (its records wait in librdkafka's
+ * queues, which stops fetching when they are full; see assign.c). With
+ * more than one lane, each lane takes its own tasks' in its rounds
+ * (consume_lane) and the loop none. Then the consumer's own queue:
+ * rebalances, errors, and messages of partitions not yet taken off it. */
+size_t rp_merge_consume_input(proc *p) {
+    size_t got = 0;
+    for (int32_t i = 0; p->n_lanes == 1 && i < p->n_parts; i++) {
+        task *t = p->tasks[i];
+        if (t && t->ready)
+            got += consume_task(p, t->lane, t);
     }
     rd_kafka_message_t *m;
     while ((m = rd_kafka_consumer_poll(p->consumer, 0)) != NULL) {
@@ -562,7 +621,7 @@ size_t rp_merge_consume_input(proc *p) {
         task *t = (m->partition >= 0 && m->partition < p->n_parts)
                       ? p->tasks[m->partition]
                       : NULL;
-        take_message(p, t, k, m);
+        take_message(p, t ? t->lane : &p->lanes[0], t, k, m);
     }
     return got;
 }

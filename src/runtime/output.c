@@ -10,7 +10,8 @@
  * queue_work and cleared when its outcome is handled, by finish_work or by
  * a revocation that waited for it), nothing can be produced into the
  * transaction: rp_out_produce then keeps an owned copy of each record
- * (p->pending). After a successful commit, the held records are produced
+ * (in its lane's pending list: lanes apply records at the same time,
+ * lanes.c). After a successful commit, the held records are produced
  * into the transaction just begun (rp_out_pending_flush); after a failed
  * one they are dropped (rp_out_pending_clear), since their work is redone
  * after the rewind or abandoned with the process. The same
@@ -29,6 +30,7 @@
  * next commit turns into an abort. A fatal refusal stops the processor.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,23 +49,32 @@
 
 /* Produces one record, waiting (briefly, polling) only when librdkafka's
  * local queue is full. */
-static int produce_now(proc *p, const char *topic, int32_t partition,
+static int produce_now(lane *l, const char *topic, int32_t partition,
                        const void *key, size_t key_len, const void *val,
                        size_t val_len, rd_kafka_headers_t *hdrs);
 
+/* Work was done that the next commit must cover: the lane notes it during
+ * a round (the loop takes it after), the loop otherwise. */
+static void note_uncommitted(lane *l) {
+    if (l->p->in_round)
+        l->uncommitted = true;
+    else
+        l->p->uncommitted = true;
+}
+
 /* Keeps a record for the next transaction (see rp_out_pending_flush). */
-static int pending_push(proc *p, const char *topic, int32_t partition,
+static int pending_push(lane *l, const char *topic, int32_t partition,
                         const void *key, size_t key_len, const void *val,
                         size_t val_len, rd_kafka_headers_t *hdrs) {
-    if (p->n_pending == p->cap_pending) {
-        size_t cap = p->cap_pending ? 2 * p->cap_pending : 256;
-        pending_msg *v = realloc(p->pending, cap * sizeof(*v));
+    if (l->n_pending == l->cap_pending) {
+        size_t cap = l->cap_pending ? 2 * l->cap_pending : 256;
+        pending_msg *v = realloc(l->pending, cap * sizeof(*v));
         if (!v)
             goto fail;
-        p->pending = v;
-        p->cap_pending = cap;
+        l->pending = v;
+        l->cap_pending = cap;
     }
-    pending_msg *m = &p->pending[p->n_pending];
+    pending_msg *m = &l->pending[l->n_pending];
     m->key = key_len ? malloc(key_len) : NULL;
     m->value = val_len ? malloc(val_len) : NULL;
     if ((key_len && !m->key) || (val_len && !m->value)) {
@@ -80,55 +91,66 @@ static int pending_push(proc *p, const char *topic, int32_t partition,
     m->key_len = key_len;
     m->value_len = val_len;
     m->hdrs = hdrs;
-    p->n_pending++;
-    p->uncommitted = true;
+    l->n_pending++;
+    note_uncommitted(l);
     return 0;
 fail:
     if (hdrs)
         rd_kafka_headers_destroy(hdrs);
-    rp_loop_fail_fatal(p, "out of memory");
+    rp_lane_fail(l, "out of memory");
     return -1;
+}
+
+static void lane_pending_clear(lane *l) {
+    for (size_t i = 0; i < l->n_pending; i++) {
+        free(l->pending[i].key);
+        free(l->pending[i].value);
+        if (l->pending[i].hdrs)
+            rd_kafka_headers_destroy(l->pending[i].hdrs);
+    }
+    l->n_pending = 0;
 }
 
 /* Drops the held records (their transaction will not happen: an abort
  * rewinds and redoes their work, or the process stops). */
 void rp_out_pending_clear(proc *p) {
-    for (size_t i = 0; i < p->n_pending; i++) {
-        free(p->pending[i].key);
-        free(p->pending[i].value);
-        if (p->pending[i].hdrs)
-            rd_kafka_headers_destroy(p->pending[i].hdrs);
-    }
-    p->n_pending = 0;
+    for (int i = 0; i < p->n_lanes; i++)
+        lane_pending_clear(&p->lanes[i]);
 }
 
-/* Produces the held records into the transaction that has just begun. */
+/* Produces the held records into the transaction that has just begun,
+ * lane by lane (each lane's in the order it applied them; the records of
+ * one account are all one lane's). */
 void rp_out_pending_flush(proc *p) {
-    for (size_t i = 0; i < p->n_pending; i++) {
-        pending_msg *m = &p->pending[i];
-        rd_kafka_headers_t *h = m->hdrs;
-        m->hdrs = NULL; /* produce_now takes it, also on failure */
-        if (produce_now(p, m->topic, m->partition, m->key, m->key_len, m->value,
-                        m->value_len, h) != 0)
-            break; /* the rest is dropped: the transaction aborts */
+    for (int j = 0; j < p->n_lanes; j++) {
+        lane *l = &p->lanes[j];
+        for (size_t i = 0; i < l->n_pending; i++) {
+            pending_msg *m = &l->pending[i];
+            rd_kafka_headers_t *h = m->hdrs;
+            m->hdrs = NULL; /* produce_now takes it, also on failure */
+            if (produce_now(l, m->topic, m->partition, m->key, m->key_len,
+                            m->value, m->value_len, h) != 0)
+                break; /* the rest is dropped: the transaction aborts */
+        }
+        lane_pending_clear(l);
     }
-    rp_out_pending_clear(p);
 }
 
 /* Produces one record; while a commit is in flight, holds it for the next
  * transaction instead. */
-int rp_out_produce(proc *p, const char *topic, int32_t partition,
+int rp_out_produce(lane *l, const char *topic, int32_t partition,
                    const void *key, size_t key_len, const void *val,
                    size_t val_len, rd_kafka_headers_t *hdrs) {
-    if (p->hold)
-        return pending_push(p, topic, partition, key, key_len, val, val_len,
+    if (l->p->hold)
+        return pending_push(l, topic, partition, key, key_len, val, val_len,
                             hdrs);
-    return produce_now(p, topic, partition, key, key_len, val, val_len, hdrs);
+    return produce_now(l, topic, partition, key, key_len, val, val_len, hdrs);
 }
 
-static int produce_now(proc *p, const char *topic, int32_t partition,
+static int produce_now(lane *l, const char *topic, int32_t partition,
                        const void *key, size_t key_len, const void *val,
                        size_t val_len, rd_kafka_headers_t *hdrs) {
+    proc *p = l->p;
     for (;;) {
         rd_kafka_resp_err_t err;
         if (hdrs)
@@ -146,8 +168,8 @@ static int produce_now(proc *p, const char *topic, int32_t partition,
                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                     RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            p->produced++;
-            p->uncommitted = true;
+            l->c.produced++;
+            note_uncommitted(l);
             return 0;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -166,74 +188,87 @@ static int produce_now(proc *p, const char *topic, int32_t partition,
             }
             rp_log_error("run: cannot produce to %s: %s", topic,
                          rd_kafka_err2str(err));
-            rp_loop_fail_fatal(p, "produce failed");
+            rp_lane_fail(l, "produce failed");
             return -1;
         }
+        /* librdkafka's queues are safe from every thread: a lane may
+         * serve the delivery reports too. */
         rd_kafka_poll(p->producer, 50);
     }
 }
 
 /* ---------------------------------------------------------------- sink */
 
-int rp_out_current(proc *p, const rp_account_state *st) {
+int rp_out_current(lane *l, const rp_account_state *st) {
+    proc *p = l->p;
     const void *val = NULL;
     size_t len = 0;
     if (st->status != RP_ASTATUS_HEALTHY) {
         char err[256];
-        if (rp_acctstate_encode(st, p->current_id, &p->current_buf, err,
+        if (rp_acctstate_encode(st, p->current_id, &l->current_buf, err,
                                 sizeof(err)) != 0) {
             rp_log_error("run: cannot encode an account state: %s", err);
-            rp_loop_fail_fatal(p, "encode failed");
+            rp_lane_fail(l, "encode failed");
             return -1;
         }
-        val = p->current_buf.data;
-        len = p->current_buf.len;
+        val = l->current_buf.data;
+        len = l->current_buf.len;
     }
-    return rp_out_produce(p, p->cfg->topic[RP_TOPIC_CURRENT],
+    return rp_out_produce(l, p->cfg->topic[RP_TOPIC_CURRENT],
                           RD_KAFKA_PARTITION_UA, st->account_id.ptr,
                           st->account_id.len, val, len, NULL);
 }
 
 static void sink_event(void *opaque, const rp_event *ev) {
-    proc *p = opaque;
-    if (p->obs->on_event)
+    lane *l = opaque;
+    proc *p = l->p;
+    if (p->obs->on_event) {
+        /* The observer (the API's notifications) is not the lanes': one
+         * lane at a time tells it. */
+        if (p->n_lanes > 1)
+            pthread_mutex_lock(&p->obs_mu);
         p->obs->on_event(p->obs->opaque, ev);
+        if (p->n_lanes > 1)
+            pthread_mutex_unlock(&p->obs_mu);
+    }
     const void *buf;
     size_t len;
     char err[256];
-    if (rp_avro_encode_event(p->enc, ev, &buf, &len, err, sizeof(err)) != 0) {
+    if (rp_avro_encode_event(l->enc, ev, &buf, &len, err, sizeof(err)) != 0) {
         rp_log_error("run: cannot encode an output event: %s", err);
-        rp_loop_fail_fatal(p, "encode failed");
+        rp_lane_fail(l, "encode failed");
         return;
     }
-    if (rp_out_produce(p, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
+    if (rp_out_produce(l, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
                        ev->account_id.ptr, ev->account_id.len, buf, len,
                        NULL) != 0)
         return;
     rp_account_state st;
     if (rp_engine_current_from_change(ev, &st) == 0)
-        rp_out_current(p, &st);
+        rp_out_current(l, &st);
 }
 
 static void sink_report(void *opaque, const rp_record *rep) {
-    proc *p = opaque;
+    lane *l = opaque;
+    proc *p = l->p;
     const void *buf;
     size_t len;
     char err[256];
-    if (rp_avro_encode(p->enc, rep, &buf, &len, err, sizeof(err)) != 0) {
+    if (rp_avro_encode(l->enc, rep, &buf, &len, err, sizeof(err)) != 0) {
         rp_log_error("run: cannot encode a RELATED_ACCOUNT report: %s", err);
-        rp_loop_fail_fatal(p, "encode failed");
+        rp_lane_fail(l, "encode failed");
         return;
     }
     /* Keyed by the linked account, so the report reaches whichever
      * instance owns that account's partition. */
-    rp_out_produce(p, p->cfg->topic[RP_TOPIC_REPORTS], RD_KAFKA_PARTITION_UA,
+    rp_out_produce(l, p->cfg->topic[RP_TOPIC_REPORTS], RD_KAFKA_PARTITION_UA,
                    rep->account_id.ptr, rep->account_id.len, buf, len, NULL);
 }
 
 /* ---------------------------------------------------------------- DLQ */
 
-void rp_out_dlq(proc *p, int t, const rd_kafka_message_t *m, const char *why) {
+void rp_out_dlq(lane *l, int t, const rd_kafka_message_t *m, const char *why) {
+    proc *p = l->p;
     char part[16], off[24];
     snprintf(part, sizeof(part), "%" PRId32, m->partition);
     snprintf(off, sizeof(off), "%" PRId64, m->offset);
@@ -244,17 +279,15 @@ void rp_out_dlq(proc *p, int t, const rd_kafka_message_t *m, const char *why) {
     rd_kafka_header_add(h, "repute.error", -1, why, -1);
     rp_log_warn("run: %s [%" PRId32 "] @%" PRId64 " to the DLQ: %s",
                 rp_in_topic(p, t), m->partition, m->offset, why);
-    p->dlq++;
-    rp_out_produce(p, p->cfg->topic[RP_TOPIC_DLQ], RD_KAFKA_PARTITION_UA,
+    l->c.dlq++;
+    rp_out_produce(l, p->cfg->topic[RP_TOPIC_DLQ], RD_KAFKA_PARTITION_UA,
                    m->key, m->key_len, m->payload, m->len, h);
 }
 
 /* ---------------------------------------------------------------- apply */
 
-const rp_engine_sink *rp_out_sink(proc *p) {
-    static rp_engine_sink s;
-    s.opaque = p;
-    s.on_event = sink_event;
-    s.on_report = sink_report;
-    return &s;
+void rp_out_sink_init(lane *l) {
+    l->sink.opaque = l;
+    l->sink.on_event = sink_event;
+    l->sink.on_report = sink_report;
 }

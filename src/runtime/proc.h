@@ -4,9 +4,12 @@
  *
  * Nothing outside src/runtime/ includes this header. Everything in it is
  * owned by the processor and touched only on the loop thread, except the
- * fields marked as set from other threads. The HTTP API (src/api/) sees
- * it only through the read-only view of view.c (repute/procview.h), on
- * the loop thread too, so it reads the tasks' engines without locks.
+ * fields marked as set from other threads, and what a lane (lanes.c)
+ * touches during a round: its own tasks and its own struct lane, while
+ * the loop thread waits for the round to end (or runs lane 0's share of
+ * it). The HTTP API (src/api/) sees it only through the read-only view of
+ * view.c (repute/procview.h), on the loop thread between rounds, so it
+ * reads the tasks' engines without locks.
  *
  * The rooms, one prefix each (processor.c tells how they fit together):
  * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c
@@ -117,8 +120,11 @@ typedef struct dd_chunk {
 #define DD_PREFIX_LEN 8
 #define DD_CHUNK_MAX  32768 /* keys per changelog record (512 KiB) */
 
+struct lane;
+
 typedef struct task {
     int32_t partition;
+    struct lane *lane; /* the lane (thread) that applies its records */
     dd_chunk *chunks;
     size_t n_chunks, cap_chunks;
     uint64_t next_chunk;
@@ -171,7 +177,9 @@ typedef struct task {
     uint64_t last_arrival;     /* uv_now of the last message received */
     uint64_t epoch;            /* p->task_epoch when it was made */
     bool wm_query;             /* a watermark query is in flight */
-    uint64_t burst_at;         /* uv_now a burst began, 0 once asked about */
+    bool wm_want;              /* a lane asked for one in a round */
+    bool flushed;      /* its changelog was written by the commit's round */
+    uint64_t burst_at; /* uv_now a burst began, 0 once asked about */
 } task;
 
 typedef enum work_kind { WORK_COMMIT, WORK_ABORT } work_kind;
@@ -188,6 +196,58 @@ typedef struct pending_msg {
     size_t key_len, value_len;
     rd_kafka_headers_t *hdrs; /* owned, or NULL */
 } pending_msg;
+
+/* The counters of one lane, summed by rp_lanes_counters() (they never
+ * go back: a lane lives as long as the processor). */
+typedef struct lane_counters {
+    uint64_t applied, dlq, produced;
+    uint64_t consumed[NTOP]; /* records taken per input topic (applied or
+                                sent to the DLQ) */
+    /* The merge (merge.c): records applied below their task's stream time
+     * per topic, records applied after max.task.idle expired, the time
+     * spent waiting for partitions known to hold more records (ended
+     * waits; the tasks' current ones are added when read), and the waits
+     * longer than LONG_WAIT_MS. */
+    uint64_t late[NTOP];
+    uint64_t idle_expired;
+    uint64_t wait_ms;
+    uint64_t long_waits;
+} lane_counters;
+
+/* One loop thread's share of the processor (lanes.c): the tasks whose
+ * lane it is, and everything applying their records writes besides
+ * them, so that lanes never write the same memory during a round. */
+typedef struct lane {
+    struct proc *p;
+    int id;
+    pthread_t thread; /* lanes 1 ..: a thread of their own */
+    bool started;
+    pthread_cond_t cv; /* signalled (under proc.round_mu) with go */
+    bool go;           /* a round for this lane has begun */
+    int n_tasks;       /* tasks of this lane (for the assignment of new ones) */
+    /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
+     * record's borrowed strings survive the encoding of its outputs.
+     * Lane 0's are p->dec and p->enc. */
+    rp_avro_codec *dec, *enc;
+    rp_buf current_buf; /* topic.current's AccountState, reused */
+    rp_engine_sink sink;
+    /* Outputs of the records applied while a commit is in flight (see
+     * proc.pending): each lane holds its own. */
+    pending_msg *pending;
+    size_t n_pending, cap_pending;
+    lane_counters c;
+    /* A round's outcome, read by the loop once the round is over. */
+    bool more;         /* more records could be applied at once */
+    uint64_t wait_min; /* uv_now to look again at (UINT64_MAX: none) */
+    size_t got;        /* messages taken off the input queues */
+    bool uncommitted;  /* work was done in the round */
+    const char *fail;  /* a fatal failure, for rp_loop_fail_fatal */
+    uint32_t rotation; /* the task the next round starts with */
+    /* Busy time (ns, CLOCK_MONOTONIC) in rounds; the share of the last
+     * stats interval (loop.c). */
+    uint64_t busy_ns, busy_ns_last;
+    double busy_share;
+} lane;
 
 typedef struct proc {
     uv_loop_t *loop;
@@ -211,7 +271,6 @@ typedef struct proc {
     rd_kafka_error_t *work_error;
     bool work_committed; /* the commit itself succeeded */
     bool work_consumed;  /* a revocation already handled the outcome */
-    uint32_t rotation;   /* the task process_some starts with, in turn */
     rd_kafka_topic_partition_list_t *work_offsets;
     pthread_mutex_t work_mu;
     pthread_cond_t work_cv;
@@ -221,13 +280,16 @@ typedef struct proc {
     int32_t n_parts;
     int n_tasks;
     /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
-     * record's borrowed strings survive the encoding of its outputs. */
+     * record's borrowed strings survive the encoding of its outputs
+     * (lane 0's; each other lane makes its own, lanes.c). */
     rp_avro_codec *dec, *enc;
+    /* The schema ids the codecs were made with (writers.c), for the
+     * codecs of the other lanes. */
+    int32_t dec_ids[RP_SCHEMA_ID__COUNT], enc_ids[RP_SCHEMA_ID__COUNT];
     /* topic.current (output.c): the AccountState's schema id for the
-     * Confluent header (RP_ACCTSTATE_NO_ID with the plain framing), and
-     * the buffer it is encoded into, reused. */
+     * Confluent header (RP_ACCTSTATE_NO_ID with the plain framing); the
+     * buffer it is encoded into is each lane's. */
     int32_t current_id;
-    rp_buf current_buf;
     bool rebuild_current; /* --rebuild-current (rp_current_rebuild) */
     /* The schema registry (writers.c): the client (NULL without one), the
      * writer schema ids met, uv_now since when it has been unreachable (0
@@ -261,28 +323,31 @@ typedef struct proc {
     char stop_phase[96];
     int exit_code;
     int64_t wall_now; /* the wall clock for the current batch */
-    /* Counters, for logs and metrics. */
-    uint64_t applied, dlq, produced, commits, aborts;
-    uint64_t consumed[NTOP]; /* records taken per input topic (applied or
-                                sent to the DLQ) */
-    /* The merge (merge.c): records applied below their task's stream time
-     * per topic, records applied after max.task.idle expired, the time
-     * spent waiting for partitions known to hold more records (ended
-     * waits; the tasks' current ones are added when read), and the waits
-     * longer than LONG_WAIT_MS. */
-    uint64_t late[NTOP];
-    uint64_t idle_expired;
-    uint64_t wait_ms;
-    uint64_t long_waits;
+    /* Counters, for logs and metrics (the per-record ones are the
+     * lanes', lane.c). */
+    uint64_t commits, aborts;
     rp_engine_stats retired; /* engine counters of tasks dropped */
     bool assigned;           /* an assignment arrived at least once */
     uint64_t commit_started; /* uv_now at the start of the commit */
     /* Outputs of the records applied while a commit is in flight: the
      * loop goes on applying records during a commit, but their outputs
-     * belong to the next transaction. */
-    pending_msg *pending;
-    size_t n_pending, cap_pending;
+     * belong to the next transaction (held per lane, lane.pending). */
     bool hold; /* the producer is inside a commit: hold outputs */
+    /* The lanes (lanes.c): lanes[0] runs on the loop thread, the others
+     * each on a thread of their own, in rounds the loop starts and waits
+     * for (in_round is true during one, with more than one lane). */
+    lane *lanes;
+    int n_lanes;
+    bool in_round;
+    pthread_mutex_t round_mu;
+    pthread_cond_t round_cv, done_cv;
+    uint64_t round_seq;      /* the round being run, counted from 1 */
+    int round_left;          /* lanes still in the round */
+    int round_kind;          /* what the round does (lanes.c) */
+    bool lanes_quit;         /* the lanes' threads end */
+    pthread_mutex_t obs_mu;  /* serialises obs->on_event between lanes */
+    pthread_mutex_t wsch_mu; /* the writer schemas' table (writers.c) */
+    bool wsch_due;           /* a lane found a fetch due (writers.c) */
     /* The HTTP API, told of events and commits (NULL until started). */
     const rp_proc_observer *obs; /* never NULL (an empty one) */
 } proc;
@@ -331,21 +396,61 @@ int rp_task_chunk_note(task *t, uint64_t seq, int64_t newest);
 /* Restores a dedupe chunk read from the changelog. */
 void rp_task_chunk_restore(task *t, const rd_kafka_message_t *m);
 
+/* ---------------------------------------------------------------- lanes.c */
+
+/* What a round does: apply records (rp_merge_lane_turn), or write the
+ * changelog of a commit (rp_commit_lane_flush). */
+#define ROUND_APPLY 0
+#define ROUND_FLUSH 1
+
+/* The lanes to use: threads (0: the cores this process may use), capped
+ * at the partition count; at least 1. */
+int rp_lanes_wanted(const rp_config *cfg, int32_t n_parts);
+/* Makes the lanes (lane 0 takes p->dec and p->enc; the others get codecs
+ * of their own) and starts the threads of lanes 1 ... Returns 0 or -1
+ * (logged). rp_lanes_close frees them, also after a failure. */
+int rp_lanes_open(proc *p);
+/* Ends the lanes' threads and frees the lanes (after the loop). */
+void rp_lanes_close(proc *p);
+/* A decoder and an encoder as p->dec and p->enc were made (the ids of
+ * p->dec_ids and p->enc_ids; registry mode when p->reg). Returns 0 or -1
+ * (logged; *dec and *enc NULL). The caller destroys them. */
+int rp_lanes_codecs(proc *p, rp_avro_codec **dec, rp_avro_codec **enc);
+/* Runs one round of kind on every lane that has tasks (lane 0 on the
+ * calling loop thread) and returns when all have finished. */
+void rp_lanes_round(proc *p, int kind);
+/* After a round, on the loop: what the lanes left for the loop (failures,
+ * uncommitted work, watermark queries, writer schema fetches). */
+void rp_lanes_settle(proc *p);
+/* A fatal failure in a lane: rp_loop_fail_fatal now, or, during a round
+ * with other lanes running, after it (rp_lanes_settle). */
+void rp_lane_fail(lane *l, const char *what);
+/* True once the processor or this lane has failed: stop applying. */
+static inline bool rp_lane_failed(const lane *l) {
+    return l->fail || l->p->fatal;
+}
+/* The lane a new task goes to: the one with the fewest tasks. */
+lane *rp_lanes_pick(proc *p);
+/* The lanes' counters summed; the records applied by all. */
+void rp_lanes_counters(const proc *p, lane_counters *out);
+uint64_t rp_lanes_applied(const proc *p);
+
 /* ---------------------------------------------------------------- output.c */
 
 /* Produces one record; while a commit is in flight (p->hold), holds a copy
  * for the next transaction instead. Takes hdrs (also on failure). Returns
  * 0, or -1 when the record is lost (the transaction then aborts, or the
  * processor stops). */
-int rp_out_produce(proc *p, const char *topic, int32_t partition,
+int rp_out_produce(lane *l, const char *topic, int32_t partition,
                    const void *key, size_t key_len, const void *val,
                    size_t val_len, rd_kafka_headers_t *hdrs);
-/* Produces the held records into the transaction that has just begun. */
+/* Produces every lane's held records into the transaction that has just
+ * begun (on the loop, between rounds). */
 void rp_out_pending_flush(proc *p);
-/* Drops the held records. */
+/* Drops every lane's held records. */
 void rp_out_pending_clear(proc *p);
 /* Sends input message m of topic index t to the DLQ, saying why. */
-void rp_out_dlq(proc *p, int t, const rd_kafka_message_t *m, const char *why);
+void rp_out_dlq(lane *l, int t, const rd_kafka_message_t *m, const char *why);
 /* Refuses (-1, logged) a topic.current whose cleanup.policy is not
  * compact; 0 otherwise, also when the broker cannot tell (warned). */
 int rp_current_check_policy(proc *p, rd_kafka_t *rk);
@@ -356,17 +461,24 @@ void rp_current_rebuild(proc *p, task *t);
 /* Produces st to topic.current, keyed by its account: the AccountState,
  * or a tombstone when st->status is HEALTHY. Returns rp_out_produce's
  * answer (-1 after a fatal encoding failure, logged). */
-int rp_out_current(proc *p, const rp_account_state *st);
-/* The engine's sink: events to the status topic (and, after a
- * STATUS_CHANGE, the account's state to topic.current), reports to the
- * reports topic (static storage, rebound to p on each call). */
-const rp_engine_sink *rp_out_sink(proc *p);
+int rp_out_current(lane *l, const rp_account_state *st);
+/* Sets l->sink, the engine's sink of the lane's tasks: events to the
+ * status topic (and, after a STATUS_CHANGE, the account's state to
+ * topic.current), reports to the reports topic. */
+void rp_out_sink_init(lane *l);
+static inline const rp_engine_sink *rp_out_sink(lane *l) {
+    return &l->sink;
+}
 
 /* ---------------------------------------------------------------- merge.c */
 
 /* Makes the loop apply records (and look at the queues) on its next turns,
  * unless it is stopping. */
 void rp_merge_kick(proc *p);
+/* A lane's share of a round of applying (lanes.c): with more than one
+ * lane, its ready tasks' input queues, then up to BATCH records across
+ * them; the outcome in l->more, l->wait_min, l->got. */
+void rp_merge_lane_turn(lane *l);
 /* Takes what the input partitions' queues and the consumer's queue hold.
  * Returns the number of messages and events taken. */
 size_t rp_merge_consume_input(proc *p);
@@ -396,12 +508,14 @@ void rp_writers_free(proc *p);
  * (INT64_MIN when it cannot be read: it goes to the DLQ first). Returns 0,
  * or 1 when its writer schema is being fetched: the task waits, until
  * uv_now *until (0: the fetch's end kicks the loop). */
-int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
+int rp_writers_peek(lane *l, int ti, const rd_kafka_message_t *m, int64_t *et,
                     uint64_t *until);
 /* When the registry refused m's writer schema id, says so in err (which
  * then replaces the decoder's RP_ENOSCHEMA message). */
 void rp_writers_refusal(proc *p, const rd_kafka_message_t *m, char *err,
                         size_t size);
+/* Starts the fetches a lane found due during a round (on the loop). */
+void rp_writers_start_due(proc *p);
 
 /* ------------------------------------------------------------ watermark.c */
 
@@ -420,10 +534,14 @@ void rp_wm_settle_bursts(proc *p);
  * of t may be taken again (0: none). Other builds get the empty inline
  * versions below, so that the merge calls nothing. */
 #ifdef REPUTE_TEST_HOOKS
+void rp_hook_init(proc *p);
 bool rp_hook_hold(proc *p, task *t, int k);
 void rp_hook_taken(proc *p, task *t, int k);
 uint64_t rp_hook_next(proc *p, const task *t);
 #else
+static inline void rp_hook_init(proc *p) {
+    (void)p;
+}
 static inline bool rp_hook_hold(proc *p, task *t, int k) {
     (void)p, (void)t, (void)k;
     return false;
@@ -445,6 +563,9 @@ void rp_commit_start(proc *p);
 /* Produces every ready task's dirty state to the changelog and returns the
  * offsets to commit (the caller destroys the list). */
 rd_kafka_topic_partition_list_t *rp_commit_prepare(proc *p);
+/* A lane's share of rp_commit_prepare's round: its ready tasks' dirty
+ * states, dedupe chunks and clocks to the changelog (task.flushed). */
+void rp_commit_lane_flush(lane *l);
 /* Records the offsets of l as committed. */
 void rp_commit_mark(proc *p, rd_kafka_topic_partition_list_t *l);
 /* The blocking part of a commit: sends the offsets and commits (then

@@ -3,7 +3,11 @@
  *
  * Threads and blocking
  * --------------------
- * Everything happens on one libuv loop thread. librdkafka's queues wake
+ * Everything but applying records happens on one libuv loop thread;
+ * records are applied (and a commit's changelog written) by `threads`
+ * lanes in rounds the loop starts and waits for (lanes.c), so that all
+ * the rest sees every task at rest, as with one thread. librdkafka's
+ * queues wake
  * the loop through one pipe, and the loop drains them with zero timeouts,
  * so no librdkafka call on the loop waits for the network (loop.c). The
  * transactional calls that do wait (send offsets, commit, abort, begin)
@@ -32,6 +36,7 @@
  *   writers.c  the schema registry: output schemas registered at start,
  *              writer schemas fetched while their records wait;
  *   loop.c     the loop's handles, wake-ups, signals and shutdown;
+ *   lanes.c    the threads that apply the tasks' records, in rounds;
  *   view.c     what the HTTP API (src/api/) may read of it all.
  *
  * In short: a record travels from librdkafka's queue into its task's
@@ -93,12 +98,15 @@ static void proc_init(proc *p, rp_config *cfg, const rp_run_options *opts) {
     p->eos = cfg->guarantee == RP_GUARANTEE_EXACTLY_ONCE;
     pthread_mutex_init(&p->work_mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
+    pthread_mutex_init(&p->round_mu, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
+    pthread_mutex_init(&p->obs_mu, NULL);
+    pthread_mutex_init(&p->wsch_mu, NULL);
 }
 
 /* The embedded broker (--embedded), the bootstrap servers and the codecs. */
 static int open_codecs(proc *p, const rp_run_options *opts) {
     rp_config *cfg = p->cfg;
-    char err[512];
     if (opts->embedded && rp_startup_embedded(p) != 0)
         return 1;
     if (!rp_kafka_has_bootstrap(cfg)) {
@@ -119,13 +127,9 @@ static int open_codecs(proc *p, const rp_run_options *opts) {
         }
         p->current_id = cfg->schema_id_current;
     }
-    p->dec = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
-    p->enc = rp_avro_codec_new(cfg->framing, cfg->schema_id, err, sizeof(err));
-    if (!p->dec || !p->enc) {
-        rp_log_error("run: avro: %s", err);
-        return 1;
-    }
-    return 0;
+    memcpy(p->dec_ids, cfg->schema_id, sizeof(p->dec_ids));
+    memcpy(p->enc_ids, cfg->schema_id, sizeof(p->enc_ids));
+    return rp_lanes_codecs(p, &p->dec, &p->enc) == 0 ? 0 : 1;
 }
 
 /* The producer, the topics (checked with it), the task table and, under
@@ -170,6 +174,12 @@ static int open_producer(proc *p) {
         p->txn_open = true;
     }
     return 0;
+}
+
+/* The lanes that apply records (lanes.c), once the partition count is
+ * known. */
+static int open_lanes(proc *p) {
+    return rp_lanes_open(p) == 0 ? 0 : 1;
 }
 
 /* The group consumer, the restore consumer, and the pipe their queues and
@@ -249,13 +259,15 @@ static int run(proc *p) {
                 p->cfg->clock == RP_CLOCK_EVENT ? "event" : "wall");
     rp_loop_run(p);
     int rc = p->exit_code;
+    lane_counters c;
+    rp_lanes_counters(p, &c);
     char by[160] = "";
     if (p->stop_sig)
         snprintf(by, sizeof(by), " by %s during %s",
                  rp_stop_signal_name(p->stop_sig), p->stop_phase);
     rp_log_info("run: stopped%s: %" PRIu64 " records applied, %" PRIu64
                 " to the DLQ, %" PRIu64 " commits, %" PRIu64 " aborts",
-                by, p->applied, p->dlq, p->commits, p->aborts);
+                by, c.applied, c.dlq, p->commits, p->aborts);
     return rc;
 }
 
@@ -272,7 +284,7 @@ static void teardown(proc *p, int rc) {
     rp_assign_drop_all(p);
     free(p->tasks);
     rp_out_pending_clear(p);
-    free(p->pending);
+    rp_lanes_close(p);
     if (p->cq)
         rd_kafka_queue_destroy(p->cq);
     if (p->rq)
@@ -302,7 +314,6 @@ static void teardown(proc *p, int rc) {
         p->obs->free(p->obs->opaque);
     rp_avro_codec_destroy(p->dec);
     rp_avro_codec_destroy(p->enc);
-    rp_buf_free(&p->current_buf);
     rp_writers_free(p);
     if (p->pipefd[0] >= 0) {
         close(p->pipefd[0]);
@@ -312,6 +323,10 @@ static void teardown(proc *p, int rc) {
         uv_loop_close(p->loop);
     pthread_mutex_destroy(&p->work_mu);
     pthread_cond_destroy(&p->work_cv);
+    pthread_mutex_destroy(&p->round_mu);
+    pthread_cond_destroy(&p->done_cv);
+    pthread_mutex_destroy(&p->obs_mu);
+    pthread_mutex_destroy(&p->wsch_mu);
 }
 
 /* The steps of start-up in turn, up to the subscription; a signal
@@ -320,7 +335,8 @@ static int start(proc *p, const rp_run_options *opts) {
     int rc;
     if ((rc = open_codecs(p, opts)) != 0 || rp_stop_signal() ||
         (rc = open_producer(p)) != 0 || rp_stop_signal() ||
-        (rc = open_consumers(p)) != 0 || rp_stop_signal())
+        (rc = open_lanes(p)) != 0 || (rc = open_consumers(p)) != 0 ||
+        rp_stop_signal())
         return rc;
     p->doing = "starting the HTTP server";
     rp_loop_open(p);

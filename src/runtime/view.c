@@ -8,7 +8,9 @@
  * API reads the state as it is at the moment, without copies, and
  * without knowing struct proc: the tasks, the transaction and the Kafka
  * clients stay private to src/runtime/. Every call is quick and runs on
- * the loop thread, like the API's handlers.
+ * the loop thread, like the API's handlers: between two rounds of the
+ * lanes (lanes.c), when no lane runs, so every engine is read at rest and
+ * no account half applied.
  */
 #include <stdint.h>
 #include <string.h>
@@ -149,20 +151,38 @@ void rp_proc_view_status_counts(const rp_proc_view *v,
 void rp_proc_view_counters(const rp_proc_view *v, rp_proc_counters *out) {
     const proc *p = P(v);
     memset(out, 0, sizeof(*out));
+    lane_counters c;
+    rp_lanes_counters(p, &c);
     for (int k = 0; k < NTOP; k++) {
-        out->consumed[k] = p->consumed[k];
-        out->late[k] = p->late[k];
+        out->consumed[k] = c.consumed[k];
+        out->late[k] = c.late[k];
     }
-    out->idle_expired = p->idle_expired;
+    out->idle_expired = c.idle_expired;
     out->wait_seconds = (double)rp_merge_wait_ms(p) / 1000.0;
-    out->long_waits = p->long_waits;
+    out->long_waits = c.long_waits;
     out->registry = p->reg != NULL;
     out->registry_schemas = p->reg_fetched;
     out->registry_failures = p->reg_retries;
     out->registry_down = p->reg_down_since != 0;
-    out->dlq = p->dlq;
-    out->produced = p->produced;
+    out->dlq = c.dlq;
+    out->produced = c.produced;
     out->commits = p->commits;
     out->aborts = p->aborts;
     out->retired = p->retired;
+}
+
+int rp_proc_view_threads(const rp_proc_view *v) {
+    return P(v)->n_lanes;
+}
+
+bool rp_proc_view_thread(const rp_proc_view *v, int i, rp_proc_thread *out) {
+    const proc *p = P(v);
+    if (i < 0 || i >= p->n_lanes)
+        return false;
+    const lane *l = &p->lanes[i];
+    out->tasks = l->n_tasks;
+    out->applied = l->c.applied;
+    out->busy_seconds = (double)l->busy_ns / 1e9;
+    out->busy_share = l->busy_share;
+    return true;
 }

@@ -155,6 +155,12 @@ static void wm_after_cb(uv_work_t *w, int status) {
 void rp_wm_query(proc *p, task *t, bool settle) {
     if (t->wm_query || p->stopping)
         return;
+    if (p->in_round) {
+        /* A lane may not call libuv: the loop asks after the round
+         * (rp_lanes_settle; only the loop asks with settle). */
+        t->wm_want = true;
+        return;
+    }
     wm_req *r = calloc(1, sizeof(*r));
     if (!r)
         return; /* the task waits max.task.idle instead */

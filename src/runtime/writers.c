@@ -55,12 +55,16 @@
  * an id whose turn has not come waits for the end of one (which kicks the
  * loop).
  *
- * The table is touched on the loop thread only; a fetch's worker writes
- * only its own entry's result fields, which the loop reads in the
- * after-work callback. uv_run does not return while a fetch is in flight,
- * so the table outlives every fetch.
+ * The table is touched on the loop thread, and by the lanes during a
+ * round (lanes.c) under p->wsch_mu; a lane that finds a fetch due leaves
+ * it to the loop (p->wsch_due), since only the loop may call libuv. Each
+ * lane's decoder learns a fetched schema the first time that lane meets
+ * its id. A fetch's worker writes only its own entry's result fields,
+ * which the loop reads in the after-work callback, between rounds. uv_run does
+ * not return while a fetch is in flight, so the table outlives every fetch.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,23 +184,11 @@ int rp_writers_open(proc *p) {
     int rc = register_outputs(p, out);
     if (rc != 0)
         return rc;
-    p->dec = rp_avro_codec_new(cfg->framing, in, err, sizeof(err));
-    p->enc = rp_avro_codec_new(cfg->framing, out, err, sizeof(err));
-    if (!p->dec || !p->enc) {
-        rp_log_error("run: avro: %s", err);
-        return 1;
-    }
-    rp_avro_codec_enable_writers(p->dec);
-    /* repute reads back the reports it writes: no need to fetch its own
-     * schema. A pinned avro.schema.id.report stays as it is. */
-    if (in[RP_REC_REPORT] != out[RP_REC_REPORT] &&
-        rp_avro_codec_add_writer(p->dec, RP_REC_REPORT, out[RP_REC_REPORT],
-                                 rp_avro_schema_json(RP_REC_REPORT), err,
-                                 sizeof(err)) != 0) {
-        rp_log_error("run: avro: %s", err);
-        return 1;
-    }
-    return 0;
+    /* The decoder in registry mode, knowing repute's own Report schema
+     * (rp_lanes_codecs, which makes every lane's codecs alike). */
+    memcpy(p->dec_ids, in, sizeof(p->dec_ids));
+    memcpy(p->enc_ids, out, sizeof(p->enc_ids));
+    return rp_lanes_codecs(p, &p->dec, &p->enc) == 0 ? 0 : 1;
 }
 
 void rp_writers_free(proc *p) {
@@ -289,6 +281,12 @@ static rp_wschema *entry(proc *p, int32_t id) {
  * fetch's end kicks the loop). */
 static uint64_t fetch_if_due(proc *p, rp_wschema *ws) {
     uint64_t now = uv_now(p->loop);
+    if (ws->state == WS_IDLE && now >= ws->retry_at && p->in_round) {
+        /* A lane may not call libuv: the loop starts it after the round
+         * (rp_writers_start_due), and its end kicks the loop. */
+        p->wsch_due = true;
+        return 0;
+    }
     if (ws->state == WS_IDLE && now >= ws->retry_at) {
         if (p->reg_inflight >= MAX_FETCHES)
             return 0; /* the end of a fetch kicks the loop */
@@ -303,24 +301,41 @@ static uint64_t fetch_if_due(proc *p, rp_wschema *ws) {
     return ws->state == WS_IDLE ? ws->retry_at : 0;
 }
 
-int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
+/* The slow path of rp_writers_peek: m's writer schema id is not known to
+ * the lane's decoder. Under p->wsch_mu with more than one lane. */
+static int peek_unknown(lane *l, int ti, const rd_kafka_message_t *m,
+                        int64_t *et, uint64_t *until, int rc);
+
+int rp_writers_peek(lane *l, int ti, const rd_kafka_message_t *m, int64_t *et,
                     uint64_t *until) {
+    proc *p = l->p;
     *until = 0;
     /* Through the decoding codec, which knows the writer schemas: an
      * evolved writer may have moved event_time. Without a registry, the
      * codec knows only the pinned ids, and this is the plain peek. */
-    int rc = rp_avro_codec_peek_event_time(p->dec, m->payload, m->len, et);
-    if (!p->reg) {
+    int rc = rp_avro_codec_peek_event_time(l->dec, m->payload, m->len, et);
+    if (!p->reg || rc != RP_ENOSCHEMA) {
         if (rc != 0)
             *et = INT64_MIN; /* undecodable: let it reach the DLQ first */
         return 0;
     }
+    if (p->n_lanes > 1)
+        pthread_mutex_lock(&p->wsch_mu);
+    int wait = peek_unknown(l, ti, m, et, until, rc);
+    if (p->n_lanes > 1)
+        pthread_mutex_unlock(&p->wsch_mu);
+    return wait;
+}
+
+static int peek_unknown(lane *l, int ti, const rd_kafka_message_t *m,
+                        int64_t *et, uint64_t *until, int rc) {
+    proc *p = l->p;
     int32_t id;
     if (rc == RP_ENOSCHEMA &&
         rp_avro_framed_schema_id(m->payload, m->len, &id) == 0) {
         rp_wschema *ws = entry(p, id);
         if (!ws) {
-            rp_loop_fail_fatal(p, "out of memory");
+            rp_lane_fail(l, "out of memory");
             return 1;
         }
         if (ws->state == WS_IDLE || ws->state == WS_FETCHING) {
@@ -333,7 +348,7 @@ int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
              * the decode says why, and the record goes to the DLQ. */
             const char *name = rp_avro_schema_name(ti);
             int len = (int)strcspn(name, ".");
-            if (rp_avro_codec_add_writer(p->dec, ti, id, ws->json, err,
+            if (rp_avro_codec_add_writer(l->dec, ti, id, ws->json, err,
                                          sizeof(err)) == 0)
                 rp_log_info("run: schema id %" PRId32 " (%.*s) is readable", id,
                             len, name);
@@ -341,7 +356,7 @@ int rp_writers_peek(proc *p, int ti, const rd_kafka_message_t *m, int64_t *et,
                 rp_log_warn("run: schema id %" PRId32 " cannot be read as "
                             "%.*s: %s; its records go to the DLQ",
                             id, len, name, err);
-            rc = rp_avro_codec_peek_event_time(p->dec, m->payload, m->len, et);
+            rc = rp_avro_codec_peek_event_time(l->dec, m->payload, m->len, et);
         }
     }
     if (rc != 0)
@@ -354,7 +369,16 @@ void rp_writers_refusal(proc *p, const rd_kafka_message_t *m, char *err,
     int32_t id;
     if (!p->reg || rp_avro_framed_schema_id(m->payload, m->len, &id) != 0)
         return;
+    if (p->n_lanes > 1)
+        pthread_mutex_lock(&p->wsch_mu);
     for (size_t i = 0; i < p->n_wsch; i++)
         if (p->wsch[i]->id == id && p->wsch[i]->state == WS_REFUSED)
             snprintf(err, size, "schema registry: %s", p->wsch[i]->why);
+    if (p->n_lanes > 1)
+        pthread_mutex_unlock(&p->wsch_mu);
+}
+
+void rp_writers_start_due(proc *p) {
+    for (size_t i = 0; i < p->n_wsch; i++)
+        fetch_if_due(p, p->wsch[i]);
 }

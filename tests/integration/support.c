@@ -375,6 +375,16 @@ it_proc *it_start_run(it_ctx *c, const char *const *extra) {
     /* Several instances run at once: each takes any free port. */
     argv[n++] = "--set";
     argv[n++] = "http.listen=127.0.0.1:0";
+    /* REPUTE_IT_THREADS=N runs every instance with threads=N (CTest's
+     * *_threads* variants; docs/run.md, "Threads"); an extra --set of the
+     * test's own comes after it and wins. */
+    char threads[32];
+    const char *nt = getenv("REPUTE_IT_THREADS");
+    if (nt && *nt) {
+        snprintf(threads, sizeof(threads), "threads=%s", nt);
+        argv[n++] = "--set";
+        argv[n++] = threads;
+    }
     for (size_t i = 0; extra && extra[i]; i++) {
         cr_assert_lt(n, MAX_ARGS - 1);
         argv[n++] = extra[i];

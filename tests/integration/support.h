@@ -170,7 +170,8 @@ void it_topic_configure(it_ctx *c, int topic, const char *const *kv);
 int it_repute(it_ctx *c, const char *label, const char *const *args,
               double timeout_s);
 /* Starts `repute run --config rules --config kafka [extra...]` (extra may
- * be NULL), labelled run-N. */
+ * be NULL), labelled run-N; with --set threads=N first when the
+ * environment has REPUTE_IT_THREADS=N. */
 it_proc *it_start_run(it_ctx *c, const char *const *extra);
 /* SIGTERM, then waits (up to 60 s) and asserts exit status 0. */
 void it_stop_run(it_proc *p);

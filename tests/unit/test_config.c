@@ -187,6 +187,9 @@ Test(config, counts) {
     cr_assert_eq(cfg.review_max_extensions, INT32_MAX);
     set_ok("topics.partitions", "12");
     cr_assert_eq(cfg.topic_partitions, 12);
+    cr_assert_eq(cfg.threads, 0); /* the default: as many as the cores */
+    set_ok("threads", "2");
+    cr_assert_eq(cfg.threads, 2);
 }
 
 Test(config, durations) {
@@ -335,6 +338,8 @@ Test(config, bad_counts_and_ranges) {
     set_fails("report.SPAMTRAP.threshold", "0", "must be at least 1");
     set_fails("report.OTHER.threshold", "-2", "expected a whole number >= 1");
     set_fails("topics.partitions", "0", "must be at least 1");
+    set_fails("threads", "-1", "expected a whole number >= 0");
+    set_fails("threads", "65", "must be at most 64");
     set_fails("avro.schema.id.status", "x", "expected a whole number");
 }
 
@@ -651,11 +656,11 @@ Test(config, dump_of_defaults) {
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         cr_assert(strstr(text, lines[i]), "missing %s", lines[i]);
-    /* 51 single keys and 2 x 12 report keys, one line each. */
+    /* 52 single keys and 2 x 12 report keys, one line each. */
     size_t n = 0;
     for (const char *p = text; *p; p++)
         n += *p == '\n';
-    cr_assert_eq(n, 51 + 24);
+    cr_assert_eq(n, 52 + 24);
     /* Stable order: section 8's order, the report keys after
      * report.window. */
     cr_assert_eq(strncmp(text, "bounce.review.rate = ", 21), 0);

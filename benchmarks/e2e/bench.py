@@ -121,7 +121,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
 
     # -- systems under test
 
-    def repute_args(self, inputs, out, group, guarantee, http="off"):
+    def repute_args(self, inputs, out, group, guarantee, http="off",
+                    threads=None):
         sets = {
             "kafka.bootstrap.servers": self.bs,
             "group.id": group,
@@ -131,6 +132,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             "topics.partitions": str(self.parts),
             "http.listen": http,
         }
+        if threads is not None:  # else repute's default: the cores
+            sets["threads"] = str(threads)
         for t in INPUTS:
             sets[f"topic.{t}"] = inputs[t]
         for t in OUTPUTS:
@@ -140,8 +143,10 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             args += ["--set", f"{k}={v}"]
         return args
 
-    def start_repute(self, name, inputs, out, group, guarantee, http="off"):
-        return Proc(name, self.repute_args(inputs, out, group, guarantee, http),
+    def start_repute(self, name, inputs, out, group, guarantee, http="off",
+                     threads=None):
+        return Proc(name, self.repute_args(inputs, out, group, guarantee, http,
+                                           threads),
                     self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
 
     def start_peer(self, name, prefix, app_id, out, key="ks", live=False):

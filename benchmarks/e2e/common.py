@@ -33,7 +33,16 @@ CONFIGS = [  # key, guarantee, processes
     ("exactly_once_2", "exactly_once", 2),
     ("at_least_once_1", "at_least_once", 1),
     ("at_least_once_2", "at_least_once", 2),
+    # One process with threads=1 (the others run with repute's default,
+    # as many threads as the cores, capped at the partitions): not in the
+    # default --configs, for comparing the two in one run.
+    ("exactly_once_1_t1", "exactly_once", 1),
+    ("at_least_once_1_t1", "at_least_once", 1),
 ]
+# The threads key of each configuration that sets one.
+CONFIG_THREADS = {"exactly_once_1_t1": 1, "at_least_once_1_t1": 1}
+DEFAULT_CONFIGS = ("exactly_once_1", "exactly_once_2", "at_least_once_1",
+                   "at_least_once_2")
 
 
 def log(*a):

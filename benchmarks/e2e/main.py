@@ -19,7 +19,7 @@ import signal
 import sys
 
 from .bench import Bench
-from .common import CONFIGS, ROOT, dig, fmt_int, log, mib
+from .common import CONFIGS, DEFAULT_CONFIGS, ROOT, dig, fmt_int, log, mib
 from .peers import DEFAULT_PEERS, PEERS
 from .render import render
 from .results import latest_result, result_path, validate
@@ -47,7 +47,7 @@ def add_run_options(ap):
                          "(full 100,000, quick 10,000)")
     ap.add_argument("--repeats", type=int, default=None,
                     help="throughput rounds (full 3, quick 1)")
-    ap.add_argument("--configs", default=",".join(k for k, _, _ in CONFIGS),
+    ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
                     help="throughput configurations to run")
     ap.add_argument("--span", default="48h",
                     help="event-time span of pre-filled data")

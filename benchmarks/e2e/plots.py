@@ -26,7 +26,9 @@ def render_plots(r, stem):
     peer = r.get("peer", {})
     labels = [("bare consumer", dig(r, "ceiling", "messages_per_sec"))]
     names = {"exactly_once_1": "repute EOS x1", "exactly_once_2": "repute EOS x2",
-             "at_least_once_1": "repute ALO x1", "at_least_once_2": "repute ALO x2"}
+             "at_least_once_1": "repute ALO x1", "at_least_once_2": "repute ALO x2",
+             "exactly_once_1_t1": "repute EOS x1 t1",
+             "at_least_once_1_t1": "repute ALO x1 t1"}
     for key, _, _ in CONFIGS:
         if key in th:
             labels.append((names[key], th[key]["events_per_sec"]))

@@ -163,7 +163,14 @@ def throughput_section(L, r):
         t = th.get(key)
         if not t:
             continue
-        L.append(f"| repute | {t['guarantee']} | {t['processes']} | "
+        # threads: 0 is repute's default (the cores); older results have
+        # none (one thread a process).
+        procs = str(t['processes'])
+        if t.get("threads"):
+            procs += f" (threads={t['threads']})"
+        elif "threads" in t:
+            procs += " (threads=cores)"
+        L.append(f"| repute | {t['guarantee']} | {procs} | "
                  f"{fmt_int(t['events_per_sec'])} | "
                  f"{t['ratio_to_ceiling'] * 100:.0f}% | "
                  f"{fmt_int(t['events_per_cpu_sec'])} | {t['seconds']} | "

@@ -24,7 +24,7 @@ import os
 import platform
 import subprocess
 
-from .common import CONFIGS, QUICK_DIR, RESULTS, ROOT, dig
+from .common import CONFIGS, DEFAULT_CONFIGS, QUICK_DIR, RESULTS, ROOT, dig
 
 
 TARGETS = {
@@ -152,7 +152,7 @@ def targets(r):
 def expected_paths(r):
     paths = [("ceiling", "messages_per_sec")]
     for key, _, _ in CONFIGS:
-        if key in (dig(r, "settings", "configs") or [k for k, _, _ in CONFIGS]):
+        if key in (dig(r, "settings", "configs") or DEFAULT_CONFIGS):
             for f in ("events_per_sec", "ratio_to_ceiling", "events_per_cpu_sec",
                       "seconds", "peak_rss_bytes"):
                 paths.append(("throughput", key, f))

@@ -17,19 +17,21 @@ A failure of the peer is recorded, not raised.
 """
 import math
 
-from .common import CONFIGS, INPUTS, log, median
+from .common import CONFIG_THREADS, CONFIGS, INPUTS, log, median
 from .procs import run_tool
 
 
 class ThroughputPhase:
     """The throughput phase of Bench (see bench.py)."""
 
-    def run_repute_throughput(self, tp, ends, records, guarantee, nproc):
+    def run_repute_throughput(self, tp, ends, records, guarantee, nproc,
+                              threads=None):
         name = self.next_name(f"r{guarantee[0]}{nproc}-")
         base = f"{self.prefix}-{name}"
         out = self.create_outputs(base)
         group = base
-        procs = [self.start_repute(f"{name}-p{i}", tp, out, group, guarantee)
+        procs = [self.start_repute(f"{name}-p{i}", tp, out, group, guarantee,
+                                   threads=threads)
                  for i in range(nproc)]
         try:
             r = self.measure_run(procs, r"run: ready", group, ends, records,
@@ -91,7 +93,8 @@ class ThroughputPhase:
             for key, guarantee, nproc in CONFIGS:
                 if key not in a.configs:
                     continue
-                r = self.run_repute_throughput(tp, ends, records, guarantee, nproc)
+                r = self.run_repute_throughput(tp, ends, records, guarantee,
+                                               nproc, CONFIG_THREADS.get(key))
                 log(f"  {key}: {r['events_per_sec']} events/s in {r['seconds']} s, "
                     f"{r['events_per_cpu_sec']} per CPU-s")
                 samples[key].append(r["events_per_sec"])
@@ -112,6 +115,7 @@ class ThroughputPhase:
             mrun = min(runs, key=lambda r: abs(r["events_per_sec"] - med))
             th[key] = {
                 "guarantee": guarantee, "processes": nproc,
+                "threads": CONFIG_THREADS.get(key, 0),
                 "events_per_sec": round(med),
                 "samples": samples[key],
                 "ratio_to_ceiling": round(med / ceiling, 4),

@@ -101,11 +101,10 @@ void rp_proc_view_status_counts(const rp_proc_view *v,
 void rp_proc_view_counters(const rp_proc_view *v, rp_proc_counters *out);
 
 /* One of the threads that apply records (the key threads; docs/run.md,
- * "Threads"): the tasks it owns, the records it has applied, the seconds
- * it has been busy applying them or writing their changelog, and its busy
- * share of the last progress interval (10 s; 0 to 1). */
+ * "Threads"): the records it has applied, the seconds it has been busy
+ * applying them or writing their changelog, and its busy share of the
+ * last progress interval (10 s; 0 to 1). */
 typedef struct rp_proc_thread {
-    int tasks;
     uint64_t applied;
     double busy_seconds;
     double busy_share;

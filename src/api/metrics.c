@@ -222,11 +222,6 @@ static void thread_metrics(const rp_proc_view *v, rp_buf *b) {
             memset(&th[i], 0, sizeof(th[i]));
     gauge(b, "repute_threads", "Threads that apply records (the key threads).",
           n);
-    metric_head(b, "repute_thread_tasks", "gauge",
-                "Partitions (tasks) each thread applies the records of.");
-    for (int i = 0; i < n; i++)
-        rp_buf_printf(b, "repute_thread_tasks{thread=\"%d\"} %d\n", i,
-                      th[i].tasks);
     metric_head(b, "repute_thread_records_applied_total", "counter",
                 "Input records each thread has applied (or sent to the "
                 "dead-letter topic).");

@@ -159,7 +159,6 @@ void rp_assign_drop_all(proc *p) {
             rp_engine_stats st;
             rp_engine_get_stats(p->tasks[i]->engine, &st);
             rp_engine_stats_add(&p->retired, &st);
-            p->tasks[i]->lane->n_tasks--;
         }
         rp_merge_task_gone(p, p->tasks[i]);
         rp_task_free(p->tasks[i]);
@@ -189,7 +188,7 @@ void rp_assign_rewind(proc *p) {
             rp_loop_fail_fatal(p, "out of memory");
             break;
         }
-        fresh->lane = t->lane; /* the same lane: its count stays */
+        fresh->lane = t->lane;
         for (int k = 0; k < NTOP; k++) {
             fresh->committed[k] = t->committed[k];
             fresh->first[k] =
@@ -231,10 +230,8 @@ static void on_assign(proc *p, rd_kafka_topic_partition_list_t *parts) {
             rp_loop_fail_fatal(p, "out of memory");
             return;
         }
-        /* The lane with the fewest tasks: this process's partitions spread
-         * evenly over its lanes, whichever numbers it was given. */
-        t->lane = rp_lanes_pick(p);
-        t->lane->n_tasks++;
+        /* Until a round's lane takes it (lanes.c). */
+        t->lane = &p->lanes[0];
         p->tasks[i] = t;
         p->n_tasks++;
         if (rp_task_open_queues(p, t) != 0) {

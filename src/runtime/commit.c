@@ -132,18 +132,30 @@ static void flush_dedupe(proc *p, task *t) {
     t->n_chunks = keep;
 }
 
+/* Writes task t's changelog: its dirty states, its dedupe chunks and its
+ * clock. Returns false when the transaction has failed (see
+ * rp_commit_start). */
+static bool task_flush(proc *p, task *t) {
+    if (rp_engine_flush_dirty(t->engine, sink_state, t) != 0)
+        return false;
+    flush_dedupe(p, t);
+    put_clock(p, t);
+    t->flushed = true;
+    return true;
+}
+
 void rp_commit_lane_flush(lane *l) {
     proc *p = l->p;
     for (int32_t i = 0; i < p->n_parts; i++) {
         task *t = p->tasks[i];
-        if (!t || !t->ready || t->lane != l)
-            continue;
-        if (rp_engine_flush_dirty(t->engine, sink_state, t) != 0)
-            break; /* the transaction has failed; see rp_commit_start */
-        flush_dedupe(p, t);
-        put_clock(p, t);
-        t->flushed = true;
+        if (t && t->ready && !task_flush(p, t))
+            break;
     }
+}
+
+void rp_commit_task_flush(lane *l, task *t) {
+    if (!rp_lane_failed(l))
+        task_flush(l->p, t);
 }
 
 /* Produces every task's dirty account states to the changelog (a round:

@@ -1,7 +1,7 @@
 /*
- * lanes.c - one `repute run` on several cores: the tasks spread over
- * `threads` lanes, each applying its own tasks' records on a thread of
- * its own, in rounds the loop starts and waits for.
+ * lanes.c - one `repute run` on several cores: `threads` lanes apply the
+ * tasks' records at once, each on a thread of its own, in rounds the loop
+ * starts and waits for.
  *
  * Why rounds
  * ----------
@@ -10,32 +10,40 @@
  * applying records (taking them off the partitions' queues, the merge,
  * decoding, the engine, encoding and producing the outputs) and of the
  * commit's changelog flush (encoding every changed account) can run on
- * several threads at once, one lane per thread, each lane owning the
- * tasks given to it (task.lane), its codecs, its held outputs and its
- * counters (struct lane in proc.h).
+ * several threads at once, as long as no task is in two places. Each lane
+ * has its own codecs, held outputs and counters (struct lane in proc.h);
+ * the task names the lane that applied it last (task.lane), whose codecs
+ * and sink serve it.
  *
  * Everything else stays on the one libuv loop thread, as before: the
  * rebalances, the restores, the transaction (one transactional producer
  * per process, fed by every lane), the timers and the HTTP API. The loop
- * runs the lanes in rounds (rp_lanes_round): it wakes the lanes that have
- * tasks, runs lane 0's share itself, and waits until every lane has
- * finished its share (a round is at most BATCH records per lane, a few
- * milliseconds). Between two rounds no lane runs, so whatever the loop
- * does there sees every task at a consistent point, with no lock on any
- * engine:
+ * runs the lanes in rounds (rp_lanes_round): it lists the ready tasks,
+ * wakes the lanes, and every lane, the loop's own (lane 0) included,
+ * takes the next task not taken yet, does its share (its queues and up to
+ * BATCH of its records, or its changelog), and takes another, until none
+ * is left; the loop then waits for the lanes still busy with one. A round
+ * is a few milliseconds. Between two rounds no lane runs, so whatever the
+ * loop does there sees every task at a consistent point, with no lock on
+ * any engine:
  *
  * - a commit takes the offsets of what every task has applied, and the
- *   changelog of exactly those records (the flush is a round of its own,
- *   each lane encoding its tasks' accounts; the offsets are taken once it
- *   is over), so the exactly-once protocol is the one of a single thread;
+ *   changelog of exactly those records (the flush is a round of its own;
+ *   the offsets are taken once it is over), so the exactly-once protocol
+ *   is the one of a single thread;
  * - a rebalance, a rewind or a restore replaces tasks while none is in
  *   use;
  * - the HTTP API, whose handlers run on the loop, reads the engines
  *   between rounds: never an account half applied (no torn reads).
  *
- * The cost is the wait at the end of each round for the slowest lane;
- * with the partitions spread evenly (a new task goes to the lane with the
- * fewest) it is small against a round's work.
+ * Why tasks are taken rather than given to a lane for good: a lane whose
+ * thread the system has not scheduled yet (the machine is busy: the
+ * broker, other processes) then holds nobody up; the loop takes its tasks
+ * itself and the late lane finds the round over. The cost left is the
+ * wait for a lane in the middle of a task at the end of a round. Outputs
+ * held during a commit are kept per lane with the round they were made
+ * in, and produced round by round (output.c), so an account's outputs
+ * keep their order whichever lanes applied them.
  *
  * What a lane may not do during a round, because it belongs to the loop,
  * it leaves for the loop to do after the round: a fatal failure
@@ -73,58 +81,93 @@ static uint64_t mono_ns(void) {
 
 /* ---------------------------------------------------------------- rounds */
 
-static void lane_body(lane *l, int kind) {
+/* Task t's share of a round, on lane l. */
+static void run_task(lane *l, task *t, int kind) {
     uint64_t t0 = mono_ns();
+    t->lane = l;
     if (kind == ROUND_APPLY)
-        rp_merge_lane_turn(l);
+        rp_merge_task_turn(l, t);
     else
-        rp_commit_lane_flush(l);
+        rp_commit_task_flush(l, t);
     l->busy_ns += mono_ns() - t0;
+}
+
+/* The next task of the open round, or NULL. Under round_mu. */
+static task *take(proc *p) {
+    if (!p->round_open || p->round_next >= p->round_n)
+        return NULL;
+    p->round_busy++;
+    return p->round_tasks[p->round_next++];
+}
+
+/* Takes tasks of the open round and runs them until none is left. Under
+ * round_mu (released while a task runs). */
+static void take_all(lane *l) {
+    proc *p = l->p;
+    task *t;
+    while ((t = take(p)) != NULL) {
+        int kind = p->round_kind;
+        pthread_mutex_unlock(&p->round_mu);
+        run_task(l, t, kind);
+        pthread_mutex_lock(&p->round_mu);
+        if (--p->round_busy == 0 && !p->round_open)
+            pthread_cond_signal(&p->done_cv);
+    }
 }
 
 static void *lane_main(void *arg) {
     lane *l = arg;
     proc *p = l->p;
     pthread_mutex_lock(&p->round_mu);
-    for (;;) {
-        while (!l->go && !p->lanes_quit)
-            pthread_cond_wait(&l->cv, &p->round_mu);
-        if (p->lanes_quit)
-            break;
-        l->go = false;
-        int kind = p->round_kind;
-        pthread_mutex_unlock(&p->round_mu);
-        lane_body(l, kind);
-        pthread_mutex_lock(&p->round_mu);
-        if (--p->round_left == 0)
-            pthread_cond_signal(&p->done_cv);
+    while (!p->lanes_quit) {
+        take_all(l);
+        if (!p->lanes_quit)
+            pthread_cond_wait(&p->round_cv, &p->round_mu);
     }
     pthread_mutex_unlock(&p->round_mu);
     return NULL;
 }
 
 void rp_lanes_round(proc *p, int kind) {
+    for (int i = 0; i < p->n_lanes; i++) {
+        lane *l = &p->lanes[i];
+        l->more = false;
+        l->wait_min = UINT64_MAX;
+        l->got = 0;
+    }
     if (p->n_lanes <= 1) {
-        lane_body(&p->lanes[0], kind);
+        uint64_t t0 = mono_ns();
+        if (kind == ROUND_APPLY)
+            rp_merge_lane_turn(&p->lanes[0]);
+        else
+            rp_commit_lane_flush(&p->lanes[0]);
+        p->lanes[0].busy_ns += mono_ns() - t0;
         return;
     }
-    pthread_mutex_lock(&p->round_mu);
-    p->round_kind = kind;
-    p->round_left = 0;
-    for (int i = 1; i < p->n_lanes; i++) {
-        lane *l = &p->lanes[i];
-        if (l->n_tasks == 0)
-            continue;
-        l->go = true;
-        p->round_left++;
-        pthread_cond_signal(&l->cv);
+    /* The ready tasks, starting one further each round, so that the
+     * lanes' order of taking them is fair. */
+    int32_t n = 0, first = (int32_t)(p->round_seq % (uint64_t)p->n_parts);
+    for (int32_t j = 0; j < p->n_parts; j++) {
+        task *t = p->tasks[(first + j) % p->n_parts];
+        if (t && t->ready)
+            p->round_tasks[n++] = t;
     }
-    /* Only while another lane runs: lane 0 alone is the single loop. */
-    p->in_round = p->round_left > 0;
-    pthread_mutex_unlock(&p->round_mu);
-    lane_body(&p->lanes[0], kind);
+    if (n == 0)
+        return;
     pthread_mutex_lock(&p->round_mu);
-    while (p->round_left > 0)
+    p->round_seq++;
+    p->round_kind = kind;
+    p->round_n = n;
+    p->round_next = 0;
+    p->round_open = true;
+    p->in_round = true;
+    if (n > 1)
+        pthread_cond_broadcast(&p->round_cv);
+    /* The loop takes tasks too, so a lane the system has not scheduled
+     * yet holds nothing up: it finds the round taken or over. */
+    take_all(&p->lanes[0]);
+    p->round_open = false;
+    while (p->round_busy > 0)
         pthread_cond_wait(&p->done_cv, &p->round_mu);
     p->in_round = false;
     pthread_mutex_unlock(&p->round_mu);
@@ -163,14 +206,6 @@ void rp_lanes_settle(proc *p) {
 }
 
 /* ---------------------------------------------------------------- lanes */
-
-lane *rp_lanes_pick(proc *p) {
-    lane *best = &p->lanes[0];
-    for (int i = 1; i < p->n_lanes; i++)
-        if (p->lanes[i].n_tasks < best->n_tasks)
-            best = &p->lanes[i];
-    return best;
-}
 
 void rp_lanes_counters(const proc *p, lane_counters *out) {
     memset(out, 0, sizeof(*out));
@@ -241,15 +276,14 @@ static void lane_init(proc *p, lane *l, int id) {
     memset(l, 0, sizeof(*l));
     l->p = p;
     l->id = id;
-    l->sink.opaque = l;
     rp_out_sink_init(l);
-    pthread_cond_init(&l->cv, NULL);
 }
 
 int rp_lanes_open(proc *p) {
     int n = rp_lanes_wanted(p->cfg, p->n_parts);
     p->lanes = calloc((size_t)n, sizeof(lane));
-    if (!p->lanes)
+    p->round_tasks = calloc((size_t)p->n_parts, sizeof(task *));
+    if (!p->lanes || !p->round_tasks)
         return -1;
     for (int i = 0; i < n; i++)
         lane_init(p, &p->lanes[i], i);
@@ -278,12 +312,14 @@ int rp_lanes_open(proc *p) {
 }
 
 void rp_lanes_close(proc *p) {
-    if (!p->lanes)
+    if (!p->lanes) {
+        free(p->round_tasks);
+        p->round_tasks = NULL;
         return;
+    }
     pthread_mutex_lock(&p->round_mu);
     p->lanes_quit = true;
-    for (int i = 1; i < p->n_lanes; i++)
-        pthread_cond_signal(&p->lanes[i].cv);
+    pthread_cond_broadcast(&p->round_cv);
     pthread_mutex_unlock(&p->round_mu);
     for (int i = 0; i < p->n_lanes; i++) {
         lane *l = &p->lanes[i];
@@ -295,9 +331,10 @@ void rp_lanes_close(proc *p) {
         }
         rp_buf_free(&l->current_buf);
         free(l->pending);
-        pthread_cond_destroy(&l->cv);
     }
     free(p->lanes);
+    free(p->round_tasks);
+    p->round_tasks = NULL;
     p->lanes = NULL;
     p->n_lanes = 0;
 }

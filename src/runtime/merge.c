@@ -45,14 +45,15 @@
  * empty partition the task waits for.
  *
  * The loop applies at most BATCH records per turn across the ready tasks
- * of each lane (lanes.c: with threads > 1 the lanes do it at once, each on
- * its own thread, and each takes its own tasks' messages off their queues
- * first), starting one task further each turn (lane.rotation), and turns
- * again at once while there is more (the idle handle, on_work_idle); a
- * task that waits sets the idle timer for when its wait ends. Records are
- * applied while a commit is in flight (their outputs are held, see output.c),
- * but not while an abort is, nor once the processor is stopping or has failed;
- * a failed transaction turns the next turn into an abort (commit.c).
+ * of each lane (lanes.c: with threads > 1 the lanes take the ready tasks
+ * one at a time, each on its own thread, and up to BATCH records of each,
+ * after taking the task's messages off its queues), starting one task further
+ * each turn (lane.rotation), and turns again at once while there is more (the
+ * idle handle, on_work_idle); a task that waits sets the idle timer for when
+ * its wait ends. Records are applied while a commit is in flight (their outputs
+ * are held, see output.c), but not while an abort is, nor once the processor is
+ * stopping or has failed; a failed transaction turns the next turn into an
+ * abort (commit.c).
  *
  * With a schema registry, a head whose writer schema is not known yet
  * makes its task wait until the schema is fetched (writers.c): the task's
@@ -360,41 +361,50 @@ uint64_t rp_merge_wait_ms(const proc *p) {
     return ms;
 }
 
-/* Takes what the input partitions' queues of the lane's ready tasks
- * hold (rp_merge_consume_input does it on the loop with one lane). */
-static size_t consume_lane(lane *l);
+/* Takes what task t's input partitions' queues hold (below). */
+static size_t consume_task(proc *p, lane *l, task *t);
+
+/* Applies up to BATCH of task t's records; adds to l's outcome. */
+static int task_apply(proc *p, lane *l, task *t, int budget) {
+    uint64_t until = 0;
+    int done = 0;
+    while (done < budget && !rp_lane_failed(l)) {
+        int ti = task_pick(p, t, &until);
+        if (ti < 0)
+            break;
+        apply_one(p, t, ti);
+        done++;
+    }
+    if (until && until < l->wait_min)
+        l->wait_min = until;
+    until = rp_hook_next(p, t);
+    if (until && until < l->wait_min)
+        l->wait_min = until;
+    return done;
+}
 
 void rp_merge_lane_turn(lane *l) {
     proc *p = l->p;
-    l->more = false;
-    l->wait_min = UINT64_MAX;
-    l->got = p->n_lanes > 1 ? consume_lane(l) : 0;
     int done = 0;
     /* Start one task further each time, so that a busy partition cannot
      * take every batch from the others. */
     int32_t first =
         p->n_parts ? (int32_t)(l->rotation++ % (uint32_t)p->n_parts) : 0;
     for (int32_t n = 0; n < p->n_parts; n++) {
-        int32_t i = (first + n) % p->n_parts;
-        task *t = p->tasks[i];
-        if (!t || !t->ready || t->lane != l)
+        task *t = p->tasks[(first + n) % p->n_parts];
+        if (!t || !t->ready)
             continue;
-        uint64_t until = 0;
-        while (done < BATCH && !rp_lane_failed(l)) {
-            int ti = task_pick(p, t, &until);
-            if (ti < 0)
-                break;
-            apply_one(p, t, ti);
-            done++;
-        }
+        done += task_apply(p, l, t, BATCH - done);
         if (done >= BATCH)
             l->more = true;
-        if (until && until < l->wait_min)
-            l->wait_min = until;
-        until = rp_hook_next(p, t);
-        if (until && until < l->wait_min)
-            l->wait_min = until;
     }
+}
+
+void rp_merge_task_turn(lane *l, task *t) {
+    proc *p = l->p;
+    l->got += consume_task(p, l, t);
+    if (task_apply(p, l, t, BATCH) >= BATCH)
+        l->more = true;
 }
 
 /* Applies up to BATCH records across the ready tasks of each lane, the
@@ -551,14 +561,6 @@ static void take_message(proc *p, lane *l, task *t, int k,
     }
 }
 
-/* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
- * per partition: back-pressure without pausing partitions (a resumed
- * partition's next fetch would wait behind the broker's long poll of the
- * others, up to fetch.wait.max.ms, and the task with it). A task that is
- * still restoring is not read at all (its records wait in librdkafka's
- * queues, which stops fetching when they are full; see assign.c). Then the
- * consumer's own queue: rebalances, errors, and messages of partitions
- * not yet taken off it. */
 /* Takes what task t's input partitions' queues hold, up to INPUT_MAX
  * buffered per partition. */
 static size_t consume_task(proc *p, lane *l, task *t) {
@@ -587,26 +589,16 @@ static size_t consume_task(proc *p, lane *l, task *t) {
     return got;
 }
 
-static size_t consume_lane(lane *l) {
-    proc *p = l->p;
-    size_t got = 0;
-    for (int32_t i = 0; i < p->n_parts; i++) {
-        task *t = p->tasks[i];
-        if (t && t->ready && t->lane == l)
-            got += consume_task(p, l, t);
-    }
-    return got;
-}
-
 /* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
  * per partition: back-pressure without pausing partitions (a resumed
  * partition's next fetch would wait behind the broker's long poll of the
  * others, up to fetch.wait.max.ms, and the task with it). A task that is
  * still restoring is not read at all (its records wait in librdkafka's
  * queues, which stops fetching when they are full; see assign.c). With
- * more than one lane, each lane takes its own tasks' in its rounds
- * (consume_lane) and the loop none. Then the consumer's own queue:
- * rebalances, errors, and messages of partitions not yet taken off it. */
+ * more than one lane, the lane that takes a task in a round takes its
+ * messages too (rp_merge_task_turn), and the loop none here. Then the
+ * consumer's own queue: rebalances, errors, and messages of partitions not yet
+ * taken off it. */
 size_t rp_merge_consume_input(proc *p) {
     size_t got = 0;
     for (int32_t i = 0; p->n_lanes == 1 && i < p->n_parts; i++) {

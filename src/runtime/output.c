@@ -86,6 +86,7 @@ static int pending_push(lane *l, const char *topic, int32_t partition,
         memcpy(m->key, key, key_len);
     if (val_len)
         memcpy(m->value, val, val_len);
+    m->seq = l->p->round_seq;
     m->topic = topic;
     m->partition = partition;
     m->key_len = key_len;
@@ -118,22 +119,37 @@ void rp_out_pending_clear(proc *p) {
         lane_pending_clear(&p->lanes[i]);
 }
 
-/* Produces the held records into the transaction that has just begun,
- * lane by lane (each lane's in the order it applied them; the records of
- * one account are all one lane's). */
-void rp_out_pending_flush(proc *p) {
+/* The lane whose next held record (at[lane]) is of the earliest round,
+ * or -1 when none is left. */
+static int pending_next(const proc *p, const size_t *at) {
+    int best = -1;
     for (int j = 0; j < p->n_lanes; j++) {
-        lane *l = &p->lanes[j];
-        for (size_t i = 0; i < l->n_pending; i++) {
-            pending_msg *m = &l->pending[i];
-            rd_kafka_headers_t *h = m->hdrs;
-            m->hdrs = NULL; /* produce_now takes it, also on failure */
-            if (produce_now(l, m->topic, m->partition, m->key, m->key_len,
-                            m->value, m->value_len, h) != 0)
-                break; /* the rest is dropped: the transaction aborts */
-        }
-        lane_pending_clear(l);
+        const lane *l = &p->lanes[j];
+        if (at[j] < l->n_pending &&
+            (best < 0 ||
+             l->pending[at[j]].seq < p->lanes[best].pending[at[best]].seq))
+            best = j;
     }
+    return best;
+}
+
+/* Produces the held records into the transaction that has just begun, in
+ * the order they were applied in: round by round (a task's records of one
+ * round are all one lane's, in its list in order; a task may be another
+ * lane's in the next round). */
+void rp_out_pending_flush(proc *p) {
+    size_t at[RP_THREADS_MAX] = {0};
+    int j;
+    while ((j = pending_next(p, at)) >= 0) {
+        lane *l = &p->lanes[j];
+        pending_msg *m = &l->pending[at[j]++];
+        rd_kafka_headers_t *h = m->hdrs;
+        m->hdrs = NULL; /* produce_now takes it, also on failure */
+        if (produce_now(l, m->topic, m->partition, m->key, m->key_len, m->value,
+                        m->value_len, h) != 0)
+            break; /* the rest is dropped: the transaction aborts */
+    }
+    rp_out_pending_clear(p);
 }
 
 /* Produces one record; while a commit is in flight, holds it for the next

@@ -123,8 +123,11 @@ typedef struct dd_chunk {
 struct lane;
 
 typedef struct task {
-    int32_t partition;
-    struct lane *lane; /* the lane (thread) that applies its records */
+    int32_t partition; /* The lane that applied its records last (lanes.c: with
+                        * more than one lane, each round's tasks are taken by
+                        * whichever lane is free); its codecs, sink and held
+                        * outputs serve the task until the next. */
+    struct lane *lane;
     dd_chunk *chunks;
     size_t n_chunks, cap_chunks;
     uint64_t next_chunk;
@@ -190,6 +193,7 @@ typedef struct rp_wschema rp_wschema;
 /* A record produced while a commit is in flight, held until the next
  * transaction has begun (key and value are owned copies). */
 typedef struct pending_msg {
+    uint64_t seq;      /* the round it was produced in (proc.round_seq) */
     const char *topic; /* a topic name of the config */
     int32_t partition;
     void *key, *value;
@@ -214,17 +218,14 @@ typedef struct lane_counters {
     uint64_t long_waits;
 } lane_counters;
 
-/* One loop thread's share of the processor (lanes.c): the tasks whose
- * lane it is, and everything applying their records writes besides
- * them, so that lanes never write the same memory during a round. */
+/* One of the threads that apply records (lanes.c): everything applying a
+ * task's records writes besides the task itself, so that two lanes never
+ * write the same memory during a round. */
 typedef struct lane {
     struct proc *p;
     int id;
     pthread_t thread; /* lanes 1 ..: a thread of their own */
     bool started;
-    pthread_cond_t cv; /* signalled (under proc.round_mu) with go */
-    bool go;           /* a round for this lane has begun */
-    int n_tasks;       /* tasks of this lane (for the assignment of new ones) */
     /* Codecs: one decodes inputs, the other encodes outputs, so a decoded
      * record's borrowed strings survive the encoding of its outputs.
      * Lane 0's are p->dec and p->enc. */
@@ -242,7 +243,7 @@ typedef struct lane {
     size_t got;        /* messages taken off the input queues */
     bool uncommitted;  /* work was done in the round */
     const char *fail;  /* a fatal failure, for rp_loop_fail_fatal */
-    uint32_t rotation; /* the task the next round starts with */
+    uint32_t rotation; /* threads=1: the task the next turn starts with */
     /* Busy time (ns, CLOCK_MONOTONIC) in rounds; the share of the last
      * stats interval (loop.c). */
     uint64_t busy_ns, busy_ns_last;
@@ -339,11 +340,17 @@ typedef struct proc {
     lane *lanes;
     int n_lanes;
     bool in_round;
+    /* A round (lanes.c), under round_mu: its tasks, the next to take,
+     * whether it is open, the lanes busy with a task of it, and what it
+     * does; lanes wait on round_cv, the loop on done_cv. */
     pthread_mutex_t round_mu;
     pthread_cond_t round_cv, done_cv;
-    uint64_t round_seq;      /* the round being run, counted from 1 */
-    int round_left;          /* lanes still in the round */
-    int round_kind;          /* what the round does (lanes.c) */
+    task **round_tasks; /* n_parts long */
+    int32_t round_n, round_next;
+    bool round_open;
+    int round_busy;
+    int round_kind;
+    uint64_t round_seq;      /* rounds run (held outputs are ordered by it) */
     bool lanes_quit;         /* the lanes' threads end */
     pthread_mutex_t obs_mu;  /* serialises obs->on_event between lanes */
     pthread_mutex_t wsch_mu; /* the writer schemas' table (writers.c) */
@@ -416,8 +423,9 @@ void rp_lanes_close(proc *p);
  * p->dec_ids and p->enc_ids; registry mode when p->reg). Returns 0 or -1
  * (logged; *dec and *enc NULL). The caller destroys them. */
 int rp_lanes_codecs(proc *p, rp_avro_codec **dec, rp_avro_codec **enc);
-/* Runs one round of kind on every lane that has tasks (lane 0 on the
- * calling loop thread) and returns when all have finished. */
+/* Runs one round of kind over the ready tasks and returns when it is
+ * over: with one lane a call on the loop thread; with more, the lanes
+ * (lane 0 the calling loop thread) take the tasks one at a time. */
 void rp_lanes_round(proc *p, int kind);
 /* After a round, on the loop: what the lanes left for the loop (failures,
  * uncommitted work, watermark queries, writer schema fetches). */
@@ -429,8 +437,6 @@ void rp_lane_fail(lane *l, const char *what);
 static inline bool rp_lane_failed(const lane *l) {
     return l->fail || l->p->fatal;
 }
-/* The lane a new task goes to: the one with the fewest tasks. */
-lane *rp_lanes_pick(proc *p);
 /* The lanes' counters summed; the records applied by all. */
 void rp_lanes_counters(const proc *p, lane_counters *out);
 uint64_t rp_lanes_applied(const proc *p);
@@ -475,10 +481,13 @@ static inline const rp_engine_sink *rp_out_sink(lane *l) {
 /* Makes the loop apply records (and look at the queues) on its next turns,
  * unless it is stopping. */
 void rp_merge_kick(proc *p);
-/* A lane's share of a round of applying (lanes.c): with more than one
- * lane, its ready tasks' input queues, then up to BATCH records across
- * them; the outcome in l->more, l->wait_min, l->got. */
+/* With one lane: a turn of applying, up to BATCH records across the ready
+ * tasks; the outcome in l->more, l->wait_min, l->got (lanes.c). */
 void rp_merge_lane_turn(lane *l);
+/* With more than one: task t's turn in a round, taken by lane l: its
+ * input queues, then up to BATCH of its records; the outcome added to
+ * l->more, l->wait_min, l->got. */
+void rp_merge_task_turn(lane *l, task *t);
 /* Takes what the input partitions' queues and the consumer's queue hold.
  * Returns the number of messages and events taken. */
 size_t rp_merge_consume_input(proc *p);
@@ -563,9 +572,11 @@ void rp_commit_start(proc *p);
 /* Produces every ready task's dirty state to the changelog and returns the
  * offsets to commit (the caller destroys the list). */
 rd_kafka_topic_partition_list_t *rp_commit_prepare(proc *p);
-/* A lane's share of rp_commit_prepare's round: its ready tasks' dirty
- * states, dedupe chunks and clocks to the changelog (task.flushed). */
+/* rp_commit_prepare's round: with one lane, every ready task's dirty
+ * states, dedupe chunks and clock to the changelog; with more, task t's,
+ * taken by lane l (task.flushed when written). */
 void rp_commit_lane_flush(lane *l);
+void rp_commit_task_flush(lane *l, task *t);
 /* Records the offsets of l as committed. */
 void rp_commit_mark(proc *p, rd_kafka_topic_partition_list_t *l);
 /* The blocking part of a commit: sends the offsets and commits (then

@@ -180,7 +180,6 @@ bool rp_proc_view_thread(const rp_proc_view *v, int i, rp_proc_thread *out) {
     if (i < 0 || i >= p->n_lanes)
         return false;
     const lane *l = &p->lanes[i];
-    out->tasks = l->n_tasks;
     out->applied = l->c.applied;
     out->busy_seconds = (double)l->busy_ns / 1e9;
     out->busy_share = l->busy_share;

@@ -105,7 +105,7 @@ void rp_proc_view_counters(const rp_proc_view *v, rp_proc_counters *out);
  * applying them or writing their changelog, and its busy share of the
  * last progress interval (10 s; 0 to 1). */
 typedef struct rp_proc_thread {
-    uint64_t applied;
+    uint64_t applied; /* records applied or sent to the DLQ */
     double busy_seconds;
     double busy_share;
 } rp_proc_thread;

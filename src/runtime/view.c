@@ -180,7 +180,9 @@ bool rp_proc_view_thread(const rp_proc_view *v, int i, rp_proc_thread *out) {
     if (i < 0 || i >= p->n_lanes)
         return false;
     const lane *l = &p->lanes[i];
-    out->applied = l->c.applied;
+    out->applied = 0; /* records taken: applied or sent to the DLQ */
+    for (int k = 0; k < NTOP; k++)
+        out->applied += l->c.consumed[k];
     out->busy_seconds = (double)l->busy_ns / 1e9;
     out->busy_share = l->busy_share;
     return true;

@@ -243,6 +243,22 @@ Test(http_api, endpoints) {
     cr_assert(strstr(r.body, "repute_build_info{version=\""));
     cr_assert(strstr(r.body, "repute_status_changes_published_total 6\n"),
               "6 status changes in the example");
+    /* The threads (docs/run.md, "Threads"): whichever applied them, their
+     * records add up to those taken from the inputs. */
+    cr_assert(strstr(r.body, "\nrepute_threads "));
+    cr_assert(strstr(r.body, "repute_thread_busy_ratio{thread=\"0\"} "));
+    double by_threads = 0, consumed = 0;
+    for (char *line = strtok_r(r.body, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        const char *v = strrchr(line, ' ');
+        if (strncmp(line, "repute_thread_records_applied_total{", 36) == 0)
+            by_threads += strtod(v, NULL);
+        else if (strncmp(line, "repute_records_consumed_total{", 30) == 0)
+            consumed += strtod(v, NULL);
+    }
+    cr_assert_gt(consumed, 0);
+    cr_assert_eq(by_threads, consumed, "threads applied %.0f, consumed %.0f",
+                 by_threads, consumed);
     it_reply_free(&r);
 
     /* The dashboard's files. */

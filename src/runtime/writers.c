@@ -58,10 +58,12 @@
  * The table is touched on the loop thread, and by the lanes during a
  * round (lanes.c) under p->wsch_mu; a lane that finds a fetch due leaves
  * it to the loop (p->wsch_due), since only the loop may call libuv. Each
- * lane's decoder learns a fetched schema the first time that lane meets
- * its id. A fetch's worker writes only its own entry's result fields,
- * which the loop reads in the after-work callback, between rounds. uv_run does
- * not return while a fetch is in flight, so the table outlives every fetch.
+ * lane's decoder learns a fetched schema the first time that lane peeks
+ * at a record of its id (a task that changes lanes has its heads peeked
+ * again, lanes.c, so no record is decoded by a lane that has not). A fetch's
+ * worker writes only its own entry's result fields, which the loop reads in the
+ * after-work callback, between rounds. uv_run does not return while a fetch is
+ * in flight, so the table outlives every fetch.
  */
 #include <inttypes.h>
 #include <pthread.h>

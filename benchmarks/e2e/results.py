@@ -164,6 +164,9 @@ def expected_paths(r):
     for i, _ in enumerate(dig(r, "settings", "mem_accounts") or [0]):
         for f in ("accounts", "rss_bytes", "bytes_per_account"):
             paths.append(("memory", "runs", i, f))
+        if dig(r, "settings", "tenant_share"):
+            for f in ("tenants", "bytes_per_entity"):
+                paths.append(("memory", "runs", i, f))
     for f in ("accounts", "seconds", "accounts_restored"):
         paths.append(("restore", f))
     if "skipped" not in (r.get("peer") or {}):

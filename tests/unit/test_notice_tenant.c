@@ -214,20 +214,28 @@ Test(notice_tenant, the_longest_name_fits_the_buffer) {
     name[RP_TENANT_MAX] = '\0';
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
         for (int s = 0; s < RP_STAGE__COUNT; s++) {
-            rp_notification n =
-                tnotice((rp_issue_kind)k, (rp_stage)s, name, true);
-            n.rate = 0.0123456; /* the longest rate sentence */
-            char buf[WHY_SIZE + 8];
-            memset(buf, '#', sizeof buf);
-            rp_notice_render(&n, buf, WHY_SIZE);
-            size_t len = strlen(buf);
-            cr_assert_lt(len, WHY_SIZE - 1, "%s/%s: %zu bytes, cut off",
-                         rp_issue_kind_name((rp_issue_kind)k),
-                         rp_stage_name((rp_stage)s), len);
-            cr_assert_eq(buf[len - 1], '.');
-            cr_assert(strstr(buf, name));
-            for (size_t i = WHY_SIZE; i < sizeof buf; i++)
-                cr_assert_eq(buf[i], '#');
+            for (int unknown = 0; unknown < 2; unknown++) {
+                /* The longest rate sentences: a rate of many decimals, or an
+                 * unknown one against a threshold of many decimals. */
+                rp_notification n =
+                    tnotice((rp_issue_kind)k, (rp_stage)s, name, true);
+                n.rate = 0.0123456;
+                if (unknown) {
+                    n.has_rate = false;
+                    n.threshold = 0.0000123456;
+                }
+                char buf[WHY_SIZE + 8];
+                memset(buf, '#', sizeof buf);
+                rp_notice_render(&n, buf, WHY_SIZE);
+                size_t len = strlen(buf);
+                cr_assert_lt(len, WHY_SIZE - 1, "%s/%s: %zu bytes, cut off",
+                             rp_issue_kind_name((rp_issue_kind)k),
+                             rp_stage_name((rp_stage)s), len);
+                cr_assert_eq(buf[len - 1], '.');
+                cr_assert(strstr(buf, name));
+                for (size_t i = WHY_SIZE; i < sizeof buf; i++)
+                    cr_assert_eq(buf[i], '#');
+            }
         }
     }
 }

@@ -47,7 +47,7 @@ for a in "$@"; do
     --render-only) render=1 ;;
     --soak) skip_peer=1 ;; # the soak measures repute alone
     --skip-peer) skip_peer=1 ;;
-    --tenant-share) skip_peer=1 ;; # the peers know no tenants: repute alone
+    --tenant-share | --tenant-share=*) skip_peer=1 ;; # the peers know no tenants
     -h | --help) help=1 ;;
   esac
 done

@@ -22,6 +22,8 @@
  * LINGER_MS have passed, as nginx's lingering close does.
  */
 #include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -198,6 +200,42 @@ void rp_http_conn_respond(conn *c) {
     s->fn(s->opaque, &req, r);
     if (c->closing)
         return; /* the handler closed the server */
+    if (c->deferred) {
+        /* Like a response in flight: nothing more is parsed or read. */
+        c->writing = true;
+        rp_http_conn_read_stop(c);
+        return;
+    }
+    send_response(c, !c->is_head);
+}
+
+/* ---------------------------------------------------------------- deferred */
+
+rp_http_deferred *rp_http_response_defer(rp_http_response *res) {
+    conn *c = (conn *)((char *)res - offsetof(conn, res));
+    if (c->deferred)
+        return NULL; /* one per request */
+    rp_http_deferred *d = malloc(sizeof(*d));
+    if (!d)
+        return NULL;
+    d->c = c;
+    c->deferred = d;
+    return d;
+}
+
+rp_http_response *rp_http_deferred_response(rp_http_deferred *d) {
+    return d && d->c ? &d->c->res : NULL;
+}
+
+void rp_http_deferred_finish(rp_http_deferred *d) {
+    if (!d)
+        return;
+    conn *c = d->c;
+    free(d);
+    if (!c)
+        return;
+    c->deferred = NULL;
+    c->writing = false;
     send_response(c, !c->is_head);
 }
 

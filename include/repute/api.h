@@ -62,7 +62,7 @@ void rp_api_free(rp_api *a);
  * (docs/api-actions.md). The rp_record's strings point into this struct
  * and into the account id, tenant and actor given to the parser. */
 typedef struct rp_api_action_body {
-    rp_record rec; /* type RP_REC_ACTION, all fields set */
+    rp_record rec;     /* type RP_REC_ACTION, all fields set */
     bool has_event_id; /* the caller chose the event_id */
     char event_id[RP_EVENT_ID_MAX + 1];
     char related[RP_ACCOUNT_ID_MAX + 1];

@@ -41,10 +41,8 @@ bool rp_api_action_needs_note(rp_action_type t) {
     case RP_ACTION_PAUSE_SENDING:
     case RP_ACTION_END_REVIEW:
     case RP_ACTION_SET_MANUAL_REVIEW:
-    case RP_ACTION_LINK_ACCOUNT:
-        return true;
-    default:
-        return false;
+    case RP_ACTION_LINK_ACCOUNT: return true;
+    default: return false;
     }
 }
 
@@ -135,9 +133,9 @@ static int get_time(json_t *o, const char *name, bool *has, int64_t *out,
     return 0;
 }
 
-static const char *const known_fields[] = {"action", "issue", "effective_time",
-                                           "related_account_id", "note",
-                                           "event_id"};
+static const char *const known_fields[] = {
+    "action", "issue",   "effective_time", "related_account_id",
+    "note",   "event_id"};
 
 static int check_known(json_t *o, const perr *pe) {
     const char *key;

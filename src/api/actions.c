@@ -117,8 +117,7 @@ static void put_action(rp_buf *b, const pending *p) {
     rp_buf_puts(b, "\"event_id\":");
     rp_jsonl_write_string(b, p->event_id, strlen(p->event_id));
     put_str_field(b, "account_id", p->account, p->account_len);
-    put_str_field(b, "tenant", p->has_tenant ? p->tenant : NULL,
-                  p->tenant_len);
+    put_str_field(b, "tenant", p->has_tenant ? p->tenant : NULL, p->tenant_len);
     rp_buf_printf(b, ",\"action\":\"%s\"", rp_action_type_name(p->action));
     if (p->has_issue)
         rp_buf_printf(b, ",\"issue\":\"%s\"", rp_issue_kind_name(p->issue));
@@ -164,13 +163,12 @@ static void answer(pending *p, const rd_kafka_message_t *m) {
             rp_buf_printf(b, ",\"topic\":");
             const char *t = rd_kafka_topic_name(m->rkt);
             rp_jsonl_write_string(b, t, strlen(t));
-            rp_buf_printf(b,
-                          ",\"partition\":%" PRId32 ",\"offset\":%" PRId64
-                          "}\n",
-                          m->partition, m->offset);
+            rp_buf_printf(
+                b, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}\n",
+                m->partition, m->offset);
         } else {
-            bool maybe = rd_kafka_message_status(m) !=
-                         RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+            bool maybe =
+                rd_kafka_message_status(m) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
             char msg[512];
             snprintf(msg, sizeof(msg),
                      "Kafka did not acknowledge the action (%s)%s; retry with "
@@ -231,8 +229,7 @@ static void on_timer(uv_timer_t *t) {
 /* The codec: the configured ids, or with a registry the id of the Action
  * schema under topic.actions' subject (looked up, never registered: that
  * is the owner's decision, as for `repute produce`). */
-static rp_avro_codec *open_codec(const rp_config *cfg, char *err,
-                                 size_t size) {
+static rp_avro_codec *open_codec(const rp_config *cfg, char *err, size_t size) {
     int32_t ids[RP_SCHEMA_ID__COUNT];
     for (int i = 0; i < RP_SCHEMA_ID__COUNT; i++)
         ids[i] = cfg->schema_id[i];
@@ -245,11 +242,10 @@ static rp_avro_codec *open_codec(const rp_config *cfg, char *err,
         }
         const char *json = rp_avro_schema_json(RP_REC_ACTION);
         rp_registry_record_name(json, name, sizeof(name));
-        rp_registry_subject(cfg->subject_strategy,
-                            cfg->topic[RP_TOPIC_ACTIONS], name, subject,
-                            sizeof(subject));
-        int rc = rp_registry_lookup(r, subject, json, &ids[RP_REC_ACTION],
-                                    rerr, sizeof(rerr));
+        rp_registry_subject(cfg->subject_strategy, cfg->topic[RP_TOPIC_ACTIONS],
+                            name, subject, sizeof(subject));
+        int rc = rp_registry_lookup(r, subject, json, &ids[RP_REC_ACTION], rerr,
+                                    sizeof(rerr));
         rp_registry_destroy(r);
         if (rc != 0) {
             snprintf(err, size, "schema registry: subject %.200s: %.250s",
@@ -263,7 +259,8 @@ static rp_avro_codec *open_codec(const rp_config *cfg, char *err,
 static int open_producer(rp_api_actions *ac, const rp_config *cfg, char *err,
                          size_t size) {
     char ms[32];
-    rd_kafka_conf_t *conf = rp_kafka_conf_new(cfg, RP_KAFKA_PRODUCER, err, size);
+    rd_kafka_conf_t *conf =
+        rp_kafka_conf_new(cfg, RP_KAFKA_PRODUCER, err, size);
     if (!conf)
         return RP_EINVAL;
     /* Idempotence is what makes librdkafka's retries safe: not the user's

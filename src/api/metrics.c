@@ -353,7 +353,8 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
                 "Actions posted over HTTP: accepted (acknowledged by Kafka, "
                 "202), invalid (400), unacknowledged (503).");
     for (int r = 0; r < RP_API_ACT__COUNT; r++)
-        rp_buf_printf(b, "repute_http_actions_total{result=\"%s\"} %" PRIu64 "\n",
+        rp_buf_printf(b,
+                      "repute_http_actions_total{result=\"%s\"} %" PRIu64 "\n",
                       rp_api_action_result_name(r), a->actions_done[r]);
     process_metrics(b);
 }

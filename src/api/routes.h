@@ -91,7 +91,7 @@ struct rp_api {
     bool auth_on;             /* a tokens file is configured */
     rp_auth_limiter limiter;  /* failed sign-ins per client address */
     uint64_t auth_failures[RP_API_AUTH__COUNT];
-    char retry_after[40];   /* the 429's header line, until it is sent */
+    char retry_after[40];    /* the 429's header line, until it is sent */
     rp_api_actions *actions; /* owned; NULL without tokens (read-only) */
     uint64_t actions_done[RP_API_ACT__COUNT];
     rp_api_notes *notes;    /* owned, NULL until a notification */

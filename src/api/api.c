@@ -228,12 +228,31 @@ static void r_post_actions(rp_api *a, const rp_http_request *req, rp_str id,
     rp_api_post_action(a, req, id, tenant, who, res);
 }
 
+/* Who the caller is, for the dashboard: which buttons to show. */
+static void r_me(rp_api *a, const rp_http_request *req, rp_str id,
+                 const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)id;
+    rp_buf *b = &res->body;
+    if (!a->auth_on) {
+        rp_buf_puts(b, "{\"name\":null,\"role\":null,\"can_act\":false,"
+                       "\"read_only\":true}\n");
+        return;
+    }
+    rp_buf_puts(b, "{\"name\":");
+    rp_jsonl_write_string(b, who->name, strlen(who->name));
+    rp_buf_printf(b, ",\"role\":\"%s\",\"can_act\":%s,\"read_only\":false}\n",
+                  rp_auth_role_name(who->role),
+                  rp_auth_role_allows(who->role, RP_AUTH_OPERATOR) ? "true"
+                                                                   : "false");
+}
+
 static const route routes[] = {
     {"/healthz", EXACT, false, true, r_healthz},
     {"/readyz", EXACT, false, true, r_readyz},
     {"/metrics", EXACT, false, false, r_metrics},
     {"/v1/summary", EXACT, false, false, r_summary},
     {"/v1/accounts", EXACT, false, false, r_accounts},
+    {"/v1/me", EXACT, false, false, r_me},
     {ACC_PREFIX, ACCOUNT_ACTIONS, true, false, r_post_actions},
     {ACC_PREFIX, ACCOUNT, false, false, r_account},
 };

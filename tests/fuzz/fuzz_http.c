@@ -99,8 +99,8 @@ static void action(const rp_http_request *req, rp_http_response *res) {
         return;
     }
     const rp_action *a = &b.rec.u.action;
-    FUZZ_CHECK((int)a->action >= 0 && a->action < RP_ACTION__COUNT,
-               "action %d", (int)a->action);
+    FUZZ_CHECK((int)a->action >= 0 && a->action < RP_ACTION__COUNT, "action %d",
+               (int)a->action);
     FUZZ_CHECK(!a->note.ptr || a->note.len <= RP_API_NOTE_MAX, "a note of %zu",
                a->note.len);
     res->status = 202;

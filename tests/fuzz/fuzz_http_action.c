@@ -66,9 +66,8 @@ static void check_ok(const rp_api_action_body *b) {
 static int parse(rp_api_action_body *b, const char *body, size_t n,
                  rp_str tenant, char *field, size_t fs) {
     char e[512] = "";
-    int rc = rp_api_action_parse(b, body, n, rp_str_c("acme"), tenant,
-                                 "fuzzer", 1700000000000, field, fs, e,
-                                 sizeof(e));
+    int rc = rp_api_action_parse(b, body, n, rp_str_c("acme"), tenant, "fuzzer",
+                                 1700000000000, field, fs, e, sizeof(e));
     FUZZ_CHECK(rc == 0 || rc == RP_EINVAL, "rc %d", rc);
     if (rc != 0)
         FUZZ_CHECK(field[0] && e[0], "a refusal without field or reason");

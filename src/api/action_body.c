@@ -153,6 +153,8 @@ static int check_known(json_t *o, const perr *pe) {
                     (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f ? *p
                                                                           : '?';
             shown[n] = '\0';
+            if (n == 0) /* the empty name: say so, not nothing */
+                snprintf(shown, sizeof(shown), "\"\"");
             return fail(pe, shown,
                         "%s: unknown field (the fields are action, issue, "
                         "effective_time, related_account_id, note, event_id)",

@@ -12,6 +12,14 @@
  * server adds `Connection: close` when the connection ends with it, and
  * `Connection: keep-alive` only for an HTTP/1.0 client that asked for it.
  *
+ * A handler may defer its response (repute/http.h: the API waits for
+ * Kafka's acknowledgement of an action). The conn is then treated as if
+ * the response were in flight: `writing` is set and reading stops, so
+ * pipelined requests wait their turn and the order of responses holds;
+ * finishing the deferred response sends it like any other. The handle
+ * outlives the conn if need be: closing the conn unhooks it, and
+ * finishing it then only frees it.
+ *
  * Closing politely
  * ----------------
  * Closing a socket that still has unread input makes the kernel send a

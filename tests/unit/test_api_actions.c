@@ -370,9 +370,21 @@ typedef struct reply {
     const char *body;
 } reply;
 
+static reply request(const char *method, const char *path, const char *token,
+                     const char *body);
+
 /* POST path with body (and a bearer token unless NULL), over a fresh
  * connection that the request closes. */
 static reply post(const char *path, const char *token, const char *body) {
+    return request("POST", path, token, body);
+}
+
+static reply get(const char *path, const char *token) {
+    return request("GET", path, token, "");
+}
+
+static reply request(const char *method, const char *path, const char *token,
+                     const char *body) {
     reply r = {0};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct timeval tv = {15, 0};
@@ -385,11 +397,15 @@ static reply post(const char *path, const char *token, const char *body) {
     char req[16384], auth[128] = "";
     if (token)
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);
+    char length[96] = ""; /* a POST's body, JSON; a GET has none */
+    if (strcmp(method, "POST") == 0)
+        snprintf(length, sizeof(length),
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                 strlen(body));
     int n = snprintf(req, sizeof(req),
-                     "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: "
-                     "application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     path, auth, strlen(body), body);
+                     "%s %s HTTP/1.1\r\nHost: x\r\n%s%sConnection: "
+                     "close\r\n\r\n%s",
+                     method, path, auth, length, body);
     cr_assert_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
     size_t got = 0;
     ssize_t k;
@@ -421,6 +437,7 @@ Test(api_actions, without_tokens_the_api_is_read_only) {
            "\"error\":\"read_only\"");
     expect(post("/v1/accounts/acme/actions", NULL, GOOD), 403,
            "http.auth.tokens.file");
+    expect(get("/v1/me", NULL), 200, "\"can_act\":false,\"read_only\":true");
 }
 
 Test(api_actions, roles_and_the_field_named) {
@@ -442,6 +459,11 @@ Test(api_actions, roles_and_the_field_named) {
     expect(r, 400, "\"field\":\"action\"");
     expect(post("/v1/accounts/acme/tenants//actions", fx.operator_token, GOOD),
            400, "a tenant is 1 to 256 bytes");
+    expect(get("/v1/me", NULL), 401, "unauthorized");
+    expect(get("/v1/me", fx.viewer_token), 200,
+           "{\"name\":\"vera\",\"role\":\"viewer\",\"can_act\":false");
+    expect(get("/v1/me", fx.operator_token), 200,
+           "{\"name\":\"alice\",\"role\":\"operator\",\"can_act\":true");
 }
 
 Test(api_actions, no_acknowledgement_is_a_503_with_the_event_id) {

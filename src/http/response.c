@@ -209,9 +209,12 @@ void rp_http_conn_respond(conn *c) {
     if (c->closing)
         return; /* the handler closed the server */
     if (c->deferred) {
-        /* Like a response in flight: nothing more is parsed or read. */
+        /* Like a response in flight: nothing more is parsed or read. The
+         * idle clock stops too: the owner bounds the wait (the API by
+         * http.actions.timeout), which may be longer. */
         c->writing = true;
         rp_http_conn_read_stop(c);
+        uv_timer_stop(&c->timer);
         return;
     }
     send_response(c, !c->is_head);
@@ -244,6 +247,8 @@ void rp_http_deferred_finish(rp_http_deferred *d) {
         return;
     c->deferred = NULL;
     c->writing = false;
+    uv_timer_start(&c->timer, rp_http_conn_on_timer,
+                   c->srv->limits.idle_timeout_ms, 0);
     send_response(c, !c->is_head);
 }
 

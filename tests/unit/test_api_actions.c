@@ -367,8 +367,13 @@ static void stop(void) {
 typedef struct reply {
     int status;
     char text[8192]; /* head and body */
-    const char *body;
 } reply;
+
+/* The body of a reply (after the blank line), "" without one. */
+static const char *body_of(const reply *r) {
+    const char *b = strstr(r->text, "\r\n\r\n");
+    return b ? b + 4 : "";
+}
 
 static reply request(const char *method, const char *path, const char *token,
                      const char *body);
@@ -416,15 +421,13 @@ static reply request(const char *method, const char *path, const char *token,
     close(fd);
     cr_assert_eq(sscanf(r.text, "HTTP/1.1 %d", &r.status), 1, "no answer: %s",
                  r.text);
-    const char *b = strstr(r.text, "\r\n\r\n");
-    r.body = b ? b + 4 : "";
     return r;
 }
 
 static void expect(reply r, int status, const char *part) {
     cr_assert_eq(r.status, status, "got %d, want %d: %s", r.status, status,
                  r.text);
-    cr_assert(strstr(r.body, part), "\"%s\" not in %s", part, r.body);
+    cr_assert(strstr(body_of(&r), part), "\"%s\" not in %s", part, body_of(&r));
 }
 
 #define GOOD "{\"action\":\"RESUME_SENDING\",\"note\":\"fixed\"}"

@@ -308,9 +308,11 @@ static void set(const char *k, const char *v) {
     cr_assert_eq(rp_config_set(&fx.cfg, k, v, err, sizeof(err)), 0, "%s", err);
 }
 
+static void start(bool with_tokens);
+
 /* Starts the API; with_tokens writes a tokens file of an operator (alice)
  * and a viewer (vera). Kafka is an address where nothing listens. */
-static void start(bool with_tokens) {
+static void start_with(bool with_tokens, const char *timeout) {
     char err[512], line[256], path[128], listen[64];
     memset(&fx, 0, sizeof(fx));
     signal(SIGPIPE, SIG_IGN);
@@ -321,7 +323,7 @@ static void start(bool with_tokens) {
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", fx.port);
     set("http.listen", listen);
     set("kafka.bootstrap.servers", "127.0.0.1:1");
-    set("http.actions.timeout", "1s");
+    set("http.actions.timeout", timeout);
     if (with_tokens) {
         snprintf(path, sizeof(path), "%s/tokens", fx.dir);
         FILE *f = fopen(path, "w");
@@ -344,6 +346,10 @@ static void start(bool with_tokens) {
         "%s", err);
     cr_assert_eq(uv_async_init(&fx.loop, &fx.stop, on_stop), 0);
     cr_assert_eq(pthread_create(&fx.thread, NULL, loop_thread, NULL), 0);
+}
+
+static void start(bool with_tokens) {
+    start_with(with_tokens, "1s");
 }
 
 static void stop(void) {
@@ -487,4 +493,39 @@ Test(api_actions, no_acknowledgement_is_a_503_with_the_event_id) {
     /* A request pipelined behind a deferred response still gets its own. */
     r = post("/v1/accounts/acme/actions", fx.operator_token, "{}");
     expect(r, 400, "\"field\":\"action\"");
+}
+
+/* A POST that waits for Kafka when the API stops: the connection closes
+ * without an answer (or with one), nothing leaks, the loop ends. */
+static void *post_and_forget(void *arg) {
+    (void)arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)fx.port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[512];
+    int n = snprintf(req, sizeof(req),
+                     "POST /v1/accounts/acme/actions HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\nContent-Length: %zu\r\n"
+                     "\r\n%s",
+                     fx.operator_token, strlen(GOOD), GOOD);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        send(fd, req, (size_t)n, MSG_NOSIGNAL) == n) {
+        char buf[4096];
+        while (recv(fd, buf, sizeof(buf), 0) > 0)
+            ;
+    }
+    close(fd);
+    return NULL;
+}
+
+Test(api_actions, stopping_with_an_action_in_flight) {
+    start_with(true, "30s");
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, post_and_forget, NULL), 0);
+    usleep(300000); /* the action waits for a broker that is not there */
+    stop();         /* purges it and ends the loop (asserted in stop) */
+    pthread_join(t, NULL);
 }

@@ -135,6 +135,39 @@ const char *rp_api_action_result_name(int r) {
 
 /* ---------------------------------------------------------------- reports */
 
+/* The body of a deferred answer: 202 with where the record is, or 503. */
+static void write_answer(rp_http_response *res, const pending *p,
+                         const rd_kafka_message_t *m) {
+    rp_buf *b = &res->body;
+    if (!m->err) {
+        res->status = 202;
+        rp_buf_puts(b, "{\"status\":\"accepted\",");
+        put_action(b, p);
+        rp_buf_printf(b, ",\"topic\":");
+        const char *t = rd_kafka_topic_name(m->rkt);
+        rp_jsonl_write_string(b, t, strlen(t));
+        rp_buf_printf(b, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}\n",
+                      m->partition, m->offset);
+        return;
+    }
+    /* In flight when it failed: the broker may have written it. */
+    bool maybe =
+        rd_kafka_message_status(m) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "Kafka did not acknowledge the action (%s)%s; retry with the "
+             "same event_id: the engine counts it once",
+             rd_kafka_err2str(m->err),
+             maybe ? ": it may still have been written" : "");
+    res->status = 503;
+    rp_buf_puts(b, "{\"error\":\"not_acknowledged\",\"message\":");
+    rp_jsonl_write_string(b, msg, strlen(msg));
+    rp_buf_printf(b, ",\"possibly_written\":%s,", maybe ? "true" : "false");
+    put_action(b, p);
+    rp_buf_puts(b, "}\n");
+}
+
+/* A delivery report: logged, counted, answered; p is freed. */
 static void answer(pending *p, const rd_kafka_message_t *m) {
     rp_api_actions *ac = p->owner;
     char id[96];
@@ -154,36 +187,8 @@ static void answer(pending *p, const rd_kafka_message_t *m) {
                     rd_kafka_err2str(m->err));
     }
     rp_http_response *res = rp_http_deferred_response(p->d);
-    if (res) {
-        rp_buf *b = &res->body;
-        if (!m->err) {
-            res->status = 202;
-            rp_buf_puts(b, "{\"status\":\"accepted\",");
-            put_action(b, p);
-            rp_buf_printf(b, ",\"topic\":");
-            const char *t = rd_kafka_topic_name(m->rkt);
-            rp_jsonl_write_string(b, t, strlen(t));
-            rp_buf_printf(
-                b, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}\n",
-                m->partition, m->offset);
-        } else {
-            bool maybe =
-                rd_kafka_message_status(m) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
-            char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "Kafka did not acknowledge the action (%s)%s; retry with "
-                     "the same event_id: the engine counts it once",
-                     rd_kafka_err2str(m->err),
-                     maybe ? ": it may still have been written" : "");
-            res->status = 503;
-            rp_buf_puts(b, "{\"error\":\"not_acknowledged\",\"message\":");
-            rp_jsonl_write_string(b, msg, strlen(msg));
-            rp_buf_printf(b, ",\"possibly_written\":%s,",
-                          maybe ? "true" : "false");
-            put_action(b, p);
-            rp_buf_puts(b, "}\n");
-        }
-    }
+    if (res)
+        write_answer(res, p, m);
     rp_http_deferred_finish(p->d);
     if (p->prev)
         p->prev->next = p->next;

@@ -12,8 +12,11 @@
  * an offset; the record at that offset of topic.actions must be keyed by
  * the account and decode to the action, issue, note and event_id posted;
  * the owner must then show the account SENDING_PAUSED, and topic.status
- * must carry the STATUS_CHANGE. The note must appear in no log line of
- * either instance. A viewer's POST is a 403 on both.
+ * must carry the STATUS_CHANGE. A retry with the same event_id (what a
+ * client does after a 503) is accepted again and dropped by the owner's
+ * engine as a duplicate. A tenant's action is accepted with its tenant.
+ * The note must appear in no log line of either instance. A viewer's POST
+ * is a 403 on both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +205,37 @@ Test(http_actions, posted_to_one_instance_applied_by_the_owner) {
         change = change || (strstr(m[i].key, "acme") && m[i].val_len > 0);
     it_msgs_free(m, n);
     cr_assert(change, "no output event for acme on topic.status");
+
+    /* A retry with the same event_id: accepted, and counted once. */
+    char retry[1024];
+    snprintf(retry, sizeof(retry),
+             "{\"action\":\"PAUSE_SENDING\",\"issue\":\"INTERNAL_REVIEW\","
+             "\"note\":\"" NOTE "\",\"event_id\":\"%s\"}",
+             event_id);
+    r = post(other, "/v1/accounts/acme/actions", op, retry);
+    cr_assert_eq(r.status, 202, "%d: %s", r.status, r.body);
+    cr_assert_gt(json_int(r.body, "offset"), off, "%s", r.body);
+    it_reply_free(&r);
+    until = it_now() + 60;
+    long long dups = 0;
+    while (dups < 1 && it_now() < until) {
+        r = get(owner, "/metrics", viewer);
+        static const char series[] = "\nrepute_duplicates_dropped_total ";
+        const char *d = strstr(r.body, series);
+        dups = d ? strtoll(d + sizeof(series) - 1, NULL, 10) : 0;
+        it_reply_free(&r);
+        if (dups < 1)
+            it_sleep(0.3);
+    }
+    cr_assert_geq(dups, 1, "the retry was not dropped as a duplicate");
+
+    /* A tenant's action. */
+    r = post(other, "/v1/accounts/acme/tenants/brand-a/actions", op,
+             "{\"action\":\"EXTEND_REVIEW\"}");
+    cr_assert_eq(r.status, 202, "%d: %s", r.status, r.body);
+    cr_assert(strstr(r.body, "\"tenant\":\"brand-a\""), "%s", r.body);
+    cr_assert_eq(json_int(r.body, "partition"), part, "%s", r.body);
+    it_reply_free(&r);
 
     /* The note is in the record, never in a log line. */
     char first[IT_PATH_MAX] = "";

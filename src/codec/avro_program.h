@@ -60,6 +60,16 @@ typedef struct rp_avro_program {
     char names[NAME_POOL];
     uint32_t names_len;
     char record[64]; /* the top-level record's name, for messages */
+    /* Trailing defaults (docs/schemas.md): the top-level fields added to
+     * the schema after its first release, all of them nullable with a null
+     * default, start at the FIELD marker at trail_pc (0: the schema has
+     * none). A datum that ends exactly there is a record of the schema
+     * before they were added, and reads with their defaults. trail_index
+     * is the first such field's index among the top-level fields, and
+     * trail_fields how many there are (the rest of the record). */
+    uint32_t trail_pc;
+    uint32_t trail_index;
+    uint32_t trail_fields;
 } rp_avro_program;
 
 /* The program of a schema slot (0 .. RP_SCHEMA_ID__COUNT - 1, which the

@@ -155,11 +155,11 @@ Test(replay, bad_tenants_are_bad_lines) {
     cr_expect_eq(r.status, 1);
     cr_expect_not_null(strstr(r.err, "repute replay: line 1: tenant is empty"),
                        "%s", r.err);
-    cr_expect_not_null(strstr(r.err, "line 2: tenant: expected a string"),
-                       "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 2: tenant: expected a string"), "%s",
+                       r.err);
     cr_expect_null(strstr(r.err, "line 3"), "%s", r.err);
-    cr_expect_not_null(strstr(r.err, "line 4: actor: expected a string"),
-                       "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 4: actor: expected a string"), "%s",
+                       r.err);
     cr_expect_str_eq(r.out, "");
     run_free(&r);
 }

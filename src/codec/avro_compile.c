@@ -124,7 +124,10 @@ static int mark_trailing(compiler *cc, avro_schema_t rec, size_t i, size_t n) {
         if (i == 0)
             return compile_error(cc, "the first field cannot be a trailing "
                                      "default");
-        pg->trail_pc = pg->len;
+        int rc = room(cc, 1);
+        if (rc < 0)
+            return rc;
+        pg->trail_pc = emit(cc, OP_TRAIL);
         pg->trail_index = (uint32_t)i;
         pg->trail_fields = (uint32_t)(n - i);
     }

@@ -206,6 +206,37 @@ Test(old_producers, records_of_the_old_schema_decode_with_defaults) {
     }
 }
 
+/* rp_avro_check_trailing() says how many fields a datum lacks: none for
+ * the current schema, one (tenant) or two (an action's tenant and actor)
+ * for the old one; rp_avro_check() accepts both with their lengths. */
+Test(old_producers, check_trailing_counts_the_missing_fields) {
+    rp_avro_codec *c = codec(RP_FRAMING_PLAIN);
+    for (int t = 0; t < RP_REC__COUNT; t++) {
+        rp_record r;
+        sample(&r, (rp_rec_type)t, false);
+        size_t len, old_len, lacks = 99;
+        uint8_t *cur = encode(c, &r, &len);
+        uint8_t *old = old_bytes(c, RP_FRAMING_PLAIN, &r, &old_len);
+        cr_assert_eq(
+            rp_avro_check_trailing(t, cur, len, &lacks, err, sizeof(err)),
+            (int)len, "%s", err);
+        cr_assert_eq(lacks, 0);
+        cr_assert_eq(
+            rp_avro_check_trailing(t, old, old_len, &lacks, err, sizeof(err)),
+            (int)old_len, "%s", err);
+        cr_assert_eq(lacks, n_trailing(t));
+        cr_assert_eq(rp_avro_check(t, old, old_len, err, sizeof(err)),
+                     (int)old_len);
+        cr_assert_eq(rp_avro_check_trailing(t, old, old_len - 1, &lacks, err,
+                                            sizeof(err)),
+                     RP_ETRUNC);
+        cr_assert_eq(lacks, 0);
+        free(cur);
+        free(old);
+    }
+    rp_avro_codec_destroy(c);
+}
+
 /* The boundary is the old schema's end, not any field boundary after it:
  * an Action with its tenant but not its actor, and a record whose tenant
  * is cut inside, are truncated. */

@@ -452,6 +452,7 @@ int rp_avro_decode_event(rp_avro_codec *c, const void *buf, size_t len,
                                  RP_NOTICE_MAX_ACTIONS);
         if (rc != 0)
             goto fail;
+        n->tenant = ev->tenant; /* what the engine's notification holds */
         ev->notification = n;
     }
     /* Exactly the part that kind names must be present. */

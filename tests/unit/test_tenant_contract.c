@@ -316,6 +316,7 @@ Test(old_producers, events_of_the_old_schema_decode) {
         rp_avro_decode_event(c, old, len, &back, &sc, &bn, err, sizeof(err)), 0,
         "%s", err);
     cr_assert(rp_str_eq(back.tenant, rp_str_c(TENANT)));
+    cr_assert(rp_str_eq(back.notification->tenant, rp_str_c(TENANT)));
     free(old);
     rp_avro_codec_destroy(c);
 }

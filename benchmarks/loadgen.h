@@ -189,9 +189,6 @@ typedef struct sink {
     FILE *jsonl;
     rp_avro_codec *codec;
     rp_buf json;
-    /* Whether rp_jsonl_write_record() writes a record's tenant itself;
-     * when it does not (a codec older than tenants), the sink adds it. */
-    bool codec_writes_tenant;
     uint64_t produced, acked, failed, bytes;
     char first_error[512];
     bool fatal;

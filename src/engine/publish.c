@@ -39,6 +39,7 @@ static void emit(rp_engine *e, account *a, rp_event_kind kind,
     ev.kind = kind;
     ev.status_change = kind == RP_EVENT_STATUS_CHANGE ? &e->sc : NULL;
     ev.notification = kind == RP_EVENT_NOTIFICATION ? &e->note : NULL;
+    ev.tenant = RP_STR_NULL; /* the account's own: the codec writes it */
     if (kind == RP_EVENT_STATUS_CHANGE)
         e->stats.status_changes++;
     else

@@ -139,6 +139,31 @@ Test(replay, contract_errors_are_bad_lines) {
     run_free(&r);
 }
 
+/* A tenant that breaks the contract (docs/rules.md section 10) makes a
+ * malformed line, named with the reason; a good one is accepted. */
+Test(replay, bad_tenants_are_bad_lines) {
+    const char input[] =
+        "{\"type\":\"report\",\"event_id\":\"r1\",\"account_id\":\"a\","
+        "\"event_time\":1,\"kind\":\"OTHER\",\"tenant\":\"\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r2\",\"account_id\":\"a\","
+        "\"event_time\":1,\"kind\":\"OTHER\",\"tenant\":7}\n"
+        "{\"type\":\"delivery\",\"event_id\":\"d1\",\"account_id\":\"a\","
+        "\"event_time\":2,\"tenant\":\"brand-\\u00e9\"}\n"
+        "{\"type\":\"action\",\"event_id\":\"x1\",\"account_id\":\"a\","
+        "\"event_time\":3,\"action\":\"END_REVIEW\",\"actor\":5}\n";
+    run_result r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 1);
+    cr_expect_not_null(strstr(r.err, "repute replay: line 1: tenant is empty"),
+                       "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 2: tenant: expected a string"), "%s",
+                       r.err);
+    cr_expect_null(strstr(r.err, "line 3"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 4: actor: expected a string"), "%s",
+                       r.err);
+    cr_expect_str_eq(r.out, "");
+    run_free(&r);
+}
+
 Test(replay, related_reports_follow_their_cause) {
     /* acme links to acme-eu, is put under review and paused by hand: the
      * pause gives acme-eu a RELATED_ACCOUNT report, applied before the

@@ -82,7 +82,6 @@ struct rp_api_actions {
     uv_timer_t timer;
     bool timer_on;
     bool stopped;
-    bool tenants;     /* the Action schema carries `tenant` */
     pending *waiting; /* doubly linked */
     size_t n_waiting;
     /* Why actions cannot be produced ("" when they can). */
@@ -301,35 +300,6 @@ fail:
     return RP_EINVAL;
 }
 
-/* Whether repute's Action schema and codec carry a record's tenant (docs/
- * rules.md section 10): encoded and decoded once, at start. Without it, a
- * tenant's action would reach the engine as the account's own, so the
- * tenant route refuses actions rather than, say, pause a whole account
- * for one stream. */
-static bool codec_carries_tenant(void) {
-    int32_t ids[RP_SCHEMA_ID__COUNT] = {0};
-    char err[256];
-    rp_avro_codec *enc =
-        rp_avro_codec_new(RP_FRAMING_PLAIN, ids, err, sizeof(err));
-    rp_avro_codec *dec =
-        rp_avro_codec_new(RP_FRAMING_PLAIN, ids, err, sizeof(err));
-    bool ok = false;
-    rp_record rec, out;
-    rp_record_init(&rec, RP_REC_ACTION);
-    rec.event_id = rp_str_c("probe");
-    rec.account_id = rp_str_c("probe");
-    rec.tenant = rp_str_c("probe-tenant");
-    const void *v;
-    size_t len;
-    if (enc && dec &&
-        rp_avro_encode(enc, &rec, &v, &len, err, sizeof(err)) == 0 &&
-        rp_avro_decode(dec, RP_REC_ACTION, v, len, &out, err, sizeof(err)) == 0)
-        ok = rp_str_eq(out.tenant, rec.tenant);
-    rp_avro_codec_destroy(enc);
-    rp_avro_codec_destroy(dec);
-    return ok;
-}
-
 int rp_api_actions_start(rp_api *a) {
     rp_api_actions *ac = calloc(1, sizeof(*ac));
     if (!ac)
@@ -338,7 +308,6 @@ int rp_api_actions_start(rp_api *a) {
     a->actions = ac;
     uv_timer_init(a->loop, &ac->timer);
     ac->timer.data = ac;
-    ac->tenants = codec_carries_tenant();
     char err[512];
     ac->codec = open_codec(a->cfg, err, sizeof(err));
     if (!ac->codec || open_producer(ac, a->cfg, err, sizeof(err)) != 0) {
@@ -503,14 +472,6 @@ void rp_api_post_action(rp_api *a, const rp_http_request *req, rp_str id,
     if (rp_record_check(&body->rec, msg, sizeof(msg)) != 0) {
         a->actions_done[RP_API_ACT_INVALID]++;
         bad_request(res, "body", msg);
-        goto done;
-    }
-    if (tenant.ptr && ac && !ac->tenants) {
-        rp_api_error_json(res, 501, "not_implemented",
-                          "this repute's Action schema has no tenant field "
-                          "yet, so a tenant's action would apply to the "
-                          "whole account: post it to "
-                          "/v1/accounts/{id}/actions, or upgrade");
         goto done;
     }
     if (!ac || !ac->rk || !ac->codec || ac->stopped) {

@@ -91,31 +91,6 @@ static int owner_of_acme(int ports[2], const char *token, int *other) {
     return -1;
 }
 
-/* Whether the Action codec carries a record's tenant yet (another branch
- * adds it): the API refuses a tenant's action with 501 until it does. */
-static bool codec_has_tenant(void) {
-    int32_t ids[RP_SCHEMA_ID__COUNT] = {0};
-    char err[256];
-    rp_avro_codec *enc =
-        rp_avro_codec_new(RP_FRAMING_PLAIN, ids, err, sizeof(err));
-    rp_avro_codec *dec =
-        rp_avro_codec_new(RP_FRAMING_PLAIN, ids, err, sizeof(err));
-    cr_assert(enc && dec, "%s", err);
-    rp_record rec, out;
-    rp_record_init(&rec, RP_REC_ACTION);
-    rec.event_id = rec.account_id = rp_str_c("p");
-    rec.tenant = rp_str_c("t");
-    const void *v;
-    size_t len;
-    cr_assert_eq(rp_avro_encode(enc, &rec, &v, &len, err, sizeof(err)), 0);
-    cr_assert_eq(
-        rp_avro_decode(dec, RP_REC_ACTION, v, len, &out, err, sizeof(err)), 0);
-    bool ok = rp_str_eq(out.tenant, rec.tenant);
-    rp_avro_codec_destroy(enc);
-    rp_avro_codec_destroy(dec);
-    return ok;
-}
-
 static void check_record(it_ctx *c, int32_t part, int64_t off,
                          const char *event_id) {
     it_msg *m = NULL;
@@ -146,13 +121,8 @@ static void check_record(it_ctx *c, int32_t part, int64_t off,
     cr_assert(rp_str_eq(a->note, rp_str_c(NOTE)));
     cr_assert_not(a->has_effective_time);
     cr_assert_null(a->related_account_id.ptr);
-    /* TODO(lead, once the branch that adds `actor` and `tenant` to the
-     * Avro schemas has landed): the decoder then returns the actor; make
-     * this check unconditional. Until then the record has no actor field
-     * (unit/test_api_actions skips its actor test, saying so). */
-    if (a->actor.ptr)
-        cr_assert(rp_str_eq(a->actor, rp_str_c("alice")), "actor %.*s",
-                  (int)a->actor.len, a->actor.ptr);
+    cr_assert(rp_str_eq(a->actor, rp_str_c("alice")), "actor %.*s",
+              (int)a->actor.len, a->actor.ptr);
     rp_avro_codec_destroy(codec);
     it_msgs_free(m, n);
 }
@@ -254,17 +224,12 @@ Test(http_actions, posted_to_one_instance_applied_by_the_owner) {
     }
     cr_assert_geq(dups, 1, "the retry was not dropped as a duplicate");
 
-    /* A tenant's action: accepted with its tenant once the codec carries
-     * tenants; until then refused (it would act on the whole account). */
+    /* A tenant's action: accepted with its tenant. */
     r = post(other, "/v1/accounts/acme/tenants/brand-a/actions", op,
              "{\"action\":\"EXTEND_REVIEW\"}");
-    if (codec_has_tenant()) {
-        cr_assert_eq(r.status, 202, "%d: %s", r.status, r.body);
-        cr_assert(strstr(r.body, "\"tenant\":\"brand-a\""), "%s", r.body);
-        cr_assert_eq(json_int(r.body, "partition"), part, "%s", r.body);
-    } else {
-        cr_assert_eq(r.status, 501, "%d: %s", r.status, r.body);
-    }
+    cr_assert_eq(r.status, 202, "%d: %s", r.status, r.body);
+    cr_assert(strstr(r.body, "\"tenant\":\"brand-a\""), "%s", r.body);
+    cr_assert_eq(json_int(r.body, "partition"), part, "%s", r.body);
     it_reply_free(&r);
 
     /* The note is in the record, never in a log line. */

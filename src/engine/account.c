@@ -97,6 +97,14 @@ void rp_acct_table_free(rp_acct_table *t) {
             account *a = t->slots[i].acct;
             if (!a)
                 continue;
+            if (a->tenants) {
+                for (uint32_t j = 0; j < a->tenants->n; j++) {
+                    rp_acct_clear(t, a->tenants->v[j]);
+                    rp_acct_free(t, a->tenants->v[j]);
+                }
+                rp_acct_free(t, a->tenants->v);
+                rp_acct_free(t, a->tenants);
+            }
             rp_acct_clear(t, a);
             rp_acct_free(t, a);
         }
@@ -134,7 +142,7 @@ void rp_acct_clear(rp_acct_table *t, account *a) {
     a->n_buckets = a->cap_buckets = 0;
     a->tot_sends = a->tot_hard = a->tot_deliveries = a->tot_complaints = 0;
     a->pruned_hour = INT32_MIN;
-    a->sequence = 0;
+    a->sequence = 0; /* a tenant: last_applied */
 }
 
 /* ------------------------------------------------------------ links */

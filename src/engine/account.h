@@ -74,8 +74,37 @@ typedef struct account_ext {
     struct account *fl_prev, *fl_next;
 } account_ext;
 
+struct account;
+
+/* The tenants of one account (docs/rules.md section 10), allocated with
+ * its first tenant: pointers sorted by name in byte order (then by
+ * length), which is the order the rules and the views use, found by
+ * binary search (at most tenant.max.per.account of them). */
+typedef struct tenant_set {
+    struct account **v;
+    uint32_t n, cap;
+    /* A record named a tenant beyond the limit at least once: the
+     * engine tells its sink the first time only (on_tenant_overflow). */
+    bool overflowed;
+} tenant_set;
+
+/* What an `account` struct holds: an account, one of its tenants, or a
+ * tenant that was forgotten (or removed by a restore) and waits for its
+ * tombstone to be flushed to the changelog and for the review-end heap to
+ * let go of it (tenant.c). */
+enum { ENTITY_ACCOUNT = 0, ENTITY_TENANT = 1, ENTITY_GONE = 2 };
+
+/* An account, or a tenant: a tenant is an account-like entity with the
+ * same buckets, extension and status, so that every rule (review.c,
+ * actions.c, window.c) applies to both unchanged. The fields that differ
+ * share storage: an account's sequence and hash mean nothing for a tenant
+ * (its events take its account's sequence), and a tenant's parent and an
+ * account's tenant set are never both needed. */
 typedef struct account {
-    uint64_t sequence;
+    union {
+        uint64_t sequence;    /* an account: its last event's sequence */
+        int64_t last_applied; /* a tenant: the clock of its last record */
+    };
     bucket *buckets;
     uint32_t n_buckets, cap_buckets;
     /* Sums of every stored bucket (saturating): most accounts never reach
@@ -88,11 +117,21 @@ typedef struct account {
     int32_t pruned_hour;
     int32_t oldest_hour; /* buckets[0].hour, kept here for the same reason */
     account_ext *ext;
-    uint64_t hash;
-    uint8_t status; /* rp_account_status */
+    union {
+        uint64_t hash; /* an account: the hash of its id */
+        /* A tenant: how many review-end heap entries point at it, so
+         * that it is freed only once none does (tenant.c). */
+        uint32_t heap_refs;
+    };
+    union {
+        tenant_set *tenants;    /* an account: NULL until its first tenant */
+        struct account *parent; /* a tenant: its account */
+    };
+    uint8_t status; /* rp_account_status (a tenant: its tenant status) */
     uint8_t dirty;  /* changed since the last rp_engine_flush_dirty */
+    uint8_t kind;   /* ENTITY_* */
     uint16_t id_len;
-    char id[]; /* NUL-terminated */
+    char id[]; /* NUL-terminated; a tenant: its name */
 } account;
 
 typedef struct rp_acct_slot {
@@ -155,7 +194,8 @@ void rp_acct_table_free(rp_acct_table *t);
 account_ext *rp_acct_ext(rp_acct_table *t, account *a);
 
 /* Empties an account back to "never seen" (no buckets, issues, reports or
- * links, sequence 0) but keeps its id and its place in the table
+ * links, sequence 0) but keeps its id, its tenants and its place in the
+ * table
  * (review-end heap entries may still point at it; they find nothing to
  * do). The caller first takes it off the engine's list of accounts that
  * are not HEALTHY. */
@@ -175,6 +215,11 @@ static inline const issue *rp_acct_issue(const account *a, int k) {
 static inline rp_str rp_acct_id(const account *a) {
     rp_str s = {a->id, a->id_len};
     return s;
+}
+
+/* The account an entity belongs to: itself, or a tenant's parent. */
+static inline account *rp_acct_root(account *a) {
+    return a->kind == ENTITY_ACCOUNT ? a : a->parent;
 }
 
 /* True while an issue's review runs (docs/rules.md section 5): it has a review

@@ -30,8 +30,9 @@
 
 #include "engine/engine_int.h"
 
-#define STATE_VERSION 1
-#define VARINT_MAX    10
+#define STATE_VERSION  1 /* an account's value */
+#define TENANT_VERSION 2 /* a tenant's value */
+#define VARINT_MAX     10
 
 /* ------------------------------------------------------------ encoding */
 
@@ -102,8 +103,13 @@ static int state_encode(const account *a, rp_buf *b) {
     if (rp_buf_reserve(b, encode_bound(a)) != 0)
         return RP_ENOMEM;
     unsigned char *p = (unsigned char *)b->data;
-    *p++ = STATE_VERSION;
-    p = put_u(p, a->sequence);
+    if (a->kind == ENTITY_ACCOUNT) {
+        *p++ = STATE_VERSION;
+        p = put_u(p, a->sequence);
+    } else {
+        *p++ = TENANT_VERSION;
+        p = put_s(p, a->last_applied);
+    }
     p = put_u(p, a->n_buckets);
     int64_t prev = 0;
     for (uint32_t i = 0; i < a->n_buckets; i++) {
@@ -253,14 +259,22 @@ static int decode_ext(rp_acct_table *t, account *a, reader *r) {
 }
 
 static int state_decode(rp_acct_table *t, account *a, reader *r) {
-    if (get_byte(r) != STATE_VERSION)
+    if (get_byte(r) !=
+        (a->kind == ENTITY_ACCOUNT ? STATE_VERSION : TENANT_VERSION))
         return RP_EBADDATA;
-    a->sequence = get_u(r);
+    if (a->kind == ENTITY_ACCOUNT)
+        a->sequence = get_u(r);
+    else
+        a->last_applied = get_s(r);
     int rc = decode_buckets(t, a, r);
     if (rc == 0 && get_byte(r))
         rc = decode_ext(t, a, r);
     if (rc != 0)
         return rc;
+    /* A tenant has no flag or links of its own (docs/rules.md section 10). */
+    if (a->kind != ENTITY_ACCOUNT && a->ext &&
+        (a->ext->manual_review || a->ext->n_links))
+        return RP_EBADDATA;
     if (r->bad || r->p != r->end)
         return RP_EBADDATA;
     return 0;
@@ -268,23 +282,36 @@ static int state_decode(rp_acct_table *t, account *a, reader *r) {
 
 /* ------------------------------------------------------------ engine */
 
-/* Empties an account, off the list of accounts that are not HEALTHY. */
+/* Empties an account or a tenant, off the list of entities that are not
+ * HEALTHY (an account keeps its tenants). */
 static void account_empty(rp_engine *e, account *a) {
     rp_review_status_set(e, a, RP_ASTATUS_HEALTHY);
     rp_acct_clear(&e->accounts, a);
 }
 
+/* The entity a changelog key names: an account id, or a tenant's key. */
+static account *restore_target(rp_engine *e, rp_str key, size_t len, int *rc) {
+    if (!key.ptr || key.len == 0)
+        return *rc = RP_EBADDATA, NULL;
+    if (memchr(key.ptr, '\xff', key.len))
+        return rp_tenant_restore_target(e, key, len == 0, rc);
+    if (key.len > RP_ACCOUNT_ID_MAX)
+        return *rc = RP_EBADDATA, NULL;
+    account *a = rp_acct_get(&e->accounts, key);
+    *rc = a ? 0 : RP_ENOMEM;
+    return a;
+}
+
 int rp_engine_restore(rp_engine *e, rp_str id, const void *state, size_t len) {
-    if (!id.ptr || id.len == 0 || id.len > RP_ACCOUNT_ID_MAX)
-        return RP_EBADDATA;
-    account *a = rp_acct_get(&e->accounts, id);
+    int rc;
+    account *a = restore_target(e, id, len, &rc);
     if (!a)
-        return RP_ENOMEM;
+        return rc;
     account_empty(e, a);
     if (len == 0)
         return 0;
     reader r = {state, (const unsigned char *)state + len, false};
-    int rc = state_decode(&e->accounts, a, &r);
+    rc = state_decode(&e->accounts, a, &r);
     if (rc != 0) {
         account_empty(e, a);
         return rc;
@@ -322,9 +349,22 @@ int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque) {
     int rc = 0;
     for (; i < e->n_dirty; i++) {
         account *a = e->dirty[i];
+        if (a->kind == ENTITY_GONE) {
+            /* A forgotten tenant: its tombstone, then let go of it. */
+            rc = fn(opaque, rp_tenant_key(e, a), NULL, 0);
+            if (rc != 0)
+                break;
+            a->dirty = 0;
+            if (a->heap_refs == 0)
+                rp_acct_free(&e->accounts, a);
+            continue;
+        }
         rc = state_encode(a, &e->state);
         if (rc == 0)
-            rc = fn(opaque, rp_acct_id(a), e->state.data, e->state.len);
+            rc = fn(opaque,
+                    a->kind == ENTITY_ACCOUNT ? rp_acct_id(a)
+                                              : rp_tenant_key(e, a),
+                    e->state.data, e->state.len);
         if (rc != 0)
             break;
         a->dirty = 0;

@@ -8,9 +8,15 @@
  * an rp_engine_sink, synchronously, in order. Given the same records and the
  * same times it produces the same output, byte for byte.
  *
+ * Tenants (docs/rules.md section 10). A record that names a tenant is
+ * applied to its account and then to that tenant, which has a reputation
+ * of its own; the tenant's events carry its name (rp_event.tenant) and take
+ * its account's sequence.
+ *
  * Time. rp_engine_advance(e, t) first processes every review end at or
- * before t, one instant at a time in time order (ties by account id), each
- * at its own instant; then the clock moves to t if t is later. A record is
+ * before t, one instant at a time in time order (ties by account id, an
+ * account's own before its tenants', these by name), each at its own
+ * instant; then the clock moves to t if t is later. A record is
  * applied at the clock (rp_engine_apply advances to `now` first). Under
  * clock=event the caller passes the record's event_time as `now`; under
  * clock=wall it passes the wall clock.

@@ -9,6 +9,10 @@
  * allocated the first time an account needs it; the id is stored inline at
  * the end of the struct.
  *
+ * A tenant (docs/rules.md section 10) is the same struct, of another kind,
+ * held in its account's tenant set rather than in the table (tenant.c),
+ * so that every rule applies to it unchanged.
+ *
  * The table is open addressing over (hash, pointer) slots, linear probing,
  * grown at three quarters full; accounts are never removed from it while
  * the engine lives, so there are no tombstones. Every byte an account owns

@@ -23,7 +23,9 @@
  * Ownership: rp_engine_new() allocates the engine and rp_engine_destroy()
  * frees it with everything it holds; the pointers to accounts held in the
  * heap, the dirty list and the list of accounts that are not HEALTHY are
- * borrowed from the account table.
+ * borrowed from the account table, and those to tenants from their
+ * accounts' tenant sets, except for a forgotten tenant, which the heap and
+ * the dirty list hold until both let go of it (tenant.c).
  */
 #ifndef REPUTE_ENGINE_ENGINE_INT_H
 #define REPUTE_ENGINE_ENGINE_INT_H

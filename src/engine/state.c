@@ -1,6 +1,6 @@
 /*
- * state.c - the changelog: which accounts changed, and their state as
- * bytes (encode for the changelog, decode to restore).
+ * state.c - the changelog: which accounts and tenants changed, and their
+ * state as bytes (encode for the changelog, decode to restore).
  *
  * An account is listed on the dirty list the first time a record or a
  * review end touches it after a flush; rp_engine_flush_dirty() encodes
@@ -18,6 +18,37 @@
  *
  *   issue: u8 status | u8 extensions | u8 exhausted | u8 presence
  *          [since] [review_end] [floor] [new_incidents]
+ *
+ * Tenants (docs/rules.md section 10). A tenant is a changelog record of its
+ * own, keyed "<account_id>\xff<tenant>", not a part of its account's
+ * value, because:
+ *   - an account may hold a thousand tenants, each with up to a few
+ *     thousand hourly buckets: in one value they could pass Kafka's
+ *     message size, and every change to one stream would rewrite all of
+ *     them at every commit, while most records change one tenant;
+ *   - an account's value stays exactly what it was (version 1), so a
+ *     changelog written before tenants existed restores as it is, and an
+ *     account without tenants writes the same bytes as before;
+ *   - the key cannot be taken for an account id: 0xff never occurs in
+ *     UTF-8, which account ids and tenant names are, and repute's own keys
+ *     (src/runtime/proc.h) begin with 0xff where a tenant's has a
+ *     non-empty account id first; the runtime passes every key that is
+ *     not its own to rp_engine_restore(), which tells the two apart, so
+ *     the runtime did not change.
+ * A tenant's value is version 2, so that an older repute refuses it (it
+ * logs the record as skipped) rather than misreading it, and so that a tenant's
+ * value is never restored as an account's or the other way round:
+ *
+ *   u8 2 | last_applied | the same buckets and ext as version 1 (a
+ *   tenant's manual flag 0 and no links; anything else is refused)
+ *
+ * The two kinds of record are restored in whatever order the changelog
+ * gives: a tenant's record creates its account (empty) when it comes
+ * first, and an account's record replaces the account's own state and
+ * leaves its tenants alone. The account's record carries the sequence its
+ * tenants' events also take, and is marked dirty whenever one of them
+ * publishes, so both are written in the same commit. A forgotten tenant
+ * is written as a tombstone (len 0) and then let go of (tenant.c).
  *
  * The encoder writes through a cursor into room reserved up front for the
  * largest encoding the account can have: a commit encodes every dirty

@@ -368,7 +368,10 @@ Test(tenant_state, mismatched_keys_and_values_are_refused) {
                  RP_EBADDATA);
     rp_str tk = {ten->key, ten->key_len};
     cr_assert_eq(rp_engine_restore(e, tk, acct->val, acct->len), RP_EBADDATA);
-    const char *bad[] = {"\xfft", "a\xff", "a\xff" "b\xff" "c"};
+    const char *bad[] = {"\xfft", "a\xff",
+                         "a\xff"
+                         "b\xff"
+                         "c"};
     for (int i = 0; i < 3; i++)
         cr_assert_eq(rp_engine_restore(e, rp_str_c(bad[i]), ten->val, ten->len),
                      RP_EBADDATA, "key %d", i);

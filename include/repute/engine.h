@@ -267,4 +267,10 @@ typedef int (*rp_engine_hour_fn)(void *opaque, const rp_hour_counts *h);
 int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
                     int64_t to, rp_engine_hour_fn fn, void *opaque);
 
+/* The same for one tenant of an account (its own buckets); RP_ENOTFOUND
+ * when the engine does not hold it (or it is due to be forgotten). */
+int rp_engine_tenant_hours(const rp_engine *e, rp_str account_id, rp_str tenant,
+                           int64_t from, int64_t to, rp_engine_hour_fn fn,
+                           void *opaque);
+
 #endif

@@ -139,12 +139,8 @@ void rp_engine_tenant_status_counts(const rp_engine *e,
     out[RP_ASTATUS_HEALTHY] = e->n_tenants - flagged;
 }
 
-int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
-                    int64_t to, rp_engine_hour_fn fn, void *opaque) {
-    account *a = rp_acct_find(&e->accounts, account_id,
-                              rp_hash_bytes(account_id.ptr, account_id.len, 0));
-    if (!a)
-        return RP_ENOTFOUND;
+static int hours_of(const account *a, int64_t from, int64_t to,
+                    rp_engine_hour_fn fn, void *opaque) {
     for (uint32_t i = 0; i < a->n_buckets; i++) {
         const bucket *b = &a->buckets[i];
         int64_t start = (int64_t)b->hour * 3600000;
@@ -157,6 +153,24 @@ int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
             return rc;
     }
     return 0;
+}
+
+int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
+                    int64_t to, rp_engine_hour_fn fn, void *opaque) {
+    account *a = find_account(e, account_id);
+    if (!a)
+        return RP_ENOTFOUND;
+    return hours_of(a, from, to, fn, opaque);
+}
+
+int rp_engine_tenant_hours(const rp_engine *e, rp_str account_id, rp_str tenant,
+                           int64_t from, int64_t to, rp_engine_hour_fn fn,
+                           void *opaque) {
+    account *a = find_account(e, account_id);
+    account *t = a ? rp_tenant_find(e, a, tenant) : NULL;
+    if (!t)
+        return RP_ENOTFOUND;
+    return hours_of(t, from, to, fn, opaque);
 }
 
 int64_t rp_engine_clock(const rp_engine *e) {

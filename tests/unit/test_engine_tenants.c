@@ -351,6 +351,32 @@ Test(tenants, views_in_name_order_and_flagged) {
     h_free(&h);
 }
 
+static int sum_sends(void *opaque, const rp_hour_counts *hc) {
+    uint32_t *n = opaque;
+    *n += hc->sends;
+    return 0;
+}
+
+Test(tenants, hours_of_a_tenant) {
+    harness h;
+    t_init(&h);
+    send_t(&h, ACCT, NULL, T, 5, 0);
+    send_t(&h, ACCT, "t", T, 2, 1);
+    send_t(&h, ACCT, "t", T + 2 * HOUR, 4, 0);
+    uint32_t n = 0;
+    cr_assert_eq(rp_engine_tenant_hours(h.e, rp_str_c(ACCT), rp_str_c("t"), T0,
+                                        T0 + DAY, sum_sends, &n),
+                 0);
+    cr_assert_eq(n, 7);
+    n = 0;
+    rp_engine_hours(h.e, rp_str_c(ACCT), T0, T0 + DAY, sum_sends, &n);
+    cr_assert_eq(n, 12);
+    cr_assert_eq(rp_engine_tenant_hours(h.e, rp_str_c(ACCT), rp_str_c("u"), T0,
+                                        T0 + DAY, sum_sends, &n),
+                 RP_ENOTFOUND);
+    h_free(&h);
+}
+
 /* ------------------------------------------------------------ bounds */
 
 Test(tenants, limit_per_account) {

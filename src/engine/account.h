@@ -81,12 +81,19 @@ typedef struct account_ext {
 struct account;
 
 /* The tenants of one account (docs/rules.md section 10), allocated with
- * its first tenant: pointers sorted by name in byte order (then by
- * length), which is the order the rules and the views use, found by
- * binary search (at most tenant.max.per.account of them). */
+ * its first tenant: a small open-addressing table (linear probing, grown
+ * at three quarters full, backward-shift deletion) of (hash of the name,
+ * tenant), so that a record finds its tenant in a probe or two of one
+ * array instead of comparing names along a search. The byte order of
+ * names that the views need is made when asked for (tenant.c). */
+typedef struct tenant_slot {
+    uint64_t hash;
+    struct account *t; /* NULL: an empty slot */
+} tenant_slot;
+
 typedef struct tenant_set {
-    struct account **v;
-    uint32_t n, cap;
+    tenant_slot *slots;
+    uint32_t n, mask; /* mask: number of slots - 1, a power of two */
     /* A record named a tenant beyond the limit at least once: the
      * engine tells its sink the first time only (on_tenant_overflow). */
     bool overflowed;
@@ -101,9 +108,10 @@ enum { ENTITY_ACCOUNT = 0, ENTITY_TENANT = 1, ENTITY_GONE = 2 };
 /* An account, or a tenant: a tenant is an account-like entity with the
  * same buckets, extension and status, so that every rule (review.c,
  * actions.c, window.c) applies to both unchanged. The fields that differ
- * share storage: an account's sequence and hash mean nothing for a tenant
- * (its events take its account's sequence), and a tenant's parent and an
- * account's tenant set are never both needed. */
+ * share storage: an account's sequence means nothing for a tenant (its
+ * events take its account's sequence), and a tenant's parent and an
+ * account's tenant set are never both needed. The hash of an account's id
+ * is in its table slot, not here. */
 typedef struct account {
     union {
         uint64_t sequence;    /* an account: its last event's sequence */
@@ -122,18 +130,17 @@ typedef struct account {
     int32_t oldest_hour; /* buckets[0].hour, kept here for the same reason */
     account_ext *ext;
     union {
-        uint64_t hash; /* an account: the hash of its id */
-        /* A tenant: how many review-end heap entries point at it, so
-         * that it is freed only once none does (tenant.c). */
-        uint32_t heap_refs;
-    };
-    union {
         tenant_set *tenants;    /* an account: NULL until its first tenant */
         struct account *parent; /* a tenant: its account */
     };
     uint8_t status; /* rp_account_status (a tenant: its tenant status) */
     uint8_t dirty;  /* changed since the last rp_engine_flush_dirty */
     uint8_t kind;   /* ENTITY_* */
+    /* A tenant: how many review-end heap entries point at it, so that a
+     * forgotten one is freed only once none does (tenant.c); it sticks at
+     * UINT16_MAX (such a tenant is then never freed before the engine),
+     * which keeps the struct as small as an account needs. */
+    uint16_t heap_refs;
     uint16_t id_len;
     char id[]; /* NUL-terminated; a tenant: its name */
 } account;
@@ -181,11 +188,21 @@ static inline account *rp_acct_find(const rp_acct_table *t, rp_str id,
  * Returns NULL when out of memory. */
 account *rp_acct_insert(rp_acct_table *t, rp_str id, uint64_t h);
 
-/* The account `id`, created empty when it is new; NULL on ENOMEM. */
-static inline account *rp_acct_get(rp_acct_table *t, rp_str id) {
-    uint64_t h = rp_hash_bytes(id.ptr, id.len, 0);
+/* The hash of an account id in the table (also the seed of its dedupe
+ * keys). */
+static inline uint64_t rp_acct_hash(rp_str id) {
+    return rp_hash_bytes(id.ptr, id.len, 0);
+}
+
+/* The account `id` of hash h, created empty when it is new; NULL on
+ * ENOMEM. */
+static inline account *rp_acct_get_h(rp_acct_table *t, rp_str id, uint64_t h) {
     account *a = rp_acct_find(t, id, h);
     return a ? a : rp_acct_insert(t, id, h);
+}
+
+static inline account *rp_acct_get(rp_acct_table *t, rp_str id) {
+    return rp_acct_get_h(t, id, rp_acct_hash(id));
 }
 
 /* Frees every account and the slots; the table is empty afterwards. */

@@ -296,11 +296,12 @@ static int apply_tenant(rp_engine *e, account *a, const rp_record *rec,
 static int apply_at_clock(rp_engine *e, const rp_record *rec,
                           const rp_engine_sink *sink) {
     int rc;
-    account *a = rp_acct_get(&e->accounts, rec->account_id);
+    uint64_t h = rp_acct_hash(rec->account_id);
+    account *a = rp_acct_get_h(&e->accounts, rec->account_id, h);
     if (!a)
         return RP_ENOMEM;
     uint64_t fp = rp_hash_bytes(rec->event_id.ptr, rec->event_id.len,
-                                a->hash ^ UINT64_C(0x5bd1e9955bd1e995));
+                                h ^ UINT64_C(0x5bd1e9955bd1e995));
     rc = rp_dedupe_check(&e->dedupe, fp, e->clock);
     if (rc < 0)
         return rc;

@@ -210,6 +210,14 @@ void rp_publish_issue_state(const issue *is, int k, rp_issue_state *out);
 account *rp_tenant_get(rp_engine *e, account *a, rp_str name,
                        const rp_engine_sink *sink, int *rc);
 
+/* The tenants of a not due to be forgotten, in the byte order of their
+ * names, in *out (the caller frees it with free(); NULL when there are
+ * none or on ENOMEM); returns how many. */
+size_t rp_tenant_sorted(const rp_engine *e, const account *a, account ***out);
+
+/* How many tenants of a are not due to be forgotten. */
+size_t rp_tenant_count(const rp_engine *e, const account *a);
+
 /* The tenant `name` of a, or NULL (also when it is due to be forgotten). */
 account *rp_tenant_find(const rp_engine *e, const account *a, rp_str name);
 

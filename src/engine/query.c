@@ -8,6 +8,8 @@
  * as a rule would see them, so what the API shows is what the next record
  * would be judged by.
  */
+#include <stdlib.h>
+
 #include "engine/engine_int.h"
 
 /* The view of an account or a tenant a. */
@@ -22,8 +24,7 @@ static void view_of(const rp_engine *e, const account *a,
     if (a == root) {
         out->n_links = a->ext ? a->ext->n_links : 0;
         out->links = a->ext ? (const char *const *)a->ext->links : NULL;
-        for (uint32_t i = 0; a->tenants && i < a->tenants->n; i++)
-            out->n_tenants += !rp_tenant_idle(e, a->tenants->v[i]);
+        out->n_tenants = rp_tenant_count(e, a);
     } else {
         out->tenant = rp_acct_id(a);
     }
@@ -83,15 +84,15 @@ int rp_engine_foreach_tenant(const rp_engine *e, rp_str account_id,
     account *a = find_account(e, account_id);
     if (!a)
         return RP_ENOTFOUND;
-    for (uint32_t i = 0; a->tenants && i < a->tenants->n; i++) {
-        const account *t = a->tenants->v[i];
-        if (rp_tenant_idle(e, t))
-            continue;
-        int rc = visit(e, t, fn, opaque);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    account **v;
+    size_t n = rp_tenant_sorted(e, a, &v);
+    if (!v && a->tenants && a->tenants->n)
+        return RP_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = visit(e, v[i], fn, opaque);
+    free(v);
+    return rc;
 }
 
 int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,

@@ -53,7 +53,7 @@ int rp_rheap_push(rp_rheap *h, int64_t at, account *a) {
         h->entries = e;
         h->cap = cap;
     }
-    if (a->kind != ENTITY_ACCOUNT)
+    if (a->kind != ENTITY_ACCOUNT && a->heap_refs < UINT16_MAX)
         a->heap_refs++; /* let go of by rp_tenant_heap_unref() */
     size_t i = h->n++;
     h->entries[i].at = at;

@@ -6,10 +6,10 @@
  * A tenant is an `account` struct of kind ENTITY_TENANT with a pointer to
  * its account, so that every rule of review.c, actions.c and window.c
  * works on it unchanged; it is not in the account table. An account finds
- * its tenants in a small set of its own (tenant_set, account.h), sorted by
- * name: a binary search finds one, and the sorted order is the one the
- * rules need at one instant and the one the views list. An account without
- * tenants pays a NULL pointer and nothing else.
+ * its tenants in a small hash table of its own (tenant_set, account.h):
+ * a record finds its tenant in a probe or two, and the views sort the
+ * names when they are asked (the review-end heap compares names itself).
+ * An account without tenants pays a NULL pointer and nothing else.
  *
  * Forgetting. A tenant all of whose issues are HEALTHY and that no record
  * named within max(window.max.span, report.window) of the clock (the
@@ -28,62 +28,104 @@
  * account, no buckets or issues) until two things have let go of it: the
  * dirty list, which writes its tombstone to the changelog at the next
  * flush, and the review-end heap, whose stale entries may still point at
- * it (heap_refs counts them). Without flushes (`repute replay`, the
+ * it (heap_refs counts them; a count that reached its maximum pins the
+ * shell until the engine goes). Without flushes (`repute replay`, the
  * benchmark) shells stay on the dirty list like every other changed
  * entity; they hold no buckets or issues.
  *
  * Ownership: tenants, their sets and shells are allocated through the
  * account table (counted in its bytes) and freed by the engine.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
 
 /* ------------------------------------------------------------ the set */
 
-/* Compares name with t's name: byte order, then length. */
-static int name_cmp(rp_str name, const account *t) {
-    size_t n = name.len < t->id_len ? name.len : t->id_len;
-    int c = memcmp(name.ptr, t->id, n);
-    if (c != 0)
-        return c;
-    return (name.len > t->id_len) - (name.len < t->id_len);
+#define TENANT_SEED UINT64_C(0x7e4a47d3c1b5f00d)
+
+static uint64_t name_hash(rp_str name) {
+    return rp_hash_bytes(name.ptr, name.len, TENANT_SEED);
 }
 
-/* The index of the first tenant not before name; *found when it is name. */
-static uint32_t lower_bound(const tenant_set *s, rp_str name, bool *found) {
-    uint32_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (name_cmp(name, s->v[mid]) > 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = lo < s->n && name_cmp(name, s->v[lo]) == 0;
-    return lo;
+static bool name_is(const account *t, rp_str name) {
+    return t->id_len == name.len && memcmp(t->id, name.ptr, name.len) == 0;
 }
 
-/* A new, empty tenant `name` of a, inserted at index `at` of its set. */
-static account *tenant_new(rp_engine *e, account *a, rp_str name, uint32_t at) {
+/* The slot of `name` (hash h) in s, or UINT32_MAX. */
+static uint32_t slot_of(const tenant_set *s, rp_str name, uint64_t h) {
+    if (!s->slots)
+        return UINT32_MAX;
+    for (uint32_t i = (uint32_t)h & s->mask; s->slots[i].t;
+         i = (i + 1) & s->mask)
+        if (s->slots[i].hash == h && name_is(s->slots[i].t, name))
+            return i;
+    return UINT32_MAX;
+}
+
+static void slot_put(tenant_slot *slots, uint32_t mask, uint64_t h,
+                     account *t) {
+    uint32_t i = (uint32_t)h & mask;
+    while (slots[i].t)
+        i = (i + 1) & mask;
+    slots[i].hash = h;
+    slots[i].t = t;
+}
+
+/* Room for one more tenant in a's set (allocated with the first). */
+static int set_reserve(rp_engine *e, account *a) {
     rp_acct_table *tb = &e->accounts;
     tenant_set *s = a->tenants;
     if (!s) {
         s = rp_acct_alloc(tb, sizeof(*s));
         if (!s)
-            return NULL;
+            return RP_ENOMEM;
         memset(s, 0, sizeof(*s));
         a->tenants = s;
     }
-    if (s->n == s->cap) {
-        uint32_t cap = s->cap ? s->cap * 2 : 4;
-        account **v = rp_acct_realloc(tb, s->v, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        s->v = v;
-        s->cap = cap;
+    if (s->slots && (s->n + 1) * 4 <= (s->mask + 1) * 3)
+        return 0;
+    uint32_t cap = s->slots ? (s->mask + 1) * 2 : 4;
+    tenant_slot *slots = rp_acct_alloc(tb, cap * sizeof(*slots));
+    if (!slots)
+        return RP_ENOMEM;
+    memset(slots, 0, cap * sizeof(*slots));
+    for (uint32_t i = 0; s->slots && i <= s->mask; i++)
+        if (s->slots[i].t)
+            slot_put(slots, cap - 1, s->slots[i].hash, s->slots[i].t);
+    rp_acct_free(tb, s->slots);
+    s->slots = slots;
+    s->mask = cap - 1;
+    return 0;
+}
+
+/* Empties slot i, moving back the entries of its probe run that would no
+ * longer be found (backward-shift deletion: no tombstones). */
+static void slot_remove(tenant_set *s, uint32_t i) {
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & s->mask;
+        if (!s->slots[j].t)
+            break;
+        uint32_t k = (uint32_t)s->slots[j].hash & s->mask;
+        /* The entry at j stays unless its home k lies cyclically outside
+         * (i, j]: then the hole at i is on its probe path. */
+        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
     }
-    account *t = rp_acct_alloc(tb, sizeof(account) + name.len + 1);
+    s->slots[i].t = NULL;
+    s->n--;
+}
+
+/* A new, empty tenant `name` (hash h) of a. */
+static account *tenant_new(rp_engine *e, account *a, rp_str name, uint64_t h) {
+    if (set_reserve(e, a) != 0)
+        return NULL;
+    account *t = rp_acct_alloc(&e->accounts, sizeof(account) + name.len + 1);
     if (!t)
         return NULL;
     memset(t, 0, sizeof(*t));
@@ -94,9 +136,8 @@ static account *tenant_new(rp_engine *e, account *a, rp_str name, uint32_t at) {
     t->id_len = (uint16_t)name.len;
     memcpy(t->id, name.ptr, name.len);
     t->id[name.len] = '\0';
-    memmove(s->v + at + 1, s->v + at, (s->n - at) * sizeof(*s->v));
-    s->v[at] = t;
-    s->n++;
+    slot_put(a->tenants->slots, a->tenants->mask, h, t);
+    a->tenants->n++;
     e->n_tenants++;
     return t;
 }
@@ -107,26 +148,25 @@ static void shell_release(rp_engine *e, account *t) {
         rp_acct_free(&e->accounts, t);
 }
 
-/* Takes tenant i off a's set and empties it into a shell; the caller
- * lists it for its tombstone or releases it. */
+/* Takes the tenant of slot i off a's set and empties it into a shell; the
+ * caller lists it for its tombstone or releases it. */
 static account *take_out(rp_engine *e, account *a, uint32_t i) {
     tenant_set *s = a->tenants;
-    account *t = s->v[i];
-    memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof(*s->v));
-    s->n--;
+    account *t = s->slots[i].t;
+    slot_remove(s, i);
     e->n_tenants--;
     rp_review_status_set(e, t, RP_ASTATUS_HEALTHY);
     rp_acct_clear(&e->accounts, t);
     t->kind = ENTITY_GONE;
     if (s->n == 0 && !s->overflowed) {
-        rp_acct_free(&e->accounts, s->v);
+        rp_acct_free(&e->accounts, s->slots);
         rp_acct_free(&e->accounts, s);
         a->tenants = NULL;
     }
     return t;
 }
 
-/* Forgets tenant i of a: its tombstone goes to the changelog. */
+/* Forgets the tenant of slot i of a: its tombstone goes to the changelog. */
 static int forget(rp_engine *e, account *a, uint32_t i) {
     account *t = take_out(e, a, i);
     e->stats.tenants_forgotten++;
@@ -136,15 +176,56 @@ static int forget(rp_engine *e, account *a, uint32_t i) {
     return rc;
 }
 
-/* Forgets the idle tenants of a. */
+/* Forgets the idle tenants of a. A removal can move a later entry into
+ * the slot just emptied, so that slot is looked at again. */
 static int sweep_account(rp_engine *e, account *a) {
-    for (uint32_t i = a->tenants ? a->tenants->n : 0; i-- > 0;)
-        if (rp_tenant_idle(e, a->tenants->v[i])) {
+    for (uint32_t i = 0;
+         a->tenants && a->tenants->slots && i <= a->tenants->mask;) {
+        account *t = a->tenants->slots[i].t;
+        if (t && rp_tenant_idle(e, t)) {
             int rc = forget(e, a, i);
             if (rc != 0)
                 return rc;
+            continue;
         }
+        i++;
+    }
     return 0;
+}
+
+static int by_name(const void *x, const void *y) {
+    const account *a = *(account *const *)x, *b = *(account *const *)y;
+    size_t n = a->id_len < b->id_len ? a->id_len : b->id_len;
+    int c = memcmp(a->id, b->id, n);
+    if (c != 0)
+        return c;
+    return (a->id_len > b->id_len) - (a->id_len < b->id_len);
+}
+
+size_t rp_tenant_sorted(const rp_engine *e, const account *a, account ***out) {
+    *out = NULL;
+    const tenant_set *s = a->tenants;
+    if (!s || !s->slots || s->n == 0)
+        return 0;
+    account **v = malloc(s->n * sizeof(*v));
+    if (!v)
+        return 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i <= s->mask; i++)
+        if (s->slots[i].t && !rp_tenant_idle(e, s->slots[i].t))
+            v[n++] = s->slots[i].t;
+    qsort(v, n, sizeof(*v), by_name);
+    *out = v;
+    return n;
+}
+
+size_t rp_tenant_count(const rp_engine *e, const account *a) {
+    size_t n = 0;
+    for (uint32_t i = 0;
+         a->tenants && a->tenants->slots && i <= a->tenants->mask; i++)
+        n += a->tenants->slots[i].t &&
+             !rp_tenant_idle(e, a->tenants->slots[i].t);
+    return n;
 }
 
 /* ------------------------------------------------------------ records */
@@ -158,11 +239,10 @@ void rp_tenant_clear(rp_engine *e, account *t) {
 account *rp_tenant_find(const rp_engine *e, const account *a, rp_str name) {
     if (!a->tenants || !name.ptr)
         return NULL;
-    bool found;
-    uint32_t i = lower_bound(a->tenants, name, &found);
-    if (!found || rp_tenant_idle(e, a->tenants->v[i]))
+    uint32_t i = slot_of(a->tenants, name, name_hash(name));
+    if (i == UINT32_MAX || rp_tenant_idle(e, a->tenants->slots[i].t))
         return NULL;
-    return a->tenants->v[i];
+    return a->tenants->slots[i].t;
 }
 
 /* Counts a record naming a tenant beyond the limit; the sink hears of the
@@ -180,10 +260,10 @@ static void overflow(rp_engine *e, account *a, rp_str name,
 account *rp_tenant_get(rp_engine *e, account *a, rp_str name,
                        const rp_engine_sink *sink, int *rc) {
     *rc = 0;
-    bool found = false;
-    uint32_t i = a->tenants ? lower_bound(a->tenants, name, &found) : 0;
-    if (found) {
-        account *t = a->tenants->v[i];
+    uint64_t h = name_hash(name);
+    uint32_t i = a->tenants ? slot_of(a->tenants, name, h) : UINT32_MAX;
+    if (i != UINT32_MAX) {
+        account *t = a->tenants->slots[i].t;
         if (rp_tenant_idle(e, t)) {
             /* Forgotten in all but memory: it starts afresh. */
             e->stats.tenants_forgotten++;
@@ -199,9 +279,8 @@ account *rp_tenant_get(rp_engine *e, account *a, rp_str name,
             overflow(e, a, name, sink);
             return NULL;
         }
-        i = a->tenants ? lower_bound(a->tenants, name, &found) : 0;
     }
-    account *t = tenant_new(e, a, name, i);
+    account *t = tenant_new(e, a, name, h);
     if (!t)
         *rc = RP_ENOMEM;
     return t;
@@ -224,8 +303,8 @@ int rp_tenant_sweep_due(rp_engine *e) {
 }
 
 void rp_tenant_heap_unref(rp_engine *e, account *a) {
-    if (a->kind == ENTITY_ACCOUNT)
-        return;
+    if (a->kind == ENTITY_ACCOUNT || a->heap_refs == UINT16_MAX)
+        return; /* an account, or a count that stuck: never freed early */
     a->heap_refs--;
     shell_release(e, a);
 }
@@ -258,34 +337,49 @@ account *rp_tenant_restore_target(rp_engine *e, rp_str key, bool tombstone,
     if (!a)
         return NULL;
     *rc = 0;
-    bool found = false;
-    uint32_t i = a->tenants ? lower_bound(a->tenants, name, &found) : 0;
+    uint64_t h = name_hash(name);
+    uint32_t i = a->tenants ? slot_of(a->tenants, name, h) : UINT32_MAX;
     if (tombstone) {
-        if (found)
+        if (i != UINT32_MAX)
             shell_release(e, take_out(e, a, i));
         return NULL;
     }
-    if (found)
-        return a->tenants->v[i];
-    account *t = tenant_new(e, a, name, i); /* a restore ignores the limit */
+    if (i != UINT32_MAX)
+        return a->tenants->slots[i].t;
+    account *t = tenant_new(e, a, name, h); /* a restore ignores the limit */
     if (!t)
         *rc = RP_ENOMEM;
     return t;
 }
 
+/* A shell's mark while the engine is destroyed (a shell's status is
+ * otherwise always HEALTHY). */
+#define SHELL_MARK 0xff
+
 void rp_tenant_free_shells(rp_engine *e) {
-    for (size_t i = 0; i < e->n_dirty; i++) {
-        account *t = e->dirty[i];
-        if (t->kind == ENTITY_GONE) {
-            t->dirty = 0;
-            shell_release(e, t);
-        }
-    }
-    e->n_dirty = 0;
+    /* The shells the heap points at, each once (some are also on the
+     * dirty list), then those only the dirty list holds. */
+    account **v = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < e->heap.n; i++) {
         account *t = e->heap.entries[i].acct;
-        if (t->kind != ENTITY_ACCOUNT)
-            rp_tenant_heap_unref(e, t);
+        if (t->kind != ENTITY_GONE || t->status == SHELL_MARK)
+            continue;
+        account **w = realloc(v, (n + 1) * sizeof(*v));
+        if (!w)
+            break; /* out of memory at the end: leave them */
+        v = w;
+        v[n++] = t;
+        t->status = SHELL_MARK;
     }
+    for (size_t i = 0; i < e->n_dirty; i++) {
+        account *t = e->dirty[i];
+        if (t->kind == ENTITY_GONE && t->status != SHELL_MARK)
+            rp_acct_free(&e->accounts, t);
+    }
+    for (size_t i = 0; i < n; i++)
+        rp_acct_free(&e->accounts, v[i]);
+    free(v);
+    e->n_dirty = 0;
     e->heap.n = 0;
 }

@@ -470,3 +470,37 @@ Test(tenants, unset_rates_fall_back_to_the_account) {
     cr_assert_eq(tview(&h, ACCT, "u").status, RP_ASTATUS_UNDER_REVIEW);
     h_free(&h);
 }
+
+Test(tenants, many_tenants_come_and_go) {
+    harness h;
+    t_init(&h);
+    char name[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "tenant-%d", i);
+        send_t(&h, ACCT, name, T, 1, 0);
+    }
+    for (int i = 0; i < 300; i += 2) {
+        snprintf(name, sizeof(name), "tenant-%d", i);
+        send_t(&h, ACCT, name, T + 5 * DAY, 1, 0);
+    }
+    tick(&h, T + 11 * DAY); /* the odd ones go */
+    cr_assert_eq(stats_of(&h).tenants, 150);
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "tenant-%d", i);
+        cr_assert_eq(has_tenant(&h, ACCT, name), i % 2 == 0, "%s", name);
+        if (i % 2 == 0)
+            cr_assert_eq(tview(&h, ACCT, name).complaint.volume, 1, "%s", name);
+    }
+    for (int i = 1; i < 300; i += 2) {
+        snprintf(name, sizeof(name), "tenant-%d", i);
+        send_t(&h, ACCT, name, T + 11 * DAY, 1, 0);
+    }
+    cr_assert_eq(stats_of(&h).tenants, 300);
+    cr_assert_eq(view_of(&h, ACCT).n_tenants, 300);
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "tenant-%d", i);
+        /* Within the window: the day-5 delivery, or the new one. */
+        cr_assert_eq(tview(&h, ACCT, name).complaint.volume, 1, "%s", name);
+    }
+    h_free(&h);
+}

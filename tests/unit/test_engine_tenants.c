@@ -504,3 +504,48 @@ Test(tenants, many_tenants_come_and_go) {
     }
     h_free(&h);
 }
+
+/* A forgotten tenant that stale review-end entries still point at: it
+ * stays a shell until the last entry is popped and its tombstone flushed
+ * (valgrind and ASan check the memory; the heap must not reach freed
+ * memory). */
+static int count_keys(void *opaque, rp_str key, const void *st, size_t len) {
+    (void)key;
+    (void)st;
+    size_t *n = opaque;
+    n[len == 0]++;
+    return 0;
+}
+
+static void forgotten_with_heap_entries(harness *h) {
+    t_init(h);
+    feed_t(h, mk_report(ACCT, T, RP_ISSUE_DIRECT_FEEDBACK, 1), "s");
+    for (int i = 0; i < 12; i++) /* review end now T + 13d */
+        feed_t(h, mk_action(ACCT, T + HOUR, RP_ACTION_EXTEND_REVIEW), "s");
+    feed_t(h, mk_action(ACCT, T + HOUR, RP_ACTION_END_REVIEW), "s");
+    cr_assert_eq(tview(h, ACCT, "s").status, RP_ASTATUS_HEALTHY);
+    send_t(h, ACCT, NULL, T + 11 * DAY, 1, 0); /* a sweep: "s" goes */
+    cr_assert(!has_tenant(h, ACCT, "s"));
+    cr_assert_eq(stats_of(h).tenants, 0);
+}
+
+Test(tenants, shell_freed_when_the_heap_lets_go) {
+    harness h;
+    forgotten_with_heap_entries(&h);
+    size_t n[2] = {0, 0};
+    rp_engine_flush_dirty(h.e, count_keys, n);
+    cr_assert_eq(n[1], 1, "one tombstone");
+    tick(&h, T + 14 * DAY); /* the stale entries pop, the shell goes */
+    cr_assert_eq(rp_engine_next_review_end(h.e), INT64_MAX);
+    /* It comes back afresh, under the same name. */
+    feed_t(&h, mk_report(ACCT, T + 14 * DAY, RP_ISSUE_DIRECT_FEEDBACK, 1), "s");
+    cr_assert_eq(tview(&h, ACCT, "s").status, RP_ASTATUS_UNDER_REVIEW);
+    h_free(&h);
+}
+
+Test(tenants, shell_freed_at_destroy) {
+    harness h;
+    forgotten_with_heap_entries(&h);
+    feed_t(&h, mk_report(ACCT, T + 11 * DAY, RP_ISSUE_DIRECT_FEEDBACK, 1), "s");
+    h_free(&h); /* the shell is on the dirty list and in the heap */
+}

@@ -391,16 +391,26 @@ static void run_tenants(const be_corpus *c, const be_options *opt) {
     double eps = per_sec(c->n, plain.cpu_seconds);
     double teps = per_sec(c->n, ten.cpu_seconds);
     double bpe = bytes_per_entity(&ten.stats);
-    bool met = teps >= 0.8 * eps && bpe <= 300.0;
+    /* What the tenants add: the bytes beyond the run without them, per
+     * tenant held (the accounts are the same but for a few that only
+     * RELATED_ACCOUNT reports created). */
+    double bpt = ten.stats.tenants ? ((double)ten.stats.account_bytes -
+                                      (double)plain.stats.account_bytes) /
+                                         (double)ten.stats.tenants
+                                   : 0.0;
+    /* The targets of issue 15: at least 0.8 of the events/s without
+     * tenants, and a tenant no dearer than 300 bytes (an account costs
+     * what it did; in this stress mix more than that, see README). */
+    bool met = teps >= 0.8 * eps && bpt <= 300.0;
     printf("without        %.2f s CPU (%.2f s wall): %.0f events/s; %" PRIu64
            " accounts, %.1f bytes each\n",
            plain.cpu_seconds, plain.seconds, eps, plain.stats.accounts,
            bytes_per_entity(&plain.stats));
     printf("with tenants   %.2f s CPU (%.2f s wall): %.0f events/s (%.2f of "
            "without); %" PRIu64 " accounts + %" PRIu64
-           " tenants, %.1f bytes per entity\n",
+           " tenants, %.1f bytes per entity (%.1f more per tenant)\n",
            ten.cpu_seconds, ten.seconds, teps, eps > 0 ? teps / eps : 0.0,
-           ten.stats.accounts, ten.stats.tenants, bpe);
+           ten.stats.accounts, ten.stats.tenants, bpe, bpt);
     printf("output         without: %" PRIu64 " events; with: %" PRIu64
            " events\n",
            plain.events[RP_EVENT_STATUS_CHANGE] +
@@ -408,17 +418,17 @@ static void run_tenants(const be_corpus *c, const be_options *opt) {
            ten.events[RP_EVENT_STATUS_CHANGE] +
                ten.events[RP_EVENT_NOTIFICATION]);
     printf("memory         peak RSS %" PRIu64 " bytes\n", peak_rss_bytes());
-    printf("targets        %s (with tenants >= 0.8 x without, bytes per "
-           "entity <= 300)\n",
+    printf("targets        %s (with tenants >= 0.8 x without, bytes added "
+           "per tenant <= 300)\n",
            met ? "met" : "NOT met");
     printf("{\"events\":%" PRIu64 ",\"accounts\":%" PRIu64 ",\"seed\":%" PRIu64
            ",\"tenant_records\":%" PRIu64 ",\"accounts_with_tenants\":%" PRIu64
            ",\"events_per_sec\":%.0f,\"tenants_events_per_sec\":%.0f"
            ",\"bytes_per_account\":%.1f,\"tenants_bytes_per_entity\":%.1f"
-           ",\"tenants_held\":%" PRIu64 ",\"peak_rss_bytes\":%" PRIu64
-           ",\"targets_met\":%s}\n",
+           ",\"tenants_held\":%" PRIu64 ",\"bytes_per_tenant_added\":%.1f"
+           ",\"peak_rss_bytes\":%" PRIu64 ",\"targets_met\":%s}\n",
            c->n, opt->accounts, opt->seed, named, with, eps, teps,
-           bytes_per_entity(&plain.stats), bpe, ten.stats.tenants,
+           bytes_per_entity(&plain.stats), bpe, ten.stats.tenants, bpt,
            peak_rss_bytes(), met ? "true" : "false");
     free(codes);
 }

@@ -56,6 +56,8 @@ static void tenant_settings(rp_engine *e) {
      * window (tenant.c). */
     e->tenant_idle = c->window_max_span > c->report_window ? c->window_max_span
                                                            : c->report_window;
+    if (e->tenant_idle < 0)
+        e->tenant_idle = 0;
     e->next_sweep = INT64_MIN;
 }
 

@@ -224,7 +224,8 @@ account *rp_tenant_find(const rp_engine *e, const account *a, rp_str name);
 /* True when tenant t is due to be forgotten: every issue HEALTHY and no
  * record applied within tenant_idle of the clock. */
 static inline bool rp_tenant_idle(const rp_engine *e, const account *t) {
-    return t->status == RP_ASTATUS_HEALTHY && e->clock != INT64_MIN &&
+    return t->status == RP_ASTATUS_HEALTHY &&
+           e->clock >= INT64_MIN + e->tenant_idle &&
            t->last_applied < e->clock - e->tenant_idle;
 }
 

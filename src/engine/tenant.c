@@ -289,7 +289,8 @@ account *rp_tenant_get(rp_engine *e, account *a, rp_str name,
 int rp_tenant_sweep_due(rp_engine *e) {
     if (e->n_tenants == 0 || e->clock < e->next_sweep)
         return 0;
-    e->next_sweep = e->clock + e->tenant_idle / 8;
+    int64_t step = e->tenant_idle / 8 > HOUR ? e->tenant_idle / 8 : HOUR;
+    e->next_sweep = e->clock > INT64_MAX - step ? INT64_MAX : e->clock + step;
     const rp_acct_table *tb = &e->accounts;
     for (size_t i = 0; tb->slots && i <= tb->mask; i++) {
         account *a = tb->slots[i].acct;

@@ -100,6 +100,9 @@ Test(tenants, paused_while_account_healthy) {
     ASSERT_NT(&h.c.ev[3], ACCT, 4, T + DAY, RP_ISSUE_BOUNCE_RATE,
               RP_STAGE_SENDING_PAUSED, RP_ASTATUS_SENDING_PAUSED);
     ASSERT_RATE(h.c.ev[3].nt.has_threshold, h.c.ev[3].nt.threshold, 0.10);
+    /* The texts speak of the tenant (the engine names it to them). */
+    cr_assert_not_null(strstr(h.c.ev[3].nt.why, "bad-list"), "why: %s",
+                       h.c.ev[3].nt.why);
 
     rp_account_view a = view_of(&h, ACCT);
     cr_assert_eq(a.status, RP_ASTATUS_HEALTHY);

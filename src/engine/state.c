@@ -216,7 +216,13 @@ static int decode_buckets(rp_acct_table *t, account *a, reader *r) {
     int64_t hour = 0;
     for (uint64_t i = 0; i < nb && !r->bad; i++) {
         bucket *k = &a->buckets[a->n_buckets++];
-        hour += get_s(r);
+        int64_t d = get_s(r);
+        /* The engine writes each hour once, in order: anything else (or
+         * an hour beyond the bucket's range) is not a state it wrote, and
+         * the window, which walks the buckets in order, would misread it. */
+        if ((i > 0 && d <= 0) || d > INT32_MAX - hour || d < INT32_MIN - hour)
+            r->bad = true;
+        hour += r->bad ? 0 : d;
         k->hour = (int32_t)hour;
         k->sends = (uint32_t)get_u(r);
         k->hard = (uint32_t)get_u(r);
@@ -278,8 +284,10 @@ static int decode_ext(rp_acct_table *t, account *a, reader *r) {
         return RP_EBADDATA;
     for (uint64_t i = 0; i < nl && !r->bad; i++) {
         uint64_t n = get_u(r);
+        /* Links are held as C strings: one with a NUL byte is not a
+         * state the engine wrote. */
         if (r->bad || n > (uint64_t)(r->end - r->p) || n == 0 ||
-            n > RP_ACCOUNT_ID_MAX)
+            n > RP_ACCOUNT_ID_MAX || memchr(r->p, '\0', (size_t)n))
             return RP_EBADDATA;
         rp_str other = {(const char *)r->p, (size_t)n};
         r->p += n;

@@ -127,6 +127,9 @@ typedef struct rp_config {
     char *http_tls_cert;         /* http.tls.cert.location */
     char *http_tls_key;          /* http.tls.key.location */
     bool http_allow_plaintext;   /* http.allow.plaintext, default false */
+    /* http.actions.timeout, default 10s: how long POST .../actions waits
+     * for the broker's acknowledgement (docs/api-actions.md). */
+    int64_t http_actions_timeout;
     /* kafka.* pairs, in the order given (owned). */
     rp_kv *kafka;
     size_t n_kafka;

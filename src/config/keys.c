@@ -184,6 +184,7 @@ static const key_desc keys[] = {
     K_STRING("http.tls.cert.location", AT(http_tls_cert), "none", NULL),
     K_STRING("http.tls.key.location", AT(http_tls_key), "none", NULL),
     K_BOOL("http.allow.plaintext", AT(http_allow_plaintext), "false", 0),
+    K_DURATION("http.actions.timeout", AT(http_actions_timeout), "10s"),
 };
 
 #undef AT

@@ -220,6 +220,14 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
 
     if (check_registry(cfg, errstr, errstr_size) != 0)
         return RP_EINVAL;
+    /* librdkafka takes the timeout as an int of milliseconds. */
+    if (cfg->http_actions_timeout <= 0 ||
+        cfg->http_actions_timeout > 24 * RP_MS_PER_HOUR) {
+        rp_config_err(errstr, errstr_size,
+                      "http.actions.timeout: must be longer than 0 and at "
+                      "most 24h");
+        return RP_EINVAL;
+    }
 
     /* Two roles sharing a topic would feed repute its own output or mix
      * record types on one topic. */

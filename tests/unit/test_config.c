@@ -648,14 +648,15 @@ Test(config, dump_of_defaults) {
         "http.tls.cert.location = none\n",
         "http.tls.key.location = ********\n", /* "key": a secret */
         "http.allow.plaintext = false\n",
+        "http.actions.timeout = 10s\n",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         cr_assert(strstr(text, lines[i]), "missing %s", lines[i]);
-    /* 51 single keys and 2 x 12 report keys, one line each. */
+    /* 52 single keys and 2 x 12 report keys, one line each. */
     size_t n = 0;
     for (const char *p = text; *p; p++)
         n += *p == '\n';
-    cr_assert_eq(n, 51 + 24);
+    cr_assert_eq(n, 52 + 24);
     /* Stable order: section 8's order, the report keys after
      * report.window. */
     cr_assert_eq(strncmp(text, "bounce.review.rate = ", 21), 0);

@@ -38,7 +38,6 @@ static void emit(rp_engine *e, account *a, rp_event_kind kind,
     rp_event ev;
     ev.account_id = rp_acct_id(root);
     ev.sequence = ++root->sequence;
-    ev.tenant = a == root ? (rp_str){NULL, 0} : rp_acct_id(a);
     ev.event_time = e->clock;
     ev.kind = kind;
     ev.status_change = kind == RP_EVENT_STATUS_CHANGE ? &e->sc : NULL;
@@ -47,6 +46,8 @@ static void emit(rp_engine *e, account *a, rp_event_kind kind,
         e->stats.status_changes++;
     else
         e->stats.notifications++;
+    /* Null for the account's own events, the tenant's name for its. */
+    ev.tenant = a == root ? (rp_str){NULL, 0} : rp_acct_id(a);
     if (sink && sink->on_event)
         sink->on_event(sink->opaque, &ev);
 }

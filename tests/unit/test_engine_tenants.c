@@ -452,10 +452,16 @@ Test(tenants, forgotten_tenant_makes_room_under_the_limit) {
     send_t(&h, ACCT, "old", T, 1, 0);
     send_t(&h, ACCT, "new", T + HOUR, 1, 0);
     cr_assert_eq(stats_of(&h).tenant_overflows, 1);
-    send_t(&h, ACCT, "new", T + 11 * DAY, 1, 0);
+    /* A sweep at T + 9.5d (too early for "old"); the next is due 1.25d
+     * later, so at T + 10d + 1h only the limit's own sweep can make room. */
+    send_t(&h, ACCT, NULL, T + 9 * DAY + 12 * HOUR, 1, 0);
+    cr_assert_eq(stats_of(&h).tenants, 1);
+    send_t(&h, ACCT, "new", T + 10 * DAY + HOUR, 1, 0);
     cr_assert(has_tenant(&h, ACCT, "new"));
     cr_assert(!has_tenant(&h, ACCT, "old"));
     cr_assert_eq(stats_of(&h).tenant_overflows, 1);
+    cr_assert_eq(stats_of(&h).tenants, 1);
+    cr_assert_eq(stats_of(&h).tenants_forgotten, 1);
     h_free(&h);
 }
 

@@ -231,6 +231,20 @@ static void sink_report(void *opaque, const rp_record *rep) {
                    rep->account_id.ptr, rep->account_id.len, buf, len, NULL);
 }
 
+/* The engine says so once per account (docs/rules.md section 10,
+ * "Bounds"); every such record is counted in its stats. */
+static void sink_tenant_overflow(void *opaque, rp_str account, rp_str tenant) {
+    proc *p = opaque;
+    rp_log_warn("run: account %.*s names more than %" PRId32
+                " tenants (tenant.max.per.account), e.g. %.*s: records of "
+                "further tenants count for the account only",
+                (int)account.len, account.ptr,
+                p->cfg->tenant_max_per_account > 0
+                    ? p->cfg->tenant_max_per_account
+                    : 1000,
+                (int)tenant.len, tenant.ptr);
+}
+
 /* ---------------------------------------------------------------- DLQ */
 
 void rp_out_dlq(proc *p, int t, const rd_kafka_message_t *m, const char *why) {
@@ -256,5 +270,6 @@ const rp_engine_sink *rp_out_sink(proc *p) {
     s.opaque = p;
     s.on_event = sink_event;
     s.on_report = sink_report;
+    s.on_tenant_overflow = sink_tenant_overflow;
     return &s;
 }

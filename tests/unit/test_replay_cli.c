@@ -428,7 +428,24 @@ Test(example, review_and_pause) {
     /* initech never appears; no reporter is ever named. */
     cr_expect_null(strstr(r.out, "initech"));
     cr_expect_null(strstr(r.out, "trap-network"));
-    cr_expect_eq(count_lines(r.out), 12, "%s", r.out);
+    /* hooli: its promotions tenant is reviewed, then paused; the account
+     * itself stays healthy (no event without a tenant). */
+    cr_expect_not_null(strstr(r.out, "\"stage\":\"SENDING_PAUSED\",\"account_"
+                                     "status\":\"SENDING_PAUSED\",\"title\":"
+                                     "\"Bounce rate: a tenant's sending "
+                                     "paused\""),
+                       "%s", r.out);
+    size_t hooli = 0, hooli_tenant = 0;
+    for (const char *p = r.out; (p = strstr(p, "\"account_id\":\"hooli\""));
+         p++) {
+        hooli++;
+        const char *eol = strchr(p, '\n');
+        const char *t = strstr(p, "\"tenant\":\"promotions\"}");
+        hooli_tenant += t && eol && t < eol;
+    }
+    cr_expect_eq(hooli, 4, "%s", r.out);
+    cr_expect_eq(hooli_tenant, 4, "%s", r.out);
+    cr_expect_eq(count_lines(r.out), 16, "%s", r.out);
 
     /* The same input, on standard input this time, gives the same bytes. */
     char *input = slurp(REPUTE_SOURCE_DIR "/examples/review-and-pause.jsonl");

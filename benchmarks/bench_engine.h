@@ -20,6 +20,7 @@
 #ifndef REPUTE_BENCH_ENGINE_H
 #define REPUTE_BENCH_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,7 @@ typedef struct be_options {
     uint64_t accounts;
     uint64_t events;
     uint64_t seed;
+    bool tenants; /* --tenants: with and without tenants, side by side */
 } be_options;
 
 /* ---------------------------------------------------------------- corpus */
@@ -77,5 +79,17 @@ static inline rp_rec_type idx_type(uint64_t e) {
 void be_corpus_build(be_corpus *c, const be_options *opt);
 
 void be_corpus_free(be_corpus *c);
+
+/* ---------------------------------------------------------------- tenants
+ * (bench_engine_tenants.c) */
+
+/* The tenant names that the codes index: code k > 0 is name k - 1. */
+const rp_str *be_tenant_names(void);
+
+/* One code per record of c (0: no tenant), and how many records name a
+ * tenant and how many accounts have tenants. The caller frees the array
+ * with free(). */
+uint8_t *be_tenant_codes(const be_corpus *c, const be_options *opt,
+                         uint64_t *named, uint64_t *accounts_with);
 
 #endif

@@ -31,6 +31,15 @@
  * --dup-share of records are redelivered (the same bytes, so the same
  * event_id, a little later), as at-least-once upstreams do.
  *
+ * Tenants. With --tenant-share F, that share of the accounts send for 2
+ * to --tenants-max tenants each (docs/rules.md section 10), skewed both in
+ * how many tenants an account has and in how its mail spreads over them,
+ * with a --tenant-none share of its sends naming no tenant; a bad
+ * account's badness sits in one of its tenants, and reports and issue
+ * actions sometimes name a tenant (loadgen_tenant.c says how). Without
+ * the option, the default, no tenant is drawn and the stream is byte for
+ * byte what it was before tenants existed.
+ *
  * Reproducibility. Everything derives from --seed through our own PRNG
  * (xoshiro256** seeded by splitmix64; the Zipf draw is Hörmann and
  * Derflinger's rejection-inversion), so the same seed and options give the
@@ -71,7 +80,9 @@
  *
  * Output: progress on standard error; on standard output one JSON line,
  * {"records":N,"seconds":S,"records_per_sec":R,"accounts":N,"probes":P,
- * "duplicates":D,"failed":F,...}. --jsonl FILE also writes the stream as
+ * "duplicates":D,"failed":F,...}, with the tenants' figures (accounts with
+ * tenants, tenants, tenants named by some record, records naming one) at
+ * the end when there are tenants. --jsonl FILE also writes the stream as
  * JSON lines for `repute replay`, and --no-kafka leaves Kafka out.
  *
  * The source is in three files (loadgen.h says why along which line):
@@ -131,6 +142,12 @@ static void usage(FILE *out) {
         "  --report-share F       share of third-party reports (0.0001)\n"
         "  --action-share F       share of operator actions (0.0001)\n"
         "  --cover                first send one delivery to every account\n"
+        "Tenants (default: none):\n"
+        "  --tenant-share F       share of accounts with tenants (0)\n"
+        "  --tenants-max N        most tenants of one account (default 50;\n"
+        "                         each has 2..N, skewed towards 2)\n"
+        "  --tenant-none F        share of a tenanted account's sends that\n"
+        "                         name no tenant (default 0.1)\n"
         "Event time:\n"
         "  --start-time T         ms, ISO 8601, 'now' or 'now-48h' (default\n"
         "                         2026-01-01T00:00:00Z; with --rate > 0 the\n"
@@ -186,6 +203,8 @@ static const struct {
     {"--late-share", 0, 1, offsetof(options, late_share)},
     {"--report-share", 0, 0.5, offsetof(options, report_share)},
     {"--action-share", 0, 0.5, offsetof(options, action_share)},
+    {"--tenant-share", 0, 1, offsetof(options, tenant_share)},
+    {"--tenant-none", 0, 1, offsetof(options, tenant_none)},
     {"--probes", 0, 1e6, offsetof(options, probes)},
 };
 
@@ -201,6 +220,8 @@ static int parse_options(int argc, char **argv, options *o) {
     o->late_share = 0.05;
     o->report_share = 0.0001;
     o->action_share = 0.0001;
+    o->tenants_max = 50;
+    o->tenant_none = 0.1;
     o->span = 48 * RP_MS_PER_HOUR;
     o->compression = "none";
     for (int i = 1; i < argc; i++) {
@@ -238,6 +259,8 @@ static int parse_options(int argc, char **argv, options *o) {
             bad = bu_parse_u64(v, 1, UINT64_C(1) << 50, &o->records);
         else if (OPT("--duration"))
             bad = bk_parse_duration_ms(v, &o->duration) || o->duration == 0;
+        else if (OPT("--tenants-max"))
+            bad = bu_parse_u64(v, 2, UINT16_MAX, &o->tenants_max);
         else if (OPT("--seed"))
             bad = bu_parse_u64(v, 0, UINT64_MAX, &o->seed);
         else if (OPT("--start-time")) {
@@ -438,7 +461,7 @@ static void print_result(const options *o, const generator *g, const sink *s,
            ",\"reports\":%" PRIu64 ",\"actions\":%" PRIu64
            ",\"hard_bounce_share\":%.5f"
            ",\"late\":%" PRIu64 ",\"first_event_time\":%" PRId64
-           ",\"last_event_time\":%" PRId64 ",\"kafka\":%s}\n",
+           ",\"last_event_time\":%" PRId64 ",\"kafka\":%s",
            r->n, secs, secs > 0 ? (double)r->n / secs : 0.0, o->accounts,
            c->probes, c->duplicates, s->failed, s->produced, s->acked, s->bytes,
            produce_secs, o->rate, o->seed, g->n_bad, c->type[RP_REC_DELIVERY],
@@ -446,6 +469,15 @@ static void print_result(const options *o, const generator *g, const sink *s,
            c->type[RP_REC_REPORT], c->type[RP_REC_ACTION],
            sends ? (double)c->hard / (double)sends : 0.0, c->late, r->first_t,
            r->last_t, s->rk ? "true" : "false");
+    /* The tenants' figures only with tenants, so that a run without them
+     * prints what it always did. */
+    if (o->tenant_share > 0)
+        printf(",\"tenant_share\":%g,\"tenanted_accounts\":%" PRIu64
+               ",\"tenants\":%" PRIu64 ",\"tenants_used\":%" PRIu64
+               ",\"tenant_records\":%" PRIu64,
+               o->tenant_share, g->n_tenanted, g->tenants, g->tenants_used,
+               c->tenant_records);
+    printf("}\n");
 }
 
 int main(int argc, char **argv) {

@@ -55,6 +55,14 @@ typedef struct options {
     double zipf;
     double bad_share, dup_share, late_share;
     double report_share, action_share;
+    /* Tenants (docs/rules.md section 10; loadgen_tenant.c): the share of
+     * accounts that have tenants (0: none, the default, which leaves the
+     * stream exactly as it was before tenants existed), the most tenants
+     * one account has, and the share of a tenanted account's sends that
+     * name no tenant. */
+    double tenant_share;
+    uint64_t tenants_max;
+    double tenant_none;
     bool has_start;
     int64_t start_time;
     int64_t span;
@@ -75,6 +83,7 @@ typedef struct options {
 typedef struct counts {
     uint64_t type[RP_REC__COUNT];
     uint64_t hard, soft, late, duplicates, probes;
+    uint64_t tenant_records; /* records that name a tenant */
 } counts;
 
 /* ---------------------------------------------------------------- traffic */
@@ -97,13 +106,27 @@ typedef struct generator {
     bg_zipf z;
     uint32_t *rank_to_account;
     profile *prof;
-    uint32_t *bad; /* the bad accounts */
+    uint32_t *bad; /* the bad accounts, in account order */
     uint64_t n_bad;
     double fl_share; /* share of deliveries to feedback-loop providers */
     unsigned domain_w[BG_N_DOMAINS], fl_w[BG_N_DOMAINS];
     unsigned hard_w[LG_N_HARD], soft_w[LG_N_SOFT];
     bg_links links;
     uint64_t next_event, next_message;
+    /* Tenants (loadgen_tenant.c), all empty without --tenant-share: their
+     * own generator, so that the accounts and their profiles are drawn as
+     * without tenants; per account, how many tenants it has (0: none) and
+     * which of them carries a bad account's badness. */
+    bg_rng tr;
+    profile healthy; /* the median healthy profile */
+    uint16_t *n_tenants;
+    uint16_t *bad_tenant;
+    /* Which tenants a record has named so far, a bit each: an account's
+     * first tenant's bit is tenant_base[account]. */
+    uint32_t *tenant_base;
+    uint8_t *tenant_seen;
+    uint64_t n_tenanted, tenants, tenants_used;
+    char tenant[24];
     /* Scratch for the strings of the record being built. */
     char account[2][32];
     char event_id[48];
@@ -117,6 +140,23 @@ typedef struct generator {
  * The caller frees with lg_generator_free(). */
 void lg_generator_init(generator *g, const options *o);
 void lg_generator_free(generator *g);
+
+/* Draws which accounts have tenants and how many (loadgen_tenant.c);
+ * nothing without --tenant-share. Called by lg_generator_init(). */
+void lg_tenants_init(generator *g);
+
+/* The tenant of a send of `account` (or none: RP_STR_NULL), drawn with
+ * the skew of traffic over its tenants; *healthy is set when the send
+ * should use a healthy profile (a bad account's tenants other than its bad
+ * one, and its sending with no tenant). Only for an account with
+ * tenants. */
+rp_str lg_tenant_of_send(generator *g, uint64_t account, bool *healthy);
+
+/* The tenant a report or an operator action about `account` names, or
+ * none: sometimes one (mostly the bad one of a bad account); an action
+ * that is not about issues (a flag or a link) never names one. */
+rp_str lg_tenant_of_report(generator *g, uint64_t account);
+rp_str lg_tenant_of_action(generator *g, uint64_t account, rp_action_type type);
 
 /* Builds ordinary record number i (0-based, redeliveries not counted) at
  * event time t into rec, counting it in c. rec's strings point into g's

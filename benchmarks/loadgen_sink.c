@@ -17,6 +17,10 @@
  * be lost (KAFKA-15591). At the end the sink waits for every delivery
  * report and counts what was not acknowledged, naming the first error, so
  * that a run that lost records cannot pass for a fast one.
+ *
+ * A record's tenant (--tenant-share) goes into the Avro value and the JSON
+ * line as every other field does (the JSON line writes it as null when
+ * the record has none, like every nullable field).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -151,12 +151,20 @@ void lg_generator_init(generator *g, const options *o) {
         g->prof[a].soft = (float)(0.6 * hard + 0.004);
         g->prof[a].complaint = (float)(compl *g->fl_share);
     }
+    g->healthy.hard = 0.005f;
+    g->healthy.soft = (float)(0.6 * 0.005 + 0.004);
+    g->healthy.complaint = (float)(0.0002 * g->fl_share);
+    lg_tenants_init(g);
 }
 
 void lg_generator_free(generator *g) {
     free(g->rank_to_account);
     free(g->prof);
     free(g->bad);
+    free(g->n_tenants);
+    free(g->bad_tenant);
+    free(g->tenant_base);
+    free(g->tenant_seen);
 }
 
 static uint64_t pick_account(generator *g) {
@@ -348,6 +356,7 @@ void lg_generate(generator *g, uint64_t i, int64_t t, rp_record *rec,
     rp_rec_type type;
     uint64_t account;
     bool hard = false;
+    rp_str tenant = RP_STR_NULL;
     if (u < o->report_share) {
         type = RP_REC_REPORT;
         account = pick_troubled(g);
@@ -357,6 +366,12 @@ void lg_generate(generator *g, uint64_t i, int64_t t, rp_record *rec,
     } else {
         account = pick_account(g);
         const profile *p = &g->prof[account];
+        if (g->n_tenants && g->n_tenants[account] > 0) {
+            bool healthy;
+            tenant = lg_tenant_of_send(g, account, &healthy);
+            if (healthy)
+                p = &g->healthy;
+        }
         double v = bg_rng_double(&g->r);
         if (v < p->complaint) {
             type = RP_REC_COMPLAINT;
@@ -381,6 +396,15 @@ void lg_generate(generator *g, uint64_t i, int64_t t, rp_record *rec,
     case RP_REC_ACTION: fill_action(g, rec, account, t); break;
     default: break;
     }
+    if (g->n_tenants && g->n_tenants[account] > 0) {
+        if (type == RP_REC_REPORT)
+            tenant = lg_tenant_of_report(g, account);
+        else if (type == RP_REC_ACTION)
+            tenant = lg_tenant_of_action(g, account, rec->u.action.action);
+    }
+    rec->tenant = tenant;
+    if (tenant.ptr)
+        c->tenant_records++;
     c->type[type]++;
 }
 

@@ -18,6 +18,12 @@
 #                                     latest-soak.png and BENCHMARKS.md's Soak
 #                                     section; exits 3 unless RSS stayed flat
 #                                     and the lag bounded
+#   benchmarks/run.sh --tenant-share F
+#                                     repute alone on traffic where a share F
+#                                     of the accounts send for tenants (the
+#                                     peers know none; BENCHMARKS.md, Tenants):
+#                                     writes benchmarks/results/<date>-tenants.json
+#                                     and the page's Tenants section
 #   benchmarks/run.sh --help          the harness's options (sizes, ...)
 #
 # It builds a Release build in build-rel/ (and the tools in
@@ -41,6 +47,7 @@ for a in "$@"; do
     --render-only) render=1 ;;
     --soak) skip_peer=1 ;; # the soak measures repute alone
     --skip-peer) skip_peer=1 ;;
+    --tenant-share | --tenant-share=*) skip_peer=1 ;; # the peers know no tenants
     -h | --help) help=1 ;;
   esac
 done

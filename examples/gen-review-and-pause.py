@@ -20,6 +20,12 @@ stays small):
   March, which moves the end of the review to 7 days after it; with no new
   hits by then (the second tick, on 13 March), globex is healthy again.
 - initech sends cleanly all along and never appears in the output.
+- hooli sends for two tenants (docs/rules.md section 10): its receipts go
+  out cleanly, but on Tuesday its promotions tenant mails a bought list.
+  The promotions stream's bounce rate passes 5% and its own review starts;
+  when that review ends on 10 March the stream's rate is still above 10%
+  and the tenant alone is paused. hooli's rate over all of its sending
+  stays near 2.5%, so the account stays healthy and its receipts go on.
 
 The output is deterministic: a fixed random seed, and records sorted by
 time (ties keep their order of creation).
@@ -53,10 +59,13 @@ def day(d, hour=0, minute=0, second=0):
     return datetime(2026, 3, d, hour, minute, second, tzinfo=timezone.utc)
 
 
-def sending(account, domain, start, hours, delivered, hard, soft):
+def sending(account, domain, start, hours, delivered, hard, soft,
+            tenant=None):
     """Spreads one day's sending over `hours` hours from `start`: delivered
     messages, hard bounces (no such user) and soft bounces (mailbox full),
-    shuffled together."""
+    shuffled together; `tenant` names the stream they belong to (None: the
+    account's own sending, and no "tenant" key is written)."""
+    extra = {"tenant": tenant} if tenant else {}
     outcomes = ["d"] * delivered + ["h"] * hard + ["s"] * soft
     rng.shuffle(outcomes)
     step = hours * 3600.0 / len(outcomes)
@@ -72,6 +81,7 @@ def sending(account, domain, start, hours, delivered, hard, soft):
                 "event_time": None,
                 "message_id": msg,
                 "recipient": rcpt,
+                **extra,
             })
         else:
             hard_bounce = kind == "h"
@@ -87,6 +97,7 @@ def sending(account, domain, start, hours, delivered, hard, soft):
                 "bounce_subtype": "NO_EMAIL" if hard_bounce else "MAILBOX_FULL",
                 "diagnostic": "550 5.1.1 user unknown" if hard_bounce
                 else "452 4.2.2 mailbox full",
+                **extra,
             })
 
 
@@ -136,6 +147,22 @@ for acct, domain in (("acme", "example.com"), ("globex", "example.org"),
                      ("initech", "example.edu"), ("acme-marketing",
                                                   "example.com")):
     sending(acct, domain, day(13, 6), 1, delivered=2, hard=0, soft=0)
+
+# hooli: clean receipts every day; a bought list on Tuesday in the
+# promotions stream, and worse on Wednesday. (Written after the others, so
+# that their records, drawn from the same random sequence, stay as they
+# were before hooli joined the example.)
+for d in (2, 3, 4):
+    sending("hooli", "example.com", day(d, 6), 14, delivered=600, hard=2,
+            soft=2, tenant="receipts")
+sending("hooli", "example.net", day(2, 10), 4, delivered=150, hard=1, soft=1,
+        tenant="promotions")
+sending("hooli", "example.net", day(3, 10), 4, delivered=170, hard=30,
+        soft=2, tenant="promotions")
+sending("hooli", "example.net", day(4, 10), 4, delivered=80, hard=20, soft=1,
+        tenant="promotions")
+sending("hooli", "example.com", day(13, 6), 1, delivered=2, hard=0, soft=0,
+        tenant="receipts")
 
 records.sort(key=lambda r: (r[0], r[1]))
 out = sys.stdout

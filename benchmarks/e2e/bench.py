@@ -97,6 +97,14 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         self.k.create_topics(specs, partitions or self.parts)
         return {k.rsplit(".", 1)[1]: k for k in specs}
 
+    def tenant_args(self):
+        """repute-loadgen's tenant options for --tenant-share (none without
+        it, so that the traffic is what it always was)."""
+        if not self.a.tenant_share:
+            return []
+        return ["--tenant-share", f"{self.a.tenant_share:g}",
+                "--tenants-max", str(self.a.tenants_max)]
+
     def fill(self, name, accounts, records, cover=False, seed=1):
         """Pre-fills fresh input topics at full speed; returns (topics,
         end offsets snapshot, loadgen JSON)."""
@@ -108,7 +116,10 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
                 "--start-time", str(START_TIME_MS), "--span", self.a.span]
         if cover:
             args.append("--cover")
-        log(f"fill {name}: {records} records over {accounts} accounts")
+        args += self.tenant_args()
+        log(f"fill {name}: {records} records over {accounts} accounts"
+            + (f" with tenants ({self.a.tenant_share:g} of them)"
+               if self.a.tenant_share else ""))
         out = run_tool(args, timeout=max(600, records / 2000), what="loadgen")
         ends = self.k.end_offsets(topics.values(), self.parts)
         total = sum(ends.values())
@@ -249,7 +260,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             # A run of chosen phases is "partial": never the page's source.
             "mode": ("soak" if a.soak else "equivalence" if a.equivalence
                      else "quick" if a.quick else "partial"
-                     if a.phases is not None else "full"),
+                     if a.phases is not None else "tenants"
+                     if a.tenant_share else "full"),
             "started": now_iso(),
             "prefix": self.prefix,
             "bootstrap": self.bs,

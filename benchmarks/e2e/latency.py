@@ -46,6 +46,7 @@ class LatencyPhase:
                     "--rate", str(int(rate)), "--seed", "7",
                     "--probes", str(a.probe_rate),
                     "--probe-delay", f"{a.latency_warmup}s"]
+            args += self.tenant_args()
             log(f"latency {name}: {system} at {int(rate)} records/s for "
                 f"{a.latency_seconds} s")
             gen = run_tool(args, timeout=a.latency_seconds * 4 + 120,

@@ -68,6 +68,15 @@ def add_run_options(ap):
                     help="account counts for memory; restore is measured at "
                          "the largest (full 100000,1000000; quick 10000,30000)")
     ap.add_argument("--mem-records-per-account", type=int, default=2)
+    ap.add_argument("--tenant-share", type=float, default=0.0, metavar="F",
+                    help="spread this share of the accounts' traffic over "
+                         "tenants (repute-loadgen --tenant-share; default 0: "
+                         "no tenants). The peers know no tenants, so with it "
+                         "they and the equivalence check are skipped and "
+                         "repute is measured alone")
+    ap.add_argument("--tenants-max", type=int, default=50, metavar="N",
+                    help="with --tenant-share: the most tenants of one "
+                         "account (repute-loadgen --tenants-max; default 50)")
     ap.add_argument("--restore-repeats", type=int, default=None,
                     help="restarts timed for restore (full 3, quick 1)")
 
@@ -217,11 +226,30 @@ def parse_args(argv):
     a.latency_loads = [int(x) for x in a.latency_loads.split(",") if x]
     a.peer_latency_loads = [int(x) for x in a.peer_latency_loads.split(",") if x]
     a.configs = [x for x in a.configs.split(",") if x]
+    if not 0 <= a.tenant_share <= 1:
+        ap.error("--tenant-share: a share from 0 to 1")
+    if not 2 <= a.tenants_max <= 65535:
+        ap.error("--tenants-max: from 2 to 65535")
+    if a.tenant_share > 0:
+        # The peers implement the rules of accounts only: on traffic with
+        # tenants they would apply a tenant's reports and actions to its
+        # account, so neither their figures nor the check would compare
+        # like with like (BENCHMARKS.md, "Tenants").
+        a.skip_peer = a.skip_peer or ("the peers know no tenants; this run "
+                                      "measures repute with --tenant-share "
+                                      f"{a.tenant_share:g}")
+        a.skip_equivalence = True
+        if a.equivalence:
+            ap.error("--equivalence compares the peers, which know no "
+                     "tenants: not with --tenant-share")
     if a.name is None:
         a.name = ("soak" if a.soak else "equiv" if a.equivalence
-                  else "quick" if q else "e2e")
+                  else "quick" if q else "tenants" if a.tenant_share
+                  else "e2e")
     if a.soak and q:
         ap.error("--soak and --quick: one or the other")
+    if a.soak and a.tenant_share:
+        ap.error("--soak and --tenant-share: the soak runs without tenants")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", a.name):
         ap.error("--name: letters, digits, '_', '.', '-' only")
     return a
@@ -268,13 +296,17 @@ def main(argv):
     if errs:
         log(f"{len(errs)} problems in {os.path.relpath(path, ROOT)}")
         return 1
-    if a.soak:
+    if a.soak or (a.tenant_share and not a.quick):
+        # A soak and a run with tenants have sections of their own beside
+        # the figures of the newest full run, which stays the page's source.
         full, fr = latest_result()
         if not a.no_render and fr:
             render(full, fr)
         elif not a.no_render:
             log("no full result to render BENCHMARKS.md from")
-        return 0 if r["soak"]["verdict"]["passed"] else 3
+        if a.soak:
+            return 0 if r["soak"]["verdict"]["passed"] else 3
+        return 0
     if not a.quick and not a.no_render:
         render(path, r)
     return 0

@@ -11,7 +11,10 @@ that state. The peer processes the same topics for the counts in
 --peer-mem-accounts, and its RSS is the JVM's after the same work.
 
 The reading is taken a second after the group has committed everything, so
-that what is measured is the state held, not a batch in flight.
+that what is measured is the state held, not a batch in flight. With
+--tenant-share the runs also give the bytes per entity: the same RSS over
+the accounts plus the tenants some record named (repute-loadgen's
+tenants_used), since repute holds a state for each.
 """
 import time
 
@@ -63,8 +66,16 @@ class MemoryPhase:
                 "peak_bytes_per_account": round((m.get("VmHWM", 0) - idle) / n, 1),
                 "events_per_sec": r["events_per_sec"],
             }
+            if a.tenant_share:
+                # Tenants are entities repute holds beside accounts: the
+                # figure per entity counts those some record named.
+                used = fill.get("tenants_used") or 0
+                run["tenants"] = used
+                run["bytes_per_entity"] = round((rss - idle) / (n + used), 1)
             log(f"memory {n} accounts: RSS {rss / 2**20:.1f} MiB, "
-                f"{run['bytes_per_account']} bytes/account")
+                f"{run['bytes_per_account']} bytes/account"
+                + (f", {run['tenants']} tenants, {run['bytes_per_entity']} "
+                   "bytes/entity" if a.tenant_share else ""))
             if largest:
                 self.result["restore"] = self.restore(name, tp, out, base, n)
             if n in a.peer_mem_accounts:

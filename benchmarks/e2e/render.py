@@ -21,6 +21,7 @@ from .common import (BENCHMARKS_MD, CONFIGS, RESULTS, ROOT, dig, fmt_int,
                      fmt_num, log, mib)
 from .plots import render_plots, render_soak_plot
 from .render_peers import peer_rows, peers_section
+from .render_tenants import render_tenants
 from .results import latest_result
 
 
@@ -62,6 +63,7 @@ def render(path, r):
         L.append("## About the peers\n")
         L.append(about + "\n")
     render_soak(L)
+    render_tenants(L, r)
     L.append("## What holds it back\n")
     L.append(held + "\n")
 
@@ -283,6 +285,8 @@ def how_to_run(L):
              "(~15 min), writes benchmarks/results/ and its section here\n"
              "benchmarks/run.sh --equivalence  # only the check that every "
              "peer computes what repute replay does (~10 min)\n"
+             "benchmarks/run.sh --tenant-share 0.1  # repute alone on traffic "
+             "with tenants, for the Tenants section\n"
              "```\n")
     L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
              "(records, accounts, rounds, latency duration and loads, account "

@@ -103,7 +103,8 @@ def settings_of(a):
             "mem_accounts",
             "mem_records_per_account", "restore_repeats", "peer_repeats",
             "peer_records", "peer_mem_accounts",
-            "peer_java_opts", "peer_threads", "peer_latency_loads", "configs"]
+            "peer_java_opts", "peer_threads", "peer_latency_loads", "configs",
+            "tenant_share", "tenants_max"]
     if a.soak:
         keys += ["soak_minutes", "soak_max", "soak_load", "soak_accounts",
                  "soak_interval", "soak_warmup", "soak_max_slope",
@@ -163,6 +164,9 @@ def expected_paths(r):
     for i, _ in enumerate(dig(r, "settings", "mem_accounts") or [0]):
         for f in ("accounts", "rss_bytes", "bytes_per_account"):
             paths.append(("memory", "runs", i, f))
+        if dig(r, "settings", "tenant_share"):
+            for f in ("tenants", "bytes_per_entity"):
+                paths.append(("memory", "runs", i, f))
     for f in ("accounts", "seconds", "accounts_restored"):
         paths.append(("restore", f))
     if "skipped" not in (r.get("peer") or {}):

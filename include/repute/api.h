@@ -26,6 +26,7 @@
 #include "repute/config.h"
 #include "repute/engine.h"
 #include "repute/procview.h"
+#include "repute/record.h"
 
 typedef struct rp_api rp_api;
 
@@ -51,5 +52,41 @@ void rp_api_note_event(rp_api *a, const rp_event *ev);
 void rp_api_commit_done(rp_api *a, uint64_t ms);
 /* Frees the API and what it kept. */
 void rp_api_free(rp_api *a);
+
+/* ------------------------------------------------------------ actions */
+
+/* The longest note an action over HTTP may carry, in bytes (UTF-8). */
+#define RP_API_NOTE_MAX 2048
+
+/* The body of POST /v1/accounts/{id}[/tenants/{tenant}]/actions, checked
+ * (docs/api-actions.md). The rp_record's strings point into this struct
+ * and into the account id, tenant and actor given to the parser. */
+typedef struct rp_api_action_body {
+    rp_record rec;     /* type RP_REC_ACTION, all fields set */
+    bool has_event_id; /* the caller chose the event_id */
+    char event_id[RP_EVENT_ID_MAX + 1];
+    char related[RP_ACCOUNT_ID_MAX + 1];
+    char note[RP_API_NOTE_MAX + 1];
+} rp_api_action_body;
+
+/*
+ * Parses and checks an action's JSON body (body[0..len), not
+ * NUL-terminated) for the account `account_id` and, unless its ptr is
+ * NULL, the tenant `tenant`, as the engine would take it: a known action,
+ * an issue it can apply to, an effective time, a related account for a
+ * link (never the account itself), a note of at most RP_API_NOTE_MAX bytes
+ * where docs/api-actions.md requires one, no unknown field. Fills out->rec
+ * with event_time `now_ms` and actor `actor` (borrowed, like account_id
+ * and tenant, for as long as out->rec is used); the event_id is the
+ * body's, or "" when it has none (the caller makes one). Returns 0, or
+ * RP_EINVAL with the field at fault in field[field_size] ("body" for the
+ * whole) and the reason in errstr.
+ */
+int rp_api_action_parse(rp_api_action_body *out, const char *body, size_t len,
+                        rp_str account_id, rp_str tenant, const char *actor,
+                        int64_t now_ms, char *field, size_t field_size,
+                        char *errstr, size_t errstr_size);
+/* Whether docs/api-actions.md requires a note for the action type. */
+bool rp_api_action_needs_note(rp_action_type t);
 
 #endif

@@ -153,9 +153,21 @@ int rp_avro_resolve(rp_avro_codec *c, int slot, const void *buf, size_t len,
 
 /* Validates one Avro-binary datum of the slot's schema (no framing) without
  * allocating. Returns bytes consumed (> 0), RP_ETRUNC or RP_EBADDATA with
- * the reason in errstr. */
+ * the reason in errstr. A datum of the schema as it was before its
+ * trailing defaults were appended (docs/schemas.md: a record without
+ * tenant) is valid too, as for every decoder. */
 int rp_avro_check(int slot, const void *buf, size_t len, char *errstr,
                   size_t errstr_size);
+
+/* rp_avro_check(), and also how many trailing defaults the datum lacks
+ * (docs/schemas.md: the fields appended after repute's first release, such
+ * as tenant, all nullable with a null default): a datum that ends exactly
+ * where they begin returns its length with *n_defaulted set to how many
+ * fields it lacks (each reads as null, and is one zero byte in the current
+ * encoding); *n_defaulted is 0 for a datum of the current schema. */
+int rp_avro_check_trailing(int slot, const void *buf, size_t len,
+                           size_t *n_defaulted, char *errstr,
+                           size_t errstr_size);
 
 /* Decodes one framed input record of the given type. Trailing bytes,
  * truncation, garbage, a wrong magic byte or schema id, and records that

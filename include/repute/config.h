@@ -77,6 +77,11 @@ typedef struct rp_config {
     double tenant_bounce_review_rate, tenant_bounce_pause_rate;
     double tenant_complaint_review_rate, tenant_complaint_pause_rate;
     int32_t tenant_max_per_account;
+    /* Whether the user gave each tenant rate; one not given follows the
+     * account's rate of the same name (resolved by rp_config_init and
+     * rp_config_validate, shown as such by rp_config_dump). */
+    bool tenant_bounce_review_rate_set, tenant_bounce_pause_rate_set;
+    bool tenant_complaint_review_rate_set, tenant_complaint_pause_rate_set;
     /* Window (docs/rules.md section 3); durations in milliseconds. */
     int64_t window_min_volume;
     int64_t window_min_span;
@@ -131,6 +136,9 @@ typedef struct rp_config {
     char *http_tls_cert;         /* http.tls.cert.location */
     char *http_tls_key;          /* http.tls.key.location */
     bool http_allow_plaintext;   /* http.allow.plaintext, default false */
+    /* http.actions.timeout, default 10s: how long POST .../actions waits
+     * for the broker's acknowledgement (docs/api-actions.md). */
+    int64_t http_actions_timeout;
     /* kafka.* pairs, in the order given (owned). */
     rp_kv *kafka;
     size_t n_kafka;
@@ -160,8 +168,12 @@ int rp_config_load_file(rp_config *cfg, const char *path, char *errstr,
                         size_t errstr_size);
 
 /* Checks relations between keys once all are set (review rate <= pause
- * rate, min span <= max span, ...). Returns 0 or RP_EINVAL naming the key. */
-int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size);
+ * rate, min span <= max span, ...). Returns 0 or RP_EINVAL naming the key.
+ * It first resolves the keys that follow another when left unset: each
+ * tenant rate the user did not give takes the account's rate of the same
+ * name (docs/rules.md section 10), so that the engine reads the tenant_*
+ * fields alone. */
+int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size);
 
 /* Parses a duration ("500ms", "30s", "15m", "24h", "7d") into
  * milliseconds. Returns 0 or RP_EINVAL. */

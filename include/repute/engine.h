@@ -8,9 +8,15 @@
  * an rp_engine_sink, synchronously, in order. Given the same records and the
  * same times it produces the same output, byte for byte.
  *
+ * Tenants (docs/rules.md section 10). A record that names a tenant is
+ * applied to its account and then to that tenant, which has a reputation
+ * of its own; the tenant's events carry its name (rp_event.tenant) and take
+ * its account's sequence.
+ *
  * Time. rp_engine_advance(e, t) first processes every review end at or
- * before t, one instant at a time in time order (ties by account id), each
- * at its own instant; then the clock moves to t if t is later. A record is
+ * before t, one instant at a time in time order (ties by account id, an
+ * account's own before its tenants', these by name), each at its own
+ * instant; then the clock moves to t if t is later. A record is
  * applied at the clock (rp_engine_apply advances to `now` first). Under
  * clock=event the caller passes the record's event_time as `now`; under
  * clock=wall it passes the wall clock.
@@ -38,6 +44,13 @@ typedef struct rp_engine_sink {
      * The caller delivers it: `repute run` produces it to the reports topic,
      * `repute replay` applies it right after the record that caused it. */
     void (*on_report)(void *opaque, const rp_record *report);
+    /* The first record of an account that names a tenant beyond
+     * tenant.max.per.account (docs/rules.md section 10, "Bounds"): called
+     * once per account for the engine's life (a restored engine starts
+     * afresh), so that the runtime can log it once; every such record is
+     * counted in rp_engine_stats.tenant_overflows. The strings borrow the
+     * record. */
+    void (*on_tenant_overflow)(void *opaque, rp_str account_id, rp_str tenant);
 } rp_engine_sink;
 
 /* Counters, for metrics and tests. */
@@ -53,6 +66,10 @@ typedef struct rp_engine_stats {
     uint64_t dedupe_entries;
     uint64_t dedupe_bytes;
     uint64_t dedupe_evicted; /* entries dropped because the table was full */
+    /* Tenants (docs/rules.md section 10). account_bytes includes theirs. */
+    uint64_t tenants;           /* held now */
+    uint64_t tenant_overflows;  /* records naming a tenant beyond the limit */
+    uint64_t tenants_forgotten; /* idle HEALTHY tenants let go of */
 } rp_engine_stats;
 
 /* Creates an engine with a copy of the rule settings of cfg, the clock at
@@ -99,10 +116,15 @@ void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out);
  * per partition in `repute run`). */
 void rp_engine_stats_add(rp_engine_stats *to, const rp_engine_stats *from);
 
-/* A read-only view of one account, for tests, the HTTP API and snapshots.
- * Computed at the clock; before the clock is set (a restored engine not yet
- * advanced) both metrics show no window and no rate, and report counts are
- * 0. Returns 0 or RP_ENOTFOUND. */
+/* A read-only view of one account or tenant, for tests, the HTTP API and
+ * snapshots. Computed at the clock; before the clock is set (a restored
+ * engine not yet advanced) both metrics show no window and no rate, and
+ * report counts are 0. Returns 0 or RP_ENOTFOUND.
+ *
+ * The view of a tenant has its account's account_id, sequence (the one
+ * sequence of the account's and its tenants' events) and manual_review
+ * flag (which the tenant uses), its own tenant name, status (the tenant
+ * status), metrics, issues and report counts, no links and n_tenants 0. */
 typedef struct rp_account_view {
     rp_str account_id;
     rp_account_status status;
@@ -115,17 +137,30 @@ typedef struct rp_account_view {
     rp_metric_snapshot complaint;
     rp_issue_state issues[RP_ISSUE__COUNT]; /* indexed by kind */
     int32_t report_count[RP_ISSUE__COUNT];  /* incidents in report.window */
+    rp_str tenant;    /* null for an account; borrows engine memory */
+    size_t n_tenants; /* an account: the tenants it holds */
 } rp_account_view;
 
 int rp_engine_view(const rp_engine *e, rp_str account_id, rp_account_view *out);
 
+/* The view of one tenant of an account. A tenant that is due to be
+ * forgotten (docs/rules.md section 10) is not found, as after it was.
+ * Returns 0 or RP_ENOTFOUND. */
+int rp_engine_view_tenant(const rp_engine *e, rp_str account_id, rp_str tenant,
+                          rp_account_view *out);
+
 /* ------------------------------------------------------------ changelog
  *
  * An account's whole state encodes to a compact, versioned byte string
- * (the value of its changelog record). The engine marks an account dirty
- * whenever a record or a review end changes it; rp_engine_flush_dirty()
- * hands each dirty account's encoded state to fn (the bytes borrow an
- * engine buffer, valid during the call) and clears the marks.
+ * (the value of its changelog record). A tenant is a changelog record of
+ * its own, under the key "<account_id>\xff<tenant>" (0xff is never part of
+ * UTF-8, so the key cannot be an account id; src/engine/state.c says why
+ * tenants are not part of their account's value); rp_engine_flush_dirty()
+ * hands such keys to fn like account ids, with len 0 for a tenant that
+ * was forgotten (a tombstone), and rp_engine_restore() takes them back. The
+ * engine marks an account dirty whenever a record or a review end changes it;
+ * rp_engine_flush_dirty() hands each dirty account's encoded state to fn (the
+ * bytes borrow an engine buffer, valid during the call) and clears the marks.
  * rp_engine_restore() replaces (or, with len 0, removes) an account's state
  * from such bytes and re-arms its review ends; it publishes nothing.
  */
@@ -168,7 +203,9 @@ size_t rp_engine_dirty_count(const rp_engine *e);
  * of what the engine publishes (src/engine/current.c). Both borrow the
  * account_id of their source: the event's, or the view's (engine memory).
  *
- * From a STATUS_CHANGE event: returns 0, or RP_EINVAL when ev is not one.
+ * From a STATUS_CHANGE event: returns 0, or RP_EINVAL when ev is not one
+ * or is a tenant's (AccountState has no tenants yet: a tenant's change
+ * must not overwrite its account's current state).
  * The runtime writes it beside the event, or a tombstone when the status
  * is HEALTHY. */
 int rp_engine_current_from_change(const rp_event *ev, rp_account_state *out);
@@ -179,8 +216,9 @@ int rp_engine_current_from_change(const rp_event *ev, rp_account_state *out);
 void rp_engine_current_from_view(const rp_account_view *v, int64_t now,
                                  rp_account_state *out);
 
-/* Calls fn for every account (in table order) until it returns non-zero;
- * for the HTTP API and metrics. The view is computed at the clock. */
+/* Calls fn for every account (in table order, tenants not included) until
+ * it returns non-zero; for the HTTP API and metrics. The view is computed
+ * at the clock. */
 typedef int (*rp_engine_account_fn)(void *opaque, const rp_account_view *v);
 int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
                       void *opaque);
@@ -196,9 +234,22 @@ int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
 void rp_engine_status_counts(const rp_engine *e,
                              uint64_t out[RP_ASTATUS__COUNT]);
 
-/* Calls fn for every account whose status is not HEALTHY, in no particular
- * order, until it returns non-zero (which is returned). The engine keeps
- * these accounts on a list, so the cost is theirs alone. */
+/* Number of tenants held per tenant status (HEALTHY included: tenants
+ * held and not yet forgotten), kept the same way. */
+void rp_engine_tenant_status_counts(const rp_engine *e,
+                                    uint64_t out[RP_ASTATUS__COUNT]);
+
+/* Calls fn for every tenant of one account, in the byte order of their
+ * names, until it returns non-zero (which is returned); tenants due to be
+ * forgotten are skipped. The views borrow engine memory (valid during the
+ * call). Returns RP_ENOTFOUND for an account the engine does not hold. */
+int rp_engine_foreach_tenant(const rp_engine *e, rp_str account_id,
+                             rp_engine_account_fn fn, void *opaque);
+
+/* Calls fn for every account and every tenant whose status is not HEALTHY
+ * (a tenant's view has its tenant set), in no particular order, until it
+ * returns non-zero (which is returned). The engine keeps these on a list,
+ * so the cost is theirs alone. rp_engine_foreach() walks accounts only. */
 int rp_engine_foreach_flagged(const rp_engine *e, rp_engine_account_fn fn,
                               void *opaque);
 
@@ -215,5 +266,11 @@ typedef int (*rp_engine_hour_fn)(void *opaque, const rp_hour_counts *h);
  * Returns RP_ENOTFOUND for an account the engine does not hold. */
 int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
                     int64_t to, rp_engine_hour_fn fn, void *opaque);
+
+/* The same for one tenant of an account (its own buckets); RP_ENOTFOUND
+ * when the engine does not hold it (or it is due to be forgotten). */
+int rp_engine_tenant_hours(const rp_engine *e, rp_str account_id, rp_str tenant,
+                           int64_t from, int64_t to, rp_engine_hour_fn fn,
+                           void *opaque);
 
 #endif

@@ -103,6 +103,33 @@ typedef struct rp_http_response {
 typedef void (*rp_http_handler_fn)(void *opaque, const rp_http_request *req,
                                    rp_http_response *res);
 
+/* ---------------------------------------------------------------- deferred */
+
+/*
+ * A response sent later. A handler that must wait for something (the
+ * broker's acknowledgement of an action) calls rp_http_response_defer(res)
+ * and returns; the server then sends nothing and reads nothing more on that
+ * connection (pipelined requests wait, as behind any response in flight)
+ * until the owner of the handle calls rp_http_deferred_finish, on the loop
+ * thread. The connection may close in between (the client went away, the
+ * idle timeout, the server closed): rp_http_deferred_response then returns
+ * NULL, and finishing only frees the handle. Every handle must be finished
+ * exactly once, also after rp_http_server_close.
+ */
+typedef struct rp_http_deferred rp_http_deferred;
+
+/* Marks res (the handler's own, during the call) as answered later.
+ * Returns the handle, or NULL on RP_ENOMEM (the handler then answers at
+ * once, e.g. with 500). The request's borrowed fields are not kept: copy
+ * what the later answer needs. */
+rp_http_deferred *rp_http_response_defer(rp_http_response *res);
+/* The response to fill in (preset as for a handler: status 200, JSON, an
+ * empty body), or NULL when the connection has gone. */
+rp_http_response *rp_http_deferred_response(rp_http_deferred *d);
+/* Sends the response, if the connection is still there, and frees d.
+ * res->headers must stay valid until this returns. */
+void rp_http_deferred_finish(rp_http_deferred *d);
+
 /* ---------------------------------------------------------------- server */
 
 typedef struct rp_http_server rp_http_server;

@@ -106,9 +106,11 @@ void rp_record_init(rp_record *rec, rp_rec_type type);
 
 /* Checks the parts of the contract that a schema cannot: a non-empty
  * account_id of at most RP_ACCOUNT_ID_MAX bytes, a non-empty event_id of
- * at most RP_EVENT_ID_MAX bytes, other strings of at most RP_TEXT_MAX,
- * incidents >= 1, enum values in range, a report kind that is a report
- * issue. Returns 0, or RP_ECONTRACT with the reason in errstr. */
+ * at most RP_EVENT_ID_MAX bytes, a tenant that is null or a non-empty
+ * UTF-8 string of at most RP_TENANT_MAX bytes, an action's actor that is
+ * null or UTF-8, other strings of at most RP_TEXT_MAX, incidents >= 1,
+ * enum values in range, a report kind that is a report issue. Returns 0,
+ * or RP_ECONTRACT with the reason in errstr. */
 int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size);
 
 /* ------------------------------------------------------------ output */

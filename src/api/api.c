@@ -92,6 +92,7 @@ void rp_api_free(rp_api *a) {
             free(a->notes->ring[i].id);
         free(a->notes);
     }
+    rp_api_actions_free(a);
     rp_api_access_free(a);
     free(a);
 }
@@ -197,16 +198,52 @@ static void r_account(rp_api *a, const rp_http_request *req, rp_str id,
     rp_api_get_account(a, id, res);
 }
 
-/* PLACEHOLDER for issue 16 part 1 (actions over HTTP), which is not done:
- * the route, its method and its access rules are in place, and `who`
- * carries the caller's name (the Action's future `actor`) and role, but
- * nothing is validated or produced yet. */
+/* The tenant route /v1/accounts/{id}/tenants/{tenant}/actions: the path
+ * (without "/actions") is split at the first "/tenants/" (docs/
+ * api-actions.md: an account id that holds "/tenants/" cannot be acted on
+ * over HTTP). */
+#define TENANTS "/tenants/"
+
 static void r_post_actions(rp_api *a, const rp_http_request *req, rp_str id,
                            const rp_auth_caller *who, rp_http_response *res) {
-    (void)a, (void)req, (void)id, (void)who;
-    rp_api_error_json(res, 501, "not_implemented",
-                      "actions over HTTP are not implemented yet; produce "
-                      "an Action to the actions topic instead");
+    rp_str tenant = RP_STR_NULL;
+    size_t tl = sizeof(TENANTS) - 1;
+    for (size_t i = 0; i + tl <= id.len; i++) {
+        if (memcmp(id.ptr + i, TENANTS, tl) == 0) {
+            tenant = (rp_str){id.ptr + i + tl, id.len - i - tl};
+            id.len = i;
+            break;
+        }
+    }
+    if (id.len == 0 || id.len > RP_ACCOUNT_ID_MAX) {
+        rp_api_error_json(res, 400, "bad_request",
+                          "an account id is 1 to 256 bytes");
+        return;
+    }
+    if (tenant.ptr && (tenant.len == 0 || tenant.len > RP_TENANT_MAX)) {
+        rp_api_error_json(res, 400, "bad_request",
+                          "a tenant is 1 to 256 bytes");
+        return;
+    }
+    rp_api_post_action(a, req, id, tenant, who, res);
+}
+
+/* Who the caller is, for the dashboard: which buttons to show. */
+static void r_me(rp_api *a, const rp_http_request *req, rp_str id,
+                 const rp_auth_caller *who, rp_http_response *res) {
+    (void)req, (void)id;
+    rp_buf *b = &res->body;
+    if (!a->auth_on) {
+        rp_buf_puts(b, "{\"name\":null,\"role\":null,\"can_act\":false,"
+                       "\"read_only\":true}\n");
+        return;
+    }
+    rp_buf_puts(b, "{\"name\":");
+    rp_jsonl_write_string(b, who->name, strlen(who->name));
+    rp_buf_printf(b, ",\"role\":\"%s\",\"can_act\":%s,\"read_only\":false}\n",
+                  rp_auth_role_name(who->role),
+                  rp_auth_role_allows(who->role, RP_AUTH_OPERATOR) ? "true"
+                                                                   : "false");
 }
 
 static const route routes[] = {
@@ -215,6 +252,7 @@ static const route routes[] = {
     {"/metrics", EXACT, false, false, r_metrics},
     {"/v1/summary", EXACT, false, false, r_summary},
     {"/v1/accounts", EXACT, false, false, r_accounts},
+    {"/v1/me", EXACT, false, false, r_me},
     {ACC_PREFIX, ACCOUNT_ACTIONS, true, false, r_post_actions},
     {ACC_PREFIX, ACCOUNT, false, false, r_account},
 };
@@ -303,7 +341,7 @@ static void api_handle(void *opaque, const rp_http_request *req,
             return;
         }
     }
-    if (r->match != EXACT && id.len > RP_ACCOUNT_ID_MAX) {
+    if (r->match == ACCOUNT && id.len > RP_ACCOUNT_ID_MAX) {
         rp_api_error_json(res, 400, "bad_request",
                           "an account id is at most 256 bytes");
         return;
@@ -345,6 +383,14 @@ int rp_api_start(rp_api **out, uv_loop_t *loop, const rp_config *cfg,
     }
     if (a->tls)
         rp_http_server_use_tls(a->http, a->tls);
+    /* Without tokens nobody may act, so there is no producer. */
+    if (a->auth_on && rp_api_actions_start(a) != 0) {
+        snprintf(errstr, errstr_size, "http: out of memory");
+        rp_http_server_close(a->http); /* it frees itself on the loop */
+        a->http = NULL;
+        rp_api_free(a);
+        return RP_ENOMEM;
+    }
     const char *colon = strrchr(listen, ':');
     char tokens[64] = "no tokens: read-only";
     if (a->auth_on)
@@ -377,4 +423,5 @@ void rp_api_stop(rp_api *a) {
     if (a->http)
         rp_http_server_close(a->http);
     a->http = NULL;
+    rp_api_actions_stop(a);
 }

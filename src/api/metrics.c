@@ -387,5 +387,12 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
                       "repute_http_auth_failures_total{reason=\"%s\"} "
                       "%" PRIu64 "\n",
                       rp_api_auth_reason_name(r), a->auth_failures[r]);
+    metric_head(b, "repute_http_actions_total", "counter",
+                "Actions posted over HTTP: accepted (acknowledged by Kafka, "
+                "202), invalid (400), unacknowledged (503).");
+    for (int r = 0; r < RP_API_ACT__COUNT; r++)
+        rp_buf_printf(b,
+                      "repute_http_actions_total{result=\"%s\"} %" PRIu64 "\n",
+                      rp_api_action_result_name(r), a->actions_done[r]);
     process_metrics(b);
 }

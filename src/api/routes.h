@@ -70,6 +70,17 @@ enum {
     RP_API_AUTH__COUNT
 };
 
+/* What became of the actions posted (actions.c), for
+ * repute_http_actions_total{result}. */
+enum {
+    RP_API_ACT_ACCEPTED, /* acknowledged by Kafka: 202 */
+    RP_API_ACT_INVALID,  /* refused by the checks: 400 */
+    RP_API_ACT_UNACKED,  /* not acknowledged, or no producer: 503 */
+    RP_API_ACT__COUNT
+};
+
+typedef struct rp_api_actions rp_api_actions;
+
 struct rp_api {
     uv_loop_t *loop;          /* borrowed */
     const rp_config *cfg;     /* borrowed */
@@ -80,7 +91,9 @@ struct rp_api {
     bool auth_on;             /* a tokens file is configured */
     rp_auth_limiter limiter;  /* failed sign-ins per client address */
     uint64_t auth_failures[RP_API_AUTH__COUNT];
-    char retry_after[40];   /* the 429's header line, until it is sent */
+    char retry_after[40];    /* the 429's header line, until it is sent */
+    rp_api_actions *actions; /* owned; NULL without tokens (read-only) */
+    uint64_t actions_done[RP_API_ACT__COUNT];
     rp_api_notes *notes;    /* owned, NULL until a notification */
     uint64_t commit_le[12]; /* commit latency histogram (metrics.c) */
     uint64_t commit_count;
@@ -106,6 +119,24 @@ bool rp_api_authorize(rp_api *a, const rp_http_request *req, rp_auth_role need,
                       rp_auth_caller *who, rp_http_response *res);
 /* "missing", "invalid", "forbidden", "rate_limited". */
 const char *rp_api_auth_reason_name(int r);
+
+/* ---------------------------------------------------------------- actions */
+
+/* actions.c: the producer of actions over HTTP, on the API's loop. Start
+ * never fails for want of Kafka or a registry (POST then answers 503 with
+ * the reason); returns 0 or RP_ENOMEM. Stop answers what still waits and
+ * destroys the producer (on the loop, before it ends); free after the
+ * loop has ended. */
+int rp_api_actions_start(rp_api *a);
+void rp_api_actions_stop(rp_api *a);
+void rp_api_actions_free(rp_api *a);
+/* POST .../actions for account id (and tenant, unless its ptr is NULL),
+ * by who (an operator): 400, 503, or a deferred 202/503. */
+void rp_api_post_action(rp_api *a, const rp_http_request *req, rp_str id,
+                        rp_str tenant, const rp_auth_caller *who,
+                        rp_http_response *res);
+/* "accepted", "invalid", "unacknowledged". */
+const char *rp_api_action_result_name(int r);
 
 /* ---------------------------------------------------------------- routes */
 

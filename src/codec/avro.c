@@ -38,27 +38,52 @@
 /* ------------------------------------------------------------ layouts */
 
 /* The same layouts by name, checked against the parsed schemas. */
-static const char *const delivery_fields[] = {
-    "event_id",      "account_id", "event_time",         "message_id",
-    "recipient",     "sent_time",  "verified_recipient", "simulator",
-    "feedback_loop", NULL};
+static const char *const delivery_fields[] = {"event_id",
+                                              "account_id",
+                                              "event_time",
+                                              "message_id",
+                                              "recipient",
+                                              "sent_time",
+                                              "verified_recipient",
+                                              "simulator",
+                                              "feedback_loop",
+                                              "tenant",
+                                              NULL};
 static const char *const bounce_fields[] = {
-    "event_id",           "account_id", "event_time",  "message_id",
-    "recipient",          "sent_time",  "bounce_type", "bounce_subtype",
-    "verified_recipient", "simulator",  "diagnostic",  NULL};
-static const char *const complaint_fields[] = {
-    "event_id",   "account_id", "event_time",    "message_id",
-    "recipients", "sent_time",  "feedback_type", "on_suppression_list",
-    "simulator",  NULL};
+    "event_id",    "account_id",     "event_time",
+    "message_id",  "recipient",      "sent_time",
+    "bounce_type", "bounce_subtype", "verified_recipient",
+    "simulator",   "diagnostic",     "tenant",
+    NULL};
+static const char *const complaint_fields[] = {"event_id",
+                                               "account_id",
+                                               "event_time",
+                                               "message_id",
+                                               "recipients",
+                                               "sent_time",
+                                               "feedback_type",
+                                               "on_suppression_list",
+                                               "simulator",
+                                               "tenant",
+                                               NULL};
 static const char *const report_fields[] = {
     "event_id", "account_id",         "event_time", "kind",   "incidents",
-    "domain",   "related_account_id", "reporter",   "detail", NULL};
-static const char *const action_fields[] = {
-    "event_id",       "account_id",         "event_time", "action", "issue",
-    "effective_time", "related_account_id", "note",       NULL};
+    "domain",   "related_account_id", "reporter",   "detail", "tenant",
+    NULL};
+static const char *const action_fields[] = {"event_id",
+                                            "account_id",
+                                            "event_time",
+                                            "action",
+                                            "issue",
+                                            "effective_time",
+                                            "related_account_id",
+                                            "note",
+                                            "tenant",
+                                            "actor",
+                                            NULL};
 static const char *const event_fields[] = {
-    "event_id", "account_id",    "sequence",     "event_time",
-    "kind",     "status_change", "notification", NULL};
+    "event_id",      "account_id",   "sequence", "event_time", "kind",
+    "status_change", "notification", "tenant",   NULL};
 static const char *const status_change_fields[] = {
     "previous_status", "status",    "cause",  "review_ends_at",
     "bounce",          "complaint", "issues", NULL};
@@ -94,21 +119,22 @@ enum {
     K_OPT_ENUM,
     K_STRING_ARRAY
 };
-static const uint8_t delivery_kinds[] = {K_STRING, K_STRING,   K_LONG, K_STRING,
-                                         K_STRING, K_OPT_LONG, K_BOOL, K_BOOL,
-                                         K_BOOL,   K_END};
+static const uint8_t delivery_kinds[] = {
+    K_STRING, K_STRING, K_LONG, K_STRING,     K_STRING, K_OPT_LONG,
+    K_BOOL,   K_BOOL,   K_BOOL, K_OPT_STRING, K_END};
 static const uint8_t bounce_kinds[] = {
-    K_STRING, K_STRING, K_LONG, K_STRING, K_STRING,     K_OPT_LONG,
-    K_ENUM,   K_ENUM,   K_BOOL, K_BOOL,   K_OPT_STRING, K_END};
+    K_STRING, K_STRING, K_LONG, K_STRING,     K_STRING,     K_OPT_LONG, K_ENUM,
+    K_ENUM,   K_BOOL,   K_BOOL, K_OPT_STRING, K_OPT_STRING, K_END};
 static const uint8_t complaint_kinds[] = {
-    K_STRING,   K_STRING, K_LONG, K_STRING, K_STRING_ARRAY,
-    K_OPT_LONG, K_ENUM,   K_BOOL, K_BOOL,   K_END};
+    K_STRING, K_STRING, K_LONG, K_STRING,     K_STRING_ARRAY, K_OPT_LONG,
+    K_ENUM,   K_BOOL,   K_BOOL, K_OPT_STRING, K_END};
 static const uint8_t report_kinds[] = {
-    K_STRING,     K_STRING,     K_LONG,       K_ENUM,       K_INT,
+    K_STRING,     K_STRING,     K_LONG,       K_ENUM,       K_INT, K_OPT_STRING,
     K_OPT_STRING, K_OPT_STRING, K_OPT_STRING, K_OPT_STRING, K_END};
 static const uint8_t action_kinds[] = {K_STRING,     K_STRING,     K_LONG,
                                        K_ENUM,       K_OPT_ENUM,   K_OPT_LONG,
-                                       K_OPT_STRING, K_OPT_STRING, K_END};
+                                       K_OPT_STRING, K_OPT_STRING, K_OPT_STRING,
+                                       K_OPT_STRING, K_END};
 
 static const uint8_t *const record_kinds[RP_REC__COUNT] = {
     delivery_kinds, bounce_kinds, complaint_kinds, report_kinds, action_kinds};
@@ -352,6 +378,7 @@ void rp_avro_codec_destroy(rp_avro_codec *c) {
     for (int i = 0; i < SLOT_COUNT; i++)
         slot_done(&c->slots[i]);
     rp_avro_writers_free(c);
+    rp_buf_free(&c->completed);
     rp_buf_free(&c->out);
     rp_buf_free(&c->event_id);
     free(c->recipients);

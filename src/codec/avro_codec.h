@@ -35,7 +35,8 @@
 /* ------------------------------------------------------------ layouts */
 
 /* Field indexes of each record, in schema order. The five inputs share
- * their first three fields. */
+ * their first three fields; tenant (and the Action's actor) come last, the
+ * trailing defaults appended after the first release (docs/schemas.md). */
 enum { F_EVENT_ID, F_ACCOUNT_ID, F_EVENT_TIME };
 enum {
     D_MESSAGE_ID = 3,
@@ -43,7 +44,8 @@ enum {
     D_SENT_TIME,
     D_VERIFIED_RECIPIENT,
     D_SIMULATOR,
-    D_FEEDBACK_LOOP
+    D_FEEDBACK_LOOP,
+    D_TENANT
 };
 enum {
     B_MESSAGE_ID = 3,
@@ -53,7 +55,8 @@ enum {
     B_BOUNCE_SUBTYPE,
     B_VERIFIED_RECIPIENT,
     B_SIMULATOR,
-    B_DIAGNOSTIC
+    B_DIAGNOSTIC,
+    B_TENANT
 };
 enum {
     C_MESSAGE_ID = 3,
@@ -61,7 +64,8 @@ enum {
     C_SENT_TIME,
     C_FEEDBACK_TYPE,
     C_ON_SUPPRESSION_LIST,
-    C_SIMULATOR
+    C_SIMULATOR,
+    C_TENANT
 };
 enum {
     R_KIND = 3,
@@ -69,9 +73,18 @@ enum {
     R_DOMAIN,
     R_RELATED_ACCOUNT_ID,
     R_REPORTER,
-    R_DETAIL
+    R_DETAIL,
+    R_TENANT
 };
-enum { A_ACTION = 3, A_ISSUE, A_EFFECTIVE_TIME, A_RELATED_ACCOUNT_ID, A_NOTE };
+enum {
+    A_ACTION = 3,
+    A_ISSUE,
+    A_EFFECTIVE_TIME,
+    A_RELATED_ACCOUNT_ID,
+    A_NOTE,
+    A_TENANT,
+    A_ACTOR
+};
 enum {
     E_EVENT_ID,
     E_ACCOUNT_ID,
@@ -79,7 +92,8 @@ enum {
     E_EVENT_TIME,
     E_KIND,
     E_STATUS_CHANGE,
-    E_NOTIFICATION
+    E_NOTIFICATION,
+    E_TENANT
 };
 enum {
     SC_PREVIOUS_STATUS,
@@ -140,6 +154,9 @@ struct rp_avro_codec {
     rp_avro_writer **writers;
     size_t writers_cap, n_writers;
     rp_buf resolved; /* a record rewritten by its writer's plan */
+    /* A record of an earlier schema with its trailing defaults appended
+     * (avro_generic.c), for the decoders that read through avro-c. */
+    rp_buf completed;
     /* rp_avro_decode() asks (want_walk) for the writer's plan to be run in
      * walk mode rather than rewriting the record; unframe() then hands the
      * writer's datum back with the plan in walk_plan. */

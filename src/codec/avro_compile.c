@@ -13,9 +13,19 @@
  * under pthread_once at the first check (rp_avro_codec_new() makes that
  * happen at start-up), and after that they are only read, so that any
  * number of threads can check at once without a lock.
+ *
+ * The compiler also marks where each schema's trailing defaults begin
+ * (avro_program.h, docs/schemas.md): the fields that were appended to
+ * repute's schemas after their first release, named by trailing_from[]
+ * below. It checks that every field from there to the end of the record
+ * is a union whose first branch is null (so its default, null, is one zero
+ * byte and a datum of it takes at least one byte): a schema edit that
+ * broke that would make a record of the older schema ambiguous, and is a
+ * compile error rather than misread data.
  */
 #include <avro.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +44,26 @@ typedef struct compiler {
     rp_avro_program *pg;
     char *err;
     size_t err_size;
+    const char *trail_name; /* the slot's first trailing field, or NULL */
 } compiler;
+
+/* The first field of each slot's schema that repute added after its first
+ * release; it and every later top-level field must be nullable with a null
+ * default. A record of the earlier schema ends exactly where it begins.
+ * Only that one boundary is accepted: a record that ends anywhere else,
+ * between two of the added fields included, is truncated. */
+static const char *const trailing_from[SLOT_COUNT] = {
+    "tenant", "tenant", "tenant", "tenant", "tenant", "tenant"};
+
+/* Whether s is a union whose first branch is null. */
+static bool null_first_union(avro_schema_t s) {
+    while (s && avro_typeof(s) == AVRO_LINK)
+        s = avro_schema_link_target(s);
+    if (!s || avro_typeof(s) != AVRO_UNION || avro_schema_union_size(s) < 2)
+        return false;
+    avro_schema_t b = avro_schema_union_branch(s, 0);
+    return b && avro_typeof(b) == AVRO_NULL;
+}
 
 static int compile_error(compiler *cc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -83,6 +112,33 @@ static int simple(compiler *cc, uint32_t op) {
 
 static int compile_node(compiler *cc, avro_schema_t s, int depth,
                         uint64_t *min_size);
+
+/* Before top-level field i of n: marks the start of the trailing defaults
+ * at the slot's first trailing field, and checks that it and every later
+ * field are nullable with a null default. */
+static int mark_trailing(compiler *cc, avro_schema_t rec, size_t i, size_t n) {
+    rp_avro_program *pg = cc->pg;
+    const char *name = avro_schema_record_field_name(rec, (int)i);
+    if (!pg->trail_pc && cc->trail_name && name &&
+        strcmp(name, cc->trail_name) == 0) {
+        if (i == 0)
+            return compile_error(cc, "the first field cannot be a trailing "
+                                     "default");
+        int rc = room(cc, 1);
+        if (rc < 0)
+            return rc;
+        pg->trail_pc = emit(cc, OP_TRAIL);
+        pg->trail_index = (uint32_t)i;
+        pg->trail_fields = (uint32_t)(n - i);
+    }
+    if (pg->trail_pc &&
+        !null_first_union(avro_schema_record_field_get_by_index(rec, (int)i)))
+        return compile_error(cc,
+                             "field %s follows the trailing defaults but is "
+                             "not a union of null first",
+                             name ? name : "?");
+    return 0;
+}
 
 /* A union: the branch count, the end, the start of every branch, then the
  * branches. A datum takes its index and then the smallest branch. */
@@ -166,6 +222,8 @@ static int compile_node(compiler *cc, avro_schema_t s, int depth,
         for (size_t i = 0; i < n; i++) {
             uint32_t name = 0;
             uint64_t field_min;
+            if (depth == 0 && (rc = mark_trailing(cc, s, i, n)) < 0)
+                return rc;
             if ((rc = room(cc, 2)) < 0 ||
                 (rc = emit_name(cc, avro_schema_record_field_name(s, (int)i),
                                 &name)) < 0)
@@ -225,10 +283,15 @@ static int compile_slot(int slot, char *err, size_t err_size) {
     memset(pg, 0, sizeof(*pg));
     snprintf(pg->record, sizeof(pg->record), "%s", avro_schema_name(schema));
     char reason[160] = "";
-    compiler cc = {pg, reason, sizeof(reason)};
+    compiler cc = {pg, reason, sizeof(reason), trailing_from[slot]};
     uint64_t min_size;
     int rc = compile_node(&cc, schema, 0, &min_size);
     avro_schema_decref(schema);
+    if (rc == 0 && cc.trail_name && !pg->trail_pc)
+        rc = compile_error(&cc,
+                           "no field %s, where the trailing defaults "
+                           "begin",
+                           cc.trail_name);
     if (rc < 0)
         snprintf(err, err_size, "cannot compile schema %s: %s",
                  rp_avro_schema_name(slot), reason);

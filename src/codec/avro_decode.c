@@ -13,10 +13,11 @@
  * complaint in the codec's reused array, and finally rp_record_check()
  * applies the parts of the contract that a schema cannot express. No
  * avro-c call, no allocation (once the recipients array has grown to the
- * most recipients seen) and no copy. Since the entries are read by
- * position and kind, the constructor (avro.c) has checked the type of
- * every field of the five input schemas against what fill_walked()
- * expects.
+ * most recipients seen) and no copy. A record of the schema before its
+ * trailing defaults (docs/schemas.md: no tenant, no actor) is accepted by
+ * the same walk, which records the missing fields as null. Since the entries
+ * are read by position and kind, the constructor (avro.c) has checked the type
+ * of every field of the five input schemas against what fill_walked() expects.
  *
  * Everything this file calls per record is static here or static inline
  * in avro_codec.h, except the walk itself, so that splitting the codec
@@ -60,6 +61,7 @@ static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
         d->verified_recipient = f[D_VERIFIED_RECIPIENT].num != 0;
         d->simulator = f[D_SIMULATOR].num != 0;
         d->feedback_loop = f[D_FEEDBACK_LOOP].num != 0;
+        rec->tenant = walked_opt_str(&f[D_TENANT]);
         break;
     }
     case RP_REC_BOUNCE: {
@@ -73,6 +75,7 @@ static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
         b->verified_recipient = f[B_VERIFIED_RECIPIENT].num != 0;
         b->simulator = f[B_SIMULATOR].num != 0;
         b->diagnostic = walked_opt_str(&f[B_DIAGNOSTIC]);
+        rec->tenant = walked_opt_str(&f[B_TENANT]);
         break;
     }
     case RP_REC_COMPLAINT: {
@@ -88,6 +91,7 @@ static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
         m->feedback_type = (rp_feedback_type)f[C_FEEDBACK_TYPE].num;
         m->on_suppression_list = f[C_ON_SUPPRESSION_LIST].num != 0;
         m->simulator = f[C_SIMULATOR].num != 0;
+        rec->tenant = walked_opt_str(&f[C_TENANT]);
         break;
     }
     case RP_REC_REPORT: {
@@ -98,6 +102,7 @@ static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
         r->related_account_id = walked_opt_str(&f[R_RELATED_ACCOUNT_ID]);
         r->reporter = walked_opt_str(&f[R_REPORTER]);
         r->detail = walked_opt_str(&f[R_DETAIL]);
+        rec->tenant = walked_opt_str(&f[R_TENANT]);
         break;
     }
     case RP_REC_ACTION: {
@@ -109,6 +114,8 @@ static void fill_walked(rp_avro_codec *c, const rp_avro_walk *w,
         a->effective_time = f[A_EFFECTIVE_TIME].num;
         a->related_account_id = walked_opt_str(&f[A_RELATED_ACCOUNT_ID]);
         a->note = walked_opt_str(&f[A_NOTE]);
+        rec->tenant = walked_opt_str(&f[A_TENANT]);
+        a->actor = walked_opt_str(&f[A_ACTOR]);
         break;
     }
     default: break;

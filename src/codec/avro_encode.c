@@ -214,6 +214,7 @@ static int set_record(avro_value_t *v, const rp_record *rec) {
         TRY(set_bool(v, D_VERIFIED_RECIPIENT, d->verified_recipient));
         TRY(set_bool(v, D_SIMULATOR, d->simulator));
         TRY(set_bool(v, D_FEEDBACK_LOOP, d->feedback_loop));
+        TRY(set_opt_str(v, D_TENANT, rec->tenant));
         break;
     }
     case RP_REC_BOUNCE: {
@@ -226,6 +227,7 @@ static int set_record(avro_value_t *v, const rp_record *rec) {
         TRY(set_bool(v, B_VERIFIED_RECIPIENT, b->verified_recipient));
         TRY(set_bool(v, B_SIMULATOR, b->simulator));
         TRY(set_opt_str(v, B_DIAGNOSTIC, b->diagnostic));
+        TRY(set_opt_str(v, B_TENANT, rec->tenant));
         break;
     }
     case RP_REC_COMPLAINT: {
@@ -241,6 +243,7 @@ static int set_record(avro_value_t *v, const rp_record *rec) {
         TRY(set_enum(v, C_FEEDBACK_TYPE, (int)m->feedback_type));
         TRY(set_bool(v, C_ON_SUPPRESSION_LIST, m->on_suppression_list));
         TRY(set_bool(v, C_SIMULATOR, m->simulator));
+        TRY(set_opt_str(v, C_TENANT, rec->tenant));
         break;
     }
     case RP_REC_REPORT: {
@@ -251,6 +254,7 @@ static int set_record(avro_value_t *v, const rp_record *rec) {
         TRY(set_opt_str(v, R_RELATED_ACCOUNT_ID, r->related_account_id));
         TRY(set_opt_str(v, R_REPORTER, r->reporter));
         TRY(set_opt_str(v, R_DETAIL, r->detail));
+        TRY(set_opt_str(v, R_TENANT, rec->tenant));
         break;
     }
     case RP_REC_ACTION: {
@@ -261,6 +265,8 @@ static int set_record(avro_value_t *v, const rp_record *rec) {
                          a->effective_time));
         TRY(set_opt_str(v, A_RELATED_ACCOUNT_ID, a->related_account_id));
         TRY(set_opt_str(v, A_NOTE, a->note));
+        TRY(set_opt_str(v, A_TENANT, rec->tenant));
+        TRY(set_opt_str(v, A_ACTOR, a->actor));
         break;
     }
     default: return EINVAL;
@@ -408,6 +414,7 @@ static int set_event(avro_value_t *v, const rp_event *ev, rp_str event_id) {
         TRY(set_opt_long(&b, N_REVIEW_ENDS_AT, n->has_review_end,
                          n->review_ends_at));
     }
+    TRY(set_opt_str(v, E_TENANT, ev->tenant));
     return 0;
 fail:
     return rc;

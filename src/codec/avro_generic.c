@@ -139,7 +139,27 @@ static int get_opt_enum(const avro_value_t *rec, size_t i, bool *has,
 
 /* ------------------------------------------------------------ records */
 
-/* Everything up to a filled avro value: size, framing, validation, read. */
+/* A datum of the schema before its trailing defaults (docs/schemas.md),
+ * made a datum of the current schema for avro-c: each missing field is a
+ * null union, one zero byte, so the bytes are copied into the codec's
+ * buffer with that many zeros after them. */
+static int complete(rp_avro_codec *c, const uint8_t **body, size_t *body_len,
+                    size_t n_defaulted, char *errstr, size_t errstr_size) {
+    rp_buf_reset(&c->completed);
+    if (rp_buf_reserve(&c->completed, *body_len + n_defaulted) < 0)
+        return rp_avro_error(errstr, errstr_size, RP_ENOMEM, "out of memory");
+    if (*body_len)
+        memcpy(c->completed.data, *body, *body_len);
+    memset(c->completed.data + *body_len, 0, n_defaulted);
+    c->completed.len = *body_len + n_defaulted;
+    *body = (const uint8_t *)c->completed.data;
+    *body_len = c->completed.len;
+    return 0;
+}
+
+/* Everything up to a filled avro value: size, framing, validation (a
+ * record of an earlier schema completed with its trailing defaults),
+ * read. */
 static int read_datum(rp_avro_codec *c, int slot, const void *buf, size_t len,
                       char *errstr, size_t errstr_size) {
     const uint8_t *body = NULL;
@@ -147,10 +167,15 @@ static int read_datum(rp_avro_codec *c, int slot, const void *buf, size_t len,
     int rc = datum_of(c, slot, buf, len, &body, &body_len, errstr, errstr_size);
     if (rc < 0)
         return rc;
+    size_t n_defaulted = 0;
     rc = whole_datum(slot,
-                     rp_avro_check(slot, body, body_len, errstr, errstr_size),
+                     rp_avro_check_trailing(slot, body, body_len, &n_defaulted,
+                                            errstr, errstr_size),
                      body_len, errstr, errstr_size);
     if (rc < 0)
+        return rc;
+    if (n_defaulted > 0 && (rc = complete(c, &body, &body_len, n_defaulted,
+                                          errstr, errstr_size)) < 0)
         return rc;
     slot_state *s = &c->slots[slot];
     avro_reader_memory_set_source(s->reader, (const char *)body,
@@ -181,6 +206,7 @@ static int fill_record(rp_avro_codec *c, const avro_value_t *v,
         TRY(get_bool(v, D_VERIFIED_RECIPIENT, &d->verified_recipient));
         TRY(get_bool(v, D_SIMULATOR, &d->simulator));
         TRY(get_bool(v, D_FEEDBACK_LOOP, &d->feedback_loop));
+        TRY(get_opt_str(v, D_TENANT, &rec->tenant));
         break;
     }
     case RP_REC_BOUNCE: {
@@ -195,6 +221,7 @@ static int fill_record(rp_avro_codec *c, const avro_value_t *v,
         TRY(get_bool(v, B_VERIFIED_RECIPIENT, &b->verified_recipient));
         TRY(get_bool(v, B_SIMULATOR, &b->simulator));
         TRY(get_opt_str(v, B_DIAGNOSTIC, &b->diagnostic));
+        TRY(get_opt_str(v, B_TENANT, &rec->tenant));
         break;
     }
     case RP_REC_COMPLAINT: {
@@ -220,6 +247,7 @@ static int fill_record(rp_avro_codec *c, const avro_value_t *v,
         m->feedback_type = (rp_feedback_type)e;
         TRY(get_bool(v, C_ON_SUPPRESSION_LIST, &m->on_suppression_list));
         TRY(get_bool(v, C_SIMULATOR, &m->simulator));
+        TRY(get_opt_str(v, C_TENANT, &rec->tenant));
         break;
     }
     case RP_REC_REPORT: {
@@ -231,6 +259,7 @@ static int fill_record(rp_avro_codec *c, const avro_value_t *v,
         TRY(get_opt_str(v, R_RELATED_ACCOUNT_ID, &r->related_account_id));
         TRY(get_opt_str(v, R_REPORTER, &r->reporter));
         TRY(get_opt_str(v, R_DETAIL, &r->detail));
+        TRY(get_opt_str(v, R_TENANT, &rec->tenant));
         break;
     }
     case RP_REC_ACTION: {
@@ -243,6 +272,8 @@ static int fill_record(rp_avro_codec *c, const avro_value_t *v,
                          &a->effective_time));
         TRY(get_opt_str(v, A_RELATED_ACCOUNT_ID, &a->related_account_id));
         TRY(get_opt_str(v, A_NOTE, &a->note));
+        TRY(get_opt_str(v, A_TENANT, &rec->tenant));
+        TRY(get_opt_str(v, A_ACTOR, &a->actor));
         break;
     }
     default: return EINVAL;
@@ -385,6 +416,7 @@ int rp_avro_decode_event(rp_avro_codec *c, const void *buf, size_t len,
     TRY(get_long(v, E_EVENT_TIME, &ev->event_time));
     TRY(get_enum(v, E_KIND, &kind));
     ev->kind = (rp_event_kind)kind;
+    TRY(get_opt_str(v, E_TENANT, &ev->tenant));
     if (ev->account_id.len == 0)
         return rp_avro_error(errstr, errstr_size, RP_ECONTRACT,
                              "account_id is empty");
@@ -420,6 +452,7 @@ int rp_avro_decode_event(rp_avro_codec *c, const void *buf, size_t len,
                                  RP_NOTICE_MAX_ACTIONS);
         if (rc != 0)
             goto fail;
+        n->tenant = ev->tenant; /* what the engine's notification holds */
         ev->notification = n;
     }
     /* Exactly the part that kind names must be present. */

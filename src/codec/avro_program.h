@@ -28,6 +28,8 @@
  *   ARRAY    [op, min_item, end], the item program follows up to end
  *   MAP      [op, min_item, end], the value program follows up to end
  *   FIELD    [op, name], name is an offset into the program's name pool
+ *   TRAIL    [op], before the FIELD of the first trailing default (below):
+ *            the datum may end here
  * min_item is the fewest bytes one item can take; it bounds how many items
  * a block may claim from the bytes that remain. */
 enum {
@@ -44,7 +46,8 @@ enum {
     OP_UNION,
     OP_ARRAY,
     OP_MAP,
-    OP_FIELD
+    OP_FIELD,
+    OP_TRAIL
 };
 
 /* Generous for the six schemas (ReputationEvent, the largest, compiles to
@@ -60,6 +63,16 @@ typedef struct rp_avro_program {
     char names[NAME_POOL];
     uint32_t names_len;
     char record[64]; /* the top-level record's name, for messages */
+    /* Trailing defaults (docs/schemas.md): the top-level fields added to
+     * the schema after its first release, all of them nullable with a null
+     * default, start at the TRAIL op at trail_pc (0: the schema has none).
+     * A datum that ends exactly there is a record of the schema before
+     * they were added, and reads with their defaults. trail_index is the
+     * first such field's index among the top-level fields, and
+     * trail_fields how many there are (the rest of the record). */
+    uint32_t trail_pc;
+    uint32_t trail_index;
+    uint32_t trail_fields;
 } rp_avro_program;
 
 /* The program of a schema slot (0 .. RP_SCHEMA_ID__COUNT - 1, which the

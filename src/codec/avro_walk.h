@@ -51,7 +51,9 @@ typedef struct rp_avro_walk {
 } rp_avro_walk;
 
 /* Checks one datum of the slot's schema exactly as rp_avro_check() does
- * (same result, same reasons) and records its fields in *w. Returns bytes
+ * (same result, same reasons; a datum of the schema before its trailing
+ * defaults is accepted, and its missing fields are recorded as null
+ * unions, branch 0) and records its fields in *w. Returns bytes
  * consumed (> 0), RP_ETRUNC or RP_EBADDATA; after an error *w holds
  * whatever was recorded up to it. */
 int rp_avro_check_walk(int slot, const void *buf, size_t len, rp_avro_walk *w,

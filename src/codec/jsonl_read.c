@@ -394,7 +394,9 @@ static int parse_action(json_t *o, rp_action *a, char *e, size_t es) {
     if ((rc = get_string(o, "related_account_id", FIELD_NULLABLE,
                          &a->related_account_id, e, es)))
         return rc;
-    return get_string(o, "note", FIELD_NULLABLE, &a->note, e, es);
+    if ((rc = get_string(o, "note", FIELD_NULLABLE, &a->note, e, es)))
+        return rc;
+    return get_string(o, "actor", FIELD_NULLABLE, &a->actor, e, es);
 }
 
 /* ---------------------------------------------------------------- parse */
@@ -497,6 +499,10 @@ int rp_jsonl_parse(rp_jsonl_reader *r, const char *line, size_t len,
         return rc;
     if ((rc = get_time(o, "event_time", FIELD_REQUIRED, NULL, &rec->event_time,
                        e, es)))
+        return rc;
+    /* Every record may name a tenant (docs/rules.md section 10); its form
+     * (non-empty, at most 256 bytes) is rp_record_check()'s. */
+    if ((rc = get_string(o, "tenant", FIELD_NULLABLE, &rec->tenant, e, es)))
         return rc;
     switch (rec->type) {
     case RP_REC_DELIVERY:

@@ -317,6 +317,9 @@ int rp_jsonl_write_event(rp_buf *out, const rp_event *ev) {
         put_notification(&w, ev->notification);
     else
         PUT_LIT(&w, "null");
+    /* Like every nullable field, written as null rather than left out. */
+    PUT_LIT(&w, ",\"tenant\":");
+    put_str_or_null(&w, ev->tenant);
     PUT_LIT(&w, "}\n");
     return writer_end(&w);
 }
@@ -444,6 +447,14 @@ int rp_jsonl_write_record(rp_buf *out, const rp_record *rec) {
     case RP_REC_REPORT: put_report(&w, &rec->u.report); break;
     case RP_REC_ACTION: put_action(&w, &rec->u.action); break;
     default: break;
+    }
+    /* Schema order: tenant after the type's own fields, then the Action's
+     * actor (both appended to the schemas after the first release). */
+    PUT_LIT(&w, ",\"tenant\":");
+    put_str_or_null(&w, rec->tenant);
+    if (rec->type == RP_REC_ACTION) {
+        PUT_LIT(&w, ",\"actor\":");
+        put_str_or_null(&w, rec->u.action.actor);
     }
     PUT_LIT(&w, "}\n");
     return writer_end(&w);

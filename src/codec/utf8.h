@@ -1,13 +1,15 @@
 /*
- * utf8.h - what a valid UTF-8 sequence is, for src/codec. Private to
- * src/codec.
+ * utf8.h - what a valid UTF-8 sequence is, for src/codec (and the record
+ * check of src/core). Private to repute_core.
  *
  * The Avro validator (avro_check.c) refuses strings that are not valid
  * UTF-8, and the JSON lines writer (jsonl_write.c) replaces every byte that
  * is not part of a valid sequence with U+FFFD. Both must agree on what
  * valid means, or a string that the one accepts could be changed by the
  * other, so the rule lives here once: RFC 3629, without overlong forms,
- * surrogates or code points above U+10FFFF. It is static inline because
+ * surrogates or code points above U+10FFFF. rp_record_check() (core/
+ * types.c) holds tenants and actors to it too, for records that no decoder
+ * built (an action posted over HTTP). It is static inline because
  * the validator runs it on the hot path of decoding, for every non-ASCII
  * character of every string.
  */

@@ -9,7 +9,12 @@
  * then the kafka.* pairs in the order they were first given. A secret's value
  * is written as stars: a dump is for reading and for logs. An empty one
  * (a secret not given, such as schema.registry.basic.auth.user.info
- * without a registry) stays empty, since stars would say there is one.
+ * without a registry) stays empty, since stars would say there is one. A
+ * key that follows another while unset (a tenant rate) is written as a
+ * comment with the value it follows and the key it follows it from,
+ * "# tenant.bounce.review.rate = 0.05 (unset: bounce.review.rate)": the
+ * effective value is there to read, and the dump read back leaves the key
+ * unset, still following.
  */
 #include "config/keys.h"
 
@@ -68,6 +73,18 @@ int rp_config_dump(const rp_config *cfg, FILE *out) {
     key_ref r = {NULL, -1};
     while (rp_config_key_next(&r)) {
         rp_config_key_name(r, name, sizeof(name));
+        if (rp_config_key_inherited(cfg, r)) {
+            /* The value it follows now (what validation will give it),
+             * as a comment: read back, the key stays unset. */
+            key_ref from;
+            if (!rp_config_key_find(r.d->inherits, &from))
+                return RP_EINVAL;
+            format_value(cfg, from, value, sizeof(value));
+            if (fprintf(out, "# %s = %s (unset: %s)\n", name, value,
+                        r.d->inherits) < 0)
+                return RP_EIO;
+            continue;
+        }
         format_value(cfg, r, value, sizeof(value));
         if (fprintf(out, "%s = %s\n", name,
                     rp_config_secret_key(name) && *value ? "********" : value) <

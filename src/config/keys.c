@@ -20,6 +20,13 @@
  * as a report kind, and the value is stored in the array slot of that kind.
  * Per-kind defaults sit in small arrays indexed by report kind.
  *
+ * A few keys have no default of their own but follow another key while
+ * the user leaves them unset (the tenant rates follow the account's rate
+ * of the same name, docs/rules.md section 10): their rows name that key,
+ * rp_config_init() and rp_config_validate() copy its value over, and the
+ * dump writes them as a comment that shows the value and where it came
+ * from, so that a dump read back leaves them unset too.
+ *
  * A key that is not in the table is explained rather than only refused:
  * the nearest known key when it is a typo away (an edit distance of two at
  * most), or the report kinds when it has the shape of a report key.
@@ -118,6 +125,11 @@ static const char *const report_manual_defs[RP_REPORT__COUNT] = {
     { .name = n, .type = KT_OPTSTR, .offset = off, .def = "" }
 #define K_TOPIC(n, t, d)                                                       \
     { .name = n, .type = KT_TOPIC, .offset = TOPIC(t), .def = d }
+#define K_INHERIT_RATE(n, off, from, from_off, flag)                           \
+    {                                                                          \
+        .name = n, .type = KT_RATE, .offset = off, .set_flag = flag,           \
+        .inherits = from, .inherits_at = from_off                              \
+    }
 #define K_FAMILY(n, t, off, defs, lo, hi)                                      \
     {                                                                          \
         .name = n, .type = t, .offset = off, .kind_defs = defs, .min = lo,     \
@@ -143,6 +155,21 @@ static const key_desc keys[] = {
              report_threshold_defs, 1, INT32_MAX),
     K_FAMILY("report.*.manual", KT_BOOL, AT(report_manual), report_manual_defs,
              0, 0),
+    K_INHERIT_RATE("tenant.bounce.review.rate", AT(tenant_bounce_review_rate),
+                   "bounce.review.rate", AT(bounce_review_rate),
+                   AT(tenant_bounce_review_rate_set)),
+    K_INHERIT_RATE("tenant.bounce.pause.rate", AT(tenant_bounce_pause_rate),
+                   "bounce.pause.rate", AT(bounce_pause_rate),
+                   AT(tenant_bounce_pause_rate_set)),
+    K_INHERIT_RATE("tenant.complaint.review.rate",
+                   AT(tenant_complaint_review_rate), "complaint.review.rate",
+                   AT(complaint_review_rate),
+                   AT(tenant_complaint_review_rate_set)),
+    K_INHERIT_RATE("tenant.complaint.pause.rate",
+                   AT(tenant_complaint_pause_rate), "complaint.pause.rate",
+                   AT(complaint_pause_rate),
+                   AT(tenant_complaint_pause_rate_set)),
+    K_INT32("tenant.max.per.account", AT(tenant_max_per_account), "1000", 1),
     K_DURATION("dedupe.horizon", AT(dedupe_horizon), "1h"),
     K_INT64("dedupe.max.entries", AT(dedupe_max_entries), "10000000"),
     K_ENUM("clock", AT(clock), "wall", clock_names, AT(clock_set)),
@@ -191,6 +218,7 @@ static const key_desc keys[] = {
     K_STRING("http.tls.cert.location", AT(http_tls_cert), "none", NULL),
     K_STRING("http.tls.key.location", AT(http_tls_key), "none", NULL),
     K_BOOL("http.allow.plaintext", AT(http_allow_plaintext), "false", 0),
+    K_DURATION("http.actions.timeout", AT(http_actions_timeout), "10s"),
 };
 
 #undef AT
@@ -205,6 +233,7 @@ static const key_desc keys[] = {
 #undef K_STRING
 #undef K_OPTSTR
 #undef K_TOPIC
+#undef K_INHERIT_RATE
 #undef K_FAMILY
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -240,6 +269,26 @@ void *rp_config_key_field(const rp_config *cfg, key_ref r) {
 const char *rp_config_key_default(key_ref r) {
     return r.kind >= 0 ? r.d->kind_defs[r.kind - RP_ISSUE__FIRST_REPORT]
                        : r.d->def;
+}
+
+bool rp_config_key_inherited(const rp_config *cfg, key_ref r) {
+    if (!r.d->inherits)
+        return false;
+    bool set = false;
+    if (r.d->set_flag)
+        memcpy(&set, (const char *)cfg + r.d->set_flag, sizeof(set));
+    return !set;
+}
+
+void rp_config_resolve_inherited(rp_config *cfg) {
+    key_ref r = {NULL, -1};
+    while (rp_config_key_next(&r)) {
+        if (!rp_config_key_inherited(cfg, r))
+            continue;
+        /* Only rates inherit today: the value is a double. */
+        memcpy(rp_config_key_field(cfg, r), (char *)cfg + r.d->inherits_at,
+               sizeof(double));
+    }
 }
 
 int64_t rp_config_key_int(const rp_config *cfg, key_ref r) {

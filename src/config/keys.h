@@ -53,6 +53,12 @@ typedef struct key_desc {
      * topics_create_set), or 0 for none. Offset 0 is bounce_review_rate,
      * so 0 can never be a flag. */
     size_t set_flag;
+    /* A key that follows another while the user has not set it (its
+     * set_flag): the tenant rates follow the account's rate of the same
+     * name. inherits names that key (NULL for none) and inherits_at is
+     * where its value lives; such a row has no default of its own. */
+    const char *inherits;
+    size_t inherits_at;
 } key_desc;
 
 /* One concrete key: a row of the table and, for a family, the issue kind
@@ -79,8 +85,17 @@ void rp_config_key_name(key_ref r, char *buf, size_t size);
 /* The address of a key's value inside cfg. */
 void *rp_config_key_field(const rp_config *cfg, key_ref r);
 
-/* The key's default, as a user would write it. */
+/* The key's default, as a user would write it; NULL for a key that
+ * inherits another's value. */
 const char *rp_config_key_default(key_ref r);
+
+/* Whether the key follows another key's value in cfg now: it has one to
+ * follow and the user has not set it. */
+bool rp_config_key_inherited(const rp_config *cfg, key_ref r);
+
+/* Gives every inherited key (above) the current value of the key it
+ * follows. */
+void rp_config_resolve_inherited(rp_config *cfg);
 
 /* The value of a KT_INT32, KT_INT64 or KT_DURATION key, widened. */
 int64_t rp_config_key_int(const rp_config *cfg, key_ref r);

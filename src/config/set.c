@@ -226,12 +226,15 @@ int rp_config_init(rp_config *cfg) {
     memset(cfg, 0, sizeof(*cfg));
     key_ref r = {NULL, -1};
     while (rp_config_key_next(&r)) {
+        if (r.d->inherits)
+            continue; /* no default of its own: resolved below */
         int rc = apply(cfg, r, rp_config_key_default(r), false, NULL, 0);
         if (rc != 0) {
             rp_config_destroy(cfg);
             return rc;
         }
     }
+    rp_config_resolve_inherited(cfg);
     return 0;
 }
 
@@ -299,5 +302,10 @@ int rp_config_set(rp_config *cfg, const char *key, const char *value,
     key_ref r;
     if (!rp_config_key_find(key, &r))
         return rp_config_unknown_key(key, errstr, errstr_size);
-    return apply(cfg, r, value, true, errstr, errstr_size);
+    int rc = apply(cfg, r, value, true, errstr, errstr_size);
+    /* A key that others follow may have changed: keep them in step, so
+     * that the values are right even before rp_config_validate(). */
+    if (rc == 0)
+        rp_config_resolve_inherited(cfg);
+    return rc;
 }

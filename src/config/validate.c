@@ -6,7 +6,8 @@
  * against its own row's range and choices: rp_config_set() already refuses
  * a value out of range, but a config can also be filled by code, and the
  * engine should not have to trust that. The second is what no single key
- * can say: relations between keys (a review rate above its pause rate, a
+ * can say: relations between keys (a review rate above its pause rate,
+ * for the account and for tenants, a
  * minimum span longer than the maximum, two roles on one topic). Those
  * can only be checked once the defaults, the files and the --set pairs
  * have all been applied, since any of them may set either side.
@@ -133,8 +134,51 @@ static int check_registry(const rp_config *cfg, char *errstr,
     return 0;
 }
 
-int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
+/* A review threshold above its pause threshold would pause an account (or
+ * a tenant) at the end of a review it never entered. A tenant rate that
+ * the user left unset follows the account's, and the message says so:
+ * "tenant.bounce.review.rate = 0.2" alone is refused because the account's
+ * bounce.pause.rate is 0.1, which is not obvious from the key it names. */
+static int check_rate_pairs(const rp_config *cfg, char *errstr,
+                            size_t errstr_size) {
+    static const char *const pairs[][2] = {
+        {"bounce.review.rate", "bounce.pause.rate"},
+        {"complaint.review.rate", "complaint.pause.rate"},
+        {"tenant.bounce.review.rate", "tenant.bounce.pause.rate"},
+        {"tenant.complaint.review.rate", "tenant.complaint.pause.rate"},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        key_ref rv, rp;
+        if (!rp_config_key_find(pairs[i][0], &rv) ||
+            !rp_config_key_find(pairs[i][1], &rp))
+            continue; /* cannot happen: the names are the table's */
+        double review, pause;
+        memcpy(&review, rp_config_key_field(cfg, rv), sizeof(review));
+        memcpy(&pause, rp_config_key_field(cfg, rp), sizeof(pause));
+        if (review <= pause)
+            continue;
+        char a[32], b[32], from[96] = "";
+        rp_config_format_rate(review, a, sizeof(a));
+        rp_config_format_rate(pause, b, sizeof(b));
+        if (rp_config_key_inherited(cfg, rp))
+            snprintf(from, sizeof(from), ", %s unset: %s", pairs[i][1],
+                     rp.d->inherits);
+        else if (rp_config_key_inherited(cfg, rv))
+            snprintf(from, sizeof(from), ", %s unset: %s", pairs[i][0],
+                     rv.d->inherits);
+        rp_config_err(errstr, errstr_size,
+                      "%s: must not be above %s (%s > %s%s)", pairs[i][0],
+                      pairs[i][1], a, b, from);
+        return RP_EINVAL;
+    }
+    return 0;
+}
+
+int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
     char a[32], b[32];
+    /* First the keys that follow another (the tenant rates), so that every
+     * check below, and the engine, sees the values that will be used. */
+    rp_config_resolve_inherited(cfg);
     key_ref r = {NULL, -1};
     while (rp_config_key_next(&r)) {
         int rc = check_value(cfg, r, errstr, errstr_size);
@@ -142,32 +186,8 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
             return rc;
     }
 
-    /* A review threshold above its pause threshold would pause an account
-     * at the end of a review it never entered. */
-    static const struct {
-        const char *review, *pause;
-        size_t review_at, pause_at;
-    } rates[] = {
-        {"bounce.review.rate", "bounce.pause.rate",
-         offsetof(rp_config, bounce_review_rate),
-         offsetof(rp_config, bounce_pause_rate)},
-        {"complaint.review.rate", "complaint.pause.rate",
-         offsetof(rp_config, complaint_review_rate),
-         offsetof(rp_config, complaint_pause_rate)},
-    };
-    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
-        double review, pause;
-        memcpy(&review, (const char *)cfg + rates[i].review_at, sizeof(review));
-        memcpy(&pause, (const char *)cfg + rates[i].pause_at, sizeof(pause));
-        if (review > pause) {
-            rp_config_format_rate(review, a, sizeof(a));
-            rp_config_format_rate(pause, b, sizeof(b));
-            rp_config_err(errstr, errstr_size,
-                          "%s: must not be above %s (%s > %s)", rates[i].review,
-                          rates[i].pause, a, b);
-            return RP_EINVAL;
-        }
-    }
+    if (check_rate_pairs(cfg, errstr, errstr_size) != 0)
+        return RP_EINVAL;
 
     /* Windows are made of whole hours, so a window shorter than one could
      * hold nothing. */
@@ -220,6 +240,14 @@ int rp_config_validate(const rp_config *cfg, char *errstr, size_t errstr_size) {
 
     if (check_registry(cfg, errstr, errstr_size) != 0)
         return RP_EINVAL;
+    /* librdkafka takes the timeout as an int of milliseconds. */
+    if (cfg->http_actions_timeout <= 0 ||
+        cfg->http_actions_timeout > 24 * RP_MS_PER_HOUR) {
+        rp_config_err(errstr, errstr_size,
+                      "http.actions.timeout: must be longer than 0 and at "
+                      "most 24h");
+        return RP_EINVAL;
+    }
 
     /* Two roles sharing a topic would feed repute its own output or mix
      * record types on one topic. */

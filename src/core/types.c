@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec/utf8.h" /* the one rule of valid UTF-8 */
 #include "repute/record.h"
 
 /* ---------------------------------------------------------------- errors */
@@ -187,10 +188,44 @@ static bool text_too_long(const rp_record *rec, char *e, size_t n) {
     case RP_REC_ACTION: {
         const rp_action *a = &rec->u.action;
         return text_over(a->related_account_id, "related_account_id", e, n) ||
-               text_over(a->note, "note", e, n);
+               text_over(a->note, "note", e, n) ||
+               text_over(a->actor, "actor", e, n);
     }
     default: return false;
     }
+}
+
+/* A string that is not valid UTF-8: the reason names the field and the
+ * offset of the first bad byte, and quotes nothing. The decoders of both
+ * input formats already refuse such strings (the Avro validator, jansson),
+ * so this holds records built by other code (an HTTP action) to the same
+ * rule. */
+static bool not_utf8(rp_str s, const char *field, char *errstr, size_t size) {
+    size_t bad = rp_utf8_check((const uint8_t *)s.ptr, s.len);
+    if (bad == s.len)
+        return false;
+    if (errstr && size)
+        snprintf(errstr, size, "%s is not valid UTF-8 (byte %zu)", field, bad);
+    return true;
+}
+
+/* A tenant (docs/rules.md section 10): null, or a non-empty UTF-8 string
+ * of at most RP_TENANT_MAX bytes. The reason never quotes it: a bad one
+ * may be a megabyte of binary. */
+static int check_tenant(rp_str t, char *errstr, size_t size) {
+    if (!t.ptr)
+        return 0;
+    if (t.len == 0)
+        return contract_error(errstr, size,
+                              "tenant is empty (leave it out or null for the "
+                              "account's own sending)");
+    if (t.len > RP_TENANT_MAX) {
+        if (errstr && size)
+            snprintf(errstr, size, "tenant is %zu bytes long, more than %d",
+                     t.len, RP_TENANT_MAX);
+        return RP_ECONTRACT;
+    }
+    return not_utf8(t, "tenant", errstr, size) ? RP_ECONTRACT : 0;
 }
 
 int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
@@ -208,6 +243,9 @@ int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
                               "event_id is longer than 256 bytes");
     if (text_too_long(rec, errstr, errstr_size))
         return RP_ECONTRACT;
+    int rc = check_tenant(rec->tenant, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
     switch (rec->type) {
     case RP_REC_BOUNCE:
         if ((unsigned)rec->u.bounce.bounce_type >= RP_BOUNCE__COUNT ||
@@ -235,6 +273,9 @@ int rp_record_check(const rp_record *rec, char *errstr, size_t errstr_size) {
         if (rec->u.action.has_issue &&
             (unsigned)rec->u.action.issue >= RP_ISSUE__COUNT)
             return contract_error(errstr, errstr_size, "issue out of range");
+        if (rec->u.action.actor.ptr &&
+            not_utf8(rec->u.action.actor, "actor", errstr, errstr_size))
+            return RP_ECONTRACT;
         break;
     default: break;
     }

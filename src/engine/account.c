@@ -78,7 +78,6 @@ account *rp_acct_insert(rp_acct_table *t, rp_str id, uint64_t h) {
         return NULL;
     memset(a, 0, sizeof(*a));
     a->pruned_hour = INT32_MIN;
-    a->hash = h;
     a->id_len = (uint16_t)id.len;
     memcpy(a->id, id.ptr, id.len);
     a->id[id.len] = '\0';
@@ -97,6 +96,17 @@ void rp_acct_table_free(rp_acct_table *t) {
             account *a = t->slots[i].acct;
             if (!a)
                 continue;
+            if (a->tenants) {
+                tenant_set *s = a->tenants;
+                for (uint32_t j = 0; s->slots && j <= s->mask; j++) {
+                    if (!s->slots[j].t)
+                        continue;
+                    rp_acct_clear(t, s->slots[j].t);
+                    rp_acct_free(t, s->slots[j].t);
+                }
+                rp_acct_free(t, s->slots);
+                rp_acct_free(t, s);
+            }
             rp_acct_clear(t, a);
             rp_acct_free(t, a);
         }
@@ -134,7 +144,7 @@ void rp_acct_clear(rp_acct_table *t, account *a) {
     a->n_buckets = a->cap_buckets = 0;
     a->tot_sends = a->tot_hard = a->tot_deliveries = a->tot_complaints = 0;
     a->pruned_hour = INT32_MIN;
-    a->sequence = 0;
+    a->sequence = 0; /* a tenant: last_applied */
 }
 
 /* ------------------------------------------------------------ links */

@@ -9,6 +9,10 @@
  * allocated the first time an account needs it; the id is stored inline at
  * the end of the struct.
  *
+ * A tenant (docs/rules.md section 10) is the same struct, of another kind,
+ * held in its account's tenant set rather than in the table (tenant.c),
+ * so that every rule applies to it unchanged.
+ *
  * The table is open addressing over (hash, pointer) slots, linear probing,
  * grown at three quarters full; accounts are never removed from it while
  * the engine lives, so there are no tombstones. Every byte an account owns
@@ -74,8 +78,45 @@ typedef struct account_ext {
     struct account *fl_prev, *fl_next;
 } account_ext;
 
+struct account;
+
+/* The tenants of one account (docs/rules.md section 10), allocated with
+ * its first tenant: a small open-addressing table (linear probing, grown
+ * at three quarters full, backward-shift deletion) of (hash of the name,
+ * tenant), so that a record finds its tenant in a probe or two of one
+ * array instead of comparing names along a search. The byte order of
+ * names that the views need is made when asked for (tenant.c). */
+typedef struct tenant_slot {
+    uint64_t hash;
+    struct account *t; /* NULL: an empty slot */
+} tenant_slot;
+
+typedef struct tenant_set {
+    tenant_slot *slots;
+    uint32_t n, mask; /* mask: number of slots - 1, a power of two */
+    /* A record named a tenant beyond the limit at least once: the
+     * engine tells its sink the first time only (on_tenant_overflow). */
+    bool overflowed;
+} tenant_set;
+
+/* What an `account` struct holds: an account, one of its tenants, or a
+ * tenant that was forgotten (or removed by a restore) and waits for its
+ * tombstone to be flushed to the changelog and for the review-end heap to
+ * let go of it (tenant.c). */
+enum { ENTITY_ACCOUNT = 0, ENTITY_TENANT = 1, ENTITY_GONE = 2 };
+
+/* An account, or a tenant: a tenant is an account-like entity with the
+ * same buckets, extension and status, so that every rule (review.c,
+ * actions.c, window.c) applies to both unchanged. The fields that differ
+ * share storage: an account's sequence means nothing for a tenant (its
+ * events take its account's sequence), and a tenant's parent and an
+ * account's tenant set are never both needed. The hash of an account's id
+ * is in its table slot, not here. */
 typedef struct account {
-    uint64_t sequence;
+    union {
+        uint64_t sequence;    /* an account: its last event's sequence */
+        int64_t last_applied; /* a tenant: the clock of its last record */
+    };
     bucket *buckets;
     uint32_t n_buckets, cap_buckets;
     /* Sums of every stored bucket (saturating): most accounts never reach
@@ -88,11 +129,20 @@ typedef struct account {
     int32_t pruned_hour;
     int32_t oldest_hour; /* buckets[0].hour, kept here for the same reason */
     account_ext *ext;
-    uint64_t hash;
-    uint8_t status; /* rp_account_status */
+    union {
+        tenant_set *tenants;    /* an account: NULL until its first tenant */
+        struct account *parent; /* a tenant: its account */
+    };
+    uint8_t status; /* rp_account_status (a tenant: its tenant status) */
     uint8_t dirty;  /* changed since the last rp_engine_flush_dirty */
+    uint8_t kind;   /* ENTITY_* */
+    /* A tenant: how many review-end heap entries point at it, so that a
+     * forgotten one is freed only once none does (tenant.c); it sticks at
+     * UINT16_MAX (such a tenant is then never freed before the engine),
+     * which keeps the struct as small as an account needs. */
+    uint16_t heap_refs;
     uint16_t id_len;
-    char id[]; /* NUL-terminated */
+    char id[]; /* NUL-terminated; a tenant: its name */
 } account;
 
 typedef struct rp_acct_slot {
@@ -138,11 +188,21 @@ static inline account *rp_acct_find(const rp_acct_table *t, rp_str id,
  * Returns NULL when out of memory. */
 account *rp_acct_insert(rp_acct_table *t, rp_str id, uint64_t h);
 
-/* The account `id`, created empty when it is new; NULL on ENOMEM. */
-static inline account *rp_acct_get(rp_acct_table *t, rp_str id) {
-    uint64_t h = rp_hash_bytes(id.ptr, id.len, 0);
+/* The hash of an account id in the table (also the seed of its dedupe
+ * keys). */
+static inline uint64_t rp_acct_hash(rp_str id) {
+    return rp_hash_bytes(id.ptr, id.len, 0);
+}
+
+/* The account `id` of hash h, created empty when it is new; NULL on
+ * ENOMEM. */
+static inline account *rp_acct_get_h(rp_acct_table *t, rp_str id, uint64_t h) {
     account *a = rp_acct_find(t, id, h);
     return a ? a : rp_acct_insert(t, id, h);
+}
+
+static inline account *rp_acct_get(rp_acct_table *t, rp_str id) {
+    return rp_acct_get_h(t, id, rp_acct_hash(id));
 }
 
 /* Frees every account and the slots; the table is empty afterwards. */
@@ -155,7 +215,8 @@ void rp_acct_table_free(rp_acct_table *t);
 account_ext *rp_acct_ext(rp_acct_table *t, account *a);
 
 /* Empties an account back to "never seen" (no buckets, issues, reports or
- * links, sequence 0) but keeps its id and its place in the table
+ * links, sequence 0) but keeps its id, its tenants and its place in the
+ * table
  * (review-end heap entries may still point at it; they find nothing to
  * do). The caller first takes it off the engine's list of accounts that
  * are not HEALTHY. */
@@ -175,6 +236,11 @@ static inline const issue *rp_acct_issue(const account *a, int k) {
 static inline rp_str rp_acct_id(const account *a) {
     rp_str s = {a->id, a->id_len};
     return s;
+}
+
+/* The account an entity belongs to: itself, or a tenant's parent. */
+static inline account *rp_acct_root(account *a) {
+    return a->kind == ENTITY_ACCOUNT ? a : a->parent;
 }
 
 /* True while an issue's review runs (docs/rules.md section 5): it has a review

@@ -14,6 +14,7 @@
  */
 #include "engine/bucket.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static void sub_sat(uint32_t *c, uint32_t n) {
@@ -23,7 +24,12 @@ static void sub_sat(uint32_t *c, uint32_t n) {
 
 void rp_bucket_prune_at(account *a, int64_t hour, int64_t clock,
                         int64_t max_span) {
-    a->pruned_hour = (int32_t)hour;
+    /* A bucket after the clock's hour (only a restored state can have
+     * one) must keep the window off its fast path, whose sums would count
+     * it: the walk skips such buckets. The mark stays unset until the
+     * clock has caught up. */
+    bool ahead = a->n_buckets && a->buckets[a->n_buckets - 1].hour > hour;
+    a->pruned_hour = ahead ? INT32_MIN : (int32_t)hour;
     int64_t lo_hour = rp_bucket_oldest_reachable(clock, max_span);
     if (a->n_buckets == 0 || a->oldest_hour >= lo_hour)
         return;

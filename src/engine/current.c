@@ -28,7 +28,10 @@ static void derive_since(rp_account_state *st, int64_t fallback) {
 }
 
 int rp_engine_current_from_change(const rp_event *ev, rp_account_state *out) {
-    if (ev->kind != RP_EVENT_STATUS_CHANGE || !ev->status_change)
+    /* A tenant's change is not its account's state, and AccountState has
+     * no tenants yet (docs/current.md). */
+    if (ev->kind != RP_EVENT_STATUS_CHANGE || !ev->status_change ||
+        ev->tenant.ptr)
         return RP_EINVAL;
     const rp_status_change *sc = ev->status_change;
     memset(out, 0, sizeof(*out));

@@ -31,6 +31,36 @@
 
 /* ------------------------------------------------------------ lifetime */
 
+/* The tenant settings (docs/rules.md section 10). A tenant rate of 0 and
+ * a limit of 0 mean "unset": the configuration module resolves an unset
+ * tenant rate to the account's and the limit to its default 1000, but a
+ * configuration made before those keys existed (or zeroed by a caller)
+ * leaves them 0, and a rate of 0 would put every tenant with a known
+ * rate under review. The fallback is harmless once the keys are
+ * resolved, since a configured rate is never 0 (a rate of 0 is refused). */
+static void tenant_settings(rp_engine *e) {
+    rp_config *c = &e->cfg;
+    if (c->tenant_bounce_review_rate <= 0)
+        c->tenant_bounce_review_rate = c->bounce_review_rate;
+    if (c->tenant_bounce_pause_rate <= 0)
+        c->tenant_bounce_pause_rate = c->bounce_pause_rate;
+    if (c->tenant_complaint_review_rate <= 0)
+        c->tenant_complaint_review_rate = c->complaint_review_rate;
+    if (c->tenant_complaint_pause_rate <= 0)
+        c->tenant_complaint_pause_rate = c->complaint_pause_rate;
+    e->tenant_max = c->tenant_max_per_account > 0
+                        ? (uint32_t)c->tenant_max_per_account
+                        : 1000;
+    /* A HEALTHY tenant idle this long holds nothing a rule can see: its
+     * buckets are beyond every window, its reports beyond the report
+     * window (tenant.c). */
+    e->tenant_idle = c->window_max_span > c->report_window ? c->window_max_span
+                                                           : c->report_window;
+    if (e->tenant_idle < 0)
+        e->tenant_idle = 0;
+    e->next_sweep = INT64_MIN;
+}
+
 rp_engine *rp_engine_new(const rp_config *cfg, char *errstr,
                          size_t errstr_size) {
     rp_engine *e = calloc(1, sizeof(*e));
@@ -45,6 +75,7 @@ rp_engine *rp_engine_new(const rp_config *cfg, char *errstr,
     e->cfg.kafka = NULL;
     e->cfg.n_kafka = 0;
     e->clock = INT64_MIN;
+    tenant_settings(e);
     rp_dedupe_init(&e->dedupe, (size_t)cfg->dedupe_max_entries,
                    cfg->dedupe_horizon);
     return e;
@@ -59,6 +90,7 @@ static void pending_free(rp_pending_report *q) {
 void rp_engine_destroy(rp_engine *e) {
     if (!e)
         return;
+    rp_tenant_free_shells(e);
     rp_acct_table_free(&e->accounts);
     rp_rheap_free(&e->heap);
     free(e->dirty);
@@ -206,34 +238,26 @@ static int count_outcome(rp_engine *e, account *a, const rp_record *rec) {
 
 /* ------------------------------------------------------------ records */
 
-static int apply_at_clock(rp_engine *e, const rp_record *rec,
-                          const rp_engine_sink *sink) {
-    int rc;
-    account *a = rp_acct_get(&e->accounts, rec->account_id);
-    if (!a)
-        return RP_ENOMEM;
-    uint64_t fp = rp_hash_bytes(rec->event_id.ptr, rec->event_id.len,
-                                a->hash ^ UINT64_C(0x5bd1e9955bd1e995));
-    rc = rp_dedupe_check(&e->dedupe, fp, e->clock);
-    if (rc < 0)
-        return rc;
-    if (rc == 1) {
-        e->stats.duplicates_dropped++;
-        return 0;
-    }
-    if (e->dedupe_log && dedupe_log_add(e, fp) != 0)
-        return RP_ENOMEM;
-    e->stats.records_applied++;
-
+/* What a record does to one entity (an account or a tenant): a report
+ * or an action, or an outcome counted; then its rates are evaluated and
+ * its changes published (docs/rules.md section 5). `own` is false for the
+ * account of a report or an action that names a tenant: it is the
+ * tenant's alone (docs/rules.md section 10), and the account only has its
+ * rates evaluated. */
+static int apply_to(rp_engine *e, account *a, const rp_record *rec, bool own,
+                    const rp_engine_sink *sink) {
+    int rc = 0;
     rp_bucket_prune(a, e->clock, e->cfg.window_max_span);
     change ch;
     rp_publish_begin(a, &ch);
     switch (rec->type) {
     case RP_REC_REPORT:
-        rc = rp_review_report(e, a, &ch, &rec->u.report, rec->event_time);
+        if (own)
+            rc = rp_review_report(e, a, &ch, &rec->u.report, rec->event_time);
         break;
     case RP_REC_ACTION:
-        rc = rp_actions_apply(e, a, &ch, &rec->u.action, rec->event_time);
+        if (own)
+            rc = rp_actions_apply(e, a, &ch, &rec->u.action, rec->event_time);
         break;
     default: rc = count_outcome(e, a, rec); break;
     }
@@ -247,6 +271,65 @@ static int apply_at_clock(rp_engine *e, const rp_record *rec,
     if (a->ext) /* else all HEALTHY before and after: nothing to publish */
         rp_publish_change(e, a, &ch, sink);
     return rp_state_mark_dirty(e, a);
+}
+
+/* The tenant part of a record (docs/rules.md section 10): after its
+ * account, the tenant it names, unless the account holds too many; `own`
+ * is false for an account-level action, which the tenant does not take
+ * (its rates are still evaluated: the record named it). */
+static int apply_tenant(rp_engine *e, account *a, const rp_record *rec,
+                        bool own, const rp_engine_sink *sink) {
+    int rc;
+    account *t = rp_tenant_get(e, a, rec->tenant, sink, &rc);
+    if (!t) {
+        /* Beyond the limit (or ENOMEM): a report or an action naming it
+         * applies to nothing. */
+        if (rc == 0 && own && rec->type == RP_REC_ACTION)
+            e->stats.actions_not_applied++;
+        return rc;
+    }
+    t->last_applied = e->clock;
+    rc = apply_to(e, t, rec, own, sink);
+    /* Its events took the account's sequence, which the account's
+     * changelog record carries. */
+    return rc == 0 ? rp_state_mark_dirty(e, a) : rc;
+}
+
+static int apply_at_clock(rp_engine *e, const rp_record *rec,
+                          const rp_engine_sink *sink) {
+    int rc;
+    uint64_t h = rp_acct_hash(rec->account_id);
+    account *a = rp_acct_get_h(&e->accounts, rec->account_id, h);
+    if (!a)
+        return RP_ENOMEM;
+    uint64_t fp = rp_hash_bytes(rec->event_id.ptr, rec->event_id.len,
+                                h ^ UINT64_C(0x5bd1e9955bd1e995));
+    rc = rp_dedupe_check(&e->dedupe, fp, e->clock);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        e->stats.duplicates_dropped++;
+        return 0;
+    }
+    if (e->dedupe_log && dedupe_log_add(e, fp) != 0)
+        return RP_ENOMEM;
+    e->stats.records_applied++;
+    if (!rec->tenant.ptr)
+        return apply_to(e, a, rec, true, sink);
+    /* An account-level action naming a tenant applies to neither: the
+     * flag and the links belong to accounts (docs/rules.md section 10). */
+    bool account_level =
+        rec->type == RP_REC_ACTION &&
+        (rec->u.action.action == RP_ACTION_SET_MANUAL_REVIEW ||
+         rec->u.action.action == RP_ACTION_CLEAR_MANUAL_REVIEW ||
+         rec->u.action.action == RP_ACTION_LINK_ACCOUNT ||
+         rec->u.action.action == RP_ACTION_UNLINK_ACCOUNT);
+    rc = apply_to(e, a, rec, false, sink);
+    if (rc != 0)
+        return rc;
+    if (account_level)
+        e->stats.actions_not_applied++;
+    return apply_tenant(e, a, rec, !account_level, sink);
 }
 
 /* Applies the RELATED_ACCOUNT reports of loopback mode, in order, at the
@@ -283,7 +366,7 @@ int rp_engine_apply(rp_engine *e, const rp_record *rec, int64_t now,
 
 /* ------------------------------------------------------------ clock */
 
-/* Processes the review ends of one account at instant `at`. */
+/* Processes the review ends of one account (or tenant) at instant `at`. */
 static int review_ends_at(rp_engine *e, account *a, int64_t at,
                           const rp_engine_sink *sink) {
     rp_rheap_entry entry = {at, a};
@@ -295,7 +378,10 @@ static int review_ends_at(rp_engine *e, account *a, int64_t at,
     if (rp_review_end_all(e, a, &ch, at) != 0)
         return RP_ENOMEM;
     rp_publish_change(e, a, &ch, sink);
-    return rp_state_mark_dirty(e, a);
+    int rc = rp_state_mark_dirty(e, a);
+    if (rc == 0 && a->kind != ENTITY_ACCOUNT)
+        rc = rp_state_mark_dirty(e, a->parent); /* its sequence moved */
+    return rc;
 }
 
 int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
@@ -307,6 +393,7 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
         if (top.at > e->clock)
             e->clock = top.at;
         int rc = review_ends_at(e, top.acct, top.at, sink);
+        rp_tenant_heap_unref(e, top.acct);
         /* RELATED_ACCOUNT reports produced here are records at this
          * instant: every review end at this instant (of any account) comes
          * before them (docs/rules.md section 5, "Order"). */
@@ -319,5 +406,7 @@ int rp_engine_advance(rp_engine *e, int64_t now, const rp_engine_sink *sink) {
     }
     if (now > e->clock)
         e->clock = now;
+    if (e->n_tenants && e->clock >= e->next_sweep)
+        return rp_tenant_sweep_due(e);
     return 0;
 }

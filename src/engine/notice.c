@@ -10,6 +10,16 @@
  * the buffer. Rates are printed with as few decimals as read well, but
  * never so few that a rate on one side of its threshold prints as the
  * threshold itself.
+ *
+ * A notification about a tenant (n->tenant set, docs/rules.md section 10)
+ * is rendered from the tenant's records of notice_text_tenant.c instead:
+ * the same templates and slots, written for one stream of the account's
+ * mail, with {tenant} standing for the tenant's name. The name is the only
+ * text of the record that is ever quoted; it is written as it is (spaces
+ * are not collapsed, so the owner sees the name they gave), except that a
+ * control character becomes '?', so that the why stays one line. When the
+ * buffer cuts the why off inside a name that is not ASCII, the partial
+ * UTF-8 character is dropped, so that the why stays valid UTF-8.
  */
 #include "repute/notice.h"
 
@@ -56,8 +66,41 @@ static void writer_str(notice_writer *w, const char *s) {
         writer_char(w, *s);
 }
 
-/* Ends the text: drops a trailing space and writes the NUL. */
+/* Writes s as it is, with no collapsing of spaces (a name is quoted
+ * exactly), a control character shown as '?'. */
+static void writer_raw(notice_writer *w, const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        w->last = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        if (w->len + 1 < w->size)
+            w->buf[w->len++] = w->last;
+    }
+}
+
+/* Drops an incomplete UTF-8 character at the end of the text: the lead
+ * byte and the continuation bytes that follow it, when fewer than the lead
+ * byte announces. Only a quoted tenant name can put one there, and only
+ * when the buffer cut it off; the texts themselves are ASCII. */
+static void writer_trim_utf8(notice_writer *w) {
+    size_t cont = 0;
+    while (cont < 3 && cont < w->len &&
+           ((unsigned char)w->buf[w->len - 1 - cont] & 0xC0) == 0x80)
+        cont++;
+    if (cont == w->len)
+        return;
+    unsigned char lead = (unsigned char)w->buf[w->len - 1 - cont];
+    size_t need = (lead & 0xE0) == 0xC0   ? 1
+                  : (lead & 0xF0) == 0xE0 ? 2
+                  : (lead & 0xF8) == 0xF0 ? 3
+                                          : 0;
+    if (lead >= 0xC0 && cont < need)
+        w->len -= cont + 1;
+}
+
+/* Ends the text: drops a partial character and a trailing space and writes
+ * the NUL. */
 static void writer_finish(notice_writer *w) {
+    writer_trim_utf8(w);
     while (w->len > 0 && w->buf[w->len - 1] == ' ')
         w->len--;
     w->buf[w->len] = '\0';
@@ -124,8 +167,8 @@ static bool format_date(char *out, size_t size, int64_t ms) {
 /* The sentence on the rate of a rate issue: its value against the
  * threshold of the stage, or that it is not known yet. */
 static void format_rate_sentence(char *out, size_t size,
-                                 const rp_notification *n,
-                                 const notice_kind *k) {
+                                 const rp_notification *n, const notice_kind *k,
+                                 const char *whose) {
     const char *which = (n->stage == RP_STAGE_SENDING_PAUSED ||
                          n->stage == RP_STAGE_PENDING_SENDING_PAUSE)
                             ? "pause"
@@ -135,37 +178,76 @@ static void format_rate_sentence(char *out, size_t size,
     if (n->has_rate && isfinite(n->rate)) {
         if (has_threshold) {
             format_rate_pair(rate, thr, sizeof rate, n->rate, n->threshold);
-            snprintf(out, size, "Your %s is %s%%, %s the %s%% %s threshold.",
-                     k->metric, rate,
+            snprintf(out, size, "%s %s is %s%%, %s the %s%% %s threshold.",
+                     whose, k->metric, rate,
                      n->rate >= n->threshold ? "at or above" : "below", thr,
                      which);
         } else {
             format_percent_at(rate, sizeof rate, n->rate,
                               percent_decimals(n->rate));
-            snprintf(out, size, "Your %s is %s%%.", k->metric, rate);
+            snprintf(out, size, "%s %s is %s%%.", whose, k->metric, rate);
         }
     } else if (has_threshold) {
         format_percent_at(thr, sizeof thr, n->threshold,
                           percent_decimals(n->threshold));
         snprintf(out, size,
-                 "Your %s is not known yet, because too little mail has been "
+                 "%s %s is not known yet, because too little mail has been "
                  "counted to measure it; the %s threshold is %s%%.",
-                 k->metric, which, thr);
+                 whose, k->metric, which, thr);
     } else {
         snprintf(out, size,
-                 "Your %s is not known yet, because too little mail has been "
+                 "%s %s is not known yet, because too little mail has been "
                  "counted to measure it.",
-                 k->metric);
+                 whose, k->metric);
     }
 }
 
 /* ---------------------------------------------------------------- render */
 
+/* What a why template is expanded with: the notification, the texts of
+ * its kind (the account's or the tenant's), the sentence on why it matters
+ * (a tenant kind may borrow the account kind's), the review end's date and
+ * whose rate the rate sentence is. */
+typedef struct notice_ctx {
+    const rp_notification *n;
+    const notice_kind *k;
+    const char *matters;
+    const char *date;
+    const char *whose;
+} notice_ctx;
+
+/* True when the notification is about a tenant: a tenant is never empty
+ * (docs/rules.md section 10), so an empty one is taken as none. */
+static bool has_tenant(const rp_notification *n) {
+    return n->tenant.ptr != NULL && n->tenant.len > 0;
+}
+
+/* Expands one placeholder; an unknown one writes nothing. */
+static void render_part(notice_writer *w, const char *name, size_t len,
+                        const notice_ctx *c) {
+    if (len == 5 && memcmp(name, "cause", 5) == 0) {
+        writer_str(w, c->k->cause);
+    } else if (len == 7 && memcmp(name, "matters", 7) == 0) {
+        writer_str(w, c->matters);
+    } else if (len == 5 && memcmp(name, "topic", 5) == 0) {
+        writer_str(w, c->k->topic);
+    } else if (len == 4 && memcmp(name, "date", 4) == 0) {
+        writer_str(w, c->date);
+    } else if (len == 4 && memcmp(name, "rate", 4) == 0 && c->k->metric) {
+        char sentence[256];
+        format_rate_sentence(sentence, sizeof sentence, c->n, c->k, c->whose);
+        writer_str(w, sentence);
+    } else if (len == 6 && memcmp(name, "tenant", 6) == 0 && has_tenant(c->n)) {
+        writer_char(w, '"');
+        writer_raw(w, c->n->tenant.ptr, c->n->tenant.len);
+        writer_char(w, '"');
+    }
+}
+
 /* Expands a why template into the writer. An unknown placeholder is
  * dropped, so a template error shows as a missing word, never as garbage. */
 static void render_why(notice_writer *w, const char *tmpl,
-                       const rp_notification *n, const notice_kind *k,
-                       const char *date) {
+                       const notice_ctx *c) {
     const char *p = tmpl;
     while (*p) {
         if (*p != '{') {
@@ -177,28 +259,14 @@ static void render_why(notice_writer *w, const char *tmpl,
             writer_str(w, p);
             return;
         }
-        size_t len = (size_t)(close - p - 1);
-        const char *name = p + 1;
-        if (len == 5 && memcmp(name, "cause", 5) == 0) {
-            writer_str(w, k->cause);
-        } else if (len == 7 && memcmp(name, "matters", 7) == 0) {
-            writer_str(w, k->matters);
-        } else if (len == 5 && memcmp(name, "topic", 5) == 0) {
-            writer_str(w, k->topic);
-        } else if (len == 4 && memcmp(name, "date", 4) == 0) {
-            writer_str(w, date);
-        } else if (len == 4 && memcmp(name, "rate", 4) == 0 && k->metric) {
-            char sentence[256];
-            format_rate_sentence(sentence, sizeof sentence, n, k);
-            writer_str(w, sentence);
-        }
+        render_part(w, p + 1, (size_t)(close - p - 1), c);
         p = close + 1;
     }
 }
 
 /* Appends the actions of one slot, up to the limit of the stage. */
 static void add_slot_actions(rp_notification *n, const notice_slot *slot,
-                             const notice_kind *k) {
+                             const notice_kind *k, bool tenant) {
     const char *one = NULL;
     switch (slot->kind) {
     case SLOT_REMEDIES:
@@ -211,15 +279,33 @@ static void add_slot_actions(rp_notification *n, const notice_slot *slot,
     case SLOT_EVIDENCE: one = k->evidence; break;
     case SLOT_KEEP: one = k->keep; break;
     case SLOT_FOLLOW_UP:
-        one = k->metric   ? rp_notice_follow_up_rate
-              : k->manual ? rp_notice_follow_up_manual
-                          : rp_notice_follow_up_report;
+        if (tenant)
+            one = k->metric   ? rp_notice_tenant_follow_up_rate
+                  : k->manual ? rp_notice_tenant_follow_up_manual
+                              : rp_notice_tenant_follow_up_report;
+        else
+            one = k->metric   ? rp_notice_follow_up_rate
+                  : k->manual ? rp_notice_follow_up_manual
+                              : rp_notice_follow_up_report;
         break;
     case SLOT_TEXT: one = slot->text; break;
     case SLOT_END: return;
     }
     if (one && n->n_actions < NOTICE_STAGE_MAX_ACTIONS)
         n->actions[n->n_actions++] = one;
+}
+
+/* Fills the generic text of a kind or stage out of range. */
+static void render_generic(rp_notification *n, notice_writer *w) {
+    n->title = notice_generic_title;
+    if (w->buf && w->size > 0) {
+        writer_str(w, notice_generic_why);
+        writer_finish(w);
+    }
+    for (size_t i = 0;
+         i < sizeof notice_generic_actions / sizeof notice_generic_actions[0];
+         i++)
+        n->actions[n->n_actions++] = notice_generic_actions[i];
 }
 
 void rp_notice_render(rp_notification *n, char *buf, size_t size) {
@@ -234,31 +320,28 @@ void rp_notice_render(rp_notification *n, char *buf, size_t size) {
 
     if ((unsigned)n->issue >= RP_ISSUE__COUNT ||
         (unsigned)n->stage >= RP_STAGE__COUNT) {
-        n->title = notice_generic_title;
-        if (buf && size > 0) {
-            writer_str(&w, notice_generic_why);
-            writer_finish(&w);
-        }
-        for (size_t i = 0; i < sizeof notice_generic_actions /
-                                   sizeof notice_generic_actions[0];
-             i++)
-            n->actions[n->n_actions++] = notice_generic_actions[i];
+        render_generic(n, &w);
         return;
     }
 
-    const notice_kind *k = &rp_notice_kinds[n->issue];
-    const notice_stage *s = &rp_notice_stages[n->stage];
+    bool tenant = has_tenant(n);
+    const notice_kind *account_kind = &rp_notice_kinds[n->issue];
+    const notice_kind *k =
+        tenant ? &rp_notice_tenant_kinds[n->issue] : account_kind;
+    const notice_stage *s = tenant ? &rp_notice_tenant_stages[n->stage]
+                                   : &rp_notice_stages[n->stage];
     n->title = k->titles[n->stage];
 
     if (buf && size > 0) {
         char date[64];
         bool dated = n->has_review_end && s->why_dated &&
                      format_date(date, sizeof date, n->review_ends_at);
-        render_why(&w, dated ? s->why_dated : s->why_open, n, k,
-                   dated ? date : "");
+        notice_ctx c = {n, k, k->matters ? k->matters : account_kind->matters,
+                        dated ? date : "", tenant ? "This tenant's" : "Your"};
+        render_why(&w, dated ? s->why_dated : s->why_open, &c);
         writer_finish(&w);
     }
 
     for (const notice_slot *slot = s->actions; slot->kind != SLOT_END; slot++)
-        add_slot_actions(n, slot, k);
+        add_slot_actions(n, slot, k, tenant);
 }

@@ -15,8 +15,15 @@
  * notification, and a list of action slots that pick remedies, the evidence
  * note, the habit or a fixed sentence of the stage.
  *
- * The tables are in notice_text.c; notice.c renders them. Ownership: all
- * of it is static, read-only data.
+ * A tenant of an account (docs/rules.md section 10) has records of its
+ * own, of the same shape: the texts of a kind and of a stage written for
+ * one stream of the account's mail, whose why templates also use {tenant}
+ * (the tenant's name, quoted). A tenant kind's NULL `matters` means the
+ * account kind's sentence, which is as true for one stream.
+ *
+ * The account's tables are in notice_text.c, the tenant's in
+ * notice_text_tenant.c; notice.c renders them. Ownership: all of it is
+ * static, read-only data.
  */
 #ifndef REPUTE_ENGINE_NOTICE_TEXT_H
 #define REPUTE_ENGINE_NOTICE_TEXT_H
@@ -74,8 +81,8 @@ typedef struct notice_slot {
 } notice_slot;
 
 /* The texts of one stage. The why templates use {cause}, {matters},
- * {rate}, {topic} and {date}; why_dated is used when the notification has
- * a review end, why_open when it has none. */
+ * {rate}, {topic} and {date} (a tenant's also {tenant}); why_dated is used when
+ * the notification has a review end, why_open when it has none. */
 typedef struct notice_stage {
     const char *why_dated;
     const char *why_open;
@@ -93,5 +100,13 @@ extern const notice_stage rp_notice_stages[RP_STAGE__COUNT];
 extern const char *const rp_notice_follow_up_rate;
 extern const char *const rp_notice_follow_up_report;
 extern const char *const rp_notice_follow_up_manual;
+
+/* The same for a tenant: its kinds, its stages and its follow-ups, in the
+ * same orders (notice_text_tenant.c). */
+extern const notice_kind rp_notice_tenant_kinds[RP_ISSUE__COUNT];
+extern const notice_stage rp_notice_tenant_stages[RP_STAGE__COUNT];
+extern const char *const rp_notice_tenant_follow_up_rate;
+extern const char *const rp_notice_tenant_follow_up_report;
+extern const char *const rp_notice_tenant_follow_up_manual;
 
 #endif

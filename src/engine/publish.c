@@ -32,13 +32,18 @@ static bool issue_changed(const issue *x, const issue *y) {
 
 static void emit(rp_engine *e, account *a, rp_event_kind kind,
                  const rp_engine_sink *sink) {
+    /* A tenant's events are its account's: one sequence for both
+     * (docs/rules.md section 10, "Output"). */
+    account *root = rp_acct_root(a);
     rp_event ev;
-    ev.account_id = rp_acct_id(a);
-    ev.sequence = ++a->sequence;
+    ev.account_id = rp_acct_id(root);
+    ev.sequence = ++root->sequence;
     ev.event_time = e->clock;
     ev.kind = kind;
     ev.status_change = kind == RP_EVENT_STATUS_CHANGE ? &e->sc : NULL;
     ev.notification = kind == RP_EVENT_NOTIFICATION ? &e->note : NULL;
+    /* Null for the account's own events, the tenant's name for its. */
+    ev.tenant = a == root ? RP_STR_NULL : rp_acct_id(a);
     if (kind == RP_EVENT_STATUS_CHANGE)
         e->stats.status_changes++;
     else
@@ -146,11 +151,13 @@ static void fill_notification(rp_engine *e, const account *a, int k, int stage,
         n->has_threshold = true;
         n->threshold = (n->stage == RP_STAGE_SENDING_PAUSED ||
                         n->stage == RP_STAGE_PENDING_SENDING_PAUSE)
-                           ? rp_review_pause_threshold(e, k)
-                           : rp_review_threshold(e, k);
+                           ? rp_review_pause_threshold(e, a, k)
+                           : rp_review_threshold(e, a, k);
     }
     n->has_review_end = is->review_end != NONE;
     n->review_ends_at = n->has_review_end ? is->review_end : 0;
+    if (a->kind != ENTITY_ACCOUNT)
+        n->tenant = rp_acct_id(a);
     rp_notice_render(n, e->why, sizeof(e->why));
 }
 
@@ -175,7 +182,7 @@ void rp_publish_change(rp_engine *e, account *a, change *ch,
     rp_review_rates(e, a, &r);
     fill_status_change(e, a, ch, cause, &r);
     emit(e, a, RP_EVENT_STATUS_CHANGE, sink);
-    uint64_t seq = a->sequence;
+    uint64_t seq = rp_acct_root(a)->sequence;
 
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
         if (!changed[k] || ch->stage[k] < 0)
@@ -184,7 +191,9 @@ void rp_publish_change(rp_engine *e, account *a, change *ch,
         emit(e, a, RP_EVENT_NOTIFICATION, sink);
     }
 
-    if (a->status == RP_ASTATUS_SENDING_PAUSED &&
+    /* A tenant's pause sends no RELATED_ACCOUNT reports (docs/rules.md
+     * section 10): links belong to accounts. */
+    if (a->kind == ENTITY_ACCOUNT && a->status == RP_ASTATUS_SENDING_PAUSED &&
         ch->status_before != RP_ASTATUS_SENDING_PAUSED && a->ext)
         related_reports(e, a, seq, sink);
 }

@@ -1,6 +1,6 @@
 /*
- * query.c - the read side of the engine: views of accounts, the lists the
- * HTTP API walks, the hourly counts, the stats.
+ * query.c - the read side of the engine: views of accounts and tenants,
+ * the lists the HTTP API walks, the hourly counts, the stats.
  *
  * Nothing here changes the engine's rules state (the one exception, the
  * next review end, drops stale heap entries that nothing would ever use).
@@ -8,20 +8,26 @@
  * as a rule would see them, so what the API shows is what the next record
  * would be judged by.
  */
+#include <stdlib.h>
+
 #include "engine/engine_int.h"
 
-int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
-    account *a =
-        rp_acct_find(&e->accounts, id, rp_hash_bytes(id.ptr, id.len, 0));
-    if (!a)
-        return RP_ENOTFOUND;
+/* The view of an account or a tenant a. */
+static void view_of(const rp_engine *e, const account *a,
+                    rp_account_view *out) {
+    const account *root = a->kind == ENTITY_ACCOUNT ? a : a->parent;
     memset(out, 0, sizeof(*out));
-    out->account_id = rp_acct_id(a);
+    out->account_id = rp_acct_id(root);
     out->status = rp_review_status_of(e, a);
-    out->sequence = a->sequence;
-    out->manual_review = a->ext && a->ext->manual_review;
-    out->n_links = a->ext ? a->ext->n_links : 0;
-    out->links = a->ext ? (const char *const *)a->ext->links : NULL;
+    out->sequence = root->sequence;
+    out->manual_review = root->ext && root->ext->manual_review;
+    if (a == root) {
+        out->n_links = a->ext ? a->ext->n_links : 0;
+        out->links = a->ext ? (const char *const *)a->ext->links : NULL;
+        out->n_tenants = rp_tenant_count(e, a);
+    } else {
+        out->tenant = rp_acct_id(a);
+    }
     /* Windows and report counts are computed at the clock; an engine that
      * was restored but has not been advanced has none, and shows them
      * empty (rate unknown) rather than computed at the dawn of time. */
@@ -39,6 +45,29 @@ int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
         int64_t n = clocked ? rp_review_report_count(e, a, k) : 0;
         out->report_count[k] = n > INT32_MAX ? INT32_MAX : (int32_t)n;
     }
+}
+
+static account *find_account(const rp_engine *e, rp_str id) {
+    if (!id.ptr)
+        return NULL;
+    return rp_acct_find(&e->accounts, id, rp_hash_bytes(id.ptr, id.len, 0));
+}
+
+int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
+    account *a = find_account(e, id);
+    if (!a)
+        return RP_ENOTFOUND;
+    view_of(e, a, out);
+    return 0;
+}
+
+int rp_engine_view_tenant(const rp_engine *e, rp_str account_id, rp_str tenant,
+                          rp_account_view *out) {
+    account *a = find_account(e, account_id);
+    account *t = a ? rp_tenant_find(e, a, tenant) : NULL;
+    if (!t)
+        return RP_ENOTFOUND;
+    view_of(e, t, out);
     return 0;
 }
 
@@ -46,9 +75,24 @@ int rp_engine_view(const rp_engine *e, rp_str id, rp_account_view *out) {
 static int visit(const rp_engine *e, const account *a, rp_engine_account_fn fn,
                  void *opaque) {
     rp_account_view v;
-    if (rp_engine_view(e, rp_acct_id(a), &v) != 0)
-        return 0;
+    view_of(e, a, &v);
     return fn(opaque, &v);
+}
+
+int rp_engine_foreach_tenant(const rp_engine *e, rp_str account_id,
+                             rp_engine_account_fn fn, void *opaque) {
+    account *a = find_account(e, account_id);
+    if (!a)
+        return RP_ENOTFOUND;
+    account **v;
+    size_t n = rp_tenant_sorted(e, a, &v);
+    if (!v && a->tenants && a->tenants->n)
+        return RP_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = visit(e, v[i], fn, opaque);
+    free(v);
+    return rc;
 }
 
 int rp_engine_foreach(const rp_engine *e, rp_engine_account_fn fn,
@@ -86,12 +130,18 @@ void rp_engine_status_counts(const rp_engine *e,
     out[RP_ASTATUS_HEALTHY] = e->accounts.n_accounts - flagged;
 }
 
-int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
-                    int64_t to, rp_engine_hour_fn fn, void *opaque) {
-    account *a = rp_acct_find(&e->accounts, account_id,
-                              rp_hash_bytes(account_id.ptr, account_id.len, 0));
-    if (!a)
-        return RP_ENOTFOUND;
+void rp_engine_tenant_status_counts(const rp_engine *e,
+                                    uint64_t out[RP_ASTATUS__COUNT]) {
+    uint64_t flagged = 0;
+    for (int i = 0; i < RP_ASTATUS__COUNT; i++) {
+        out[i] = e->n_tenant_status[i];
+        flagged += e->n_tenant_status[i];
+    }
+    out[RP_ASTATUS_HEALTHY] = e->n_tenants - flagged;
+}
+
+static int hours_of(const account *a, int64_t from, int64_t to,
+                    rp_engine_hour_fn fn, void *opaque) {
     for (uint32_t i = 0; i < a->n_buckets; i++) {
         const bucket *b = &a->buckets[i];
         int64_t start = (int64_t)b->hour * 3600000;
@@ -106,6 +156,24 @@ int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
     return 0;
 }
 
+int rp_engine_hours(const rp_engine *e, rp_str account_id, int64_t from,
+                    int64_t to, rp_engine_hour_fn fn, void *opaque) {
+    account *a = find_account(e, account_id);
+    if (!a)
+        return RP_ENOTFOUND;
+    return hours_of(a, from, to, fn, opaque);
+}
+
+int rp_engine_tenant_hours(const rp_engine *e, rp_str account_id, rp_str tenant,
+                           int64_t from, int64_t to, rp_engine_hour_fn fn,
+                           void *opaque) {
+    account *a = find_account(e, account_id);
+    account *t = a ? rp_tenant_find(e, a, tenant) : NULL;
+    if (!t)
+        return RP_ENOTFOUND;
+    return hours_of(t, from, to, fn, opaque);
+}
+
 int64_t rp_engine_clock(const rp_engine *e) {
     return e->clock;
 }
@@ -114,7 +182,7 @@ int64_t rp_engine_next_review_end(rp_engine *e) {
     /* Stale entries (a review end that moved or ended) surface here first;
      * dropping them keeps the answer exact for timers and tests. */
     while (e->heap.n > 0 && !rp_rheap_live(&e->heap.entries[0]))
-        rp_rheap_pop(&e->heap);
+        rp_tenant_heap_unref(e, rp_rheap_pop(&e->heap).acct);
     return e->heap.n ? e->heap.entries[0].at : INT64_MAX;
 }
 
@@ -125,6 +193,7 @@ void rp_engine_get_stats(const rp_engine *e, rp_engine_stats *out) {
     out->dedupe_entries = e->dedupe.count;
     out->dedupe_bytes = rp_dedupe_bytes(&e->dedupe);
     out->dedupe_evicted = e->dedupe.evicted;
+    out->tenants = e->n_tenants;
 }
 
 void rp_engine_stats_add(rp_engine_stats *to, const rp_engine_stats *from) {
@@ -139,4 +208,7 @@ void rp_engine_stats_add(rp_engine_stats *to, const rp_engine_stats *from) {
     to->dedupe_entries += from->dedupe_entries;
     to->dedupe_bytes += from->dedupe_bytes;
     to->dedupe_evicted += from->dedupe_evicted;
+    to->tenants += from->tenants;
+    to->tenant_overflows += from->tenant_overflows;
+    to->tenants_forgotten += from->tenants_forgotten;
 }

@@ -49,10 +49,11 @@ void rp_review_status_set(rp_engine *e, account *a, rp_account_status st) {
     rp_account_status old = (rp_account_status)a->status;
     if (old == st)
         return;
+    uint64_t *n = a->kind == ENTITY_ACCOUNT ? e->n_status : e->n_tenant_status;
     if (old != RP_ASTATUS_HEALTHY)
-        e->n_status[old]--;
+        n[old]--;
     if (st != RP_ASTATUS_HEALTHY)
-        e->n_status[st]++;
+        n[st]++;
     if (old == RP_ASTATUS_HEALTHY) {
         account_ext *x = a->ext;
         x->fl_prev = NULL;
@@ -101,7 +102,7 @@ static int start_review(rp_engine *e, account *a, change *ch, int k,
 
 void rp_review_to_pause(account *a, change *ch, int k, bool manual_ok) {
     issue *is = &a->ext->issues[k];
-    bool pending = manual_ok && a->ext->manual_review;
+    bool pending = manual_ok && rp_review_manual_flag(a);
     is->status =
         pending ? RP_ISTATUS_PENDING_SENDING_PAUSE : RP_ISTATUS_SENDING_PAUSE;
     is->review_end = NONE;
@@ -134,7 +135,7 @@ static int end_of_review(rp_engine *e, account *a, change *ch, int k,
         return 0;
     }
     const rp_metric_snapshot *m = &r->m[k];
-    if (m->has_rate && m->rate >= rp_review_pause_threshold(e, k)) {
+    if (m->has_rate && m->rate >= rp_review_pause_threshold(e, a, k)) {
         rp_review_to_pause(a, ch, k, true);
         return 0;
     }
@@ -169,14 +170,14 @@ int rp_review_evaluate_rates(rp_engine *e, account *a, change *ch,
         if (!m->has_rate)
             continue;
         const issue *is = rp_acct_issue(a, k);
-        bool over = m->rate >= rp_review_threshold(e, k);
+        bool over = m->rate >= rp_review_threshold(e, a, k);
         if (is->status == RP_ISTATUS_HEALTHY) {
             if (!over)
                 continue;
             if (!rp_acct_ext(&e->accounts, a))
                 return RP_ENOMEM;
             bool now = e->cfg.pause_immediate &&
-                       m->rate >= rp_review_pause_threshold(e, k);
+                       m->rate >= rp_review_pause_threshold(e, a, k);
             if (start_review(e, a, ch, k, now) != 0)
                 return RP_ENOMEM;
         } else if (rp_acct_in_review(is)) {

@@ -13,15 +13,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Byte order, then length: the order of account ids and of tenant
+ * names (docs/rules.md sections 5 and 10). */
+static int name_cmp(const account *x, const account *y) {
+    size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
+    int c = memcmp(x->id, y->id, n);
+    if (c != 0)
+        return c;
+    return (x->id_len > y->id_len) - (x->id_len < y->id_len);
+}
+
+/* At one instant: by account id; an account's own review ends before
+ * its tenants'; its tenants by name (docs/rules.md section 10, "Order"). */
 static bool entry_less(const rp_rheap_entry *x, const rp_rheap_entry *y) {
     if (x->at != y->at)
         return x->at < y->at;
-    size_t n =
-        x->acct->id_len < y->acct->id_len ? x->acct->id_len : y->acct->id_len;
-    int c = memcmp(x->acct->id, y->acct->id, n);
-    if (c != 0)
-        return c < 0;
-    return x->acct->id_len < y->acct->id_len;
+    const account *a = x->acct, *b = y->acct;
+    const account *ra = a->kind == ENTITY_ACCOUNT ? a : a->parent;
+    const account *rb = b->kind == ENTITY_ACCOUNT ? b : b->parent;
+    if (ra != rb)
+        return name_cmp(ra, rb) < 0;
+    if ((a->kind == ENTITY_ACCOUNT) != (b->kind == ENTITY_ACCOUNT))
+        return a->kind == ENTITY_ACCOUNT;
+    return a != b && name_cmp(a, b) < 0;
 }
 
 static void entry_swap(rp_rheap *h, size_t i, size_t j) {
@@ -39,6 +53,8 @@ int rp_rheap_push(rp_rheap *h, int64_t at, account *a) {
         h->entries = e;
         h->cap = cap;
     }
+    if (a->kind != ENTITY_ACCOUNT && a->heap_refs < UINT16_MAX)
+        a->heap_refs++; /* let go of by rp_tenant_heap_unref() */
     size_t i = h->n++;
     h->entries[i].at = at;
     h->entries[i].acct = a;

@@ -11,6 +11,13 @@
  * every change of a review end O(log n) with no back pointers from the
  * accounts into the heap.
  *
+ * Tenants (docs/rules.md section 10) are entities of their own here: at one
+ * instant an account's own entry comes before its tenants', and these by
+ * name. A tenant can be forgotten while stale entries still point at it,
+ * so every entry of a tenant is counted in its heap_refs: the engine
+ * frees a forgotten tenant only once the last entry has been popped
+ * (rp_tenant_heap_unref() after each pop).
+ *
  * Ownership: the caller owns the rp_rheap (zeroed to start) and frees its
  * array with rp_rheap_free(); the accounts are only pointed at.
  */
@@ -33,7 +40,8 @@ typedef struct rp_rheap {
     size_t n, cap;
 } rp_rheap;
 
-/* Adds (at, a). Returns 0 or RP_ENOMEM. */
+/* Adds (at, a), counting the entry in a tenant's heap_refs. Returns 0 or
+ * RP_ENOMEM. */
 int rp_rheap_push(rp_rheap *h, int64_t at, account *a);
 
 /* Removes and returns the earliest entry; the heap must not be empty. */

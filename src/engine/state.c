@@ -1,6 +1,6 @@
 /*
- * state.c - the changelog: which accounts changed, and their state as
- * bytes (encode for the changelog, decode to restore).
+ * state.c - the changelog: which accounts and tenants changed, and their
+ * state as bytes (encode for the changelog, decode to restore).
  *
  * An account is listed on the dirty list the first time a record or a
  * review end touches it after a flush; rp_engine_flush_dirty() encodes
@@ -19,6 +19,37 @@
  *   issue: u8 status | u8 extensions | u8 exhausted | u8 presence
  *          [since] [review_end] [floor] [new_incidents]
  *
+ * Tenants (docs/rules.md section 10). A tenant is a changelog record of its
+ * own, keyed "<account_id>\xff<tenant>", not a part of its account's
+ * value, because:
+ *   - an account may hold a thousand tenants, each with up to a few
+ *     thousand hourly buckets: in one value they could pass Kafka's
+ *     message size, and every change to one stream would rewrite all of
+ *     them at every commit, while most records change one tenant;
+ *   - an account's value stays exactly what it was (version 1), so a
+ *     changelog written before tenants existed restores as it is, and an
+ *     account without tenants writes the same bytes as before;
+ *   - the key cannot be taken for an account id: 0xff never occurs in
+ *     UTF-8, which account ids and tenant names are, and repute's own keys
+ *     (src/runtime/proc.h) begin with 0xff where a tenant's has a
+ *     non-empty account id first; the runtime passes every key that is
+ *     not its own to rp_engine_restore(), which tells the two apart, so
+ *     the runtime did not change.
+ * A tenant's value is version 2, so that an older repute refuses it (it
+ * logs the record as skipped) rather than misreading it, and so that a tenant's
+ * value is never restored as an account's or the other way round:
+ *
+ *   u8 2 | last_applied | the same buckets and ext as version 1 (a
+ *   tenant's manual flag 0 and no links; anything else is refused)
+ *
+ * The two kinds of record are restored in whatever order the changelog
+ * gives: a tenant's record creates its account (empty) when it comes
+ * first, and an account's record replaces the account's own state and
+ * leaves its tenants alone. The account's record carries the sequence its
+ * tenants' events also take, and is marked dirty whenever one of them
+ * publishes, so both are written in the same commit. A forgotten tenant
+ * is written as a tombstone (len 0) and then let go of (tenant.c).
+ *
  * The encoder writes through a cursor into room reserved up front for the
  * largest encoding the account can have: a commit encodes every dirty
  * account, often one per input record, so there is no call per byte. The
@@ -30,8 +61,9 @@
 
 #include "engine/engine_int.h"
 
-#define STATE_VERSION 1
-#define VARINT_MAX    10
+#define STATE_VERSION  1 /* an account's value */
+#define TENANT_VERSION 2 /* a tenant's value */
+#define VARINT_MAX     10
 
 /* ------------------------------------------------------------ encoding */
 
@@ -102,8 +134,13 @@ static int state_encode(const account *a, rp_buf *b) {
     if (rp_buf_reserve(b, encode_bound(a)) != 0)
         return RP_ENOMEM;
     unsigned char *p = (unsigned char *)b->data;
-    *p++ = STATE_VERSION;
-    p = put_u(p, a->sequence);
+    if (a->kind == ENTITY_ACCOUNT) {
+        *p++ = STATE_VERSION;
+        p = put_u(p, a->sequence);
+    } else {
+        *p++ = TENANT_VERSION;
+        p = put_s(p, a->last_applied);
+    }
     p = put_u(p, a->n_buckets);
     int64_t prev = 0;
     for (uint32_t i = 0; i < a->n_buckets; i++) {
@@ -179,7 +216,13 @@ static int decode_buckets(rp_acct_table *t, account *a, reader *r) {
     int64_t hour = 0;
     for (uint64_t i = 0; i < nb && !r->bad; i++) {
         bucket *k = &a->buckets[a->n_buckets++];
-        hour += get_s(r);
+        int64_t d = get_s(r);
+        /* The engine writes each hour once, in order: anything else (or
+         * an hour beyond the bucket's range) is not a state it wrote, and
+         * the window, which walks the buckets in order, would misread it. */
+        if ((i > 0 && d <= 0) || d > INT32_MAX - hour || d < INT32_MIN - hour)
+            r->bad = true;
+        hour += r->bad ? 0 : d;
         k->hour = (int32_t)hour;
         k->sends = (uint32_t)get_u(r);
         k->hard = (uint32_t)get_u(r);
@@ -241,8 +284,10 @@ static int decode_ext(rp_acct_table *t, account *a, reader *r) {
         return RP_EBADDATA;
     for (uint64_t i = 0; i < nl && !r->bad; i++) {
         uint64_t n = get_u(r);
+        /* Links are held as C strings: one with a NUL byte is not a
+         * state the engine wrote. */
         if (r->bad || n > (uint64_t)(r->end - r->p) || n == 0 ||
-            n > RP_ACCOUNT_ID_MAX)
+            n > RP_ACCOUNT_ID_MAX || memchr(r->p, '\0', (size_t)n))
             return RP_EBADDATA;
         rp_str other = {(const char *)r->p, (size_t)n};
         r->p += n;
@@ -253,14 +298,22 @@ static int decode_ext(rp_acct_table *t, account *a, reader *r) {
 }
 
 static int state_decode(rp_acct_table *t, account *a, reader *r) {
-    if (get_byte(r) != STATE_VERSION)
+    if (get_byte(r) !=
+        (a->kind == ENTITY_ACCOUNT ? STATE_VERSION : TENANT_VERSION))
         return RP_EBADDATA;
-    a->sequence = get_u(r);
+    if (a->kind == ENTITY_ACCOUNT)
+        a->sequence = get_u(r);
+    else
+        a->last_applied = get_s(r);
     int rc = decode_buckets(t, a, r);
     if (rc == 0 && get_byte(r))
         rc = decode_ext(t, a, r);
     if (rc != 0)
         return rc;
+    /* A tenant has no flag or links of its own (docs/rules.md section 10). */
+    if (a->kind != ENTITY_ACCOUNT && a->ext &&
+        (a->ext->manual_review || a->ext->n_links))
+        return RP_EBADDATA;
     if (r->bad || r->p != r->end)
         return RP_EBADDATA;
     return 0;
@@ -268,23 +321,36 @@ static int state_decode(rp_acct_table *t, account *a, reader *r) {
 
 /* ------------------------------------------------------------ engine */
 
-/* Empties an account, off the list of accounts that are not HEALTHY. */
+/* Empties an account or a tenant, off the list of entities that are not
+ * HEALTHY (an account keeps its tenants). */
 static void account_empty(rp_engine *e, account *a) {
     rp_review_status_set(e, a, RP_ASTATUS_HEALTHY);
     rp_acct_clear(&e->accounts, a);
 }
 
+/* The entity a changelog key names: an account id, or a tenant's key. */
+static account *restore_target(rp_engine *e, rp_str key, size_t len, int *rc) {
+    if (!key.ptr || key.len == 0)
+        return *rc = RP_EBADDATA, NULL;
+    if (memchr(key.ptr, '\xff', key.len))
+        return rp_tenant_restore_target(e, key, len == 0, rc);
+    if (key.len > RP_ACCOUNT_ID_MAX)
+        return *rc = RP_EBADDATA, NULL;
+    account *a = rp_acct_get(&e->accounts, key);
+    *rc = a ? 0 : RP_ENOMEM;
+    return a;
+}
+
 int rp_engine_restore(rp_engine *e, rp_str id, const void *state, size_t len) {
-    if (!id.ptr || id.len == 0 || id.len > RP_ACCOUNT_ID_MAX)
-        return RP_EBADDATA;
-    account *a = rp_acct_get(&e->accounts, id);
+    int rc;
+    account *a = restore_target(e, id, len, &rc);
     if (!a)
-        return RP_ENOMEM;
+        return rc;
     account_empty(e, a);
     if (len == 0)
         return 0;
     reader r = {state, (const unsigned char *)state + len, false};
-    int rc = state_decode(&e->accounts, a, &r);
+    rc = state_decode(&e->accounts, a, &r);
     if (rc != 0) {
         account_empty(e, a);
         return rc;
@@ -322,9 +388,22 @@ int rp_engine_flush_dirty(rp_engine *e, rp_engine_state_fn fn, void *opaque) {
     int rc = 0;
     for (; i < e->n_dirty; i++) {
         account *a = e->dirty[i];
+        if (a->kind == ENTITY_GONE) {
+            /* A forgotten tenant: its tombstone, then let go of it. */
+            rc = fn(opaque, rp_tenant_key(e, a), NULL, 0);
+            if (rc != 0)
+                break;
+            a->dirty = 0;
+            if (a->heap_refs == 0)
+                rp_acct_free(&e->accounts, a);
+            continue;
+        }
         rc = state_encode(a, &e->state);
         if (rc == 0)
-            rc = fn(opaque, rp_acct_id(a), e->state.data, e->state.len);
+            rc = fn(opaque,
+                    a->kind == ENTITY_ACCOUNT ? rp_acct_id(a)
+                                              : rp_tenant_key(e, a),
+                    e->state.data, e->state.len);
         if (rc != 0)
             break;
         a->dirty = 0;

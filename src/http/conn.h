@@ -125,6 +125,9 @@ struct conn {
     /* The response in flight: head holds its status line and headers. */
     rp_buf head;
     rp_http_response res;
+    /* A response the handler deferred (repute/http.h); it points back at
+     * this conn until the conn closes. */
+    rp_http_deferred *deferred;
 
     int handles;   /* open libuv handles; the conn is freed at 0 */
     bool counted;  /* counted in srv->n_active */
@@ -190,6 +193,12 @@ void rp_http_conn_respond(conn *c);
 /* The end of a response's write (status < 0: it failed): parses on, or
  * ends the connection after its last response. */
 void rp_http_conn_written(conn *c, int status);
+
+/* The deferred response of repute/http.h: conn is NULL once the
+ * connection has closed. */
+struct rp_http_deferred {
+    conn *c;
+};
 
 /* Answers a request the server refuses by itself; the connection ends. */
 void rp_http_send_error(conn *c, int status, const char *reason);

@@ -12,6 +12,14 @@
  * server adds `Connection: close` when the connection ends with it, and
  * `Connection: keep-alive` only for an HTTP/1.0 client that asked for it.
  *
+ * A handler may defer its response (repute/http.h: the API waits for
+ * Kafka's acknowledgement of an action). The conn is then treated as if
+ * the response were in flight: `writing` is set and reading stops, so
+ * pipelined requests wait their turn and the order of responses holds;
+ * finishing the deferred response sends it like any other. The handle
+ * outlives the conn if need be: closing the conn unhooks it, and
+ * finishing it then only frees it.
+ *
  * Closing politely
  * ----------------
  * Closing a socket that still has unread input makes the kernel send a
@@ -22,6 +30,8 @@
  * LINGER_MS have passed, as nginx's lingering close does.
  */
 #include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -198,6 +208,47 @@ void rp_http_conn_respond(conn *c) {
     s->fn(s->opaque, &req, r);
     if (c->closing)
         return; /* the handler closed the server */
+    if (c->deferred) {
+        /* Like a response in flight: nothing more is parsed or read. The
+         * idle clock stops too: the owner bounds the wait (the API by
+         * http.actions.timeout), which may be longer. */
+        c->writing = true;
+        rp_http_conn_read_stop(c);
+        uv_timer_stop(&c->timer);
+        return;
+    }
+    send_response(c, !c->is_head);
+}
+
+/* ---------------------------------------------------------------- deferred */
+
+rp_http_deferred *rp_http_response_defer(rp_http_response *res) {
+    conn *c = (conn *)((char *)res - offsetof(conn, res));
+    if (c->deferred)
+        return NULL; /* one per request */
+    rp_http_deferred *d = malloc(sizeof(*d));
+    if (!d)
+        return NULL;
+    d->c = c;
+    c->deferred = d;
+    return d;
+}
+
+rp_http_response *rp_http_deferred_response(rp_http_deferred *d) {
+    return d && d->c ? &d->c->res : NULL;
+}
+
+void rp_http_deferred_finish(rp_http_deferred *d) {
+    if (!d)
+        return;
+    conn *c = d->c;
+    free(d);
+    if (!c)
+        return;
+    c->deferred = NULL;
+    c->writing = false;
+    uv_timer_start(&c->timer, rp_http_conn_on_timer,
+                   c->srv->limits.idle_timeout_ms, 0);
     send_response(c, !c->is_head);
 }
 

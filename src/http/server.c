@@ -83,6 +83,10 @@ void rp_http_conn_close(conn *c) {
     if (c->closing)
         return;
     c->closing = true;
+    if (c->deferred) {
+        c->deferred->c = NULL; /* its owner finishes it later */
+        c->deferred = NULL;
+    }
     if (c->counted) {
         c->counted = false;
         c->srv->n_active--;

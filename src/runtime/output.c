@@ -281,6 +281,21 @@ static void sink_report(void *opaque, const rp_record *rep) {
                    rep->account_id.ptr, rep->account_id.len, buf, len, NULL);
 }
 
+/* The engine says so once per account (docs/rules.md section 10,
+ * "Bounds"); every such record is counted in its stats. */
+static void sink_tenant_overflow(void *opaque, rp_str account, rp_str tenant) {
+    lane *l = opaque;
+    proc *p = l->p;
+    rp_log_warn("run: account %.*s names more than %" PRId32
+                " tenants (tenant.max.per.account), e.g. %.*s: records of "
+                "further tenants count for the account only",
+                (int)account.len, account.ptr,
+                p->cfg->tenant_max_per_account > 0
+                    ? p->cfg->tenant_max_per_account
+                    : 1000,
+                (int)tenant.len, tenant.ptr);
+}
+
 /* ---------------------------------------------------------------- DLQ */
 
 void rp_out_dlq(lane *l, int t, const rd_kafka_message_t *m, const char *why) {
@@ -306,4 +321,5 @@ void rp_out_sink_init(lane *l) {
     l->sink.opaque = l;
     l->sink.on_event = sink_event;
     l->sink.on_report = sink_report;
+    l->sink.on_tenant_overflow = sink_tenant_overflow;
 }

@@ -8,7 +8,10 @@
 //
 // MOCK_EXTRA=N adds N made-up accounts in every status (for pagination and
 // for the look of a busy list). Files are read on every request: edit and
-// reload.
+// reload. The caller is an operator (GET /v1/me); a POSTed action is
+// answered 202 and, a second later, bumps the account's sequence (as a
+// status change would), so the page's pending state can be seen;
+// MOCK_ROLE=viewer shows the page without buttons.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -70,6 +73,25 @@ function route(req, res) {
         review_ends_at: a.review_ends_at, issues: a.issues.map((i) => i.kind) };
     });
     return send(res, 200, { accounts: page, next: ids.length > limit ? page[page.length - 1].account_id : null });
+  }
+  if (p === '/v1/me') {
+    const role = process.env.MOCK_ROLE || 'operator';
+    return send(res, 200, { name: 'mock', role, can_act: role === 'operator', read_only: false });
+  }
+  if (req.method === 'POST' && p.startsWith('/v1/accounts/') && p.endsWith('/actions')) {
+    let id;
+    try { id = decodeURIComponent(p.slice(13, -8)); } catch { return send(res, 400, { error: 'bad_request', message: 'bad percent-encoding' }); }
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      let b;
+      try { b = JSON.parse(body); } catch { return send(res, 400, { error: 'bad_request', field: 'body', message: 'body: not JSON' }); }
+      const a = accounts.get(id);
+      if (a) setTimeout(() => { a.sequence += 1; }, 1000);
+      send(res, 202, { status: 'accepted', event_id: b.event_id || `http-mock-${Date.now()}`, account_id: id, tenant: null,
+        action: b.action, issue: b.issue || null, actor: 'mock', topic: 'repute.actions', partition: 0, offset: 0 });
+    });
+    return undefined;
   }
   if (p.startsWith('/v1/accounts/')) {
     let id;

@@ -4,9 +4,11 @@
 # wait until acme is paused, then drive the dashboard in headless Chromium
 # (tests/browser/dashboard.test.mjs). repute is always stopped.
 #
-# By default repute asks for tokens (a viewer's token made with `repute
-# token add`), and the test signs in through the page first;
-# BROWSER_AUTH=0 runs it without tokens, as an open, read-only API.
+# By default repute asks for tokens (a viewer's and an operator's, made
+# with `repute token add`): the test signs in through the page as the
+# viewer first, and at the end as the operator, who resumes the paused
+# account from its page; BROWSER_AUTH=0 runs it without tokens, as an
+# open, read-only API.
 #
 #   bash tests/browser/run.sh                 # REPUTE_BIN=build/repute
 #   REPUTE_BIN=build-asan/repute PORT=18081 SCREENSHOT_DIR=/tmp/shots bash tests/browser/run.sh
@@ -52,7 +54,9 @@ CURL_AUTH=()
 if [ "${BROWSER_AUTH:-1}" = 1 ]; then
   REPUTE_TOKEN=$("$BIN" token add browser viewer --file "$work/tokens" 2>/dev/null) ||
     fail "repute token add failed"
-  export REPUTE_TOKEN
+  REPUTE_OPERATOR_TOKEN=$("$BIN" token add oscar operator --file "$work/tokens" 2>/dev/null) ||
+    fail "repute token add failed"
+  export REPUTE_TOKEN REPUTE_OPERATOR_TOKEN
   AUTH_SET=(--set "http.auth.tokens.file=$work/tokens")
   CURL_AUTH=(-H "Authorization: Bearer $REPUTE_TOKEN")
 fi

@@ -22,7 +22,13 @@
  *    decoding its encoding succeeds, and encoding that again gives the same
  *    bytes (the input itself need not come back byte for byte, since Avro
  *    allows over-long varints and blocks of several shapes);
- *  - a ReputationEvent that decodes round-trips in the same way.
+ *  - a ReputationEvent that decodes round-trips in the same way;
+ *  - trailing defaults (docs/schemas.md): a record that decodes with its
+ *    tenant (and an action's actor) null also decodes, both ways, to the
+ *    same record from its canonical encoding without their one-byte null
+ *    unions (the record as a producer of the schema before they were
+ *    appended writes it), and rp_avro_check_trailing() agrees with
+ *    rp_avro_check().
  */
 #include "fuzz.h"
 
@@ -131,6 +137,39 @@ static void fuzz_record(rp_framing f, rp_rec_type t, const char *p, size_t n) {
     FUZZ_CHECK(same_bytes(ba, la, bd, ld), "%s: round trip is not stable",
                rp_rec_type_name(t));
     free(ba);
+
+    /* Trailing defaults: with its tenant (and actor) null, the record's
+     * canonical encoding ends with their one-byte null unions; without
+     * them it is the record as a producer of the older schema writes it,
+     * and must decode, both ways, to the same record. (The input itself
+     * may spell a null union in more than one byte, so it is not cut.) */
+    size_t trail = t == RP_REC_ACTION ? 2 : 1, lacks = 0;
+    FUZZ_CHECK(rp_avro_check_trailing((int)t, p + hdr, n - hdr, &lacks, ed,
+                                      sizeof(ed)) == used,
+               "rp_avro_check_trailing differs from rp_avro_check");
+    if (!d.tenant.ptr && (t != RP_REC_ACTION || !d.u.action.actor.ptr)) {
+        for (size_t i = 0; i < trail; i++)
+            FUZZ_CHECK(bd[ld - 1 - i] == 0, "a null tail is not zero bytes");
+        char *q = fuzz_copy((const uint8_t *)bd, ld - trail, 0);
+        size_t lo, lgo;
+        rd = rp_avro_decode(direct[f], t, q, ld - trail, &d, ed, sizeof(ed));
+        rg = rp_avro_decode_generic(generic[f], t, q, ld - trail, &g, eg,
+                                    sizeof(eg));
+        FUZZ_CHECK(rd == 0 && rg == 0,
+                   "%s without its null tail: direct %d (%s), generic %d (%s)",
+                   rp_rec_type_name(t), rd, ed, rg, eg);
+        char *od = encode_copy(encoder[f], &d, &lo);
+        FUZZ_CHECK(same_bytes(od, lo, bd, ld),
+                   "%s without its null tail decodes differently",
+                   rp_rec_type_name(t));
+        char *og = encode_copy(encoder[f], &g, &lgo);
+        FUZZ_CHECK(same_bytes(od, lo, og, lgo),
+                   "%s without its null tail: the decoders differ",
+                   rp_rec_type_name(t));
+        free(od);
+        free(og);
+        free(q);
+    }
     free(bd);
     free(bg);
 }

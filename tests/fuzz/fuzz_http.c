@@ -17,8 +17,12 @@
  * The handler answers from the path: "/s/NNN" sets status NNN (also
  * invalid ones, which the server must turn into a 500), "/q" looks query
  * parameters up with rp_http_query_get() into a small buffer, "/c" sets
- * its own Cache-Control, "/big" writes a body larger than a socket write;
- * anything else echoes the path.
+ * its own Cache-Control, "/big" writes a body larger than a socket write,
+ * "/act" checks the body as an operator's action (rp_api_action_parse, as
+ * POST /v1/accounts/{id}/actions does: 202 or 400), "/d" defers its
+ * response (repute/http.h), which a timer finishes on a later loop turn,
+ * as the API answers an action once Kafka acknowledged it (the connection
+ * may be gone by then); anything else echoes the path.
  *
  * Oracles, beyond "no crash, no leak, no undefined behaviour":
  *  - the handler gets only GET or HEAD, and a path that starts with '/'
@@ -26,7 +30,10 @@
  *  - the server finishes every connection: once the client has sent
  *    everything and half-closed, the server answers and closes within a
  *    bounded time, and after the reset it frees the connection (only the
- *    listener is left on the loop), so nothing is leaked per connection;
+ *    listener and the deferring timer are left on the loop, and every
+ *    deferred response is finished), so nothing is leaked per connection;
+ *  - an action body the parser accepts has a known action and a note of
+ *    at most RP_API_NOTE_MAX bytes; a refusal names its field;
  *  - what comes back parses as HTTP/1.1 responses: one per handler call,
  *    in order, each with the status the handler set (500 for an invalid
  *    one), plus at most one more, an error the server sent by itself, with
@@ -46,6 +53,7 @@
 
 #include <http_parser.h>
 
+#include "repute/api.h"
 #include "repute/auth.h"
 #include "repute/http.h"
 
@@ -56,6 +64,47 @@
 static uv_loop_t loop;
 static rp_http_server *server;
 static struct sockaddr_in server_addr;
+
+/* Responses deferred by "/d", finished by `later` on a later turn. */
+#define MAX_DEFERRED 64
+static uv_timer_t later;
+static rp_http_deferred *deferred[MAX_DEFERRED];
+static int n_deferred;
+
+static void on_later(uv_timer_t *t) {
+    (void)t;
+    for (int i = 0; i < n_deferred; i++) {
+        rp_http_response *res = rp_http_deferred_response(deferred[i]);
+        if (res) {
+            res->status = 202;
+            rp_buf_puts(&res->body, "deferred\n");
+        }
+        rp_http_deferred_finish(deferred[i]);
+    }
+    n_deferred = 0;
+}
+
+/* "/act": the body as an operator's action. */
+static void action(const rp_http_request *req, rp_http_response *res) {
+    static rp_api_action_body b;
+    char field[64] = "", msg[512] = "";
+    int rc = rp_api_action_parse(&b, req->body.ptr, req->body.len,
+                                 rp_str_c("acme"), RP_STR_NULL, "fuzzer", 0,
+                                 field, sizeof(field), msg, sizeof(msg));
+    FUZZ_CHECK(rc == 0 || rc == RP_EINVAL, "rp_api_action_parse gave %d", rc);
+    if (rc != 0) {
+        FUZZ_CHECK(field[0] && msg[0], "a refusal without field or reason");
+        res->status = 400;
+        rp_buf_puts(&res->body, field);
+        return;
+    }
+    const rp_action *a = &b.rec.u.action;
+    FUZZ_CHECK((int)a->action >= 0 && a->action < RP_ACTION__COUNT, "action %d",
+               (int)a->action);
+    FUZZ_CHECK(!a->note.ptr || a->note.len <= RP_API_NOTE_MAX, "a note of %zu",
+               a->note.len);
+    res->status = 202;
+}
 
 /* What the handler saw for the current connection, in order. */
 static int n_calls;
@@ -108,6 +157,15 @@ static void handler(void *opaque, const rp_http_request *req,
         }
     } else if (strcmp(path, "/b") == 0) {
         rp_buf_append(&res->body, req->body.ptr, req->body.len);
+    } else if (strcmp(path, "/act") == 0) {
+        action(req, res);
+    } else if (strcmp(path, "/d") == 0 && n_deferred < MAX_DEFERRED) {
+        rp_http_deferred *d = rp_http_response_defer(res);
+        FUZZ_CHECK(d != NULL, "rp_http_response_defer failed");
+        FUZZ_CHECK(rp_http_response_defer(res) == NULL, "deferred twice");
+        deferred[n_deferred++] = d;
+        res->status = 202; /* what on_later will answer */
+        uv_timer_start(&later, on_later, 0, 0);
     } else if (strcmp(path, "/c") == 0) {
         res->headers = "Cache-Control: max-age=60\r\n";
     } else if (strcmp(path, "/big") == 0) {
@@ -139,6 +197,7 @@ static void setup(void) {
     int rc = rp_http_server_new(&server, &loop, "127.0.0.1:0", &lim, handler,
                                 NULL, e, sizeof(e));
     FUZZ_CHECK(rc == 0, "rp_http_server_new: %s", e);
+    FUZZ_CHECK(uv_timer_init(&loop, &later) == 0, "uv_timer_init failed");
     server_addr.sin_family = AF_INET;
     server_addr.sin_port = htons((uint16_t)rp_http_server_port(server));
     server_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -292,7 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     close(fd);
-    while (loop_handles() > 1) {
+    while (loop_handles() > 2 || n_deferred > 0) {
         FUZZ_CHECK(now_ns() < deadline, "the server keeps a closed connection");
         uv_run(&loop, UV_RUN_NOWAIT);
     }

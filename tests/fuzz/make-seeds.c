@@ -9,10 +9,15 @@
  * of every file there is parsed and encoded with rp_avro_encode() in both
  * framings, and written to corpus/avro/<file>-<line>-<framing>, prefixed
  * with the selector byte fuzz_avro.c reads (record type, and bit 3 for the
- * Confluent framing, with its schema ids). Two ReputationEvents, a status
- * change with issues and a notification with every optional field, are
- * built here and written the same way. Running it again rewrites the same
- * files with the same bytes.
+ * Confluent framing, with its schema ids). A record without tenant (and,
+ * for an action, without actor) is also written as a producer of the
+ * schema before those fields were appended writes it, the trailing zero
+ * bytes left off (<file>-<line>-old-<framing>: the trailing defaults of
+ * docs/schemas.md). Three ReputationEvents, a status change with issues,
+ * a notification with every optional field and a tenant's status change,
+ * are built here and written the same way (the first two also in the old
+ * schema). Running it again rewrites the same files with the same
+ * bytes.
  *
  * It also writes the seeds of fuzz_avro_resolve.c (corpus/avro_resolve/):
  * for each evolved writer schema of resolve_writers.h, a datum of zeros
@@ -80,6 +85,12 @@ static void seeds_of_file(rp_jsonl_reader *r, const char *file) {
                 die(path, e);
             snprintf(name, sizeof(name), "%s-%d", file, lineno);
             write_seed(name, fr, (int)rec.type, out, len);
+            size_t trail = rec.type == RP_REC_ACTION ? 2 : 1;
+            if (rec.tenant.ptr ||
+                (rec.type == RP_REC_ACTION && rec.u.action.actor.ptr))
+                continue;
+            snprintf(name, sizeof(name), "%s-%d-old", file, lineno);
+            write_seed(name, fr, (int)rec.type, out, len - trail);
         }
     }
     free(line);
@@ -118,22 +129,29 @@ static void event_seeds(void) {
         .has_review_end = true,
         .review_ends_at = 1767830400000,
     };
-    rp_event evs[2] = {
+    rp_event evs[3] = {
         {rp_str_c("acme"), 1, 1767312000000, RP_EVENT_STATUS_CHANGE, &sc, NULL,
          RP_STR_NULL},
         {rp_str_c("acme"), 2, 1767312000000, RP_EVENT_NOTIFICATION, NULL, &nt,
          RP_STR_NULL},
+        {rp_str_c("acme"), 3, 1767312000000, RP_EVENT_STATUS_CHANGE, &sc, NULL,
+         rp_str_c("brand-\xc3\xa9")},
     };
-    for (int i = 0; i < 2; i++)
+    static const char *const names[3] = {"event-status-change",
+                                         "event-notification", "event-tenant"};
+    for (int i = 0; i < 3; i++)
         for (int fr = 0; fr < 2; fr++) {
             const void *out;
             size_t len;
-            char e[512];
+            char e[512], name[64];
             if (rp_avro_encode_event(codecs[fr], &evs[i], &out, &len, e,
                                      sizeof(e)) != 0)
                 die("event", e);
-            write_seed(i ? "event-notification" : "event-status-change", fr,
-                       RP_REC__COUNT, out, len);
+            write_seed(names[i], fr, RP_REC__COUNT, out, len);
+            if (evs[i].tenant.ptr)
+                continue;
+            snprintf(name, sizeof(name), "%s-old", names[i]);
+            write_seed(name, fr, RP_REC__COUNT, out, len - 1);
         }
 }
 

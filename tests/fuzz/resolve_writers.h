@@ -11,18 +11,21 @@
  *  2 Complaint: a long read as [null, long], on_suppression_list removed,
  *    simulator moved first, a map of a union with a record added;
  *  3 ReputationEvent: a field added inside StatusChange, MetricSnapshot's
- *    rate a nullable float, Notification's fields reversed.
+ *    rate a nullable float, Notification's fields reversed;
+ *  4 Action: the schema before tenant and actor were appended (repute's
+ *    first release), which resolves with both null.
  */
 #ifndef REPUTE_FUZZ_RESOLVE_WRITERS_H
 #define REPUTE_FUZZ_RESOLVE_WRITERS_H
 
 #include "repute/avro.h"
 
-#define RESOLVE_WRITERS   4
+#define RESOLVE_WRITERS   5
 #define RESOLVE_WRITER_ID 900 /* the id of writer i is 900 + i */
 
 static const int resolve_writer_slot[RESOLVE_WRITERS] = {
-    RP_REC_DELIVERY, RP_REC_BOUNCE, RP_REC_COMPLAINT, RP_SCHEMA_ID_STATUS};
+    RP_REC_DELIVERY, RP_REC_BOUNCE, RP_REC_COMPLAINT, RP_SCHEMA_ID_STATUS,
+    RP_REC_ACTION};
 
 static const char *const resolve_writer_json[RESOLVE_WRITERS] = {
     "{\"type\":\"record\",\"name\":\"Delivery\",\"namespace\":\"repute.v1\","
@@ -165,6 +168,24 @@ static const char *const resolve_writer_json[RESOLVE_WRITERS] = {
     "G\",\"SENDING_PAUSED\",\"PENDING_SENDING_PAUSE\",\"SENDING_RESUMED\","
     "\"RESOLVE"
     "D\"]}},{\"name\":\"issue\",\"type\":\"IssueKind\"}]}],\"default\":null}]"
-    "}"};
+    "}",
+    "{\"type\":\"record\",\"name\":\"Action\",\"namespace\":\"repute.v1\""
+    ",\"fields\":[{\"name\":\"event_id\",\"type\":\"string\"},{\"name\":"
+    "\"account_id\",\"type\":\"string\"},{\"name\":\"event_time\",\"type\""
+    ":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\""
+    ":\"action\",\"type\":{\"type\":\"enum\",\"name\":\"ActionType\",\"sy"
+    "mbols\":[\"REMEDIATION_SUBMITTED\",\"RESUME_SENDING\",\"PAUSE_SENDIN"
+    "G\",\"EXTEND_REVIEW\",\"END_REVIEW\",\"SET_MANUAL_REVIEW\",\"CLEAR_M"
+    "ANUAL_REVIEW\",\"LINK_ACCOUNT\",\"UNLINK_ACCOUNT\"]}},{\"name\":\"is"
+    "sue\",\"type\":[\"null\",{\"type\":\"enum\",\"name\":\"IssueKind\","
+    "\"symbols\":[\"BOUNCE_RATE\",\"COMPLAINT_RATE\",\"ANTI_SPAM_ORGANIZAT"
+    "ION\",\"LISTBOMBING\",\"SPAMTRAP\",\"DOMAIN_BLOCKLIST\",\"MAILBOX_PR"
+    "OVIDER\",\"DIRECT_FEEDBACK\",\"RECIPIENT_FEEDBACK\",\"INTERNAL_REVIE"
+    "W\",\"RELATED_ACCOUNT\",\"VULNERABLE_SITE\",\"COMPROMISED_CREDENTIAL"
+    "S\",\"OTHER\"]}],\"default\":null},{\"name\":\"effective_time\",\"ty"
+    "pe\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis"
+    "\"}],\"default\":null},{\"name\":\"related_account_id\",\"type\":[\""
+    "null\",\"string\"],\"default\":null},{\"name\":\"note\",\"type\":[\""
+    "null\",\"string\"],\"default\":null}]}"};
 
 #endif

@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
-targets=(avro avro_resolve jsonl config http http_query tokens registry acctstate)
+targets=(avro avro_resolve jsonl config http http_query http_action tokens registry acctstate state)
 build=build-fuzz
 run=$build/fuzz-run
 

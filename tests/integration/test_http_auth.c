@@ -8,7 +8,8 @@
  * set: /healthz, /readyz and the dashboard's files are open, every API
  * page asks for a token (401 with WWW-Authenticate), a viewer reads
  * everything and gets 403 on POST, an operator reaches the actions route
- * (a 501 placeholder until actions over HTTP exist), wrong tokens are
+ * (an empty body is a 400 naming the field "action"; the actions
+ * themselves are test_http_actions.c's), wrong tokens are
  * counted and, past the burst, answered 429 with Retry-After, and no token
  * appears in any log. Without tokens, POST answers 403 saying how to
  * enable it. At start-up, tokens on a non-loopback address without TLS
@@ -146,13 +147,14 @@ Test(http_auth, tokens_roles_tls_and_the_limit) {
     }
 
     /* Actions: 401 without a token, 403 for a viewer, and for an operator
-     * the placeholder of the route (actions over HTTP are not done). */
+     * a 400 naming the missing field. */
     expect(&c, port, "POST", "/v1/accounts/acme/actions", NULL, 401);
     r = curl(&c, port, "POST", "/v1/accounts/acme/actions", viewer);
     cr_assert_eq(r.status, 403);
     cr_assert(strstr(r.body, "vera\\\" has the role viewer"), "%s", r.body);
     r = curl(&c, port, "POST", "/v1/accounts/acme/actions", op);
-    cr_assert_eq(r.status, 501, "%d: %s", r.status, r.body);
+    cr_assert_eq(r.status, 400, "%d: %s", r.status, r.body);
+    cr_assert(strstr(r.body, "\"field\":\"action\""), "%s", r.body);
     expect(&c, port, "POST", "/v1/summary", op, 405);
 
     /* Plain HTTP on the TLS port gets no HTTP answer. */

@@ -219,6 +219,8 @@ static void on_event(void *opaque, const rp_event *ev) {
     x->sequence = ev->sequence;
     x->event_time = ev->event_time;
     x->kind = ev->kind;
+    x->has_tenant = ev->tenant.ptr != NULL;
+    copy_str(x->tenant, sizeof(x->tenant), ev->tenant);
     if (ev->kind == RP_EVENT_STATUS_CHANGE) {
         cr_assert_not_null(ev->status_change,
                            "STATUS_CHANGE without status_change");
@@ -228,6 +230,7 @@ static void on_event(void *opaque, const rp_event *ev) {
         cr_assert_not_null(ev->notification,
                            "NOTIFICATION without notification");
         x->nt = *ev->notification;
+        x->nt.tenant = (rp_str){NULL, 0};
         x->nt.title = dup_or_null(ev->notification->title);
         x->nt.why = dup_or_null(ev->notification->why);
         cr_assert_leq(x->nt.n_actions, RP_NOTICE_MAX_ACTIONS);
@@ -263,11 +266,19 @@ static void on_report(void *opaque, const rp_record *rec) {
     }
 }
 
+static void on_tenant_overflow(void *opaque, rp_str account, rp_str tenant) {
+    capture *c = opaque;
+    (void)tenant;
+    c->n_overflow++;
+    copy_str(c->overflow_account, sizeof(c->overflow_account), account);
+}
+
 void capture_init(capture *c) {
     memset(c, 0, sizeof(*c));
     c->sink.opaque = c;
     c->sink.on_event = on_event;
     c->sink.on_report = on_report;
+    c->sink.on_tenant_overflow = on_tenant_overflow;
 }
 
 static void free_strings(capture *c) {

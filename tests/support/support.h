@@ -97,6 +97,10 @@ typedef struct cap_event {
     /* kind == NOTIFICATION: a copy; title/why/actions point to heap copies
      * owned by the capture (NULL when the engine passed NULL). */
     rp_notification nt;
+    /* The tenant (docs/rules.md section 10): "" and has_tenant false for
+     * the account's own events. nt.tenant is left null in the copy. */
+    bool has_tenant;
+    char tenant[RP_TENANT_MAX + 1];
 } cap_event;
 
 typedef struct cap_report {
@@ -117,6 +121,10 @@ typedef struct capture {
     size_t n, cap;
     cap_report *rep;
     size_t n_rep, cap_rep;
+    /* Calls of the sink's on_tenant_overflow, and the last one's
+     * account. */
+    size_t n_overflow;
+    char overflow_account[RP_ACCOUNT_ID_MAX + 1];
 } capture;
 
 void capture_init(capture *c);

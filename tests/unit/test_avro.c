@@ -6,7 +6,9 @@
  * tests are about input it did not make. Round trips come first: every
  * record type with every optional field set and with every one null, in
  * both framings, and ReputationEvents of both kinds. Then the hostile
- * cases: every truncation of every encoding must be RP_ETRUNC, random
+ * cases: every truncation of every encoding must be RP_ETRUNC (except
+ * the one that ends where the trailing defaults begin, a record of the
+ * earlier schema, which decodes with them null), random
  * bytes and randomly mutated encodings must give an error or a record that
  * passes the contract (and survives a second round trip), and hand-made
  * byte strings probe each rule of the validator one at a time (varint
@@ -140,6 +142,8 @@ static void sample_record(rp_record *r, rp_rec_type t, bool full) {
     r->event_id = rp_str_c(full ? "evt-\xc3\xbc-0001" : "e");
     r->account_id = rp_str_c(full ? "acct-42" : "a");
     r->event_time = full ? INT64_C(1767322245123) : -1;
+    if (full)
+        r->tenant = rp_str_c("brand-\xc3\xa9");
     switch (t) {
     case RP_REC_DELIVERY: {
         rp_delivery *d = &r->u.delivery;
@@ -206,6 +210,7 @@ static void sample_record(rp_record *r, rp_rec_type t, bool full) {
             a->effective_time = INT64_MAX;
             a->related_account_id = rp_str_c("acct-9");
             a->note = rp_str_c("");
+            a->actor = rp_str_c("ops:\xc3\xa9mile");
         }
         break;
     }
@@ -218,6 +223,7 @@ static void assert_records_equal(const rp_record *g, const rp_record *w) {
     assert_str(g->event_id, w->event_id, "event_id");
     assert_str(g->account_id, w->account_id, "account_id");
     cr_assert_eq(g->event_time, w->event_time, "event_time");
+    assert_str(g->tenant, w->tenant, "tenant");
     switch (w->type) {
     case RP_REC_DELIVERY: {
         const rp_delivery *a = &g->u.delivery, *b = &w->u.delivery;
@@ -282,6 +288,7 @@ static void assert_records_equal(const rp_record *g, const rp_record *w) {
         assert_str(a->related_account_id, b->related_account_id,
                    "related_account_id");
         assert_str(a->note, b->note, "note");
+        assert_str(a->actor, b->actor, "actor");
         break;
     }
     default: cr_assert_fail("bad type");
@@ -415,6 +422,8 @@ static void sample_event_fill(sample_event *s, int variant) {
     s->ev.account_id = rp_str_c(variant % 2 ? "b" : "acct-\xc3\xa9t\xc3\xa9");
     s->ev.sequence = variant == 2 ? (uint64_t)INT64_MAX : 1 + (uint64_t)variant;
     s->ev.event_time = INT64_C(1767225600000) + variant;
+    if (variant == 0 || variant == 3)
+        s->ev.tenant = rp_str_c("brand-\xc3\xa9");
     if (variant < 3) {
         rp_status_change *sc = &s->sc;
         s->ev.kind = RP_EVENT_STATUS_CHANGE;
@@ -476,6 +485,7 @@ static void assert_events_equal(const rp_event *g, const rp_event *w) {
     cr_assert_eq(g->sequence, w->sequence, "sequence");
     cr_assert_eq(g->event_time, w->event_time, "event_time");
     cr_assert_eq(g->kind, w->kind, "kind");
+    assert_str(g->tenant, w->tenant, "tenant");
     if (w->kind == RP_EVENT_STATUS_CHANGE) {
         cr_assert_null(g->notification);
         cr_assert_not_null(g->status_change);
@@ -910,19 +920,47 @@ Test(avro_roundtrip, encode_refuses_out_of_range) {
 /* ---------------------------------------------------------------- truncation
  */
 
+/* The same record as the earlier schema had it: no tenant, no actor (the
+ * trailing defaults, docs/schemas.md). Its encoding, less one zero byte
+ * per trailing field, is where a record of that schema ends. */
+static void without_trailing(rp_record *r, size_t *n_trailing) {
+    r->tenant = RP_STR_NULL;
+    *n_trailing = 1;
+    if (r->type == RP_REC_ACTION) {
+        r->u.action.actor = RP_STR_NULL;
+        *n_trailing = 2;
+    }
+}
+
+/* Every cut of every encoding is truncated, except the one cut that ends
+ * exactly where the trailing defaults begin: that is a record of the
+ * earlier schema, which decodes (both ways) with them null. */
 Test(avro_robust, every_truncation_of_every_record) {
     for (int f = 0; f < 2; f++) {
         rp_avro_codec *c = new_codec((rp_framing)f);
         rp_avro_codec *cg = new_codec((rp_framing)f);
         for (int t = 0; t < RP_REC__COUNT; t++) {
             for (int full = 0; full < 2; full++) {
-                rp_record r, got;
-                size_t len;
+                rp_record r, old, got;
+                size_t len, old_len, n_trailing;
                 sample_record(&r, (rp_rec_type)t, full);
+                old = r;
+                without_trailing(&old, &n_trailing);
+                uint8_t *old_bytes = encode_copy(c, &old, &old_len);
+                size_t boundary = old_len - n_trailing;
                 uint8_t *bytes = encode_copy(c, &r, &len);
+                cr_assert(memcmp(bytes, old_bytes, boundary) == 0);
                 for (size_t k = 0; k < len; k++) {
                     uint8_t *cut = copy_of(bytes, k);
                     int rc = decode_both(c, cg, (rp_rec_type)t, cut, k, &got);
+                    if (k == boundary) {
+                        cr_assert_eq(rc, 0, "%s full=%d framing=%d: %s",
+                                     rp_rec_type_name((rp_rec_type)t), full, f,
+                                     err);
+                        assert_records_equal(&got, &old);
+                        free(cut);
+                        continue;
+                    }
                     cr_assert_eq(rc, RP_ETRUNC,
                                  "%s full=%d framing=%d: %zu of %zu bytes "
                                  "gave %d (%s)",
@@ -932,6 +970,7 @@ Test(avro_robust, every_truncation_of_every_record) {
                     free(cut);
                 }
                 free(bytes);
+                free(old_bytes);
             }
         }
         rp_avro_codec_destroy(c);
@@ -945,8 +984,13 @@ Test(avro_robust, every_truncation_of_every_event) {
         for (int variant = 0; variant < EVENT_VARIANTS; variant++) {
             sample_event s;
             sample_event_fill(&s, variant);
-            size_t len;
+            size_t len, old_len;
+            rp_str tenant = s.ev.tenant;
+            s.ev.tenant = RP_STR_NULL;
+            uint8_t *old_bytes = encode_event_copy(c, &s.ev, &old_len);
+            s.ev.tenant = tenant;
             uint8_t *bytes = encode_event_copy(c, &s.ev, &len);
+            size_t boundary = old_len - 1;
             for (size_t k = 0; k < len; k++) {
                 uint8_t *cut = copy_of(bytes, k);
                 rp_event ev;
@@ -954,12 +998,23 @@ Test(avro_robust, every_truncation_of_every_event) {
                 rp_notification n;
                 int rc = rp_avro_decode_event(c, cut, k, &ev, &sc, &n, err,
                                               sizeof(err));
-                cr_assert_eq(rc, RP_ETRUNC,
-                             "variant %d framing %d: %zu of %zu gave %d (%s)",
-                             variant, f, k, len, rc, err);
+                if (k == boundary) {
+                    /* An event of the earlier schema: no tenant. */
+                    cr_assert_eq(rc, 0, "variant %d framing %d: %s", variant, f,
+                                 err);
+                    s.ev.tenant = RP_STR_NULL;
+                    assert_events_equal(&ev, &s.ev);
+                    s.ev.tenant = tenant;
+                } else {
+                    cr_assert_eq(rc, RP_ETRUNC,
+                                 "variant %d framing %d: %zu of %zu gave %d "
+                                 "(%s)",
+                                 variant, f, k, len, rc, err);
+                }
                 free(cut);
             }
             free(bytes);
+            free(old_bytes);
         }
         rp_avro_codec_destroy(c);
     }
@@ -1433,6 +1488,7 @@ static void delivery_ok(wbuf *w) {
     w_byte(w, 0); /* verified_recipient */
     w_byte(w, 0); /* simulator */
     w_byte(w, 1); /* feedback_loop */
+    w_long(w, 0); /* tenant null */
 }
 
 static int check(int slot, const wbuf *w) {
@@ -1556,8 +1612,17 @@ Test(avro_check, unions_enums_booleans) {
     expect_check(RP_REC_DELIVERY, &w, RP_EBADDATA,
                  "Delivery.verified_recipient");
     delivery_ok(&w);
-    w.b[w.n - 1] = 0xff;
+    w.b[w.n - 2] = 0xff; /* feedback_loop, before the tenant */
     expect_check(RP_REC_DELIVERY, &w, RP_EBADDATA, "boolean byte is 0xff");
+    /* The tenant's union index, out of range, and cut short. */
+    delivery_ok(&w);
+    w.b[w.n - 1] = 4;
+    expect_check(RP_REC_DELIVERY, &w, RP_EBADDATA,
+                 "Delivery.tenant at byte 13: union branch 2 is out of range");
+    w.b[w.n - 1] = 2;
+    w_long(&w, 5);
+    w_raw(&w, "ab", 2);
+    expect_check(RP_REC_DELIVERY, &w, RP_ETRUNC, "Delivery.tenant");
 
     /* Bounce types: 3 symbols, so 3 is out of range; subtypes: 9. */
     w.n = 0;
@@ -1789,7 +1854,7 @@ Test(avro_check, walk_agrees_with_check) {
             cr_assert_str_eq(werr, err);
             cr_assert_leq(walk.n_fields, RP_AVRO_WALK_FIELDS);
             if (rc > 0 && slot == RP_SCHEMA_ID_STATUS)
-                cr_assert_eq(walk.n_fields, 7);
+                cr_assert_eq(walk.n_fields, 8);
             free(q);
         }
         free(bytes);
@@ -1809,7 +1874,7 @@ Test(avro_check, walk_records_top_level_fields) {
     cr_assert_eq(rp_avro_check_walk(RP_SCHEMA_ID_STATUS, bytes, len, &walk, err,
                                     sizeof(err)),
                  (int)len, "%s", err);
-    cr_assert_eq(walk.n_fields, 7);
+    cr_assert_eq(walk.n_fields, 8);
     cr_assert_eq(walk.field[1].len, s.ev.account_id.len);
     cr_assert(memcmp(walk.field[1].str, s.ev.account_id.ptr,
                      s.ev.account_id.len) == 0);
@@ -1818,6 +1883,8 @@ Test(avro_check, walk_records_top_level_fields) {
     cr_assert_eq(walk.field[4].num, RP_EVENT_STATUS_CHANGE);
     cr_assert_eq(walk.field[5].branch, 1);
     cr_assert_eq(walk.field[6].branch, 0);
+    cr_assert_eq(walk.field[7].branch, 1);
+    cr_assert_eq(walk.field[7].len, s.ev.tenant.len);
     free(bytes);
     rp_avro_codec_destroy(c);
 }
@@ -1878,7 +1945,10 @@ Test(avro_direct, strings_borrow_the_input) {
     cr_assert_eq((const uint8_t *)got.event_id.ptr, bytes + 6);
     cr_assert_eq((const uint8_t *)got.account_id.ptr, bytes + 6 + 11 + 1);
     rp_str diag = got.u.bounce.diagnostic;
-    cr_assert_eq((const uint8_t *)diag.ptr + diag.len, bytes + len);
+    /* The tenant comes last: its length (1 byte) after the branch (1). */
+    cr_assert_eq((const uint8_t *)diag.ptr + diag.len,
+                 bytes + len - got.tenant.len - 2);
+    cr_assert_eq((const uint8_t *)got.tenant.ptr + got.tenant.len, bytes + len);
     cr_assert_eq(rp_avro_decode(c, RP_REC_REPORT, bytes2, len2, &other, err,
                                 sizeof(err)),
                  0, "%s", err);

@@ -610,9 +610,11 @@ Test(config, sample_file_and_docs_list_every_key_with_its_default) {
                      "\n#%.*s = ", (int)(stars - line), line);
         cr_assert(strstr(sample, commented) || strstr(sample, active),
                   "deploy/repute.properties lacks \"%s\"", line);
-        /* The reference names each key (report keys as report.KIND.*). */
+        /* The reference names each key (report keys as report.KIND.*); a
+         * key that follows another while unset is dumped as a comment. */
         char key[128];
-        snprintf(key, sizeof(key), "`%.*s`", (int)strcspn(line, " "), line);
+        const char *k = strncmp(line, "# ", 2) == 0 ? line + 2 : line;
+        snprintf(key, sizeof(key), "`%.*s`", (int)strcspn(k, " "), k);
         if (strncmp(line, "report.", 7) == 0 &&
             strcmp(key, "`report.window`") != 0)
             continue;
@@ -653,14 +655,16 @@ Test(config, dump_of_defaults) {
         "http.tls.cert.location = none\n",
         "http.tls.key.location = ********\n", /* "key": a secret */
         "http.allow.plaintext = false\n",
+        "http.actions.timeout = 10s\n",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         cr_assert(strstr(text, lines[i]), "missing %s", lines[i]);
-    /* 52 single keys and 2 x 12 report keys, one line each. */
+    /* 58 single keys and 2 x 12 report keys, one line each (the four
+     * tenant rates as comments: they follow the account's while unset). */
     size_t n = 0;
     for (const char *p = text; *p; p++)
         n += *p == '\n';
-    cr_assert_eq(n, 52 + 24);
+    cr_assert_eq(n, 58 + 24);
     /* Stable order: section 8's order, the report keys after
      * report.window. */
     cr_assert_eq(strncmp(text, "bounce.review.rate = ", 21), 0);
@@ -928,4 +932,95 @@ Test(config, control_characters_are_refused) {
     /* A tab inside a value is kept. */
     cr_assert_eq(rp_config_set(&cfg, "group.id", "a\tb", e, sizeof(e)), 0, "%s",
                  e);
+}
+
+/* ---------------------------------------------------------------- tenants */
+
+Test(config, tenant_defaults_follow_the_account) {
+    cr_assert_eq(cfg.tenant_bounce_review_rate, 0.05);
+    cr_assert_eq(cfg.tenant_bounce_pause_rate, 0.10);
+    cr_assert_eq(cfg.tenant_complaint_review_rate, 0.001);
+    cr_assert_eq(cfg.tenant_complaint_pause_rate, 0.005);
+    cr_assert_eq(cfg.tenant_max_per_account, 1000);
+    cr_assert_not(cfg.tenant_bounce_review_rate_set);
+    /* An account rate set later is followed, by set and by validate. */
+    set_ok("bounce.review.rate", "0.03");
+    set_ok("complaint.pause.rate", "0.02");
+    cr_assert_eq(cfg.tenant_bounce_review_rate, 0.03);
+    cr_assert_eq(cfg.tenant_complaint_pause_rate, 0.02);
+    cfg.bounce_pause_rate = 0.2; /* filled by code, not set */
+    cr_assert_eq(rp_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(cfg.tenant_bounce_pause_rate, 0.2);
+}
+
+Test(config, tenant_rates_set_are_kept) {
+    set_ok("tenant.bounce.review.rate", "0.02");
+    set_ok("bounce.review.rate", "0.04");
+    cr_assert_eq(cfg.tenant_bounce_review_rate, 0.02);
+    cr_assert(cfg.tenant_bounce_review_rate_set);
+    cr_assert_eq(rp_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(cfg.tenant_bounce_review_rate, 0.02);
+    cr_assert_eq(cfg.bounce_review_rate, 0.04);
+    /* The others still follow. */
+    cr_assert_eq(cfg.tenant_bounce_pause_rate, 0.10);
+    set_fails("tenant.complaint.pause.rate", "1.5", "rate between 0 and 1");
+    set_fails("tenant.max.per.account", "0", "must be at least 1");
+    set_fails("tenant.max.per.account", "2147483648", "must be at most");
+    set_ok("tenant.max.per.account", "1");
+    cr_assert_eq(cfg.tenant_max_per_account, 1);
+}
+
+Test(config, tenant_review_above_pause_is_refused) {
+    /* The pause rate it is held to is the account's, which it follows. */
+    set_ok("tenant.bounce.review.rate", "0.2");
+    cr_assert_eq(rp_config_validate(&cfg, err, sizeof(err)), RP_EINVAL);
+    cr_assert_str_eq(err, "tenant.bounce.review.rate: must not be above "
+                          "tenant.bounce.pause.rate (0.2 > 0.1, "
+                          "tenant.bounce.pause.rate unset: bounce.pause.rate)");
+    set_ok("tenant.bounce.pause.rate", "0.3");
+    cr_assert_eq(rp_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+    /* Both set: no word about inheritance. */
+    set_ok("tenant.complaint.review.rate", "0.01");
+    set_ok("tenant.complaint.pause.rate", "0.009");
+    cr_assert_eq(rp_config_validate(&cfg, err, sizeof(err)), RP_EINVAL);
+    cr_assert_str_eq(err, "tenant.complaint.review.rate: must not be above "
+                          "tenant.complaint.pause.rate (0.01 > 0.009)");
+    /* Equal is allowed, as for the account. */
+    set_ok("tenant.complaint.pause.rate", "0.01");
+    cr_assert_eq(rp_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(config, tenant_rates_in_the_dump) {
+    set_ok("complaint.review.rate", "0.002");
+    set_ok("tenant.bounce.pause.rate", "0.15");
+    char *text = dump(&cfg);
+    cr_assert(strstr(text, "\n# tenant.bounce.review.rate = 0.05 (unset: "
+                           "bounce.review.rate)\n"),
+              "%s", text);
+    cr_assert(strstr(text, "\ntenant.bounce.pause.rate = 0.15\n"), "%s", text);
+    cr_assert(strstr(text, "\n# tenant.complaint.review.rate = 0.002 (unset: "
+                           "complaint.review.rate)\n"),
+              "%s", text);
+    cr_assert(strstr(text, "\ntenant.max.per.account = 1000\n"), "%s", text);
+    /* Read back, the unset ones still follow the account's. */
+    const char *path = write_temp(text);
+    rp_config again;
+    cr_assert_eq(rp_config_init(&again), 0);
+    cr_assert_eq(rp_config_load_file(&again, path, err, sizeof(err)), 0, "%s",
+                 err);
+    unlink(path);
+    cr_assert_not(again.tenant_complaint_review_rate_set);
+    cr_assert(again.tenant_bounce_pause_rate_set);
+    cr_assert_eq(rp_config_set(&again, "complaint.review.rate", "0.0025", err,
+                               sizeof(err)),
+                 0);
+    cr_assert_eq(again.tenant_complaint_review_rate, 0.0025);
+    cr_assert_eq(again.tenant_bounce_pause_rate, 0.15);
+    char *back = dump(&again);
+    cr_assert(strstr(back, "# tenant.complaint.review.rate = 0.0025 (unset: "
+                           "complaint.review.rate)\n"),
+              "%s", back);
+    free(back);
+    free(text);
+    rp_config_destroy(&again);
 }

@@ -48,7 +48,10 @@ typedef struct fixture {
     bool running;
     int port;
     atomic_int calls;
-    const char *bad; /* a broken promise seen by the handler */
+    const char *bad;  /* a broken promise seen by the handler */
+    uv_timer_t later; /* finishes the responses "/later" deferred */
+    rp_http_deferred *deferred[8];
+    int n_deferred;
 } fixture;
 
 static fixture fx;
@@ -71,6 +74,22 @@ static void put_json_str(rp_buf *b, const char *s, size_t n) {
 static bool path_is(const rp_http_request *req, const char *p) {
     return req->path.len == strlen(p) &&
            memcmp(req->path.ptr, p, req->path.len) == 0;
+}
+
+static void finish_deferred(fixture *f) {
+    for (int i = 0; i < f->n_deferred; i++) {
+        rp_http_response *r = rp_http_deferred_response(f->deferred[i]);
+        if (r) {
+            r->status = 202;
+            rp_buf_puts(&r->body, "{\"later\":true}");
+        }
+        rp_http_deferred_finish(f->deferred[i]);
+    }
+    f->n_deferred = 0;
+}
+
+static void on_later(uv_timer_t *t) {
+    finish_deferred(t->data);
 }
 
 static void handler(void *opaque, const rp_http_request *req,
@@ -129,6 +148,18 @@ static void handler(void *opaque, const rp_http_request *req,
         put_json_str(&res->body, req->body.ptr, req->body.len);
         return;
     }
+    if (path_is(req, "/later") && f->n_deferred < 8) {
+        /* Answered 100 ms later, from a timer, as the API answers an
+         * action once Kafka acknowledged it. */
+        rp_http_deferred *d = rp_http_response_defer(res);
+        if (!d) {
+            f->bad = "rp_http_response_defer failed";
+            return;
+        }
+        f->deferred[f->n_deferred++] = d;
+        uv_timer_start(&f->later, on_later, 100, 0);
+        return;
+    }
     if (path_is(req, "/close")) {
         rp_http_server_close(f->srv);
         f->srv = NULL;
@@ -148,6 +179,8 @@ static void on_stop(uv_async_t *a) {
     fixture *f = a->data;
     rp_http_server_close(f->srv); /* NULL when /close did it already */
     f->srv = NULL;
+    finish_deferred(f); /* their connections are gone: this frees them */
+    uv_close((uv_handle_t *)&f->later, NULL);
     uv_close((uv_handle_t *)a, NULL);
 }
 
@@ -168,6 +201,8 @@ static void start_server(const rp_http_limits *limits) {
     cr_assert_gt(fx.port, 0);
     cr_assert_eq(uv_async_init(&fx.loop, &fx.stop, on_stop), 0);
     fx.stop.data = &fx;
+    cr_assert_eq(uv_timer_init(&fx.loop, &fx.later), 0);
+    fx.later.data = &fx;
     cr_assert_eq(pthread_create(&fx.thread, NULL, loop_thread, &fx), 0);
     fx.running = true;
 }
@@ -536,6 +571,38 @@ Test(http, pipelined) {
     }
     cr_assert(ends_without_data(c));
     client_close(c);
+    assert_alive();
+}
+
+Test(http, deferred_response_keeps_the_order) {
+    start_default();
+    client *c = client_open();
+    /* The first is answered later; the second, pipelined behind it, must
+     * wait for it. */
+    cr_assert(send_str(c, "GET /later HTTP/1.1\r\nHost: t\r\n\r\n"
+                          "GET /p1 HTTP/1.1\r\nHost: t\r\n"
+                          "Connection: close\r\n\r\n"));
+    resp r;
+    cr_assert_eq(read_response(c, &r, false), 0);
+    cr_assert_eq(r.status, 202);
+    cr_assert_str_eq(r.body, "{\"later\":true}");
+    resp_free(&r);
+    cr_assert_eq(read_response(c, &r, false), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_not_null(strstr(r.body, "\"path\":\"/p1\""), "%s", r.body);
+    resp_free(&r);
+    cr_assert(ends_without_data(c));
+    client_close(c);
+    assert_alive();
+}
+
+Test(http, deferred_response_after_the_client_left) {
+    start_default();
+    client *c = client_open();
+    cr_assert(send_str(c, "GET /later HTTP/1.1\r\nHost: t\r\n\r\n"));
+    usleep(20000);
+    client_close(c); /* gone before the answer: finishing only frees */
+    usleep(300000);
     assert_alive();
 }
 

@@ -688,7 +688,7 @@ Test(writer, status_change_event) {
         "\"since\":1767323045000,\"review_ends_at\":1767927845000},"
         "{\"kind\":\"INTERNAL_REVIEW\",\"status\":\"UNDER_REVIEW\","
         "\"since\":1767323044995,\"review_ends_at\":null}]},"
-        "\"notification\":null}\n");
+        "\"notification\":null,\"tenant\":null}\n");
 }
 
 Test(writer, status_change_without_issues) {
@@ -710,7 +710,7 @@ Test(writer, status_change_without_issues) {
         "\"volume\":0,\"window_start\":0,\"window_end\":0},"
         "\"complaint\":{\"status\":\"HEALTHY\",\"rate\":null,\"count\":0,"
         "\"volume\":0,\"window_start\":0,\"window_end\":0},"
-        "\"issues\":[]},\"notification\":null}\n");
+        "\"issues\":[]},\"notification\":null,\"tenant\":null}\n");
 }
 
 Test(writer, notification_event) {
@@ -741,7 +741,8 @@ Test(writer, notification_event) {
         "\"why\":\"Your bounce rate is 12.1%, at or above 10%.\\u000aLine "
         "two.\",\"actions\":[\"Remove addresses that bounced.\","
         "\"Tell us what you \\\"changed\\\".\"],"
-        "\"rate\":0.12,\"threshold\":0.1,\"review_ends_at\":null}}\n");
+        "\"rate\":0.12,\"threshold\":0.1,\"review_ends_at\":null},\"tenant\":"
+        "null}\n");
 }
 
 Test(writer, notification_for_a_report_issue) {
@@ -770,7 +771,7 @@ Test(writer, notification_for_a_report_issue) {
         "\"notification\":{\"issue\":\"SPAMTRAP\","
         "\"stage\":\"REVIEW_STARTED\",\"account_status\":\"UNDER_REVIEW\","
         "\"title\":\"T\",\"why\":\"W\",\"actions\":[],\"rate\":null,"
-        "\"threshold\":null,\"review_ends_at\":99}}\n");
+        "\"threshold\":null,\"review_ends_at\":99},\"tenant\":null}\n");
 }
 
 Test(writer, events_append_and_reuse) {
@@ -884,6 +885,6 @@ Test(roundtrip, exact_record_line) {
                              "\"kind\":\"SPAMTRAP\",\"incidents\":1,"
                              "\"domain\":\"globex.example\","
                              "\"related_account_id\":null,\"reporter\":null,"
-                             "\"detail\":null}\n");
+                             "\"detail\":null,\"tenant\":null}\n");
     rp_buf_free(&b);
 }

@@ -139,6 +139,31 @@ Test(replay, contract_errors_are_bad_lines) {
     run_free(&r);
 }
 
+/* A tenant that breaks the contract (docs/rules.md section 10) makes a
+ * malformed line, named with the reason; a good one is accepted. */
+Test(replay, bad_tenants_are_bad_lines) {
+    const char input[] =
+        "{\"type\":\"report\",\"event_id\":\"r1\",\"account_id\":\"a\","
+        "\"event_time\":1,\"kind\":\"OTHER\",\"tenant\":\"\"}\n"
+        "{\"type\":\"report\",\"event_id\":\"r2\",\"account_id\":\"a\","
+        "\"event_time\":1,\"kind\":\"OTHER\",\"tenant\":7}\n"
+        "{\"type\":\"delivery\",\"event_id\":\"d1\",\"account_id\":\"a\","
+        "\"event_time\":2,\"tenant\":\"brand-\\u00e9\"}\n"
+        "{\"type\":\"action\",\"event_id\":\"x1\",\"account_id\":\"a\","
+        "\"event_time\":3,\"action\":\"END_REVIEW\",\"actor\":5}\n";
+    run_result r = run(ARGS("replay"), input);
+    cr_expect_eq(r.status, 1);
+    cr_expect_not_null(strstr(r.err, "repute replay: line 1: tenant is empty"),
+                       "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 2: tenant: expected a string"), "%s",
+                       r.err);
+    cr_expect_null(strstr(r.err, "line 3"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "line 4: actor: expected a string"), "%s",
+                       r.err);
+    cr_expect_str_eq(r.out, "");
+    run_free(&r);
+}
+
 Test(replay, related_reports_follow_their_cause) {
     /* acme links to acme-eu, is put under review and paused by hand: the
      * pause gives acme-eu a RELATED_ACCOUNT report, applied before the
@@ -403,7 +428,24 @@ Test(example, review_and_pause) {
     /* initech never appears; no reporter is ever named. */
     cr_expect_null(strstr(r.out, "initech"));
     cr_expect_null(strstr(r.out, "trap-network"));
-    cr_expect_eq(count_lines(r.out), 12, "%s", r.out);
+    /* hooli: its promotions tenant is reviewed, then paused; the account
+     * itself stays healthy (no event without a tenant). */
+    cr_expect_not_null(strstr(r.out, "\"stage\":\"SENDING_PAUSED\",\"account_"
+                                     "status\":\"SENDING_PAUSED\",\"title\":"
+                                     "\"Bounce rate: a tenant's sending "
+                                     "paused\""),
+                       "%s", r.out);
+    size_t hooli = 0, hooli_tenant = 0;
+    for (const char *p = r.out; (p = strstr(p, "\"account_id\":\"hooli\""));
+         p++) {
+        hooli++;
+        const char *eol = strchr(p, '\n');
+        const char *t = strstr(p, "\"tenant\":\"promotions\"}");
+        hooli_tenant += t && eol && t < eol;
+    }
+    cr_expect_eq(hooli, 4, "%s", r.out);
+    cr_expect_eq(hooli_tenant, 4, "%s", r.out);
+    cr_expect_eq(count_lines(r.out), 16, "%s", r.out);
 
     /* The same input, on standard input this time, gives the same bytes. */
     char *input = slurp(REPUTE_SOURCE_DIR "/examples/review-and-pause.jsonl");

@@ -5,7 +5,15 @@
  * When repute asks for tokens (docs/api-auth.md), the first 401 shows a
  * sign-in form; the token is kept in this tab's sessionStorage and sent as
  * `Authorization: Bearer` with every request (never a cookie, so another
- * site cannot make the browser send it: no CSRF). */
+ * site cannot make the browser send it: no CSRF).
+ *
+ * An operator acts from an account's page (docs/api-actions.md): each open
+ * issue shows the actions that apply to it now, the account its own (manual
+ * review, links); a button opens a dialog that says what will happen and
+ * takes a note; confirming POSTs the action, and the page shows it as
+ * pending until the account's data show its effect. The dialog lives
+ * outside the polled markup, so a refresh never wipes what is being typed.
+ * GET v1/me says whether this token may act: a viewer sees no buttons. */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -233,6 +241,7 @@
   let account = null;
 
   async function loadAccount(id, signal, my) {
+    if (!me) me = (await getJSON('v1/me', signal)).body || { can_act: false };
     const r = await getJSON(`v1/accounts/${encodeURIComponent(id)}`, signal);
     if (my !== gen) return '';
     if (r.status === 404) {
@@ -290,7 +299,8 @@
       `<li>Linked accounts: <b>${links || 'none'}</b></li>` +
       `<li>Manual review: <b>${a.manual_review ? 'yes, a person decides before any pause' : 'no'}</b></li>` +
       `<li>As of <b>${clock ? `<time datetime="${iso(clock)}">${when(clock)}</time>` : '–'}</b></li>` +
-      `<li>Event <b>#${num(a.sequence)}</b></li>` + (a.partition != null ? `<li>Partition <b>${esc(a.partition)}</b></li>` : '') + '</ul></div>';
+      `<li>Event <b>#${num(a.sequence)}</b></li>` + (a.partition != null ? `<li>Partition <b>${esc(a.partition)}</b></li>` : '') + '</ul>' +
+      accountActs(a) + '</div>';
     const metrics = `<div class="metrics">${metric(a, 'bounce')}${metric(a, 'complaint')}</div>`;
     put($('account'), head + metrics + issues(a) + notes(a));
   }
@@ -394,6 +404,7 @@
 
   function issues(a) {
     const list = a.issues || [];
+    const acting = canAct();
     const endOf = (i) => {
       if (i.review_ends_at != null) return whenRel(i.review_ends_at, a.clock);
       if (i.status === 'UNDER_REVIEW' || i.status === 'ALMOST_HEALED') return 'no end: a person decides';
@@ -402,10 +413,11 @@
     const rows = list.map((i) => `<tr data-testid="issue" data-kind="${esc(i.kind)}"><th scope="row">${esc(KIND[i.kind] || i.kind)}</th>` +
       `<td>${badge(i.status, ISSUE)}</td><td>${whenRel(i.since, a.clock)}</td><td>${endOf(i)}</td>` +
       `<td>${[i.manual ? 'decided by a person' : '', i.incidents != null ? plural(i.incidents, 'new incident', 'new incidents') : '']
-        .filter(Boolean).join('; ') || '–'}</td></tr>`).join('');
-    return '<section class="card" aria-labelledby="h-issues"><h2 id="h-issues">Open issues</h2>' + (rows ?
+        .filter(Boolean).join('; ') || '–'}</td>` +
+      (acting ? `<td class="acts">${issueActs(i).map((t) => actButton(t, i.kind)).join(' ')}</td>` : '') + '</tr>').join('');
+    return '<section class="card" aria-labelledby="h-issues"><h2 id="h-issues">Open issues</h2>' + pendingList(a) + (rows ?
       '<table><thead><tr><th scope="col">Issue</th><th scope="col">Status</th><th scope="col">Since</th>' +
-      `<th scope="col">Review ends</th><th scope="col">Detail</th></tr></thead><tbody>${rows}</tbody></table>` :
+      `<th scope="col">Review ends</th><th scope="col">Detail</th>${acting ? '<th scope="col">Act</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>` :
       '<p class="muted">No open issues.</p>') + '</section>';
   }
 
@@ -423,11 +435,148 @@
       (items || '<p class="muted">No notifications yet.</p>') + '</section>';
   }
 
+  /* ---- acting (docs/api-actions.md) ---- */
+  let me = null; /* GET v1/me: {name, role, can_act} for this token */
+  const canAct = () => !!(me && me.can_act);
+  const NEEDS_NOTE = ['RESUME_SENDING', 'PAUSE_SENDING', 'END_REVIEW', 'SET_MANUAL_REVIEW', 'LINK_ACCOUNT'];
+  const ACT = {
+    RESUME_SENDING: { label: 'Resume sending', say: (k) => `Sending resumes for the ${k} issue: it goes back into review, with a new review period from now` +
+      ' (for a rate, only sending from now on counts). The account can send again unless another issue keeps it paused. The owner is notified.' },
+    PAUSE_SENDING: { label: 'Pause sending', say: (k) => `Sending is paused for the ${k} issue: the account can't send until someone resumes it. The owner is notified.` },
+    END_REVIEW: { label: 'End review', say: (k) => `The review of the ${k} issue ends now and the issue becomes healthy. The owner is notified that it is resolved.` },
+    EXTEND_REVIEW: { label: 'Extend review', say: (k) => `The review of the ${k} issue ends one review period later than now planned. The owner is notified.` },
+    REMEDIATION_SUBMITTED: { label: 'Remediation received', say: (k) => `Records that the owner changed something about the ${k} issue: for a rate,` +
+      ' only sending from now on counts; for a report, new incidents are counted afresh and the review lasts at least one more review period.' },
+    SET_MANUAL_REVIEW: { label: 'Manual review on', say: () => 'Manual review on: a review of this account that would end in a pause waits for a person\'s decision (pause pending) instead.' },
+    CLEAR_MANUAL_REVIEW: { label: 'Manual review off', say: () => 'Manual review off: reviews of this account end in a pause by themselves again when the problem is still there.' },
+    LINK_ACCOUNT: { label: 'Link an account', say: (k, o) => `Links this account to ${o || 'the account you name below'}: when this account's sending is paused,` +
+      ' the linked account gets a related-account report.' },
+    UNLINK_ACCOUNT: { label: 'Unlink', say: (k, o) => `Removes the link to ${o}: a pause of this account no longer reports it.` },
+  };
+  function issueActs(i) {
+    const paused = i.status === 'SENDING_PAUSE' || i.status === 'PENDING_SENDING_PAUSE';
+    const review = i.status === 'UNDER_REVIEW' || i.status === 'ALMOST_HEALED';
+    const t = [];
+    if (paused) t.push('RESUME_SENDING');
+    if (review || i.status === 'PENDING_SENDING_PAUSE') t.push('END_REVIEW');
+    if (review && i.review_ends_at != null) t.push('EXTEND_REVIEW');
+    if (review || i.status === 'PENDING_SENDING_PAUSE') t.push('PAUSE_SENDING');
+    t.push('REMEDIATION_SUBMITTED');
+    return t;
+  }
+  const actButton = (t, issue, other) => `<button type="button" class="act plain" data-act="${t}"` +
+    (issue ? ` data-issue="${esc(issue)}"` : '') + (other != null ? ` data-other="${esc(other)}"` : '') +
+    ` data-testid="act-${t}${issue ? `-${esc(issue)}` : ''}">${esc(ACT[t].label)}${other != null ? ` ${esc(other)}` : ''}</button>`;
+  function accountActs(a) {
+    if (!canAct()) return '';
+    return '<div class="acts acct-acts" data-testid="account-actions">' +
+      actButton(a.manual_review ? 'CLEAR_MANUAL_REVIEW' : 'SET_MANUAL_REVIEW') + ' ' + actButton('LINK_ACCOUNT') + ' ' +
+      (a.links || []).map((l) => actButton('UNLINK_ACCOUNT', null, l)).join(' ') + '</div>';
+  }
+
+  /* Actions posted and not yet seen in the account's data. */
+  let pending = [];
+  const PENDING_GIVE_UP_MS = 120e3;
+  function settled(p, a) {
+    if (p.action === 'SET_MANUAL_REVIEW') return a.manual_review === true;
+    if (p.action === 'CLEAR_MANUAL_REVIEW') return a.manual_review === false;
+    if (p.action === 'LINK_ACCOUNT') return (a.links || []).includes(p.other);
+    if (p.action === 'UNLINK_ACCOUNT') return !(a.links || []).includes(p.other);
+    return a.sequence > p.sequence; /* a status change was published */
+  }
+  function pendingList(a) {
+    pending = pending.filter((p) => p.account !== a.account_id || !settled(p, a));
+    const mine = pending.filter((p) => p.account === a.account_id);
+    if (!mine.length) return '';
+    return '<ul class="pending-list">' + mine.map((p) => {
+      const late = Date.now() - p.at > PENDING_GIVE_UP_MS;
+      return `<li class="pending" data-testid="pending" data-act="${p.action}">` +
+        `<b>${esc(ACT[p.action].label)}${p.issue ? ` (${esc(KIND[p.issue] || p.issue)})` : ''}${p.other ? ` ${esc(p.other)}` : ''}</b> by ${esc(p.actor)}: ` +
+        (late ? 'accepted, but no change has shown yet: it may not have applied (an action that changes nothing is only counted).' :
+          'accepted, pending until the account\'s status change arrives…') + '</li>';
+    }).join('') + '</ul>';
+  }
+
+  let acting = null; /* the dialog's action: {action, issue, other, event_id} */
+  function openAct(btn) {
+    if (!account) return;
+    const t = btn.dataset.act, issue = btn.dataset.issue || null, other = btn.dataset.other || null;
+    acting = { action: t, issue, other, account: account.account_id, sequence: account.sequence, event_id: null };
+    const k = issue ? (KIND[issue] || issue).toLowerCase() : '';
+    $('act-title').textContent = `${ACT[t].label}${issue ? `: ${KIND[issue] || issue}` : ''} for ${account.account_id}`;
+    $('act-say').textContent = ACT[t].say(k, other);
+    $('act-related-row').hidden = t !== 'LINK_ACCOUNT';
+    $('act-related').required = t === 'LINK_ACCOUNT';
+    $('act-related').value = '';
+    const need = NEEDS_NOTE.includes(t);
+    $('act-note').required = need;
+    $('act-note').value = '';
+    $('act-note-req').textContent = need ? '(required: say why)' : '(optional)';
+    $('act-error').hidden = true;
+    $('act-confirm').textContent = 'Confirm';
+    $('act-confirm').disabled = false;
+    $('act-dialog').showModal();
+    (t === 'LINK_ACCOUNT' ? $('act-related') : $('act-note')).focus();
+  }
+  function actError(msg) {
+    $('act-error').textContent = msg;
+    $('act-error').hidden = false;
+  }
+  async function submitAct() {
+    const x = acting;
+    if (!x) return;
+    const note = $('act-note').value.trim();
+    if (new TextEncoder().encode(note).length > 2048) { actError('The note is longer than 2048 bytes.'); return; }
+    const body = { action: x.action };
+    if (x.issue) body.issue = x.issue;
+    if (note) body.note = note;
+    if (x.action === 'LINK_ACCOUNT') x.other = $('act-related').value.trim();
+    if (x.other) body.related_account_id = x.other;
+    if (x.event_id) body.event_id = x.event_id; /* a retry: counted once */
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    const t = token.get();
+    if (t) headers.Authorization = `Bearer ${t}`;
+    $('act-confirm').disabled = true;
+    let r, res = {};
+    try {
+      r = await fetch(`v1/accounts/${encodeURIComponent(x.account)}/actions`, {
+        method: 'POST', cache: 'no-store', credentials: 'omit', headers, body: JSON.stringify(body) });
+      try { res = await r.json(); } catch (e) { /* not JSON */ }
+    } catch (e) {
+      $('act-confirm').disabled = false;
+      actError(`Can't reach repute (${e.message}). Nothing was sent; try again.`);
+      return;
+    }
+    $('act-confirm').disabled = false;
+    if (r.status === 202) {
+      pending.push({ account: x.account, action: x.action, issue: x.issue, other: x.other, sequence: x.sequence,
+        event_id: res.event_id, actor: res.actor || (me && me.name) || 'you', at: Date.now() });
+      acting = null;
+      $('act-dialog').close();
+      if (account) { $('account')._html = null; renderAccount(account); }
+      tick();
+      return;
+    }
+    if (r.status === 401) { $('act-dialog').close(); askToken('That token was not accepted.'); return; }
+    if (r.status === 503 && res.event_id) {
+      x.event_id = res.event_id;
+      $('act-confirm').textContent = 'Try again';
+    }
+    actError(res.message || `HTTP ${r.status}`);
+  }
+  $('act-form').addEventListener('submit', (e) => { e.preventDefault(); submitAct(); });
+  $('act-cancel').addEventListener('click', () => { acting = null; $('act-dialog').close(); });
+  $('account').addEventListener('click', (e) => {
+    const btn = e.target.closest('button[data-act]');
+    if (btn) openAct(btn);
+  });
+
   /* ---- signing in ---- */
   let signingIn = false;
   /* Shows the sign-in form (polling stops until a token is given). */
   function askToken(message) {
     token.set('');
+    me = null;
     signingIn = true;
     clearTimeout(timer);
     setBanner('');
@@ -446,6 +595,7 @@
     const t = $('token').value.trim();
     if (!t) return;
     token.set(t);
+    me = null;
     $('token').value = '';
     signingIn = false;
     $('page-signin').hidden = true;

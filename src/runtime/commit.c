@@ -11,8 +11,8 @@
  * commit.interval, when work was done since the last commit, no commit or
  * abort is in flight and the processor is not stopping (the shutdown
  * commits by itself), the commit timer starts a commit: in a round of the
- * lanes (each lane its own tasks, lanes.c; the loop thread alone with
- * threads=1), each ready task produces its dirty accounts' states, its new
+ * lanes (which take the tasks one at a time, lanes.c; the loop thread alone
+ * with threads=1), each ready task produces its dirty accounts' states, its new
  * dedupe chunks (and the deletion of expired ones) and its clock to its
  * changelog partition, and the loop takes the offsets of what the tasks have
  * applied (rp_commit_prepare); a worker thread then sends those offsets to the
@@ -159,8 +159,8 @@ void rp_commit_task_flush(lane *l, task *t) {
 }
 
 /* Produces every task's dirty account states to the changelog (a round:
- * each lane its own tasks', lanes.c) and returns the offsets to commit,
- * those of the tasks whose changelog was written. */
+ * the lanes take the tasks one at a time, lanes.c) and returns the offsets to
+ * commit, those of the tasks whose changelog was written. */
 rd_kafka_topic_partition_list_t *rp_commit_prepare(proc *p) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t i = 0; i < p->n_parts; i++)

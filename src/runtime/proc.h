@@ -5,11 +5,11 @@
  * Nothing outside src/runtime/ includes this header. Everything in it is
  * owned by the processor and touched only on the loop thread, except the
  * fields marked as set from other threads, and what a lane (lanes.c)
- * touches during a round: its own tasks and its own struct lane, while
- * the loop thread waits for the round to end (or runs lane 0's share of
- * it). The HTTP API (src/api/) sees it only through the read-only view of
- * view.c (repute/procview.h), on the loop thread between rounds, so it
- * reads the tasks' engines without locks.
+ * touches during a round: the tasks it has taken and its own struct
+ * lane, while the loop thread waits for the round to end (or takes tasks
+ * itself, as lane 0). The HTTP API (src/api/) sees it only through the
+ * read-only view of view.c (repute/procview.h), on the loop thread between
+ * rounds, so it reads the tasks' engines without locks.
  *
  * The rooms, one prefix each (processor.c tells how they fit together):
  * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c

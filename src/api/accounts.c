@@ -306,8 +306,8 @@ static bool parse_page(rp_str query, listing *ls, char *q_buf,
     }
     if (rc >= 0)
         ls->limit = (size_t)n;
-    rc = rp_http_query_get(query, "after", ls->cursor.id,
-                           sizeof(ls->cursor.id));
+    rc =
+        rp_http_query_get(query, "after", ls->cursor.id, sizeof(ls->cursor.id));
     if (rc == RP_ENOSPACE) {
         rp_api_error_json(res, 400, "bad_request",
                           "after: longer than an account id");

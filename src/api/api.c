@@ -223,7 +223,8 @@ static void r_account(rp_api *a, const rp_http_request *req, rp_str id,
     rp_account_view v;
     int32_t part;
     rp_str acc, tenant;
-    if ((id.len > RP_ACCOUNT_ID_MAX || !rp_api_find_account(a, id, &v, &part)) &&
+    if ((id.len > RP_ACCOUNT_ID_MAX ||
+         !rp_api_find_account(a, id, &v, &part)) &&
         rp_api_split_tenant(id, &acc, &tenant)) {
         if (acc.len == 0 || acc.len > RP_ACCOUNT_ID_MAX || tenant.len == 0 ||
             tenant.len > RP_TENANT_MAX) {

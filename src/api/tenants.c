@@ -99,8 +99,9 @@ void rp_api_get_tenant(rp_api *a, rp_str id, rp_str tenant,
         rp_jsonl_write_string(b, id.ptr, id.len);
         rp_buf_puts(b, ",\"tenant\":");
         rp_jsonl_write_string(b, tenant.ptr, tenant.len);
-        rp_buf_printf(b, ",\"partition\":%" PRId32 ",\"owned\":true,"
-                         "\"message\":",
+        rp_buf_printf(b,
+                      ",\"partition\":%" PRId32 ",\"owned\":true,"
+                      "\"message\":",
                       part);
         rp_api_put_cstr(b, "the account holds no such tenant: none of its "
                            "records named it, or it was idle and HEALTHY "

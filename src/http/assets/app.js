@@ -170,14 +170,18 @@
       const old = list.groups[st] || { pages: 1 };
       const g = { items: [], next: null, pages: old.pages };
       if (cur.q || ((s.by_status || {})[st] || 0) + ((s.tenants_by_status || {})[st] || 0) > 0) {
-        let after = null;
+        /* The cursor is the last row: an account id, and a tenant's name
+         * for a tenant's row. */
+        let after = null, afterTenant = null;
         for (let p = 0; p < g.pages; p++) {
           let u = `v1/accounts?status=${st}&limit=${PAGE}`;
           if (cur.q) u += `&q=${encodeURIComponent(cur.q)}`;
           if (after) u += `&after=${encodeURIComponent(after)}`;
+          if (after && afterTenant != null) u += `&after_tenant=${encodeURIComponent(afterTenant)}`;
           const r = (await getJSON(u, signal)).body || {};
           g.items.push(...(r.accounts || []));
           after = r.next || null;
+          afterTenant = r.next_tenant ?? null;
           if (!after) break;
         }
         g.next = after;

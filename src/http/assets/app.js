@@ -306,8 +306,17 @@
           `must improve before the review ends${esc(endTxt)}, or sending may be paused.`;
       default:
         return `<strong>Healthy:</strong> ${W.ok}.${t && a.account_status === 'SENDING_PAUSED' ?
-          ' But its account is paused, which stops all of its mail.' : ' Nothing needs your attention.'}`;
+          ' But its account is paused, which stops all of its mail.' : tenantsSay(a)}`;
     }
+  }
+
+  /* A HEALTHY account may have tenants that are not: say so. */
+  function tenantsSay(a) {
+    const bad = (a.tenants || []).filter((x) => x.status !== 'HEALTHY');
+    if (!bad.length) return ' Nothing needs your attention.';
+    const paused = bad.filter((x) => x.status === 'SENDING_PAUSED').map((x) => x.tenant);
+    return ` But ${plural(bad.length, 'of its tenants needs', 'of its tenants need')} attention (below)` +
+      (paused.length ? `: ${esc(paused.join(', '))} ${paused.length === 1 ? 'is' : 'are'} paused, and only ${paused.length === 1 ? 'that stream\'s' : 'those streams\''} mail stops.` : '.');
   }
 
   function renderAccount(a) {
@@ -476,7 +485,8 @@
       ((n.actions || []).length ? `<p class="sub">What you can do</p><ul>${n.actions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '') +
       '</article>').join('');
     return '<section class="card" aria-labelledby="h-notes"><h2 id="h-notes">Notifications</h2>' +
-      (a.notifications_note ? `<p class="muted">Newest first: ${esc(a.notifications_note)}.</p>` : '') +
+      (a.notifications_note ? `<p class="muted">Newest first: ${esc(a.notifications_note)}.` +
+        `${(a.tenants || []).length ? ' A tenant\'s notifications are on its own page.' : ''}</p>` : '') +
       (items || '<p class="muted">No notifications yet.</p>') + '</section>';
   }
 

@@ -334,11 +334,13 @@ static void account_metrics(const rp_proc_view *v, rp_buf *b) {
                       rp_account_status_name((rp_account_status)k), c[k]);
 }
 
-/* Tenants (docs/rules.md section 10): held per tenant status (their sum is
- * the tenants held), records that named a tenant beyond
- * tenant.max.per.account, and idle HEALTHY tenants let go of. */
-static void tenant_metrics(const rp_api *a, const rp_engine_stats *sum,
-                           totals *shown, rp_buf *b) {
+/* Tenants (docs/rules.md section 10): per tenant status (the tenants the
+ * rules see), in memory (those due to be forgotten too, until the sweep
+ * frees them), records that named a tenant beyond tenant.max.per.account,
+ * and idle HEALTHY tenants let go of. */
+static void tenant_metrics(const rp_api *a, const rp_engine_stats *live,
+                           const rp_engine_stats *sum, totals *shown,
+                           rp_buf *b) {
     uint64_t c[RP_ASTATUS__COUNT];
     rp_api_tenant_status_counts(a, c);
     metric_head(b, "repute_tenants", "gauge",
@@ -347,6 +349,10 @@ static void tenant_metrics(const rp_api *a, const rp_engine_stats *sum,
     for (int k = 0; k < RP_ASTATUS__COUNT; k++)
         rp_buf_printf(b, "repute_tenants{status=\"%s\"} %" PRIu64 "\n",
                       rp_account_status_name((rp_account_status)k), c[k]);
+    gauge(b, "repute_tenants_held",
+          "Tenants in the engines' memory: those due to be forgotten "
+          "included, until the sweep frees them.",
+          (double)live->tenants);
     counter(b, "repute_tenant_overflows_total",
             "Records that named a tenant beyond tenant.max.per.account "
             "(applied to the account only).",
@@ -408,7 +414,7 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
     input_metrics(a, &pc, b);
     output_metrics(&pc, &sum, shown, b);
     account_metrics(v, b);
-    tenant_metrics(a, &sum, shown, b);
+    tenant_metrics(a, &live, &sum, shown, b);
     consumer_lag(v, a->cfg, b);
     commit_histogram(a, b);
     partition_gauges(v, b);

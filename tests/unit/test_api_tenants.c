@@ -423,6 +423,7 @@ Test(api_tenants, summary_and_metrics_count_tenants) {
         "repute_tenants{status=\"SENDING_PAUSED\"} 1\n",
         "repute_tenants{status=\"HEALTHY\"} 1\n",
         "repute_tenants{status=\"UNDER_REVIEW\"} 0\n",
+        "repute_tenants_held 2\n",
         "# TYPE repute_tenant_overflows_total counter\n",
         "repute_tenant_overflows_total 0\n",
         "repute_tenants_forgotten_total 0\n",

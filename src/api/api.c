@@ -54,6 +54,21 @@
 
 /* ---------------------------------------------------------------- notes */
 
+/* Copies n bytes into a slot's reusable buffer; false when out of memory. */
+static bool keep_copy(char **buf, size_t *cap, const char *p, size_t n) {
+    if (*cap < n + 1) {
+        char *q = realloc(*buf, n + 1);
+        if (!q)
+            return false;
+        *buf = q;
+        *cap = n + 1;
+    }
+    if (n)
+        memcpy(*buf, p, n);
+    (*buf)[n] = '\0';
+    return true;
+}
+
 void rp_api_note_event(rp_api *a, const rp_event *ev) {
     if (!a)
         return;
@@ -66,21 +81,26 @@ void rp_api_note_event(rp_api *a, const rp_event *ev) {
     }
     rp_api_notes *ns = a->notes;
     note *s = &ns->ring[ns->next];
-    if (s->id_cap < ev->account_id.len + 1) {
-        char *id = realloc(s->id, ev->account_id.len + 1);
-        if (!id)
-            return;
-        s->id = id;
-        s->id_cap = ev->account_id.len + 1;
+    /* The event's tenant, or the notification's (the engine sets both). */
+    rp_str tenant = ev->tenant.ptr ? ev->tenant : ev->notification->tenant;
+    if (!keep_copy(&s->id, &s->id_cap, ev->account_id.ptr, ev->account_id.len))
+        return;
+    s->has_tenant = tenant.ptr != NULL && tenant.len > 0;
+    s->tenant_len = s->has_tenant ? tenant.len : 0;
+    if (s->has_tenant &&
+        !keep_copy(&s->tenant, &s->tenant_cap, tenant.ptr, tenant.len)) {
+        s->hash = 0; /* the slot is unusable; the ring stays ordered */
+        return;
     }
-    memcpy(s->id, ev->account_id.ptr, ev->account_id.len);
-    s->id[ev->account_id.len] = '\0';
     s->hash = rp_api_id_hash(ev->account_id.ptr, ev->account_id.len);
     s->sequence = ev->sequence;
     s->event_time = ev->event_time;
     s->n = *ev->notification;
     s->n.title = s->n.why = NULL;
     s->n.n_actions = 0;
+    /* Never keep the borrowed pointer: it is set from the copy when the
+     * note is shown. */
+    s->n.tenant = RP_STR_NULL;
     ns->next = (ns->next + 1) % NOTES_CAP;
 }
 
@@ -88,8 +108,10 @@ void rp_api_free(rp_api *a) {
     if (!a)
         return;
     if (a->notes) {
-        for (size_t i = 0; i < NOTES_CAP; i++)
+        for (size_t i = 0; i < NOTES_CAP; i++) {
             free(a->notes->ring[i].id);
+            free(a->notes->ring[i].tenant);
+        }
         free(a->notes);
     }
     rp_api_actions_free(a);
@@ -192,29 +214,60 @@ static void r_accounts(rp_api *a, const rp_http_request *req, rp_str id,
     rp_api_get_accounts(a, req->query, res);
 }
 
+/* /v1/accounts/{id}, or /v1/accounts/{id}/tenants/{tenant} when the whole
+ * path names no account held here (an account id may hold "/tenants/":
+ * such an account's page keeps working). */
 static void r_account(rp_api *a, const rp_http_request *req, rp_str id,
                       const rp_auth_caller *who, rp_http_response *res) {
     (void)req, (void)who;
+    rp_account_view v;
+    int32_t part;
+    rp_str acc, tenant;
+    if ((id.len > RP_ACCOUNT_ID_MAX ||
+         !rp_api_find_account(a, id, &v, &part)) &&
+        rp_api_split_tenant(id, &acc, &tenant)) {
+        if (acc.len == 0 || acc.len > RP_ACCOUNT_ID_MAX || tenant.len == 0 ||
+            tenant.len > RP_TENANT_MAX) {
+            rp_api_error_json(res, 400, "bad_request",
+                              "an account id and a tenant are 1 to 256 "
+                              "bytes each");
+            return;
+        }
+        rp_api_get_tenant(a, acc, tenant, res);
+        return;
+    }
+    if (id.len > RP_ACCOUNT_ID_MAX) {
+        rp_api_error_json(res, 400, "bad_request",
+                          "an account id is at most 256 bytes");
+        return;
+    }
     rp_api_get_account(a, id, res);
 }
 
-/* The tenant route /v1/accounts/{id}/tenants/{tenant}/actions: the path
- * (without "/actions") is split at the first "/tenants/" (docs/
+/* The tenant routes /v1/accounts/{id}/tenants/{tenant}[/actions]: the
+ * path (without "/actions") is split at the first "/tenants/" (docs/
  * api-actions.md: an account id that holds "/tenants/" cannot be acted on
- * over HTTP). */
+ * over HTTP; docs/http.md for GET). */
 #define TENANTS "/tenants/"
+
+bool rp_api_split_tenant(rp_str path, rp_str *id, rp_str *tenant) {
+    size_t tl = sizeof(TENANTS) - 1;
+    for (size_t i = 0; i + tl <= path.len; i++) {
+        if (memcmp(path.ptr + i, TENANTS, tl) == 0) {
+            *tenant = (rp_str){path.ptr + i + tl, path.len - i - tl};
+            *id = (rp_str){path.ptr, i};
+            return true;
+        }
+    }
+    *id = path;
+    *tenant = RP_STR_NULL;
+    return false;
+}
 
 static void r_post_actions(rp_api *a, const rp_http_request *req, rp_str id,
                            const rp_auth_caller *who, rp_http_response *res) {
-    rp_str tenant = RP_STR_NULL;
-    size_t tl = sizeof(TENANTS) - 1;
-    for (size_t i = 0; i + tl <= id.len; i++) {
-        if (memcmp(id.ptr + i, TENANTS, tl) == 0) {
-            tenant = (rp_str){id.ptr + i + tl, id.len - i - tl};
-            id.len = i;
-            break;
-        }
-    }
+    rp_str tenant;
+    rp_api_split_tenant(id, &id, &tenant);
     if (id.len == 0 || id.len > RP_ACCOUNT_ID_MAX) {
         rp_api_error_json(res, 400, "bad_request",
                           "an account id is 1 to 256 bytes");
@@ -340,11 +393,6 @@ static void api_handle(void *opaque, const rp_http_request *req,
                               "--file FILE`) to allow actions over HTTP");
             return;
         }
-    }
-    if (r->match == ACCOUNT && id.len > RP_ACCOUNT_ID_MAX) {
-        rp_api_error_json(res, 400, "bad_request",
-                          "an account id is at most 256 bytes");
-        return;
     }
     r->fn(a, req, id, &who, res);
 }

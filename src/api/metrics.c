@@ -266,95 +266,102 @@ static void build_info(rp_buf *b) {
     rp_buf_puts(b, "} 1\n");
 }
 
-void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
-    const rp_proc_view *v = a->view;
-    rp_buf *b = &res->body;
-    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    build_info(b);
-    /* Counters: the live tasks' plus the retired ones'; sizes: the live
-     * tasks' only. */
-    rp_proc_counters pc;
-    rp_proc_view_counters(v, &pc);
-    rp_engine_stats live = {0};
+/* The engines' stats: the live tasks' (sizes) and, with the retired
+ * tasks', the totals (counters). */
+static void engine_stats(const rp_proc_view *v, const rp_proc_counters *pc,
+                         rp_engine_stats *live, rp_engine_stats *sum) {
+    memset(live, 0, sizeof(*live));
     for (int32_t i = 0; i < rp_proc_view_partitions(v); i++) {
         const rp_engine *e = rp_proc_view_engine(v, i, NULL);
         if (!e)
             continue;
         rp_engine_stats st;
         rp_engine_get_stats(e, &st);
-        rp_engine_stats_add(&live, &st);
+        rp_engine_stats_add(live, &st);
     }
-    rp_engine_stats sum = pc.retired;
-    rp_engine_stats_add(&sum, &live);
-    totals dummy = {0}, *shown = a->notes ? &a->notes->shown : &dummy;
+    *sum = pc->retired;
+    rp_engine_stats_add(sum, live);
+}
 
+/* The input side: records consumed, late, the merge's waits, the
+ * schema registry. */
+static void input_metrics(const rp_api *a, const rp_proc_counters *pc,
+                          rp_buf *b) {
     per_input(b, a->cfg, "repute_records_consumed_total",
               "Input records taken from each topic (applied to the engine "
               "or sent to the dead-letter topic).",
-              pc.consumed);
+              pc->consumed);
     per_input(b, a->cfg, "repute_records_late_total",
               "Input records applied below their task's stream time (the "
               "largest event_time it had applied): out of event-time "
               "order, applied at the clock under clock=event.",
-              pc.late);
+              pc->late);
     counter(b, "repute_merge_idle_expired_total",
             "Records applied after max.task.idle expired while a partition "
             "of their task might still have held earlier records.",
-            pc.idle_expired);
+            pc->idle_expired);
     metric_head(b, "repute_merge_wait_seconds_total", "counter",
                 "Time tasks spent waiting for a partition the broker said "
                 "holds more records, in seconds.");
-    rp_buf_printf(b, "repute_merge_wait_seconds_total %.3f\n", pc.wait_seconds);
+    rp_buf_printf(b, "repute_merge_wait_seconds_total %.3f\n",
+                  pc->wait_seconds);
     counter(b, "repute_merge_long_waits_total",
             "Waits for a partition known to hold more records that lasted "
             "over 5 s (each one logged).",
-            pc.long_waits);
-    if (pc.registry) {
-        counter(b, "repute_schema_registry_schemas_fetched_total",
-                "Writer schemas fetched from the schema registry (once per "
-                "id).",
-                pc.registry_schemas);
-        counter(b, "repute_schema_registry_failures_total",
-                "Fetches of a writer schema that found no registry URL "
-                "answering (asked again later; the records wait).",
-                pc.registry_failures);
-        metric_head(b, "repute_schema_registry_unreachable", "gauge",
-                    "1 while the schema registry cannot be reached and "
-                    "records wait for a writer schema, else 0.");
-        rp_buf_printf(b, "repute_schema_registry_unreachable %d\n",
-                      pc.registry_down ? 1 : 0);
-    }
+            pc->long_waits);
+    if (!pc->registry)
+        return;
+    counter(b, "repute_schema_registry_schemas_fetched_total",
+            "Writer schemas fetched from the schema registry (once per id).",
+            pc->registry_schemas);
+    counter(b, "repute_schema_registry_failures_total",
+            "Fetches of a writer schema that found no registry URL "
+            "answering (asked again later; the records wait).",
+            pc->registry_failures);
+    metric_head(b, "repute_schema_registry_unreachable", "gauge",
+                "1 while the schema registry cannot be reached and records "
+                "wait for a writer schema, else 0.");
+    rp_buf_printf(b, "repute_schema_registry_unreachable %d\n",
+                  pc->registry_down ? 1 : 0);
+}
+
+/* What the engines did and what was produced and committed. */
+static void output_metrics(const rp_proc_counters *pc,
+                           const rp_engine_stats *sum, totals *shown,
+                           rp_buf *b) {
     counter(b, "repute_records_applied_total",
             "Input records applied to the engine (duplicates not included).",
-            keep_max(&shown->applied, sum.records_applied));
+            keep_max(&shown->applied, sum->records_applied));
     counter(b, "repute_duplicates_dropped_total",
             "Records dropped as duplicates of an (account_id, event_id) "
             "seen within dedupe.horizon.",
-            keep_max(&shown->duplicates, sum.duplicates_dropped));
+            keep_max(&shown->duplicates, sum->duplicates_dropped));
     counter(b, "repute_actions_not_applied_total",
             "Actions that did not apply (e.g. resuming a healthy issue).",
-            keep_max(&shown->not_applied, sum.actions_not_applied));
+            keep_max(&shown->not_applied, sum->actions_not_applied));
     counter(b, "repute_dlq_records_total",
-            "Records sent to the dead-letter topic.", pc.dlq);
+            "Records sent to the dead-letter topic.", pc->dlq);
     counter(b, "repute_status_changes_published_total",
             "STATUS_CHANGE events published to the output topic.",
-            keep_max(&shown->changes, sum.status_changes));
+            keep_max(&shown->changes, sum->status_changes));
     counter(b, "repute_notifications_published_total",
             "NOTIFICATION events published to the output topic.",
-            keep_max(&shown->notifications, sum.notifications));
+            keep_max(&shown->notifications, sum->notifications));
     counter(b, "repute_related_reports_published_total",
             "RELATED_ACCOUNT reports produced to the reports topic.",
-            keep_max(&shown->related, sum.related_reports));
+            keep_max(&shown->related, sum->related_reports));
     counter(b, "repute_produced_records_total",
             "Records produced (outputs, reports, DLQ and changelog).",
-            pc.produced);
+            pc->produced);
     counter(b, "repute_transactions_committed_total",
             "Commits: Kafka transactions under exactly_once, offset "
             "commits under at_least_once.",
-            pc.commits);
+            pc->commits);
     counter(b, "repute_transactions_aborted_total",
-            "Aborted transactions (each followed by a rewind).", pc.aborts);
+            "Aborted transactions (each followed by a rewind).", pc->aborts);
+}
 
+static void account_metrics(const rp_proc_view *v, rp_buf *b) {
     uint64_t c[RP_ASTATUS__COUNT];
     rp_proc_view_status_counts(v, c);
     metric_head(b, "repute_accounts", "gauge",
@@ -362,23 +369,56 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
     for (int k = 0; k < RP_ASTATUS__COUNT; k++)
         rp_buf_printf(b, "repute_accounts{status=\"%s\"} %" PRIu64 "\n",
                       rp_account_status_name((rp_account_status)k), c[k]);
+}
 
-    consumer_lag(v, a->cfg, b);
-    commit_histogram(a, b);
-    partition_gauges(v, b);
-    thread_metrics(v, b);
+/* Tenants (docs/rules.md section 10): per tenant status (the tenants the
+ * rules see), in memory (those due to be forgotten too, until the sweep
+ * frees them), records that named a tenant beyond tenant.max.per.account,
+ * and idle HEALTHY tenants let go of. */
+static void tenant_metrics(const rp_api *a, const rp_engine_stats *live,
+                           const rp_engine_stats *sum, totals *shown,
+                           rp_buf *b) {
+    uint64_t c[RP_ASTATUS__COUNT];
+    rp_api_tenant_status_counts(a, c);
+    metric_head(b, "repute_tenants", "gauge",
+                "Tenants held by this instance, by tenant status (forgotten "
+                "ones not included).");
+    for (int k = 0; k < RP_ASTATUS__COUNT; k++)
+        rp_buf_printf(b, "repute_tenants{status=\"%s\"} %" PRIu64 "\n",
+                      rp_account_status_name((rp_account_status)k), c[k]);
+    gauge(b, "repute_tenants_held",
+          "Tenants in the engines' memory: those due to be forgotten "
+          "included, until the sweep frees them.",
+          (double)live->tenants);
+    counter(b, "repute_tenant_overflows_total",
+            "Records that named a tenant beyond tenant.max.per.account "
+            "(applied to the account only).",
+            keep_max(&shown->tenant_overflows, sum->tenant_overflows));
+    counter(b, "repute_tenants_forgotten_total",
+            "Tenants forgotten: HEALTHY and named by no record for the "
+            "longer of window.max.span and report.window.",
+            keep_max(&shown->tenants_forgotten, sum->tenants_forgotten));
+}
+
+/* Memory held by the engines. */
+static void size_metrics(const rp_engine_stats *live,
+                         const rp_engine_stats *sum, rp_buf *b) {
     metric_head(b, "repute_engine_state_bytes", "gauge",
-                "Memory held by the engines: account state and the dedupe "
-                "table.");
+                "Memory held by the engines: account state (tenants "
+                "included) and the dedupe table.");
     rp_buf_printf(b,
                   "repute_engine_state_bytes{part=\"accounts\"} %" PRIu64 "\n"
                   "repute_engine_state_bytes{part=\"dedupe\"} %" PRIu64 "\n",
-                  live.account_bytes, live.dedupe_bytes);
+                  live->account_bytes, live->dedupe_bytes);
     gauge(b, "repute_dedupe_entries", "Keys in the dedupe tables.",
-          (double)live.dedupe_entries);
+          (double)live->dedupe_entries);
     counter(b, "repute_dedupe_evicted_total",
             "Dedupe keys dropped because dedupe.max.entries was reached.",
-            sum.dedupe_evicted);
+            sum->dedupe_evicted);
+}
+
+/* What the HTTP API itself refused and took. */
+static void http_metrics(const rp_api *a, rp_buf *b) {
     metric_head(b, "repute_http_auth_failures_total", "counter",
                 "HTTP requests refused for want of a valid token or role: "
                 "missing, invalid, forbidden (role too low), rate_limited.");
@@ -394,5 +434,29 @@ void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
         rp_buf_printf(b,
                       "repute_http_actions_total{result=\"%s\"} %" PRIu64 "\n",
                       rp_api_action_result_name(r), a->actions_done[r]);
+}
+
+void rp_api_get_metrics(rp_api *a, rp_http_response *res) {
+    const rp_proc_view *v = a->view;
+    rp_buf *b = &res->body;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    build_info(b);
+    /* Counters: the live tasks' plus the retired ones'; sizes: the live
+     * tasks' only. */
+    rp_proc_counters pc;
+    rp_proc_view_counters(v, &pc);
+    rp_engine_stats live, sum;
+    engine_stats(v, &pc, &live, &sum);
+    totals dummy = {0}, *shown = a->notes ? &a->notes->shown : &dummy;
+    input_metrics(a, &pc, b);
+    output_metrics(&pc, &sum, shown, b);
+    account_metrics(v, b);
+    tenant_metrics(a, &live, &sum, shown, b);
+    consumer_lag(v, a->cfg, b);
+    commit_histogram(a, b);
+    partition_gauges(v, b);
+    thread_metrics(v, b);
+    size_metrics(&live, &sum, b);
+    http_metrics(a, b);
     process_metrics(b);
 }

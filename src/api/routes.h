@@ -19,6 +19,7 @@
 #include "repute/api.h"
 #include "repute/auth.h"
 #include "repute/config.h"
+#include "repute/engine.h"
 #include "repute/hash.h"
 #include "repute/http.h"
 #include "repute/notice.h"
@@ -30,18 +31,26 @@
 
 /* ---------------------------------------------------------------- notes */
 
+/* A notification kept: its account and tenant are copied into the slot
+ * (the event's strings borrow engine memory, and a tenant can be forgotten
+ * and freed long before the note is shown). */
 typedef struct note {
     uint64_t hash; /* of the account id; 0: empty slot */
     char *id;      /* owned, reused when the slot is overwritten */
     size_t id_cap;
+    char *tenant; /* owned, reused; the tenant's name when has_tenant */
+    size_t tenant_len, tenant_cap;
+    bool has_tenant; /* false: the account's own notification */
     uint64_t sequence;
     int64_t event_time;
-    rp_notification n; /* title, why and actions are not kept */
+    rp_notification n; /* title, why and actions are not kept; n.tenant is
+                          set from the slot's copy when shown */
 } note;
 
 /* Totals reported so far (see the essay of api.c). */
 typedef struct totals {
     uint64_t applied, duplicates, not_applied, changes, notifications, related;
+    uint64_t tenant_overflows, tenants_forgotten;
 } totals;
 
 /* Allocated at the first notification (see rp_api_note_event). */
@@ -145,9 +154,44 @@ void rp_api_get_healthz(rp_api *a, rp_http_response *res);
 void rp_api_get_readyz(rp_api *a, rp_http_response *res);
 void rp_api_get_metrics(rp_api *a, rp_http_response *res);
 /* accounts.c: GET /v1/summary, /v1/accounts, /v1/accounts/{id} (id at
- * most RP_ACCOUNT_ID_MAX bytes). */
+ * most RP_ACCOUNT_ID_MAX bytes; an id with "/tenants/" in it that names no
+ * account held here goes to rp_api_get_tenant). */
 void rp_api_get_summary(rp_api *a, rp_http_response *res);
 void rp_api_get_accounts(rp_api *a, rp_str query, rp_http_response *res);
 void rp_api_get_account(rp_api *a, rp_str id, rp_http_response *res);
+
+/* ---------------------------------------------------------------- views */
+
+/* view.c: what the account page and the tenant page share (docs/http.md).
+ * The engine of a ready partition that holds the account, with the
+ * account's view in *v and its partition in *part; NULL when none. */
+const rp_engine *rp_api_find_account(const rp_api *a, rp_str id,
+                                     rp_account_view *v, int32_t *part);
+/* Answers 404 for an account no ready engine holds, saying why (its
+ * partition restoring, held here with no record of it, or elsewhere). */
+void rp_api_account_not_found(const rp_api *a, rp_str id,
+                              rp_http_response *res);
+/* Writes the fields an account and a tenant share, from "status" to
+ * "notifications_note" (without braces): status, sequence, partition,
+ * clock, manual_review, review_ends_at, bounce, complaint (against the
+ * tenant thresholds for a tenant's view), issues, hours and
+ * notifications (the view's own: the account's, or the tenant's). */
+void rp_api_put_view_body(const rp_api *a, const rp_engine *e, int32_t part,
+                          const rp_account_view *v, rp_buf *b);
+/* The earliest review end among the view's issues in review. */
+bool rp_api_earliest_review_end(const rp_account_view *v, int64_t *out);
+/* A NUL-terminated string as a JSON string. */
+void rp_api_put_cstr(rp_buf *b, const char *s);
+
+/* tenants.c: GET /v1/accounts/{id}/tenants/{tenant}; the "tenants" list of
+ * an account's page; the tenants of every engine by status. */
+void rp_api_get_tenant(rp_api *a, rp_str id, rp_str tenant,
+                       rp_http_response *res);
+void rp_api_put_tenant_list(const rp_engine *e, rp_str id, rp_buf *b);
+void rp_api_tenant_status_counts(const rp_api *a,
+                                 uint64_t out[RP_ASTATUS__COUNT]);
+/* Splits "{id}/tenants/{tenant}" at its first "/tenants/"; false when
+ * there is none. */
+bool rp_api_split_tenant(rp_str path, rp_str *id, rp_str *tenant);
 
 #endif

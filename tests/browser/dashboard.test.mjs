@@ -2,7 +2,11 @@
 // the paused account, its page says it is paused and shows its rates; a
 // viewer sees no action buttons and gets 403 from the API; an operator
 // (REPUTE_OPERATOR_TOKEN) resumes the paused account from its page, sees
-// the action pending, then the status change.
+// the action pending, then the status change. Tenants (the example's hooli
+// stays HEALTHY while its tenant promotions is paused): the attention list
+// shows the tenant with its account, hooli's page lists its tenants, and
+// the tenant's page shows its status, rates and notifications, with the
+// issues' actions but not the account's own.
 // Screenshots of both pages go to $SCREENSHOT_DIR (default ./out/).
 //
 //   REPUTE_URL=http://127.0.0.1:8080/ node tests/browser/dashboard.test.mjs
@@ -134,6 +138,40 @@ try {
   check(viewerPost[0] === 403, `the API answers a viewer's action 403 (${viewerPost[0]}: ${viewerPost[1].trim().slice(0, 80)})`);
   const accountUrl = page.url();
 
+  // Tenants: the paused tenant in the attention list, with its account.
+  await page.goto(url.replace(/#.*$/, '') + '#/');
+  const tenantRow = page.locator('[data-testid="attention-row"][data-tenant="promotions"]');
+  await tenantRow.waitFor();
+  check(await tenantRow.getAttribute('data-account-id') === 'hooli' &&
+    await tenantRow.getAttribute('data-status') === 'SENDING_PAUSED', 'the attention list shows hooli\'s tenant promotions paused');
+  check(await page.locator('[data-testid="attention-row"][data-account-id="hooli"]:not([data-tenant])').count() === 0,
+    'hooli itself (HEALTHY) is not in the attention list');
+  await page.screenshot({ path: join(outDir, 'attention-list-tenant.png') });
+  // hooli's page: HEALTHY, its tenants listed with their statuses.
+  await page.goto(url.replace(/#.*$/, '') + '#/account/hooli');
+  await page.waitForFunction(() => document.querySelector('[data-testid="account-id"]')?.textContent === 'hooli');
+  check(await status.getAttribute('data-status') === 'HEALTHY', 'hooli is HEALTHY');
+  const promo = page.locator('[data-testid="tenant"][data-tenant="promotions"]');
+  await promo.waitFor();
+  check(await promo.getAttribute('data-status') === 'SENDING_PAUSED', 'hooli\'s page shows its tenant promotions paused');
+  check(await page.locator('[data-testid="tenant"]').count() === 2, 'hooli\'s two tenants are listed');
+  await page.screenshot({ path: join(outDir, 'account-tenants.png'), fullPage: true });
+  // The tenant's page.
+  await promo.getByTestId('tenant-link').click();
+  await page.waitForURL(/#\/account\/hooli\/tenant\/promotions$/);
+  await page.getByTestId('tenant-name').waitFor();
+  check((await page.getByTestId('tenant-name').textContent()) === 'promotions', 'the tenant page names the tenant');
+  await page.waitForFunction(() => document.querySelector('[data-testid="account-status"]')?.dataset.status === 'SENDING_PAUSED');
+  check(true, 'the tenant page shows it SENDING_PAUSED');
+  check(await page.getByTestId('tenant-account-status').getAttribute('class') === 'badge s-HEALTHY', 'and its account HEALTHY');
+  check(/tenant's mail can't be sent/.test(await page.getByTestId('account-summary').textContent()), 'the summary speaks of the tenant\'s mail');
+  check(await page.locator('[data-testid="gauge"]').count() === 2, 'the tenant page draws two gauges');
+  check(await page.locator('[data-testid="chart"]').count() >= 1, 'the tenant page draws a rate chart');
+  check(await page.locator('[data-testid="issue"]').count() >= 1, 'the tenant\'s open issues are listed');
+  await page.locator('[data-testid="notification"][data-stage="SENDING_PAUSED"]').first().waitFor();
+  check(/promotions/.test(await page.locator('[data-testid="notification"]').first().textContent()), 'the tenant\'s notifications name it');
+  await page.screenshot({ path: join(outDir, 'tenant.png'), fullPage: true });
+
   // An unknown account gets the server's message, not a blank page.
   await page.goto(`${url.replace(/#.*$/, '')}#/account/${encodeURIComponent('no such account \u00e9/1')}`);
   await page.getByTestId('account-not-found').waitFor();
@@ -181,6 +219,22 @@ try {
     await page.waitForFunction(() => !document.querySelector('[data-testid="pending"]'), null, { timeout: 10000 });
     check(true, 'the pending note is gone once the change arrived');
     await page.screenshot({ path: join(outDir, 'account-resumed.png') });
+
+    // On a tenant's page: the issues' actions, not the account's own.
+    await page.goto(url.replace(/#.*$/, '') + '#/account/hooli/tenant/promotions');
+    await page.getByTestId('tenant-name').waitFor();
+    await page.locator('button[data-act="RESUME_SENDING"]').first().waitFor();
+    check(await page.getByTestId('account-actions').count() === 0, 'a tenant\'s page offers no account-level actions');
+    await page.locator('button[data-act="RESUME_SENDING"]').first().click();
+    await page.getByTestId('act-dialog').waitFor({ state: 'visible' });
+    check(/tenant alone/.test(await page.getByTestId('act-say').textContent()), 'the confirmation says it acts on the tenant alone');
+    await page.getByTestId('act-note').fill('The tenant\'s list was cleaned (browser test).');
+    await page.getByTestId('act-confirm').click();
+    await page.getByTestId('act-dialog').waitFor({ state: 'hidden' });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="account-status"]')?.dataset.status !== 'SENDING_PAUSED', null,
+      { timeout: 30000 });
+    check(true, `the tenant's status changed after the action (${await status.getAttribute('data-status')})`);
   }
 
   check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);

@@ -85,12 +85,14 @@ while [ $SECONDS -lt $deadline ]; do
   if [ -z "$ready" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "${REPUTE_URL}readyz")" = 200 ]; then
     ready=1
   fi
-  if [ -n "$ready" ] && curl -sf "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary" | grep -q '"SENDING_PAUSED":[1-9]'; then
+  # acme paused, and hooli's tenant promotions paused (the tenants' part).
+  if [ -n "$ready" ] && curl -sf "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary" |
+    grep -q '"by_status":{[^}]*"SENDING_PAUSED":[1-9].*"tenants_by_status":{[^}]*"SENDING_PAUSED":[1-9]'; then
     break
   fi
   sleep 0.5
 done
-[ $SECONDS -lt $deadline ] || fail "no SENDING_PAUSED account within ${WAIT}s ($(curl -s "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary"))"
+[ $SECONDS -lt $deadline ] || fail "no SENDING_PAUSED account and tenant within ${WAIT}s ($(curl -s "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary"))"
 echo "== $(curl -s "${CURL_AUTH[@]}" "${REPUTE_URL}v1/summary")"
 
 node "$here/dashboard.test.mjs"

@@ -2,8 +2,11 @@
  * test_http_api.c - the HTTP endpoints of `repute run` (docs/http.md),
  * against `repute run --embedded` fed with the bundled example
  * (examples/review-and-pause.jsonl), where acme ends SENDING_PAUSED on its
- * bounce rate, acme-marketing PENDING_END_OF_REVIEW_DECISION and globex
- * HEALTHY again after a report review.
+ * bounce rate, acme-marketing PENDING_END_OF_REVIEW_DECISION, globex
+ * HEALTHY again after a report review, and hooli's tenant promotions
+ * SENDING_PAUSED while hooli stays HEALTHY (docs/rules.md section 10): the
+ * tenant routes, the tenant in the attention list (a row with its account,
+ * not an account of its own) and the tenant metrics are checked on it.
  *
  * The requests go over plain sockets (it_http_raw in http.c), so that
  * malformed and oversized ones can be sent too: each gets a clear 4xx and the
@@ -49,7 +52,8 @@ static it_proc *run;
 static int port;
 
 /* Starts repute with the example's rules, produces the example and waits
- * until all of it is processed (acme paused, six status changes). */
+ * until all of it is processed (acme paused, eight status changes: six of
+ * accounts, two of hooli's tenant promotions). */
 static void start(void) {
     it_init_embedded(&ctx, "http_api");
     /* The example's rules instead of the tests' (same file name). */
@@ -79,13 +83,13 @@ static void start(void) {
          * of the example as well. */
         it_reply m = it_http(port, "GET", "/metrics");
         bool all =
-            strstr(m.body, "repute_status_changes_published_total 6\n") != NULL;
+            strstr(m.body, "repute_status_changes_published_total 8\n") != NULL;
         it_reply_free(&m);
-        if (paused == 1 && healthy == 2 && pending == 1 && all)
+        if (paused == 1 && healthy == 3 && pending == 1 && all)
             break;
         cr_assert(it_now() < end,
                   "the example was not processed within 90 s (paused %d, "
-                  "healthy %d, pending %d, all six status changes: %s)",
+                  "healthy %d, pending %d, all eight status changes: %s)",
                   (int)paused, (int)healthy, (int)pending, all ? "yes" : "no");
         it_sleep(0.2);
     }
@@ -97,6 +101,64 @@ static void stop(void) {
 }
 
 /* ------------------------------------------------------------ tests */
+
+/* hooli HEALTHY with its two tenants listed, promotions paused; the tenant's
+ * page in the shape of an account's, with its own notifications. */
+static void check_tenants(void) {
+    json_t *h = get_json(port, "/v1/accounts/hooli", 200);
+    cr_assert_str_eq(json_string_value(json_object_get(h, "status")),
+                     "HEALTHY");
+    cr_assert(json_is_null(json_object_get(h, "tenant")));
+    json_t *ts = json_object_get(h, "tenants");
+    cr_assert_eq(json_array_size(ts), 2, "promotions and receipts");
+    json_t *t0 = json_array_get(ts, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(t0, "tenant")),
+                     "promotions", "name order");
+    cr_assert_str_eq(json_string_value(json_object_get(t0, "status")),
+                     "SENDING_PAUSED");
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(ts, 1), "status")),
+        "HEALTHY");
+    cr_assert_eq(json_array_size(json_object_get(h, "notifications")), 0,
+                 "the tenant's notifications are on its own page");
+    json_decref(h);
+
+    json_t *t = get_json(port, "/v1/accounts/hooli/tenants/promotions", 200);
+    cr_assert_str_eq(json_string_value(json_object_get(t, "account_id")),
+                     "hooli");
+    cr_assert_str_eq(json_string_value(json_object_get(t, "tenant")),
+                     "promotions");
+    cr_assert_str_eq(json_string_value(json_object_get(t, "status")),
+                     "SENDING_PAUSED");
+    cr_assert_str_eq(json_string_value(json_object_get(t, "account_status")),
+                     "HEALTHY");
+    json_t *b = json_object_get(t, "bounce");
+    cr_assert_str_eq(json_string_value(json_object_get(b, "status")),
+                     "SENDING_PAUSE");
+    cr_assert_gt(json_integer_value(json_object_get(b, "volume")), 0);
+    cr_assert(json_is_real(json_object_get(b, "pause_threshold")));
+    cr_assert_gt(json_array_size(json_object_get(t, "hours")), 0);
+    cr_assert_eq(json_array_size(json_object_get(t, "issues")), 1);
+    json_t *notes = json_object_get(t, "notifications");
+    cr_assert_geq(json_array_size(notes), 2, "REVIEW_STARTED, SENDING_PAUSED");
+    json_t *n0 = json_array_get(notes, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(n0, "stage")),
+                     "SENDING_PAUSED");
+    cr_assert(
+        strstr(json_string_value(json_object_get(n0, "why")), "promotions"),
+        "the tenant's text names it: %s",
+        json_string_value(json_object_get(n0, "why")));
+    json_decref(t);
+
+    json_t *nf = get_json(port, "/v1/accounts/hooli/tenants/nope", 404);
+    cr_assert_str_eq(json_string_value(json_object_get(nf, "tenant")), "nope");
+    json_decref(nf);
+    nf = get_json(port, "/v1/accounts/nobody/tenants/promotions", 404);
+    cr_assert_str_eq(json_string_value(json_object_get(nf, "account_id")),
+                     "nobody");
+    json_decref(nf);
+    json_decref(get_json(port, "/v1/accounts/hooli/tenants/", 400));
+}
 
 Test(http_api, endpoints) {
     start();
@@ -113,8 +175,14 @@ Test(http_api, endpoints) {
     json_t *s = get_json(port, "/v1/summary", 200);
     cr_assert(json_is_true(json_object_get(s, "ready")));
     cr_assert_eq(json_array_size(json_object_get(s, "partitions")), 4);
-    cr_assert_eq(json_integer_value(json_object_get(s, "accounts")), 4,
-                 "accounts: acme, acme-marketing, globex, initech");
+    cr_assert_eq(json_integer_value(json_object_get(s, "accounts")), 5,
+                 "accounts: acme, acme-marketing, globex, hooli, initech");
+    cr_assert_eq(json_integer_value(json_object_get(s, "tenants")), 2,
+                 "hooli's tenants: promotions, receipts");
+    cr_assert_eq(
+        json_integer_value(json_object_get(
+            json_object_get(s, "tenants_by_status"), "SENDING_PAUSED")),
+        1);
     cr_assert_eq(
         json_integer_value(json_object_get(json_object_get(s, "by_status"),
                                            "PENDING_END_OF_REVIEW_DECISION")),
@@ -132,10 +200,13 @@ Test(http_api, endpoints) {
         "/v1/accounts?status=SENDING_PAUSED,PENDING_END_OF_REVIEW_DECISION",
         200);
     json_t *a = json_object_get(l, "accounts");
-    cr_assert_eq(json_array_size(a), 2);
+    cr_assert_eq(json_array_size(a), 3,
+                 "acme, acme-marketing, hooli's "
+                 "tenant promotions");
     cr_assert_str_eq(
         json_string_value(json_object_get(json_array_get(a, 0), "account_id")),
         "acme");
+    cr_assert(json_is_null(json_object_get(json_array_get(a, 0), "tenant")));
     cr_assert_str_eq(
         json_string_value(json_object_get(json_array_get(a, 0), "status")),
         "SENDING_PAUSED");
@@ -144,13 +215,38 @@ Test(http_api, endpoints) {
     cr_assert_str_eq(
         json_string_value(json_object_get(json_array_get(a, 1), "account_id")),
         "acme-marketing");
+    json_t *t = json_array_get(a, 2);
+    cr_assert_str_eq(json_string_value(json_object_get(t, "account_id")),
+                     "hooli", "a tenant's row names its account");
+    cr_assert_str_eq(json_string_value(json_object_get(t, "tenant")),
+                     "promotions");
+    cr_assert_str_eq(json_string_value(json_object_get(t, "status")),
+                     "SENDING_PAUSED");
     cr_assert(json_is_null(json_object_get(l, "next")));
+    json_decref(l);
+    /* hooli itself is HEALTHY: not in the attention list. */
+    l = get_json(port, "/v1/accounts?status=SENDING_PAUSED&q=hooli", 200);
+    cr_assert_eq(json_array_size(json_object_get(l, "accounts")), 1);
     json_decref(l);
     l = get_json(port, "/v1/accounts?limit=3", 200);
     cr_assert_eq(json_array_size(json_object_get(l, "accounts")), 3);
     cr_assert_str_eq(json_string_value(json_object_get(l, "next")), "globex");
     json_decref(l);
-    l = get_json(port, "/v1/accounts?limit=3&after=globex", 200);
+    /* After globex: hooli, its paused tenant (HEALTHY tenants are on
+     * their account's page only), initech. */
+    l = get_json(port, "/v1/accounts?limit=2&after=globex", 200);
+    a = json_object_get(l, "accounts");
+    cr_assert_eq(json_array_size(a), 2);
+    cr_assert(json_is_null(json_object_get(json_array_get(a, 0), "tenant")));
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 1), "tenant")),
+        "promotions");
+    cr_assert_str_eq(json_string_value(json_object_get(l, "next")), "hooli");
+    cr_assert_str_eq(json_string_value(json_object_get(l, "next_tenant")),
+                     "promotions");
+    json_decref(l);
+    l = get_json(
+        port, "/v1/accounts?limit=3&after=hooli&after_tenant=promotions", 200);
     cr_assert_eq(json_array_size(json_object_get(l, "accounts")), 1);
     cr_assert_str_eq(
         json_string_value(json_object_get(
@@ -194,6 +290,8 @@ Test(http_api, endpoints) {
     cr_assert_float_eq(json_real_value(json_object_get(n0, "threshold")), 0.10,
                        1e-12);
     json_decref(acme);
+
+    check_tenants();
 
     /* The reporter of the example's report never appears. */
     r = it_http(port, "GET", "/v1/accounts/globex");
@@ -241,8 +339,12 @@ Test(http_api, endpoints) {
         strstr(r.body, "repute_commit_duration_seconds_bucket{le=\"+Inf\"}"));
     cr_assert(strstr(r.body, "repute_consumer_lag{topic="));
     cr_assert(strstr(r.body, "repute_build_info{version=\""));
-    cr_assert(strstr(r.body, "repute_status_changes_published_total 6\n"),
-              "6 status changes in the example");
+    cr_assert(strstr(r.body, "repute_status_changes_published_total 8\n"),
+              "8 status changes in the example");
+    cr_assert(strstr(r.body, "repute_tenants{status=\"SENDING_PAUSED\"} 1\n"));
+    cr_assert(strstr(r.body, "repute_tenants{status=\"HEALTHY\"} 1\n"));
+    cr_assert(strstr(r.body, "repute_tenant_overflows_total 0\n"));
+    cr_assert(strstr(r.body, "repute_tenants_forgotten_total 0\n"));
     /* The threads (docs/run.md, "Threads"): whichever applied them, their
      * records add up to those taken from the inputs. */
     cr_assert(strstr(r.body, "\nrepute_threads "));

@@ -1,5 +1,7 @@
-/* repute's dashboard: hash routes #/ (accounts that need attention) and
- * #/account/<id>, polling the same server's /v1 JSON every 2 s while the
+/* repute's dashboard: hash routes #/ (accounts and tenants that need
+ * attention), #/account/<id> and #/account/<id>/tenant/<tenant> (a tenant,
+ * docs/rules.md section 10: the same page as an account's, for that
+ * stream; ids are percent-encoded, so the "/tenant/" is the route's), polling the same server's /v1 JSON every 2 s while the
  * tab is visible. No framework, nothing fetched from elsewhere.
  *
  * When repute asks for tokens (docs/api-auth.md), the first 401 shows a
@@ -13,7 +15,9 @@
  * takes a note; confirming POSTs the action, and the page shows it as
  * pending until the account's data show its effect. The dialog lives
  * outside the polled markup, so a refresh never wipes what is being typed.
- * GET v1/me says whether this token may act: a viewer sees no buttons. */
+ * GET v1/me says whether this token may act: a viewer sees no buttons.
+ * On a tenant's page the issues' actions go to the tenant's route; the
+ * account's own actions (manual review, links) are not offered there. */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -114,9 +118,10 @@
   function route() {
     const h = location.hash.replace(/^#/, '') || '/';
     if (h.startsWith('/account/')) {
-      let id = h.slice(9);
-      try { id = decodeURIComponent(id); } catch (e) { /* keep it raw */ }
-      return { page: 'account', id };
+      const dec = (x) => { try { return decodeURIComponent(x); } catch (e) { return x; } };
+      const rest = h.slice(9), at = rest.indexOf('/tenant/');
+      if (at >= 0) return { page: 'account', id: dec(rest.slice(0, at)), tenant: dec(rest.slice(at + 8)) };
+      return { page: 'account', id: dec(rest), tenant: null };
     }
     const p = new URLSearchParams(h.split('?')[1] || '');
     const st = (p.get('status') || '').split(',').filter((s) => ATTENTION.includes(s));
@@ -139,7 +144,7 @@
     if (ctrl) ctrl.abort();
     ctrl = new AbortController();
     try {
-      const warn = cur.page === 'account' ? await loadAccount(cur.id, ctrl.signal, my) : await loadList(ctrl.signal, my);
+      const warn = cur.page === 'account' ? await loadAccount(cur.id, cur.tenant, ctrl.signal, my) : await loadList(ctrl.signal, my);
       if (my !== gen) return;
       lastOk = Date.now();
       setBanner(warn);
@@ -164,15 +169,19 @@
     for (const st of cur.statuses) {
       const old = list.groups[st] || { pages: 1 };
       const g = { items: [], next: null, pages: old.pages };
-      if (cur.q || ((s.by_status || {})[st] || 0) > 0) {
-        let after = null;
+      if (cur.q || ((s.by_status || {})[st] || 0) + ((s.tenants_by_status || {})[st] || 0) > 0) {
+        /* The cursor is the last row: an account id, and a tenant's name
+         * for a tenant's row. */
+        let after = null, afterTenant = null;
         for (let p = 0; p < g.pages; p++) {
           let u = `v1/accounts?status=${st}&limit=${PAGE}`;
           if (cur.q) u += `&q=${encodeURIComponent(cur.q)}`;
           if (after) u += `&after=${encodeURIComponent(after)}`;
+          if (after && afterTenant != null) u += `&after_tenant=${encodeURIComponent(afterTenant)}`;
           const r = (await getJSON(u, signal)).body || {};
           g.items.push(...(r.accounts || []));
           after = r.next || null;
+          afterTenant = r.next_tenant ?? null;
           if (!after) break;
         }
         g.next = after;
@@ -187,7 +196,7 @@
   }
 
   function renderList() {
-    const s = summary || {}, by = s.by_status || {}, clock = s.clock;
+    const s = summary || {}, by = s.by_status || {}, tby = s.tenants_by_status || {}, clock = s.clock;
     const parts = s.partitions || [];
     put($('list-meta'), `${plural(s.accounts || 0, 'account', 'accounts')} on ${parts.length === 1 ? 'partition' : 'partitions'} ${esc(parts.join(', ') || '–')}` +
       (clock ? ` · as of <time datetime="${iso(clock)}">${when(clock)}</time>${s.clock_mode === 'event' ? ' (event time)' : ''}` : ''));
@@ -196,16 +205,21 @@
       const on = cur.statuses.includes(st);
       return `<button type="button" class="count s-${st}" data-status="${st}" data-testid="count-${st}" aria-pressed="${on}"` +
         ` title="${on && !all ? 'Show every status that needs attention' : `Show only ${ACCOUNT[st].toLowerCase()}`}">` +
-        `<span>${ACCOUNT[st]}</span><b>${num(by[st] || 0)}</b></button>`;
+        `<span>${ACCOUNT[st]}</span><b>${num(by[st] || 0)}</b>` +
+        (tby[st] ? `<small class="muted" data-testid="tenant-count-${st}">+ ${plural(tby[st], 'tenant', 'tenants')}</small>` : '') + '</button>';
     }).join('') + `<span class="count s-HEALTHY" data-testid="count-HEALTHY"><span>Healthy</span><b>${num(by.HEALTHY || 0)}</b></span>`);
     const html = cur.statuses.map((st) => {
       const g = list.groups[st];
       if (!g || !g.items.length) return '';
-      const total = by[st] || 0;
+      const total = (by[st] || 0) + (tby[st] || 0);
       const rows = g.items.map((a) => {
-        const ends = a.review_ends_at;
-        return `<tr data-testid="attention-row" data-account-id="${esc(a.account_id)}" data-status="${esc(a.status)}">` +
-          `<th scope="row"><a data-testid="account-link" href="#/account/${esc(encodeURIComponent(a.account_id))}">${esc(a.account_id)}</a></th>` +
+        const ends = a.review_ends_at, t = a.tenant != null;
+        /* A tenant's row names its account, then the tenant. */
+        const name = t ? `<a href="${pageHref(a.account_id)}">${esc(a.account_id)}</a> <span class="muted">›</span> ` +
+          `<a data-testid="tenant-link" href="${pageHref(a.account_id, a.tenant)}">${esc(a.tenant)}</a> <span class="kind">tenant</span>` :
+          `<a data-testid="account-link" href="${pageHref(a.account_id)}">${esc(a.account_id)}</a>`;
+        return `<tr data-testid="attention-row" data-account-id="${esc(a.account_id)}"${t ? ` data-tenant="${esc(a.tenant)}"` : ''} data-status="${esc(a.status)}">` +
+          `<th scope="row">${name}</th>` +
           `<td>${badge(a.status, ACCOUNT)}</td>` +
           `<td class="num">${a.bounce_rate == null ? '<span class="muted">–</span>' : pct(a.bounce_rate)}</td>` +
           `<td class="num">${a.complaint_rate == null ? '<span class="muted">–</span>' : pct(a.complaint_rate)}</td>` +
@@ -213,11 +227,11 @@
           `<td>${ends == null ? '<span class="muted">–</span>' : whenRel(ends, clock)}</td></tr>`;
       }).join('');
       const shown = cur.q ? `${plural(g.items.length, 'match', 'matches')}${g.next ? ' so far' : ''}` :
-        `${num(g.items.length)} of ${plural(Math.max(total, g.items.length), 'account', 'accounts')}`;
+        `${num(g.items.length)} of ${num(Math.max(total, g.items.length))} ${tby[st] ? 'accounts and tenants' : (Math.max(total, g.items.length) === 1 ? 'account' : 'accounts')}`;
       return `<section class="group" aria-label="${ACCOUNT[st]}"><table data-testid="group-${st}">` +
         `<caption>${badge(st, ACCOUNT)} <span class="muted">${shown}</span></caption>` +
         '<colgroup><col class="w-id"><col class="w-st"><col class="w-r"><col class="w-r"><col class="w-is"><col></colgroup>' +
-        '<thead><tr><th scope="col">Account</th><th scope="col">Status</th><th scope="col" class="num">Bounce rate</th>' +
+        '<thead><tr><th scope="col">Account (› tenant)</th><th scope="col">Status</th><th scope="col" class="num">Bounce rate</th>' +
         '<th scope="col" class="num">Complaint rate</th><th scope="col">Issues</th><th scope="col">Review ends</th></tr></thead>' +
         `<tbody>${rows}</tbody></table>` +
         (g.next ? `<button type="button" class="plain more" data-more="${st}">Show more ${ACCOUNT[st].toLowerCase()}</button>` : '') +
@@ -237,18 +251,22 @@
     tick();
   }
 
-  /* ---- the account page ---- */
+  /* ---- the account page (and a tenant's) ---- */
   let account = null;
+  const enc = encodeURIComponent;
+  const pageHref = (id, tenant) => esc(`#/account/${enc(id)}${tenant == null ? '' : `/tenant/${enc(tenant)}`}`);
+  const apiPath = (id, tenant) => `v1/accounts/${enc(id)}${tenant == null ? '' : `/tenants/${enc(tenant)}`}`;
+  const sameView = (a, id, tenant) => a && a.account_id === id && (a.tenant ?? null) === (tenant ?? null);
 
-  async function loadAccount(id, signal, my) {
+  async function loadAccount(id, tenant, signal, my) {
     if (!me) me = (await getJSON('v1/me', signal)).body || { can_act: false };
-    const r = await getJSON(`v1/accounts/${encodeURIComponent(id)}`, signal);
+    const r = await getJSON(apiPath(id, tenant), signal);
     if (my !== gen) return '';
     if (r.status === 404) {
       account = null;
-      const b = r.body || {};
-      document.title = `${id}: not found · repute`;
-      put($('account'), `<div class="card" data-testid="account-not-found"><h1>${esc(id)}</h1>` +
+      const b = r.body || {}, name = tenant == null ? id : `${id} › ${tenant}`;
+      document.title = `${name}: not found · repute`;
+      put($('account'), `<div class="card" data-testid="account-not-found"><h1>${esc(name)}</h1>` +
         `<p class="say err">${esc(b.message || 'This account is not known here.')}</p>` +
         (b.partition != null ? `<p class="muted">The account belongs to partition ${esc(b.partition)}, which this instance ${b.owned ? 'holds' : 'does not hold'}.</p>` : '') +
         '</div>');
@@ -260,49 +278,85 @@
   }
 
   function say(a) {
-    const open = a.issues || [];
+    const open = a.issues || [], t = a.tenant != null;
+    /* A tenant's page speaks of that stream: the rest of the account sends on. */
+    const W = t ? { cant: 'this tenant\'s mail can\'t be sent', still: 'this tenant\'s mail can still be sent', until: 'The tenant\'s mail can be sent',
+      ok: 'this tenant\'s mail can be sent normally' } : { cant: 'this account can\'t send email', still: 'this account can still send',
+      until: 'The account can send', ok: 'this account can send normally' };
     const of = (pred) => kindList(open.filter(pred).map((i) => i.kind));
     const ends = a.review_ends_at;
     const endTxt = ends == null ? '' : ` ${when(ends)} (${rel(ends, a.clock)})`;
     switch (a.status) {
       case 'SENDING_PAUSED':
-        return `<strong>Sending paused:</strong> this account can't send email until the pause is lifted. ` +
+        return `<strong>Sending paused:</strong> ${W.cant} until the pause is lifted${t ? ' (the account\'s other mail goes on)' : ''}. ` +
           `The cause is the ${esc(of((i) => i.status === 'SENDING_PAUSE'))}. Fix it, submit a remediation that says what you changed, ` +
           'and ask for a review of the pause.';
       case 'PENDING_SENDING_PAUSE':
         return `<strong>Pause pending:</strong> the review of the ${esc(of((i) => i.status === 'PENDING_SENDING_PAUSE'))} ended with the ` +
-          'problem still there, and a person at the service will decide whether to pause sending. The account can send until then: fix the cause now.';
+          `problem still there, and a person at the service will decide whether to pause sending. ${W.until} until then: fix the cause now.`;
       case 'PENDING_END_OF_REVIEW_DECISION':
-        return `<strong>Waiting for a decision:</strong> this account can still send while a person at the service looks at the ` +
+        return `<strong>Waiting for a decision:</strong> ${W.still} while a person at the service looks at the ` +
           `${esc(of((i) => i.status === 'UNDER_REVIEW' || i.status === 'ALMOST_HEALED'))}. ` +
           'No end date is set for this review; you will be notified of the outcome.';
       case 'UNDER_REVIEW':
         if (open.length && open.every((i) => i.status === 'ALMOST_HEALED'))
           return `<strong>Under review, almost healed:</strong> the ${esc(of(() => true))} is back below the review threshold. ` +
             `Keep it there and the review ends by itself${esc(endTxt)}.`;
-        return `<strong>Under review:</strong> this account can still send, but the ${esc(of((i) => i.status === 'UNDER_REVIEW' || i.status === 'ALMOST_HEALED'))} ` +
+        return `<strong>Under review:</strong> ${W.still}, but the ${esc(of((i) => i.status === 'UNDER_REVIEW' || i.status === 'ALMOST_HEALED'))} ` +
           `must improve before the review ends${esc(endTxt)}, or sending may be paused.`;
       default:
-        return '<strong>Healthy:</strong> this account can send normally. Nothing needs your attention.';
+        return `<strong>Healthy:</strong> ${W.ok}.${t && a.account_status === 'SENDING_PAUSED' ?
+          ' But its account is paused, which stops all of its mail.' : tenantsSay(a)}`;
     }
   }
 
+  /* A HEALTHY account may have tenants that are not: say so. */
+  function tenantsSay(a) {
+    const bad = (a.tenants || []).filter((x) => x.status !== 'HEALTHY');
+    if (!bad.length) return ' Nothing needs your attention.';
+    const paused = bad.filter((x) => x.status === 'SENDING_PAUSED').map((x) => x.tenant);
+    return ` But ${plural(bad.length, 'of its tenants needs', 'of its tenants need')} attention (below)` +
+      (paused.length ? `: ${esc(paused.join(', '))} ${paused.length === 1 ? 'is' : 'are'} paused, and only ${paused.length === 1 ? 'that stream\'s' : 'those streams\''} mail stops.` : '.');
+  }
+
   function renderAccount(a) {
-    const clock = a.clock;
-    document.title = `${a.account_id}: ${ACCOUNT[a.status] || a.status} · repute`;
-    const links = (a.links || []).map((l) => `<a href="#/account/${esc(encodeURIComponent(l))}">${esc(l)}</a>`).join(', ');
+    const clock = a.clock, t = a.tenant != null;
+    document.title = `${t ? `${a.tenant} (${a.account_id})` : a.account_id}: ${ACCOUNT[a.status] || a.status} · repute`;
+    const links = (a.links || []).map((l) => `<a href="${pageHref(l)}">${esc(l)}</a>`).join(', ');
     const head = '<div class="card"><div class="acct-head">' +
-      `<h1 data-testid="account-id">${esc(a.account_id)}</h1>` +
+      (t ? `<h1><span data-testid="account-id" hidden>${esc(a.account_id)}</span><span data-testid="tenant-name">${esc(a.tenant)}</span>` +
+        ` <span class="kind">tenant of <a data-testid="tenant-account-link" href="${pageHref(a.account_id)}">${esc(a.account_id)}</a></span></h1>` :
+        `<h1 data-testid="account-id">${esc(a.account_id)}</h1>`) +
       badge(a.status, ACCOUNT, ` data-testid="account-status" data-status="${esc(a.status)}"`) + '</div>' +
       `<p class="say" data-testid="account-summary">${say(a)}</p><ul class="facts">` +
       (a.review_ends_at != null ? `<li>Review ends <b>${whenRel(a.review_ends_at, clock)}</b></li>` : '') +
-      `<li>Linked accounts: <b>${links || 'none'}</b></li>` +
-      `<li>Manual review: <b>${a.manual_review ? 'yes, a person decides before any pause' : 'no'}</b></li>` +
+      (t ? `<li>Account: <b><a href="${pageHref(a.account_id)}">${esc(a.account_id)}</a> ${badge(a.account_status, ACCOUNT, ' data-testid="tenant-account-status"')}</b></li>` :
+        `<li>Linked accounts: <b>${links || 'none'}</b></li>`) +
+      `<li>Manual review${t ? ' (the account\'s)' : ''}: <b>${a.manual_review ? 'yes, a person decides before any pause' : 'no'}</b></li>` +
       `<li>As of <b>${clock ? `<time datetime="${iso(clock)}">${when(clock)}</time>` : '–'}</b></li>` +
       `<li>Event <b>#${num(a.sequence)}</b></li>` + (a.partition != null ? `<li>Partition <b>${esc(a.partition)}</b></li>` : '') + '</ul>' +
       accountActs(a) + '</div>';
     const metrics = `<div class="metrics">${metric(a, 'bounce')}${metric(a, 'complaint')}</div>`;
-    put($('account'), head + metrics + issues(a) + notes(a));
+    put($('account'), head + metrics + (t ? '' : tenants(a)) + issues(a) + notes(a));
+  }
+
+  /* An account's tenants (docs/rules.md section 10), in name order, each
+   * with its status and a link to its page. */
+  function tenants(a) {
+    const list = a.tenants || [];
+    if (!list.length) return '';
+    const rows = list.map((x) => `<tr data-testid="tenant" data-tenant="${esc(x.tenant)}" data-status="${esc(x.status)}">` +
+      `<th scope="row"><a data-testid="tenant-link" href="${pageHref(a.account_id, x.tenant)}">${esc(x.tenant)}</a></th>` +
+      `<td>${badge(x.status, ACCOUNT)}</td>` +
+      `<td class="num">${x.bounce_rate == null ? '<span class="muted">–</span>' : pct(x.bounce_rate)}</td>` +
+      `<td class="num">${x.complaint_rate == null ? '<span class="muted">–</span>' : pct(x.complaint_rate)}</td>` +
+      `<td>${esc((x.issues || []).map((k) => KIND[k] || k).join(', ') || '–')}</td>` +
+      `<td>${x.review_ends_at == null ? '<span class="muted">–</span>' : whenRel(x.review_ends_at, a.clock)}</td></tr>`).join('');
+    return '<section class="card" aria-labelledby="h-tenants" data-testid="tenants"><h2 id="h-tenants">Tenants</h2>' +
+      '<p class="muted">Streams of this account with a reputation of their own: a paused tenant\'s mail stops, the rest of the account sends on.</p>' +
+      '<table><thead><tr><th scope="col">Tenant</th><th scope="col">Status</th><th scope="col" class="num">Bounce rate</th>' +
+      '<th scope="col" class="num">Complaint rate</th><th scope="col">Issues</th><th scope="col">Review ends</th></tr></thead>' +
+      `<tbody>${rows}</tbody></table></section>`;
   }
 
   const METRIC = {
@@ -431,7 +485,8 @@
       ((n.actions || []).length ? `<p class="sub">What you can do</p><ul>${n.actions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '') +
       '</article>').join('');
     return '<section class="card" aria-labelledby="h-notes"><h2 id="h-notes">Notifications</h2>' +
-      (a.notifications_note ? `<p class="muted">Newest first: ${esc(a.notifications_note)}.</p>` : '') +
+      (a.notifications_note ? `<p class="muted">Newest first: ${esc(a.notifications_note)}.` +
+        `${(a.tenants || []).length ? ' A tenant\'s notifications are on its own page.' : ''}</p>` : '') +
       (items || '<p class="muted">No notifications yet.</p>') + '</section>';
   }
 
@@ -468,7 +523,7 @@
     (issue ? ` data-issue="${esc(issue)}"` : '') + (other != null ? ` data-other="${esc(other)}"` : '') +
     ` data-testid="act-${t}${issue ? `-${esc(issue)}` : ''}">${esc(ACT[t].label)}${other != null ? ` ${esc(other)}` : ''}</button>`;
   function accountActs(a) {
-    if (!canAct()) return '';
+    if (!canAct() || a.tenant != null) return ''; /* the account's own: not a tenant's */
     return '<div class="acts acct-acts" data-testid="account-actions">' +
       actButton(a.manual_review ? 'CLEAR_MANUAL_REVIEW' : 'SET_MANUAL_REVIEW') + ' ' + actButton('LINK_ACCOUNT') + ' ' +
       (a.links || []).map((l) => actButton('UNLINK_ACCOUNT', null, l)).join(' ') + '</div>';
@@ -485,8 +540,9 @@
     return a.sequence > p.sequence; /* a status change was published */
   }
   function pendingList(a) {
-    pending = pending.filter((p) => p.account !== a.account_id || !settled(p, a));
-    const mine = pending.filter((p) => p.account === a.account_id);
+    const ours = (p) => p.account === a.account_id && p.tenant === (a.tenant ?? null);
+    pending = pending.filter((p) => !ours(p) || !settled(p, a));
+    const mine = pending.filter(ours);
     if (!mine.length) return '';
     return '<ul class="pending-list">' + mine.map((p) => {
       const late = Date.now() - p.at > PENDING_GIVE_UP_MS;
@@ -501,10 +557,12 @@
   function openAct(btn) {
     if (!account) return;
     const t = btn.dataset.act, issue = btn.dataset.issue || null, other = btn.dataset.other || null;
-    acting = { action: t, issue, other, account: account.account_id, sequence: account.sequence, event_id: null };
+    const tenant = account.tenant ?? null;
+    acting = { action: t, issue, other, account: account.account_id, tenant, sequence: account.sequence, event_id: null };
     const k = issue ? (KIND[issue] || issue).toLowerCase() : '';
-    $('act-title').textContent = `${ACT[t].label}${issue ? `: ${KIND[issue] || issue}` : ''} for ${account.account_id}`;
-    $('act-say').textContent = ACT[t].say(k, other);
+    $('act-title').textContent = `${ACT[t].label}${issue ? `: ${KIND[issue] || issue}` : ''} for ` +
+      (tenant == null ? account.account_id : `the tenant ${tenant} of ${account.account_id}`);
+    $('act-say').textContent = ACT[t].say(k, other) + (tenant == null ? '' : ' This acts on the tenant alone: the account and its other tenants are not touched.');
     $('act-related-row').hidden = t !== 'LINK_ACCOUNT';
     $('act-related').required = t === 'LINK_ACCOUNT';
     $('act-related').value = '';
@@ -539,7 +597,7 @@
     $('act-confirm').disabled = true;
     let r, res = {};
     try {
-      r = await fetch(`v1/accounts/${encodeURIComponent(x.account)}/actions`, {
+      r = await fetch(`${apiPath(x.account, x.tenant)}/actions`, {
         method: 'POST', cache: 'no-store', credentials: 'omit', headers, body: JSON.stringify(body) });
       try { res = await r.json(); } catch (e) { /* not JSON */ }
     } catch (e) {
@@ -549,7 +607,7 @@
     }
     $('act-confirm').disabled = false;
     if (r.status === 202) {
-      pending.push({ account: x.account, action: x.action, issue: x.issue, other: x.other, sequence: x.sequence,
+      pending.push({ account: x.account, tenant: x.tenant, action: x.action, issue: x.issue, other: x.other, sequence: x.sequence,
         event_id: res.event_id, actor: res.actor || (me && me.name) || 'you', at: Date.now() });
       acting = null;
       $('act-dialog').close();
@@ -615,8 +673,8 @@
       document.title = 'Accounts that need attention · repute';
       if ($('q').value !== cur.q) $('q').value = cur.q;
       if (summary) renderList();
-    } else if (!account || account.account_id !== cur.id) {
-      put($('account'), `<div class="card"><h1>${esc(cur.id)}</h1><p class="muted">Loading…</p></div>`);
+    } else if (!sameView(account, cur.id, cur.tenant)) {
+      put($('account'), `<div class="card"><h1>${esc(cur.tenant == null ? cur.id : `${cur.id} › ${cur.tenant}`)}</h1><p class="muted">Loading…</p></div>`);
     }
   }
   window.addEventListener('hashchange', () => {

@@ -307,7 +307,7 @@ static void run_repute(const be_corpus *c, uint64_t n, decode_fn decode,
 
     bench_sink s;
     memset(&s, 0, sizeof s);
-    rp_engine_sink sink = {&s, sink_on_event, NULL, NULL};
+    rp_engine_sink sink = {&s, sink_on_event, NULL, NULL, NULL};
     /* RELATED_ACCOUNT reports are applied by the engine itself, as in
      * `repute replay`. */
     rp_engine_set_loopback(engine, true);

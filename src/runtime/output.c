@@ -178,7 +178,8 @@ static int produce_now(proc *p, const char *topic, int32_t partition,
 int rp_out_current(proc *p, const rp_account_state *st) {
     const void *val = NULL;
     size_t len = 0;
-    if (st->status != RP_ASTATUS_HEALTHY) {
+    /* A tombstone once the account and all its tenants are HEALTHY. */
+    if (st->status != RP_ASTATUS_HEALTHY || st->n_tenants) {
         char err[256];
         if (rp_acctstate_encode(st, p->current_id, &p->current_buf, err,
                                 sizeof(err)) != 0) {
@@ -206,13 +207,23 @@ static void sink_event(void *opaque, const rp_event *ev) {
         rp_loop_fail_fatal(p, "encode failed");
         return;
     }
-    if (rp_out_produce(p, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
-                       ev->account_id.ptr, ev->account_id.len, buf, len,
-                       NULL) != 0)
+    rp_out_produce(p, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
+                   ev->account_id.ptr, ev->account_id.len, buf, len, NULL);
+}
+
+/* Right after each STATUS_CHANGE of an account or of one of its tenants:
+ * the account's state to topic.current, in the same transaction. */
+static void sink_current(void *opaque, const rp_account_state *st) {
+    proc *p = opaque;
+    if (!st) {
+        rp_log_error("run: cannot build an account state: %s",
+                     rp_strerror(RP_ENOMEM));
+        rp_loop_fail_fatal(p, "out of memory");
         return;
-    rp_account_state st;
-    if (rp_engine_current_from_change(ev, &st) == 0)
-        rp_out_current(p, &st);
+    }
+    /* As before the state: nothing more once the status event failed. */
+    if (!p->fatal && !atomic_load(&p->txn_failed))
+        rp_out_current(p, st);
 }
 
 static void sink_report(void *opaque, const rp_record *rep) {
@@ -269,6 +280,7 @@ const rp_engine_sink *rp_out_sink(proc *p) {
     static rp_engine_sink s;
     s.opaque = p;
     s.on_event = sink_event;
+    s.on_current = sink_current;
     s.on_report = sink_report;
     s.on_tenant_overflow = sink_tenant_overflow;
     return &s;

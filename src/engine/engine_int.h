@@ -213,8 +213,8 @@ void rp_publish_issue_state(const issue *is, int k, rp_issue_state *out);
 /* After a STATUS_CHANGE of account a or of one of its tenants (sequence
  * seq, at time t): hands sink->on_current the account's current state
  * (NULL when out of memory). Does nothing without that callback. */
-void rp_current_publish(rp_engine *e, const account *a, uint64_t seq,
-                        int64_t t, const rp_engine_sink *sink);
+void rp_current_publish(rp_engine *e, const account *a, uint64_t seq, int64_t t,
+                        const rp_engine_sink *sink);
 
 /* ------------------------------------------------------------ tenant.c */
 

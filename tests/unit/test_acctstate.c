@@ -49,7 +49,8 @@ static rp_account_state sample_t(void) {
     t[0].issues[0] =
         (rp_issue_state){RP_ISSUE_BOUNCE_RATE, RP_ISTATUS_SENDING_PAUSE,
                          1700000100000, false, 0};
-    t[1].tenant = rp_str_c("r\xc3\xa9" "ceipts");
+    t[1].tenant = rp_str_c("r\xc3\xa9"
+                           "ceipts");
     t[1].status = RP_ASTATUS_UNDER_REVIEW;
     t[1].since = 1700000200000;
     t[1].has_review_end = true;
@@ -411,7 +412,8 @@ Test(acctstate, avro_c_reads_what_we_write) {
     avro_value_t x, is;
     cr_assert_eq(avro_value_get_by_name(&item, "tenant", &x, NULL), 0);
     cr_assert_eq(avro_value_get_string(&x, &id, &idlen), 0);
-    cr_assert_str_eq(id, "r\xc3\xa9" "ceipts");
+    cr_assert_str_eq(id, "r\xc3\xa9"
+                         "ceipts");
     cr_assert_eq(avro_value_get_by_name(&item, "status", &x, NULL), 0);
     cr_assert_eq(avro_value_get_enum(&x, &e), 0);
     cr_assert_eq(e, RP_ASTATUS_UNDER_REVIEW);

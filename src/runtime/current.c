@@ -17,11 +17,11 @@
  *
  * `repute run --rebuild-current` (rp_current_rebuild) writes, right after
  * each partition's restore, the state of every account the partition's
- * engine holds: the AccountState of each account that is not HEALTHY or
+ * engine holds (rp_engine_foreach_current, the same state as the status
+ * changes give): the AccountState of each account that is not HEALTHY or
  * has a tenant that is not, and a tombstone for each other, into the open
- * transaction, so that the
- * snapshot commits with the first input the partition processes (or with
- * the next commit, if none comes). That repairs a topic that was deleted,
+ * transaction, so that the snapshot commits with the first input the
+ * partition processes (or with the next commit, if none comes). That repairs a topic that was deleted,
  * created late, or written by a version before topic.current existed.
  * It cannot delete keys of accounts the engine does not hold at all;
  * those would have been written by this engine, so there are none unless

@@ -21,11 +21,12 @@
  * changes give): the AccountState of each account that is not HEALTHY or
  * has a tenant that is not, and a tombstone for each other, into the open
  * transaction, so that the snapshot commits with the first input the
- * partition processes (or with the next commit, if none comes). That repairs a topic that was deleted,
- * created late, or written by a version before topic.current existed.
- * It cannot delete keys of accounts the engine does not hold at all;
- * those would have been written by this engine, so there are none unless
- * the topic was shared or the state lost.
+ * partition processes (or with the next commit, if none comes). That
+ * repairs a topic that was deleted, created late, or written by a version
+ * before topic.current existed. It cannot delete keys of accounts the
+ * engine does not hold at all; those would have been written by this
+ * engine, so there are none unless the topic was shared or the state
+ * lost.
  *
  * The records of every status change are written by output.c.
  */

@@ -17,9 +17,11 @@
  * holds under at_least_once, where a commit waits for delivery of what was
  * produced before it.
  *
- * Beside each STATUS_CHANGE, in the same transaction, goes the account's
- * AccountState to topic.current (compacted, keyed by account_id), or a
- * tombstone (a null value) when the account is HEALTHY again
+ * Beside each STATUS_CHANGE of an account or of one of its tenants, in
+ * the same transaction, goes the account's AccountState (which the
+ * engine builds for sink->on_current, with its non-HEALTHY tenants) to
+ * topic.current (compacted, keyed by account_id), or a tombstone (a null
+ * value) once the account and all its tenants are HEALTHY
  * (docs/current.md): the topic then always agrees with the changelog,
  * and a restore needs no rewrite of it. rp_out_current() is also what
  * `repute run --rebuild-current` writes its snapshot with.

@@ -29,9 +29,11 @@
  * rp_account_state itself is in repute/record.h beside rp_status_change,
  * so that the engine can fill it without depending on the codec.
  *
- * Ownership: rp_account_state borrows account_id (from the engine when
- * encoding, from the decoded buffer when decoding); nothing is allocated
- * except the caller's rp_buf, which the caller frees with rp_buf_free().
+ * Ownership: rp_account_state borrows account_id and its tenants (their
+ * array and names from the engine when encoding, tenants_avro and the
+ * names from the decoded buffer when decoding), and so does an
+ * rp_tenant_state read from it; nothing is allocated except the caller's
+ * rp_buf, which the caller frees with rp_buf_free().
  */
 #ifndef REPUTE_ACCTSTATE_H
 #define REPUTE_ACCTSTATE_H

@@ -64,6 +64,7 @@
 #include <avro.h>
 
 #include "bench_engine.h"
+#include "repute/acctstate.h"
 #include "repute/avro.h"
 #include "repute/config.h"
 #include "repute/engine.h"
@@ -88,7 +89,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: repute-bench-engine [--accounts N] [--events N] "
-            "[--seed N] [--tenants]\n"
+            "[--seed N] [--tenants] [--current]\n"
             "\n"
             "Pre-encodes N synthetic Avro records over a Zipf-skewed set of\n"
             "accounts, then times avro-c generic decoding of them and\n"
@@ -101,6 +102,9 @@ static void usage(FILE *out) {
             "  --tenants     a tenth of the accounts send for 2-50 tenants:\n"
             "                decode + engine with and without tenants, side\n"
             "                by side, and bytes per account or tenant\n"
+            "  --current     also build and encode every status change's\n"
+            "                account state, as repute run does for\n"
+            "                topic.current\n"
             "  --help        show this text\n",
             DEFAULT_ACCOUNTS, DEFAULT_EVENTS, DEFAULT_SEED);
 }
@@ -112,12 +116,17 @@ static int parse_options(int argc, char **argv, be_options *opt) {
     opt->events = DEFAULT_EVENTS;
     opt->seed = DEFAULT_SEED;
     opt->tenants = false;
+    opt->current = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             return 1;
         if (strcmp(arg, "--tenants") == 0) {
             opt->tenants = true;
+            continue;
+        }
+        if (strcmp(arg, "--current") == 0) {
+            opt->current = true;
             continue;
         }
         static const struct {
@@ -263,12 +272,32 @@ static double run_decode_only(const be_corpus *c) {
 
 typedef struct bench_sink {
     uint64_t events[RP_EVENT__COUNT];
+    uint64_t states, state_bytes; /* --current */
+    rp_buf current;
 } bench_sink;
+
+/* --current: set by main before the runs. */
+static bool g_current;
 
 static void sink_on_event(void *opaque, const rp_event *ev) {
     bench_sink *s = opaque;
     if ((unsigned)ev->kind < RP_EVENT__COUNT)
         s->events[ev->kind]++;
+}
+
+/* As `repute run`'s sink: the state encoded, or a tombstone. */
+static void sink_on_current(void *opaque, const rp_account_state *st) {
+    bench_sink *s = opaque;
+    char err[256];
+    if (!st)
+        die("the engine cannot build an account state");
+    s->states++;
+    if (st->status == RP_ASTATUS_HEALTHY && !st->n_tenants)
+        return;
+    if (rp_acctstate_encode(st, RP_ACCTSTATE_NO_ID, &s->current, err,
+                            sizeof err) != 0)
+        die("cannot encode an account state: %s", err);
+    s->state_bytes += s->current.len;
 }
 
 typedef struct repute_result {
@@ -277,6 +306,7 @@ typedef struct repute_result {
     rp_engine_stats stats;
     uint64_t events[RP_EVENT__COUNT];
     uint64_t related_reports;
+    uint64_t states, state_bytes; /* --current */
 } repute_result;
 
 /* rp_avro_decode() or rp_avro_decode_generic(). */
@@ -307,7 +337,8 @@ static void run_repute(const be_corpus *c, uint64_t n, decode_fn decode,
 
     bench_sink s;
     memset(&s, 0, sizeof s);
-    rp_engine_sink sink = {&s, sink_on_event, NULL, NULL};
+    rp_engine_sink sink = {&s, sink_on_event, NULL, NULL,
+                           g_current ? sink_on_current : NULL};
     /* RELATED_ACCOUNT reports are applied by the engine itself, as in
      * `repute replay`. */
     rp_engine_set_loopback(engine, true);
@@ -344,6 +375,9 @@ static void run_repute(const be_corpus *c, uint64_t n, decode_fn decode,
 
     rp_engine_get_stats(engine, &res->stats);
     memcpy(res->events, s.events, sizeof res->events);
+    res->states = s.states;
+    res->state_bytes = s.state_bytes;
+    rp_buf_free(&s.current);
     res->related_reports = res->stats.related_reports;
 
     rp_engine_destroy(engine);
@@ -388,6 +422,11 @@ static void run_tenants(const be_corpus *c, const be_options *opt) {
         if (run == 0 || r.cpu_seconds < ten.cpu_seconds)
             ten = r;
     }
+    if (g_current)
+        printf("current        %" PRIu64 " / %" PRIu64
+               " account states built, %" PRIu64 " / %" PRIu64
+               " bytes encoded (without / with tenants)\n",
+               plain.states, ten.states, plain.state_bytes, ten.state_bytes);
     double eps = per_sec(c->n, plain.cpu_seconds);
     double teps = per_sec(c->n, ten.cpu_seconds);
     double bpe = bytes_per_entity(&ten.stats);
@@ -446,6 +485,7 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    g_current = opt.current;
 
     fprintf(stderr,
             "repute-bench-engine: generating %" PRIu64 " records over "
@@ -479,6 +519,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "repute-bench-engine: repute decode + engine (1 of 2)\n");
     repute_result res;
     run_repute(&c, c.n, rp_avro_decode, NULL, &res);
+    if (g_current)
+        printf("current        %" PRIu64 " account states built, %" PRIu64
+               " bytes encoded\n",
+               res.states, res.state_bytes);
     uint64_t gen_n = c.n < GENERIC_MAX_EVENTS ? c.n : GENERIC_MAX_EVENTS;
     fprintf(stderr,
             "repute-bench-engine: reference decoder (avro-c values) + engine, "

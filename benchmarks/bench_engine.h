@@ -38,6 +38,10 @@ typedef struct be_options {
     uint64_t events;
     uint64_t seed;
     bool tenants; /* --tenants: with and without tenants, side by side */
+    /* --current: the engine also builds each status change's account
+     * state, which the sink encodes as `repute run` does for
+     * topic.current (docs/current.md). */
+    bool current;
 } be_options;
 
 /* ---------------------------------------------------------------- corpus */

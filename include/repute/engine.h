@@ -51,6 +51,14 @@ typedef struct rp_engine_sink {
      * counted in rp_engine_stats.tenant_overflows. The strings borrow the
      * record. */
     void (*on_tenant_overflow)(void *opaque, rp_str account_id, rp_str tenant);
+    /* The account's current state (topic.current, docs/current.md), right
+     * after each STATUS_CHANGE event of the account or of one of its
+     * tenants: the account's status and issues, its tenants that are not
+     * HEALTHY, and the sequence of that event. The caller writes it, or a
+     * tombstone when st->status is HEALTHY and st->n_tenants is 0. st and
+     * what it points at borrow engine memory (valid during the call).
+     * Computed only when this callback is set. */
+    void (*on_current)(void *opaque, const rp_account_state *st);
 } rp_engine_sink;
 
 /* Counters, for metrics and tests. */
@@ -199,22 +207,17 @@ void rp_engine_restore_clock(rp_engine *e, int64_t clock);
 /* Number of accounts marked dirty. */
 size_t rp_engine_dirty_count(const rp_engine *e);
 
-/* The AccountState of topic.current (repute/acctstate.h), pure functions
- * of what the engine publishes (src/engine/current.c). Both borrow the
- * account_id of their source: the event's, or the view's (engine memory).
- *
- * From a STATUS_CHANGE event: returns 0, or RP_EINVAL when ev is not one
- * or is a tenant's (AccountState has no tenants yet: a tenant's change
- * must not overwrite its account's current state).
- * The runtime writes it beside the event, or a tombstone when the status
- * is HEALTHY. */
-int rp_engine_current_from_change(const rp_event *ev, rp_account_state *out);
-
-/* From a view (repute run --rebuild-current): the same fields as the last
- * status change gave, but sequence is the account's last event's. `now`
- * is the since of an account with no issue listed. */
-void rp_engine_current_from_view(const rp_account_view *v, int64_t now,
-                                 rp_account_state *out);
+/* The AccountState of topic.current (repute/acctstate.h) of every account
+ * (repute run --rebuild-current), in table order, until fn returns
+ * non-zero (which is returned): the same state as sink->on_current gave
+ * after the account's last status change, but for sequence, which is the
+ * account's last event's (maybe a notification after it). `now` is the
+ * since of an account with no issue listed (it does not happen with the
+ * rules of today). st borrows engine memory (valid during the call).
+ * Returns 0, fn's answer or RP_ENOMEM. */
+typedef int (*rp_engine_current_fn)(void *opaque, const rp_account_state *st);
+int rp_engine_foreach_current(rp_engine *e, int64_t now,
+                              rp_engine_current_fn fn, void *opaque);
 
 /* Calls fn for every account (in table order, tenants not included) until
  * it returns non-zero; for the HTTP API and metrics. The view is computed

@@ -145,9 +145,21 @@ typedef struct rp_status_change {
     rp_issue_state issues[RP_ISSUE__COUNT];
 } rp_status_change;
 
+/* One tenant that is not HEALTHY, in an AccountState (the schema's
+ * TenantState): its tenant status and its own issues. */
+typedef struct rp_tenant_state {
+    rp_str tenant;
+    rp_account_status status; /* the tenant status */
+    int64_t since;            /* the oldest of its issues' since */
+    bool has_review_end;
+    int64_t review_ends_at;
+    size_t n_issues; /* non-HEALTHY issues, in kind order */
+    rp_issue_state issues[RP_ISSUE__COUNT];
+} rp_tenant_state;
+
 /* An account's current state, the value of topic.current
  * (schemas/AccountState.avsc; encoded by repute/acctstate.h, filled by
- * the engine's rp_engine_current_from_change and _from_view). */
+ * the engine, src/engine/current.c). */
 typedef struct rp_account_state {
     rp_str account_id;
     rp_account_status status;
@@ -157,6 +169,15 @@ typedef struct rp_account_state {
     uint64_t sequence; /* of the STATUS_CHANGE it follows */
     size_t n_issues;   /* non-HEALTHY issues, in kind order */
     rp_issue_state issues[RP_ISSUE__COUNT];
+    /* The account's tenants that are not HEALTHY, in the byte order of
+     * their names. Filled by the engine: `tenants` points at n_tenants
+     * entries (borrowed). Decoded: `tenants` is NULL and the n_tenants
+     * entries are still Avro in `tenants_avro` (borrowing the decoded
+     * bytes), read one by one with rp_acctstate_tenant_next() (which also
+     * reads the first form), so that decoding allocates nothing. */
+    size_t n_tenants;
+    const rp_tenant_state *tenants;
+    rp_str tenants_avro;
 } rp_account_state;
 
 #define RP_NOTICE_MAX_ACTIONS 8

@@ -14,7 +14,14 @@
  *
  * With --follow tail then goes on, printing each new record as it
  * comes: the state, or for a tombstone {"account_id":...,"status":
- * "HEALTHY"} (a table row with status HEALTHY): the account left the table.
+ * "HEALTHY","tenants":[]} (a table row with status HEALTHY): the account
+ * and all its tenants left the table.
+ *
+ * Tenants (docs/current.md): the JSON line of an account carries its
+ * non-HEALTHY tenants in "tenants"; --format table prints a row for each
+ * under its account's, named "account/tenant". A decoded record keeps
+ * them as Avro (repute/acctstate.h), read one at a time while printing,
+ * so that a table of many tenants costs no allocation per row.
  *
  * A value that does not decode is reported on standard error with its
  * partition and offset, and the exit status is 1; the account is left
@@ -145,25 +152,49 @@ static void put_time(rp_buf *b, bool has, int64_t ms) {
         rp_buf_puts(b, tmp);
 }
 
-/* A row of --format table: account, status, since, review end, issues. */
-static void put_row(rp_buf *b, const rp_account_state *st) {
-    rp_buf_printf(b, "%-24.*s %-31s ", (int)st->account_id.len,
-                  st->account_id.ptr ? st->account_id.ptr : "",
-                  rp_account_status_name(st->status));
+/* One row of --format table: name, status, since, review end, issues.
+ * The name is the account's, or "account/tenant" for a tenant. */
+static void put_cells(rp_buf *b, rp_str account, const rp_str *tenant,
+                      rp_account_status status, bool has_since, int64_t since,
+                      bool has_end, int64_t end, const rp_issue_state *issues,
+                      size_t n_issues) {
     size_t at = b->len;
-    put_time(b, st->n_issues > 0 || st->status != RP_ASTATUS_HEALTHY,
-             st->since);
+    rp_buf_printf(b, "%.*s", (int)account.len, account.ptr ? account.ptr : "");
+    if (tenant)
+        rp_buf_printf(b, "/%.*s", (int)tenant->len,
+                      tenant->ptr ? tenant->ptr : "");
+    size_t w = b->len - at;
+    rp_buf_printf(b, "%*s %-31s ", (int)(w < 24 ? 24 - w : 0), "",
+                  rp_account_status_name(status));
+    at = b->len;
+    put_time(b, has_since, since);
     rp_buf_printf(b, "%*s", (int)(21 - (b->len - at)), "");
     at = b->len;
-    put_time(b, st->has_review_end, st->review_ends_at);
+    put_time(b, has_end, end);
     rp_buf_printf(b, "%*s", (int)(21 - (b->len - at)), "");
-    for (size_t i = 0; i < st->n_issues; i++)
+    for (size_t i = 0; i < n_issues; i++)
         rp_buf_printf(b, "%s%s:%s", i ? "," : "",
-                      rp_issue_kind_name(st->issues[i].kind),
-                      rp_issue_status_name(st->issues[i].status));
-    if (!st->n_issues)
+                      rp_issue_kind_name(issues[i].kind),
+                      rp_issue_status_name(issues[i].status));
+    if (!n_issues)
         rp_buf_puts(b, "-");
     rp_buf_putc(b, '\n');
+}
+
+/* The rows of one account: its own, then one per tenant listed (those
+ * that are not HEALTHY), in the order of their names. */
+static void put_row(rp_buf *b, const rp_account_state *st) {
+    put_cells(b, st->account_id, NULL, st->status,
+              st->n_issues > 0 || st->status != RP_ASTATUS_HEALTHY ||
+                  st->n_tenants > 0,
+              st->since, st->has_review_end, st->review_ends_at, st->issues,
+              st->n_issues);
+    rp_acctstate_iter it;
+    rp_tenant_state t;
+    rp_acctstate_tenant_begin(st, &it);
+    while (rp_acctstate_tenant_next(&it, &t))
+        put_cells(b, st->account_id, &t.tenant, t.status, true, t.since,
+                  t.has_review_end, t.review_ends_at, t.issues, t.n_issues);
 }
 
 /* Prints one value (NULL: a tombstone of key). Returns 0, or RP_EIO or
@@ -182,7 +213,7 @@ static int print_value(printer *pr, const char *key, size_t key_len,
         else {
             rp_buf_puts(&pr->line, "{\"account_id\":");
             rp_jsonl_write_string(&pr->line, key, key_len);
-            rp_buf_puts(&pr->line, ",\"status\":\"HEALTHY\"}\n");
+            rp_buf_puts(&pr->line, ",\"status\":\"HEALTHY\",\"tenants\":[]}\n");
         }
     } else if (rp_acctstate_decode(val, len, pr->o->framed, NULL, &st, err,
                                    sizeof(err)) != 0) {

@@ -14,6 +14,16 @@
  * The decoder reads through a cursor that never passes the end: every
  * read first checks what is left, so a truncated record at any byte is
  * RP_ETRUNC and never a read out of bounds (the fuzzer checks this).
+ *
+ * Tenants. The last field, `tenants`, is an array of any length (up to
+ * tenant.max.per.account), so the decoder cannot copy it into the fixed
+ * rp_account_state without allocating. It validates every tenant in
+ * place and keeps the array's bytes (tenants_avro) and count;
+ * rp_acctstate_tenant_next() reads them again one at a time, which
+ * cannot fail then. A record that ends right after `sequence` is the
+ * first version of the schema (written before tenants existed, and still
+ * in a topic that was not rebuilt): it reads as a record without
+ * tenants, since nothing else can end there.
  */
 #include "repute/acctstate.h"
 
@@ -43,6 +53,73 @@ static int put_opt_long(rp_buf *b, bool has, int64_t v) {
     return rc == 0 && has ? put_long(b, v) : rc;
 }
 
+/* The issues array: one block, then the zero count. */
+static int put_issues(rp_buf *b, const rp_issue_state *v, size_t n) {
+    int rc = 0;
+    if (n) {
+        rc |= put_long(b, (int64_t)n);
+        for (size_t i = 0; i < n; i++) {
+            rc |= put_long(b, (int64_t)v[i].kind);
+            rc |= put_long(b, (int64_t)v[i].status);
+            rc |= put_long(b, v[i].since);
+            rc |= put_opt_long(b, v[i].has_review_end, v[i].review_ends_at);
+        }
+    }
+    return rc | put_long(b, 0);
+}
+
+static int put_tenants(rp_buf *b, const rp_account_state *st) {
+    int rc = 0;
+    if (st->n_tenants) {
+        rp_acctstate_iter it;
+        rp_tenant_state t;
+        rc |= put_long(b, (int64_t)st->n_tenants);
+        rp_acctstate_tenant_begin(st, &it);
+        while (rp_acctstate_tenant_next(&it, &t)) {
+            rc |= put_long(b, (int64_t)t.tenant.len);
+            rc |= rp_buf_append(b, t.tenant.ptr ? t.tenant.ptr : "",
+                                t.tenant.len);
+            rc |= put_long(b, (int64_t)t.status);
+            rc |= put_long(b, t.since);
+            rc |= put_opt_long(b, t.has_review_end, t.review_ends_at);
+            rc |= put_issues(b, t.issues, t.n_issues);
+        }
+    }
+    return rc | put_long(b, 0);
+}
+
+static bool bad_issues(const rp_issue_state *v, size_t n) {
+    if (n > RP_ISSUE__COUNT)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)v[i].kind >= RP_ISSUE__COUNT ||
+            (unsigned)v[i].status >= RP_ISTATUS__COUNT)
+            return true;
+    return false;
+}
+
+/* What is wrong with the tenants of st, or NULL. */
+static const char *check_tenants(const rp_account_state *st) {
+    if (st->n_tenants > (size_t)INT64_MAX)
+        return "too many tenants";
+    if (st->n_tenants && !st->tenants && !st->tenants_avro.ptr)
+        return "tenants is NULL";
+    rp_acctstate_iter it;
+    rp_tenant_state t;
+    size_t n = 0;
+    rp_acctstate_tenant_begin(st, &it);
+    while (rp_acctstate_tenant_next(&it, &t)) {
+        n++;
+        if ((unsigned)t.status >= RP_ASTATUS__COUNT)
+            return "a tenant's status is out of range";
+        if (t.tenant.len && !t.tenant.ptr)
+            return "a tenant's name is NULL";
+        if (bad_issues(t.issues, t.n_issues))
+            return "a tenant's issue has a value out of range";
+    }
+    return n == st->n_tenants ? NULL : "the tenants do not decode";
+}
+
 static int check_state(const rp_account_state *st, char *errstr,
                        size_t errstr_size) {
     const char *bad = NULL;
@@ -54,10 +131,10 @@ static int check_state(const rp_account_state *st, char *errstr,
         bad = "more issues than there are kinds";
     else if (st->account_id.len && !st->account_id.ptr)
         bad = "account_id is NULL";
-    for (size_t i = 0; !bad && i < st->n_issues; i++)
-        if ((unsigned)st->issues[i].kind >= RP_ISSUE__COUNT ||
-            (unsigned)st->issues[i].status >= RP_ISTATUS__COUNT)
-            bad = "an issue has a value out of range";
+    else if (bad_issues(st->issues, st->n_issues))
+        bad = "an issue has a value out of range";
+    else
+        bad = check_tenants(st);
     if (bad)
         snprintf(errstr, errstr_size, "AccountState: %s", bad);
     return bad ? RP_EINVAL : 0;
@@ -81,18 +158,9 @@ int rp_acctstate_encode(const rp_account_state *st, int32_t schema_id,
     rc |= put_long(out, (int64_t)st->status);
     rc |= put_long(out, st->since);
     rc |= put_opt_long(out, st->has_review_end, st->review_ends_at);
-    if (st->n_issues) {
-        rc |= put_long(out, (int64_t)st->n_issues);
-        for (size_t i = 0; i < st->n_issues; i++) {
-            const rp_issue_state *is = &st->issues[i];
-            rc |= put_long(out, (int64_t)is->kind);
-            rc |= put_long(out, (int64_t)is->status);
-            rc |= put_long(out, is->since);
-            rc |= put_opt_long(out, is->has_review_end, is->review_ends_at);
-        }
-    }
-    rc |= put_long(out, 0);
+    rc |= put_issues(out, st->issues, st->n_issues);
     rc |= put_long(out, (int64_t)st->sequence);
+    rc |= put_tenants(out, st);
     if (rc != 0) {
         snprintf(errstr, errstr_size, "AccountState: out of memory");
         return RP_ENOMEM;
@@ -183,28 +251,102 @@ static void get_issue(cursor *c, rp_issue_state *is) {
         get_opt_long(c, "issues.review_ends_at", &is->review_ends_at);
 }
 
-static void get_issues(cursor *c, rp_account_state *st) {
-    st->n_issues = 0;
-    for (;;) {
-        c->what = "issues";
-        int64_t n = get_long(c);
-        if (c->err || n == 0)
-            return;
-        if (n < 0) { /* a block with its size in bytes, which we skip over */
-            if (n == INT64_MIN) {
-                fail(c, RP_EBADDATA);
-                return;
-            }
-            n = -n;
-            (void)get_long(c);
-        }
-        if ((uint64_t)n > RP_ISSUE__COUNT - st->n_issues) {
+/* The item count of the next array block (0: the end of the array). A
+ * negative count is followed by the block's size in bytes, which we do
+ * not need. */
+static int64_t get_block(cursor *c, const char *what) {
+    c->what = what;
+    int64_t n = get_long(c);
+    if (!c->err && n < 0) {
+        if (n == INT64_MIN) {
             fail(c, RP_EBADDATA);
-            return;
+            return 0;
+        }
+        n = -n;
+        (void)get_long(c);
+    }
+    return c->err ? 0 : n;
+}
+
+/* An issues array into v (RP_ISSUE__COUNT entries), its length to *n. */
+static void get_issues(cursor *c, const char *what, rp_issue_state *v,
+                       size_t *n_out) {
+    size_t n_issues = 0;
+    for (int64_t n; (n = get_block(c, what)) != 0;) {
+        if ((uint64_t)n > RP_ISSUE__COUNT - n_issues) {
+            fail(c, RP_EBADDATA);
+            break;
         }
         for (int64_t i = 0; i < n && !c->err; i++)
-            get_issue(c, &st->issues[st->n_issues++]);
+            get_issue(c, &v[n_issues++]);
     }
+    *n_out = n_issues;
+}
+
+static void get_tenant(cursor *c, rp_tenant_state *t) {
+    t->tenant = get_string(c, "tenants.tenant");
+    t->status =
+        (rp_account_status)get_index(c, "tenants.status", RP_ASTATUS__COUNT);
+    c->what = "tenants.since";
+    t->since = get_long(c);
+    t->has_review_end =
+        get_opt_long(c, "tenants.review_ends_at", &t->review_ends_at);
+    get_issues(c, "tenants.issues", t->issues, &t->n_issues);
+}
+
+/* Validates the tenants array in place: its bytes and count into st. A
+ * tenant takes at least five bytes, so the count cannot overflow. */
+static void get_tenants(cursor *c, rp_account_state *st) {
+    const uint8_t *start = c->p;
+    rp_tenant_state t;
+    for (int64_t n; (n = get_block(c, "tenants")) != 0;)
+        for (int64_t i = 0; i < n && !c->err; i++) {
+            get_tenant(c, &t);
+            st->n_tenants++;
+        }
+    if (!c->err && st->n_tenants) {
+        st->tenants_avro.ptr = (const char *)start;
+        st->tenants_avro.len = (size_t)(c->p - start);
+    }
+}
+
+void rp_acctstate_tenant_begin(const rp_account_state *st,
+                               rp_acctstate_iter *it) {
+    memset(it, 0, sizeof(*it));
+    it->st = st;
+    if (!st->tenants && st->tenants_avro.ptr) {
+        it->p = (const uint8_t *)st->tenants_avro.ptr;
+        it->end = it->p + st->tenants_avro.len;
+    }
+}
+
+bool rp_acctstate_tenant_next(rp_acctstate_iter *it, rp_tenant_state *out) {
+    const rp_account_state *st = it->st;
+    if (it->i >= st->n_tenants)
+        return false;
+    if (st->tenants) {
+        *out = st->tenants[it->i++];
+        return true;
+    }
+    if (!it->p)
+        return false;
+    cursor c = {it->p, it->p, it->end, "tenants", 0, NULL, 0};
+    while (it->left == 0 && !c.err) {
+        it->left = get_block(&c, "tenants");
+        if (it->left == 0)
+            fail(&c, RP_EBADDATA); /* fewer than n_tenants: not decoded */
+    }
+    memset(out, 0, sizeof(*out));
+    if (!c.err)
+        get_tenant(&c, out);
+    if (c.err) {
+        it->p = NULL;
+        return false;
+    }
+    it->p = c.p;
+    it->left--;
+    it->i++;
+    return true;
 }
 
 int rp_acctstate_decode(const void *buf, size_t len, bool framed,
@@ -234,12 +376,15 @@ int rp_acctstate_decode(const void *buf, size_t len, bool framed,
         out->since = get_long(&c);
         out->has_review_end =
             get_opt_long(&c, "review_ends_at", &out->review_ends_at);
-        get_issues(&c, out);
+        get_issues(&c, "issues", out->issues, &out->n_issues);
         c.what = "sequence";
         int64_t seq = get_long(&c);
         if (!c.err && seq < 0)
             fail(&c, RP_EBADDATA);
         out->sequence = (uint64_t)seq;
+        /* Nothing after sequence: the first version, without tenants. */
+        if (!c.err && c.p != c.end)
+            get_tenants(&c, out);
         c.what = "the end of the record";
         if (!c.err && c.p != c.end)
             fail(&c, RP_EBADDATA);

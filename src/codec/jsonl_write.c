@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "codec/utf8.h"
+#include "repute/acctstate.h"
 
 /* ---------------------------------------------------------------- writer */
 
@@ -338,7 +339,27 @@ int rp_jsonl_write_account_state(rp_buf *out, const rp_account_state *st) {
     put_issues(&w, st->issues, st->n_issues);
     PUT_LIT(&w, ",\"sequence\":");
     put_u64(&w, st->sequence);
-    PUT_LIT(&w, "}\n");
+    /* Always written (empty without tenants), as the schema's default. */
+    PUT_LIT(&w, ",\"tenants\":[");
+    rp_acctstate_iter it;
+    rp_tenant_state t;
+    rp_acctstate_tenant_begin(st, &it);
+    for (size_t i = 0; rp_acctstate_tenant_next(&it, &t); i++) {
+        if (i)
+            PUT_LIT(&w, ",");
+        PUT_LIT(&w, "{\"tenant\":");
+        put_str(&w, t.tenant);
+        PUT_LIT(&w, ",\"status\":");
+        put_symbol(&w, rp_account_status_name(t.status));
+        PUT_LIT(&w, ",\"since\":");
+        put_i64(&w, t.since);
+        PUT_LIT(&w, ",\"review_ends_at\":");
+        put_time_or_null(&w, t.has_review_end, t.review_ends_at);
+        PUT_LIT(&w, ",\"issues\":");
+        put_issues(&w, t.issues, t.n_issues);
+        PUT_LIT(&w, "}");
+    }
+    PUT_LIT(&w, "]}\n");
     return writer_end(&w);
 }
 

@@ -100,6 +100,8 @@ void rp_engine_destroy(rp_engine *e) {
         pending_free(&e->pending[i]);
     free(e->pending);
     rp_buf_free(&e->state);
+    free(e->cur_tenants);
+    free(e->cur_sorted);
     rp_dedupe_free(&e->dedupe);
     free(e);
 }

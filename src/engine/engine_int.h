@@ -95,6 +95,13 @@ struct rp_engine {
     char why[1024];
     char related_id[RP_ACCOUNT_ID_MAX + 48];
     char tenant_key[RP_ACCOUNT_ID_MAX + 1 + RP_TENANT_MAX + 1];
+    /* topic.current (current.c): the state handed to sink->on_current,
+     * and room for the tenants it lists (cap_cur of each), grown to the
+     * most tenants one account has held, never shrunk. */
+    rp_account_state cur;
+    rp_tenant_state *cur_tenants;
+    const account **cur_sorted;
+    size_t cap_cur;
     /* Last: its many fields would push the hot fields above apart. */
     rp_dedupe dedupe;
 };
@@ -200,6 +207,14 @@ void rp_publish_change(rp_engine *e, account *a, change *ch,
 
 /* Copies an issue into the public form. */
 void rp_publish_issue_state(const issue *is, int k, rp_issue_state *out);
+
+/* ------------------------------------------------------------ current.c */
+
+/* After a STATUS_CHANGE of account a or of one of its tenants (sequence
+ * seq, at time t): hands sink->on_current the account's current state
+ * (NULL when out of memory). Does nothing without that callback. */
+void rp_current_publish(rp_engine *e, const account *a, uint64_t seq, int64_t t,
+                        const rp_engine_sink *sink);
 
 /* ------------------------------------------------------------ tenant.c */
 

@@ -50,6 +50,8 @@ static void emit(rp_engine *e, account *a, rp_event_kind kind,
         e->stats.notifications++;
     if (sink && sink->on_event)
         sink->on_event(sink->opaque, &ev);
+    if (kind == RP_EVENT_STATUS_CHANGE)
+        rp_current_publish(e, root, ev.sequence, ev.event_time, sink);
 }
 
 void rp_publish_issue_state(const issue *is, int k, rp_issue_state *out) {

@@ -17,14 +17,16 @@
  *
  * `repute run --rebuild-current` (rp_current_rebuild) writes, right after
  * each partition's restore, the state of every account the partition's
- * engine holds: the AccountState of each account that is not HEALTHY and
- * a tombstone for each that is, into the open transaction, so that the
- * snapshot commits with the first input the partition processes (or with
- * the next commit, if none comes). That repairs a topic that was deleted,
- * created late, or written by a version before topic.current existed.
- * It cannot delete keys of accounts the engine does not hold at all;
- * those would have been written by this engine, so there are none unless
- * the topic was shared or the state lost.
+ * engine holds (rp_engine_foreach_current, the same state as the status
+ * changes give): the AccountState of each account that is not HEALTHY or
+ * has a tenant that is not, and a tombstone for each other, into the open
+ * transaction, so that the snapshot commits with the first input the
+ * partition processes (or with the next commit, if none comes). That
+ * repairs a topic that was deleted, created late, or written by a version
+ * before topic.current existed. It cannot delete keys of accounts the
+ * engine does not hold at all; those would have been written by this
+ * engine, so there are none unless the topic was shared or the state
+ * lost.
  *
  * The records of every status change are written by output.c.
  */
@@ -129,13 +131,11 @@ typedef struct rebuild {
     uint64_t states, tombstones;
 } rebuild;
 
-static int rebuild_one(void *opaque, const rp_account_view *v) {
+static int rebuild_one(void *opaque, const rp_account_state *st) {
     rebuild *r = opaque;
-    rp_account_state st;
-    rp_engine_current_from_view(v, r->now, &st);
-    if (rp_out_current(r->l, &st) != 0)
+    if (rp_out_current(r->l, st) != 0)
         return 1; /* a fatal or abortable failure: logged, the rest moot */
-    if (st.status == RP_ASTATUS_HEALTHY)
+    if (st->status == RP_ASTATUS_HEALTHY && !st->n_tenants)
         r->tombstones++;
     else
         r->states++;
@@ -147,7 +147,13 @@ void rp_current_rebuild(proc *p, task *t) {
     clock_gettime(CLOCK_REALTIME, &ts);
     rebuild r = {t->lane, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, 0,
                  0};
-    rp_engine_foreach(t->engine, rebuild_one, &r);
+    if (rp_engine_foreach_current(t->engine, r.now, rebuild_one, &r) ==
+        RP_ENOMEM) {
+        rp_log_error("run: cannot rebuild %s: %s",
+                     p->cfg->topic[RP_TOPIC_CURRENT], rp_strerror(RP_ENOMEM));
+        rp_loop_fail_fatal(p, "out of memory");
+        return;
+    }
     p->uncommitted = true;
     rp_log_info("run: partition %" PRId32 ": rebuilt %s: %" PRIu64
                 " account states and %" PRIu64 " tombstones",

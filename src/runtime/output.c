@@ -18,9 +18,11 @@
  * holds under at_least_once, where a commit waits for delivery of what was
  * produced before it.
  *
- * Beside each STATUS_CHANGE, in the same transaction, goes the account's
- * AccountState to topic.current (compacted, keyed by account_id), or a
- * tombstone (a null value) when the account is HEALTHY again
+ * Beside each STATUS_CHANGE of an account or of one of its tenants, in
+ * the same transaction, goes the account's AccountState (which the
+ * engine builds for sink->on_current, with its non-HEALTHY tenants) to
+ * topic.current (compacted, keyed by account_id), or a tombstone (a null
+ * value) once the account and all its tenants are HEALTHY
  * (docs/current.md): the topic then always agrees with the changelog,
  * and a restore needs no rewrite of it. rp_out_current() is also what
  * `repute run --rebuild-current` writes its snapshot with.
@@ -219,7 +221,8 @@ int rp_out_current(lane *l, const rp_account_state *st) {
     proc *p = l->p;
     const void *val = NULL;
     size_t len = 0;
-    if (st->status != RP_ASTATUS_HEALTHY) {
+    /* A tombstone once the account and all its tenants are HEALTHY. */
+    if (st->status != RP_ASTATUS_HEALTHY || st->n_tenants) {
         char err[256];
         if (rp_acctstate_encode(st, p->current_id, &l->current_buf, err,
                                 sizeof(err)) != 0) {
@@ -255,13 +258,23 @@ static void sink_event(void *opaque, const rp_event *ev) {
         rp_lane_fail(l, "encode failed");
         return;
     }
-    if (rp_out_produce(l, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
-                       ev->account_id.ptr, ev->account_id.len, buf, len,
-                       NULL) != 0)
+    rp_out_produce(l, p->cfg->topic[RP_TOPIC_STATUS], RD_KAFKA_PARTITION_UA,
+                   ev->account_id.ptr, ev->account_id.len, buf, len, NULL);
+}
+
+/* Right after each STATUS_CHANGE of an account or of one of its tenants:
+ * the account's state to topic.current, in the same transaction. */
+static void sink_current(void *opaque, const rp_account_state *st) {
+    lane *l = opaque;
+    if (!st) {
+        rp_log_error("run: cannot build an account state: %s",
+                     rp_strerror(RP_ENOMEM));
+        rp_lane_fail(l, "out of memory");
         return;
-    rp_account_state st;
-    if (rp_engine_current_from_change(ev, &st) == 0)
-        rp_out_current(l, &st);
+    }
+    /* As before the state: nothing more once the status event failed. */
+    if (!rp_lane_failed(l) && !atomic_load(&l->p->txn_failed))
+        rp_out_current(l, st);
 }
 
 static void sink_report(void *opaque, const rp_record *rep) {
@@ -320,6 +333,7 @@ void rp_out_dlq(lane *l, int t, const rd_kafka_message_t *m, const char *why) {
 void rp_out_sink_init(lane *l) {
     l->sink.opaque = l;
     l->sink.on_event = sink_event;
+    l->sink.on_current = sink_current;
     l->sink.on_report = sink_report;
     l->sink.on_tenant_overflow = sink_tenant_overflow;
 }

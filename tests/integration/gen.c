@@ -29,6 +29,7 @@
 typedef struct gen {
     it_data *d;
     uint64_t s;
+    unsigned flags; /* IT_GEN_* */
 } gen;
 
 static uint64_t rnd(gen *g) {
@@ -89,18 +90,40 @@ typedef enum profile {
     P_BLOCKLIST,
     P__COUNT,
     P_LINK_SRC = P__COUNT,
-    P_LINK_DST
+    P_LINK_DST,
+    P_TENANT
 } profile;
 
 static const char *const profile_names[] = {
     "clean",  "heal",     "pause",     "extend",   "complain", "spamtrap",
-    "manual", "internal", "blocklist", "link-src", "link-dst"};
+    "manual", "internal", "blocklist", "link-src", "link-dst", "tenant-story"};
 
 typedef struct gen_acct {
     char id[32];
     profile p;
     unsigned n_d, n_b, n_c, n_r, n_a;
+    bool tenants; /* IT_GEN_TENANTS: its mail is spread over tenants */
 } gen_acct;
+
+/* IT_GEN_TENANTS: names the tenant of the record just added to an
+ * account that spreads its mail over tenants: "main" (half), "side" (a
+ * third) or none, so that each tenant's rates follow its account's with
+ * noise of their own. */
+static void tag_tenant(gen *g, const gen_acct *a) {
+    if (!a->tenants)
+        return;
+    double x = rnd01(g);
+    const char *t = x < 0.5 ? "main" : x < 0.83 ? "side" : NULL;
+    if (!t)
+        return;
+    it_rec *r = &g->d->v[g->d->n - 1];
+    size_t n = strlen(r->line);
+    char *l = malloc(n + 32);
+    cr_assert_not_null(l);
+    snprintf(l, n + 32, "%.*s,\"tenant\":\"%s\"}", (int)(n - 1), r->line, t);
+    free(r->line);
+    r->line = l;
+}
 
 static double hard_frac(profile p, int b) {
     switch (p) {
@@ -146,7 +169,42 @@ static void gen_action(gen *g, gen_acct *a, int64_t bt, const char *action,
         a->id, ++a->n_a, a->id, t, action, extra);
 }
 
+/* IT_GEN_TENANTS: "tenant-story", a large account whose small tenant
+ * "promo" bounces hard in blocks 1 to 8: the tenant is reviewed and
+ * paused while the account, whose rate is over all of its mail, stays
+ * below its review rate (about 4% against 5%). */
+static void gen_tenant_block(gen *g, gen_acct *a, int b) {
+    int64_t bt = GEN_T0 + b * BLOCK_MS;
+    int64_t send_end = bt + 4 * HOUR_MS;
+    int own = 150 + (int)(rnd(g) % 76), promo = 20;
+    for (int i = 0; i < own + promo; i++) {
+        int64_t t = rnd_in(g, bt, send_end);
+        unsigned id = ++a->n_d;
+        add(g, IT_DELIVERIES, t,
+            "{\"type\":\"delivery\",\"event_id\":\"%s-d-%u\",\"account_id\":"
+            "\"%s\",\"event_time\":%" PRId64 ",\"message_id\":\"m-%s-%u\","
+            "\"recipient\":\"user%u@example.com\"%s}",
+            a->id, id, a->id, t, a->id, id, (unsigned)(rnd(g) % 100000),
+            i < own ? "" : ",\"tenant\":\"promo\"");
+    }
+    int hard = rnd_count(g, own * 0.01);
+    int bad = rnd_count(g, promo * ((b >= 1 && b <= 8) ? 0.3 : 0.005));
+    for (int i = 0; i < hard + bad; i++) {
+        int64_t t = rnd_in(g, send_end, bt + 5 * HOUR_MS);
+        unsigned id = ++a->n_b;
+        add(g, IT_BOUNCES, t,
+            "{\"type\":\"bounce\",\"event_id\":\"%s-b-%u\",\"account_id\":"
+            "\"%s\",\"event_time\":%" PRId64 ",\"bounce_type\":\"PERMANENT\","
+            "\"bounce_subtype\":\"NO_EMAIL\"%s}",
+            a->id, id, a->id, t, i < hard ? "" : ",\"tenant\":\"promo\"");
+    }
+}
+
 static void gen_block(gen *g, gen_acct *a, int b) {
+    if (a->p == P_TENANT) {
+        gen_tenant_block(g, a, b);
+        return;
+    }
     int64_t bt = GEN_T0 + b * BLOCK_MS;
     int64_t send_end = bt + 4 * HOUR_MS;
     int deliveries = 30 + (int)(rnd(g) % 16);
@@ -168,6 +226,7 @@ static void gen_block(gen *g, gen_acct *a, int b) {
             "\"recipient\":\"user%u@example.com\"%s}";
         add(g, IT_DELIVERIES, t, line_fmt, a->id, id, a->id, t, a->id, id,
             (unsigned)(rnd(g) % 100000), extra);
+        tag_tenant(g, a);
         if (a->p == P_CLEAN && i < 2) {
             /* The same event again a few minutes later: dropped. */
             int64_t t2 = t + rnd_in(g, MIN_MS, 10 * MIN_MS);
@@ -201,6 +260,7 @@ static void gen_block(gen *g, gen_acct *a, int b) {
             "\"%s\",\"event_time\":%" PRId64 "%s,\"bounce_type\":\"%s\","
             "\"bounce_subtype\":\"%s\",\"diagnostic\":\"5.1.1 test\"%s}",
             a->id, id, a->id, t, sent, type, sub, extra);
+        tag_tenant(g, a);
     }
     /* Complaints (and a NOT_SPAM now and then, which does not count). */
     int complaints = rnd_count(g, deliveries * complaint_frac(a->p, b));
@@ -215,6 +275,7 @@ static void gen_block(gen *g, gen_acct *a, int b) {
             "\"feedback_type\":\"%s\"}",
             a->id, id, a->id, t, rnd_in(g, bt, send_end),
             i < complaints ? "ABUSE" : "NOT_SPAM");
+        tag_tenant(g, a);
     }
     /* The stories' reports and actions. */
     switch (a->p) {
@@ -272,9 +333,15 @@ static int cmp_rec(const void *x, const void *y) {
 }
 
 void it_gen(it_data *d, unsigned seed, int copies) {
+    it_gen_opts(d, seed, copies, 0);
+}
+
+void it_gen_opts(it_data *d, unsigned seed, int copies, unsigned flags) {
     memset(d, 0, sizeof(*d));
-    gen g = {d, UINT64_C(0x9E3779B97F4A7C15) ^ ((uint64_t)seed << 17) ^ seed};
-    size_t n_acc = (size_t)copies * P__COUNT + 2;
+    gen g = {d, UINT64_C(0x9E3779B97F4A7C15) ^ ((uint64_t)seed << 17) ^ seed,
+             flags};
+    bool tenants = flags & IT_GEN_TENANTS;
+    size_t n_acc = (size_t)copies * P__COUNT + 2 + (tenants ? 1 : 0);
     gen_acct *accts = calloc(n_acc, sizeof(*accts));
     cr_assert_not_null(accts);
     size_t k = 0;
@@ -283,11 +350,17 @@ void it_gen(it_data *d, unsigned seed, int copies) {
             accts[k].p = (profile)p;
             snprintf(accts[k].id, sizeof(accts[k].id), "%s-%d",
                      profile_names[p], c);
+            /* The last copy spreads its mail over tenants. */
+            accts[k].tenants = tenants && c == copies - 1;
         }
     accts[k].p = P_LINK_SRC;
     snprintf(accts[k++].id, sizeof(accts[0].id), "link-src");
     accts[k].p = P_LINK_DST;
     snprintf(accts[k++].id, sizeof(accts[0].id), "link-dst");
+    if (tenants) {
+        accts[k].p = P_TENANT;
+        snprintf(accts[k++].id, sizeof(accts[0].id), "tenant-story");
+    }
     for (int b = 0; b < N_BLOCKS; b++)
         for (size_t i = 0; i < n_acc; i++)
             gen_block(&g, &accts[i], b);

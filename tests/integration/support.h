@@ -214,6 +214,13 @@ typedef struct it_data {
  * run must publish exactly what replay does.
  */
 void it_gen(it_data *d, unsigned seed, int copies);
+/* it_gen with options. IT_GEN_TENANTS: the accounts of the last copy
+ * spread their deliveries, bounces and complaints over the tenants "main"
+ * and "side" (and none), and one more account, "tenant-story", has a
+ * tenant "promo" that is paused while the account stays HEALTHY. Without
+ * options the stream is it_gen's, byte for byte. */
+#define IT_GEN_TENANTS 1u
+void it_gen_opts(it_data *d, unsigned seed, int copies, unsigned flags);
 void it_data_free(it_data *d);
 /* Writes records [from, to) as JSON lines. */
 void it_write(const it_data *d, size_t from, size_t to, const char *path);

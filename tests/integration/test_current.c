@@ -2,13 +2,18 @@
  * test_current.c - topic.current against the broker (docs/current.md): the
  * table that `repute tail --current` reads from it equals, per account,
  * the state after the account's last STATUS_CHANGE in `repute replay`'s
- * output of the same records, with the HEALTHY accounts absent:
- *  - after the example of examples/, and again after the topic was
- *    deleted and `repute run --rebuild-current` wrote it anew;
- *  - after a random stream with a kill -9 of run in the middle of it and
- *    a restart, on a topic that the broker compacts while the test
- *    watches (segment.ms small, min.cleanable.dirty.ratio low): the test
- *    waits until compaction has removed records and compares again;
+ * output of the same records, with its tenants as their last
+ * STATUS_CHANGEs left them (the non-HEALTHY ones listed, in name order)
+ * and the sequence of the last of those changes; the accounts that are
+ * HEALTHY with all their tenants are absent:
+ *  - after the example of examples/ (whose hooli is HEALTHY with its
+ *    tenant promotions paused), and again after the topic was deleted
+ *    and `repute run --rebuild-current` wrote it anew;
+ *  - after a random stream with tenants (it_gen_opts IT_GEN_TENANTS) with
+ *    a kill -9 of run in the middle of it and a restart, on a topic that
+ *    the broker compacts while the test watches (segment.ms small,
+ *    min.cleanable.dirty.ratio low): the test waits until compaction has
+ *    removed records and compares again;
  *  - and run refuses a topic.current whose cleanup.policy is delete.
  */
 #include <jansson.h>
@@ -30,13 +35,9 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The AccountState after a STATUS_CHANGE event of replay's output, as
- * `repute tail --current` prints it (since: the oldest issue's since, or
- * the event's time when no issue is listed). */
-static json_t *state_of(json_t *ev) {
-    json_t *sc = json_object_get(ev, "status_change");
-    json_t *issues = json_object_get(sc, "issues");
-    json_int_t since = json_integer_value(json_object_get(ev, "event_time"));
+/* The earliest since of the issues of a StatusChange (or fallback). */
+static json_int_t oldest_since(json_t *issues, json_int_t fallback) {
+    json_int_t since = fallback;
     size_t i;
     json_t *is;
     json_array_foreach(issues, i, is) {
@@ -44,20 +45,76 @@ static json_t *state_of(json_t *ev) {
         if (i == 0 || s < since)
             since = s;
     }
-    return json_pack("{s:O,s:O,s:I,s:O,s:O,s:O}", "account_id",
-                     json_object_get(ev, "account_id"), "status",
-                     json_object_get(sc, "status"), "since", since,
-                     "review_ends_at", json_object_get(sc, "review_ends_at"),
-                     "issues", issues, "sequence",
-                     json_object_get(ev, "sequence"));
+    return since;
+}
+
+/* What a STATUS_CHANGE event of replay's output says of its account or
+ * tenant (status, since, review_ends_at, issues; a tenant's name too). */
+static json_t *part_of(json_t *ev, bool tenant) {
+    json_t *sc = json_object_get(ev, "status_change");
+    json_t *issues = json_object_get(sc, "issues");
+    json_int_t since = oldest_since(
+        issues, json_integer_value(json_object_get(ev, "event_time")));
+    json_t *p =
+        json_pack("{s:O,s:I,s:O,s:O}", "status", json_object_get(sc, "status"),
+                  "since", since, "review_ends_at",
+                  json_object_get(sc, "review_ends_at"), "issues", issues);
+    if (tenant)
+        json_object_set(p, "tenant", json_object_get(ev, "tenant"));
+    return p;
+}
+
+static bool healthy(json_t *part) {
+    return strcmp(json_string_value(json_object_get(part, "status")),
+                  "HEALTHY") == 0;
+}
+
+/* The AccountState of one account from its own last part (NULL: it had
+ * no change of its own), its tenants' last parts and the last sequence;
+ * NULL when the account and all its tenants are HEALTHY. */
+static json_t *state_of(const char *acct, json_t *own, json_t *tenants,
+                        json_t *sequence) {
+    const char **names = calloc(json_object_size(tenants) + 1, sizeof(*names));
+    size_t n = 0;
+    const char *name;
+    json_t *t;
+    json_object_foreach(tenants, name, t) if (!healthy(t)) names[n++] = name;
+    qsort(names, n, sizeof(*names), cmp_str);
+    if ((!own || healthy(own)) && n == 0) {
+        free(names);
+        return NULL;
+    }
+    json_t *list = json_array();
+    json_int_t tsince = 0;
+    for (size_t i = 0; i < n; i++) {
+        t = json_object_get(tenants, names[i]);
+        json_int_t s = json_integer_value(json_object_get(t, "since"));
+        if (i == 0 || s < tsince)
+            tsince = s;
+        json_array_append(list, t);
+    }
+    free(names);
+    json_t *issues = own ? json_object_get(own, "issues") : NULL;
+    json_int_t since = issues && json_array_size(issues)
+                           ? json_integer_value(json_object_get(own, "since"))
+                           : tsince;
+    return json_pack(
+        "{s:s,s:s,s:I,s:o,s:o,s:O,s:o}", "account_id", acct, "status",
+        own ? json_string_value(json_object_get(own, "status")) : "HEALTHY",
+        "since", since, "review_ends_at",
+        own ? json_incref(json_object_get(own, "review_ends_at")) : json_null(),
+        "issues", issues ? json_incref(issues) : json_array(), "sequence",
+        sequence, "tenants", list);
 }
 
 /* The expected table from replay's output exp: one JSON object per
- * account that is not HEALTHY, sorted by account id, into a new array. */
+ * account that is not HEALTHY or has a tenant that is not, sorted by
+ * account id, into a new array. */
 static json_t *expected_table(const char *exp) {
     FILE *f = fopen(exp, "r");
     cr_assert_not_null(f, "%s", exp);
-    json_t *last = json_object();
+    /* account -> {"own": part, "tenants": {name: part}, "sequence": n} */
+    json_t *accts = json_object();
     char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {
@@ -65,30 +122,60 @@ static json_t *expected_table(const char *exp) {
         json_t *ev = json_loads(line, 0, &e);
         cr_assert_not_null(ev, "%s: %s", exp, e.text);
         if (strcmp(json_string_value(json_object_get(ev, "kind")),
-                   "STATUS_CHANGE") == 0)
-            json_object_set_new(
-                last, json_string_value(json_object_get(ev, "account_id")),
-                state_of(ev));
+                   "STATUS_CHANGE") == 0) {
+            const char *id =
+                json_string_value(json_object_get(ev, "account_id"));
+            json_t *a = json_object_get(accts, id);
+            if (!a) {
+                a = json_pack("{s:o}", "tenants", json_object());
+                json_object_set_new(accts, id, a);
+            }
+            json_t *tenant = json_object_get(ev, "tenant");
+            if (json_is_string(tenant))
+                json_object_set_new(json_object_get(a, "tenants"),
+                                    json_string_value(tenant),
+                                    part_of(ev, true));
+            else
+                json_object_set_new(a, "own", part_of(ev, false));
+            json_object_set(a, "sequence", json_object_get(ev, "sequence"));
+        }
         json_decref(ev);
     }
     free(line);
     fclose(f);
-    size_t n = json_object_size(last), k = 0;
+    size_t n = json_object_size(accts), k = 0;
     const char **keys = calloc(n ? n : 1, sizeof(*keys));
     const char *key;
     json_t *v;
-    json_object_foreach(last, key, v) keys[k++] = key;
+    json_object_foreach(accts, key, v) keys[k++] = key;
     qsort(keys, n, sizeof(*keys), cmp_str);
     json_t *table = json_array();
     for (k = 0; k < n; k++) {
-        json_t *st = json_object_get(last, keys[k]);
-        if (strcmp(json_string_value(json_object_get(st, "status")),
-                   "HEALTHY") != 0)
-            json_array_append(table, st);
+        json_t *a = json_object_get(accts, keys[k]);
+        json_t *st = state_of(keys[k], json_object_get(a, "own"),
+                              json_object_get(a, "tenants"),
+                              json_object_get(a, "sequence"));
+        if (st)
+            json_array_append_new(table, st);
     }
     free(keys);
-    json_decref(last);
+    json_decref(accts);
     return table;
+}
+
+/* The number of tenants listed in a table, and of its rows that are
+ * HEALTHY accounts listed for their tenants. */
+static size_t tenants_in(json_t *table, size_t *healthy_rows) {
+    size_t n = 0, i;
+    json_t *row;
+    *healthy_rows = 0;
+    json_array_foreach(table, i, row) {
+        size_t k = json_array_size(json_object_get(row, "tenants"));
+        n += k;
+        if (k && healthy(row))
+            (*healthy_rows)++;
+    }
+    return n;
 }
 
 /* ---------------------------------------------------------------- actual */
@@ -172,15 +259,23 @@ static void check_table(it_ctx *c, json_t *want, double timeout_s) {
               "`repute replay` (printed above)");
 }
 
-/* The table without the times: account, status, sequence per row. */
+/* The table without the times: account, status, sequence and the
+ * tenants' names and statuses per row. */
 static json_t *statuses(json_t *table) {
     json_t *out = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(table, i, row) json_array_append_new(
-        out, json_pack("[O,O,O]", json_object_get(row, "account_id"),
-                       json_object_get(row, "status"),
-                       json_object_get(row, "sequence")));
+    size_t i, j;
+    json_t *row, *t;
+    json_array_foreach(table, i, row) {
+        json_t *ts = json_array();
+        json_array_foreach(json_object_get(row, "tenants"), j, t)
+            json_array_append_new(ts, json_pack("[O,O]",
+                                                json_object_get(t, "tenant"),
+                                                json_object_get(t, "status")));
+        json_array_append_new(
+            out, json_pack("[O,O,O,o]", json_object_get(row, "account_id"),
+                           json_object_get(row, "status"),
+                           json_object_get(row, "sequence"), ts));
+    }
     return out;
 }
 
@@ -226,7 +321,13 @@ Test(current, example_then_rebuild) {
     cr_assert_eq(it_wait(rp, 120), 0, "replay failed: %s", rp->err);
     snprintf(exp, sizeof(exp), "%s", rp->out);
     json_t *want = expected_table(exp);
-    cr_assert_gt(json_array_size(want), 0, "the example pauses nobody?");
+    /* Two accounts of their own, and hooli, HEALTHY with its tenant
+     * promotions paused. */
+    size_t healthy_rows = 0;
+    cr_assert_eq(json_array_size(want), 3, "the example: %zu accounts",
+                 json_array_size(want));
+    cr_assert_eq(tenants_in(want, &healthy_rows), 1);
+    cr_assert_eq(healthy_rows, 1);
 
     it_produce_file(&c, input, NULL);
     it_proc *run = it_start_run(&c, NULL);
@@ -250,6 +351,7 @@ Test(current, example_then_rebuild) {
     cr_assert_eq(it_wait(tp, 60), 0, "tail --format table: %s", tp->err);
     cr_assert(it_file_has(tp->out, "ACCOUNT"));
     cr_assert(it_file_has(tp->out, "SENDING_PAUSED"));
+    cr_assert(it_file_has(tp->out, "hooli/promotions"), "see %s", tp->out);
     it_stop_run(run);
 
     /* The topic lost: deleted, then rebuilt from the restored state. */
@@ -332,11 +434,18 @@ Test(current, random_stream_kill9_and_compaction) {
                         "100",
                         NULL};
     it_topic_configure(&c, IT_CURRENT, kv);
-    it_gen(&d, 11, 2);
+    it_gen_opts(&d, 11, 2, IT_GEN_TENANTS);
     char exp[IT_PATH_MAX];
     it_expected(&c, &d);
     snprintf(exp, sizeof(exp), "%s/expected.jsonl", c.dir);
     json_t *want = expected_table(exp);
+    size_t healthy_rows = 0, n_tenants = tenants_in(want, &healthy_rows);
+    fprintf(stderr,
+            "[%s] expected: %zu accounts, %zu tenants listed, %zu "
+            "HEALTHY accounts listed for their tenants\n",
+            c.name, json_array_size(want), n_tenants, healthy_rows);
+    cr_assert_gt(n_tenants, 0, "the stream leaves no tenant unhealthy");
+    cr_assert_gt(healthy_rows, 0, "no HEALTHY account with a tenant listed");
 
     size_t a = it_split(&d, 0.3);
     it_produce(&c, &d, 0, a);

@@ -15,6 +15,8 @@
 
 #include "repute/notice.h"
 
+#include "notice_text_check.h"
+
 /* 2026-01-09 14:00 UTC. */
 #define REVIEW_END INT64_C(1767967200000)
 
@@ -40,29 +42,6 @@ static rp_notification notice_full(rp_issue_kind kind, rp_stage stage,
     n.has_review_end = true;
     n.review_ends_at = REVIEW_END;
     return n;
-}
-
-/* Case-insensitive substring search. */
-static bool contains_ci(const char *hay, const char *needle) {
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] &&
-               tolower((unsigned char)hay[i]) ==
-                   tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return n == 0;
-}
-
-/* Joins the title, the why and the actions of a rendered notification into
- * one text, so a test can search all of it at once. */
-static void all_text(const rp_notification *n, char *out, size_t size) {
-    size_t len = (size_t)snprintf(out, size, "%s\n%s", n->title, n->why);
-    for (size_t i = 0; i < n->n_actions && len < size; i++)
-        len += (size_t)snprintf(out + len, size - len, "\n%s", n->actions[i]);
 }
 
 /* Renders a kind at every stage and joins all of its texts. */

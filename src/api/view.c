@@ -228,20 +228,15 @@ void rp_api_put_view_body(const rp_api *a, const rp_engine *e, int32_t part,
                           const rp_account_view *v, rp_buf *b) {
     const rp_config *cfg = a->cfg;
     bool t = v->tenant.ptr != NULL;
-    /* The tenant rates, resolved to the account's when unset (as the
-     * engine does for a configuration made before they existed). */
-    double br = t && cfg->tenant_bounce_review_rate > 0
-                    ? cfg->tenant_bounce_review_rate
-                    : cfg->bounce_review_rate;
-    double bp = t && cfg->tenant_bounce_pause_rate > 0
-                    ? cfg->tenant_bounce_pause_rate
-                    : cfg->bounce_pause_rate;
-    double cr = t && cfg->tenant_complaint_review_rate > 0
-                    ? cfg->tenant_complaint_review_rate
-                    : cfg->complaint_review_rate;
-    double cp = t && cfg->tenant_complaint_pause_rate > 0
-                    ? cfg->tenant_complaint_pause_rate
-                    : cfg->complaint_pause_rate;
+    /* A tenant's thresholds are the tenant.* rates, which the
+     * configuration module has already resolved to the account's when
+     * unset (rp_config_init, rp_config_set, rp_config_validate). */
+    double br = t ? cfg->tenant_bounce_review_rate : cfg->bounce_review_rate;
+    double bp = t ? cfg->tenant_bounce_pause_rate : cfg->bounce_pause_rate;
+    double cr =
+        t ? cfg->tenant_complaint_review_rate : cfg->complaint_review_rate;
+    double cp =
+        t ? cfg->tenant_complaint_pause_rate : cfg->complaint_pause_rate;
     int64_t clock = rp_engine_clock(e), end = 0;
     rp_buf_printf(b,
                   "\"status\":\"%s\",\"sequence\":%" PRIu64

@@ -11,9 +11,11 @@ is measured a second time, alone, with tenants: `benchmarks/run.sh
 --tenant-share F` (mode "tenants"), whose newest result this section shows
 beside the newest full run.
 """
+import glob
+import json
 import os
 
-from .common import ROOT, dig, fmt_int, fmt_num
+from .common import RESULTS, ROOT, dig, fmt_int, fmt_num
 from .results import latest_result
 
 
@@ -26,6 +28,75 @@ def _ratio(a, b):
     if not a or not b:
         return "-"
     return f"{a / b:.2f}x"
+
+
+def _memory_pairs():
+    """The memory-only runs (`--phases memory`), newest day first, paired
+    by records per account: runs with tenants beside those without, taken
+    one after the other on the same machine. Only such a pair compares like
+    with like, since the dedupe table (a key per record) is part of the
+    RSS and grows with the records per account."""
+    by = {}
+    for f in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
+        try:
+            with open(f) as fh:
+                r = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        if r.get("mode") != "partial" or dig(r, "settings", "configs") is None:
+            continue
+        runs = dig(r, "memory", "runs")
+        if not runs or r.get("throughput"):
+            continue
+        s = r.get("settings", {})
+        key = (os.path.basename(f)[:10], s.get("mem_records_per_account"))
+        by.setdefault(key, {})["t" if s.get("tenant_share") else "p"] = (f, r)
+    return [(k, v) for k, v in sorted(by.items(), reverse=True)
+            if "t" in v and "p" in v]
+
+
+def _render_memory_pairs(L):
+    pairs = _memory_pairs()
+    if not pairs:
+        return
+    day = pairs[0][0][0]
+    L.append(f"Memory with and without tenants, side by side ({day}: each "
+             "pair ran one after the other, `benchmarks/run.sh --phases "
+             "memory [--tenant-share 0.1] --mem-records-per-account N`). "
+             "The dedupe table holds a key per record (about 13 bytes), so "
+             "the bytes per account grow with the records per account, "
+             "tenants or not; bytes per entity is the RSS over the accounts "
+             "plus the tenants some record named.\n")
+    L.append("| records per account | accounts | tenants named | RSS without "
+             "| RSS with | bytes per account without | bytes per account with "
+             "| bytes per entity with | restore without | restore with | "
+             "results |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (d, rpa), v in pairs:
+        if d != day:
+            continue
+        (fp, p), (ft, t) = v["p"], v["t"]
+        for mp in dig(p, "memory", "runs"):
+            mt = next((x for x in dig(t, "memory", "runs")
+                       if x["accounts"] == mp["accounts"]), None)
+            if not mt:
+                continue
+            rp = dig(p, "restore", "seconds") if mp is dig(
+                p, "memory", "runs", -1) else None
+            rt = dig(t, "restore", "seconds") if mt is dig(
+                t, "memory", "runs", -1) else None
+            L.append(
+                f"| {rpa} | {fmt_int(mp['accounts'])} | "
+                f"{fmt_int(mt.get('tenants'))} | "
+                f"{fmt_num(mp['rss_bytes'] / 2**20, 0)} MiB | "
+                f"{fmt_num(mt['rss_bytes'] / 2**20, 0)} MiB | "
+                f"{fmt_num(mp['bytes_per_account'], 0)} | "
+                f"{fmt_num(mt['bytes_per_account'], 0)} | "
+                f"{fmt_num(mt.get('bytes_per_entity'), 0)} | "
+                f"{'-' if rp is None else fmt_num(rp, 2) + ' s'} | "
+                f"{'-' if rt is None else fmt_num(rt, 2) + ' s'} | "
+                f"`{os.path.basename(fp)}`, `{os.path.basename(ft)}` |")
+    L.append("")
 
 
 def render_tenants(L, full):
@@ -47,7 +118,8 @@ def render_tenants(L, full):
              "below.\n")
     path, r = latest_result("tenants")
     if not r:
-        L.append("No run with tenants yet.\n")
+        L.append("No full run with tenants yet.\n")
+        _render_memory_pairs(L)
         return
     rel = os.path.relpath(path, ROOT)
     s = r.get("settings", {})
@@ -90,3 +162,4 @@ def render_tenants(L, full):
                      f"{fmt_int(mt.get('tenants'))} tenants) | - | "
                      f"{fmt_num(mt.get('bytes_per_entity'), 0)} | - |")
     L.append("")
+    _render_memory_pairs(L)

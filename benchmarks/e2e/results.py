@@ -242,17 +242,18 @@ def validate_soak(r):
 
 
 def latest_result(mode="full"):
-    files = sorted(glob.glob(os.path.join(RESULTS, "*.json")),
-                   key=lambda f: (os.path.basename(f)[:10], os.path.getmtime(f)))
-    for f in reversed(files):
+    """The newest result of `mode` by the time it started (not the file's
+    modification time, which a checkout or a copy changes)."""
+    best = (None, None, "")
+    for f in glob.glob(os.path.join(RESULTS, "*.json")):
         try:
             with open(f) as fh:
                 r = json.load(fh)
         except (OSError, ValueError):
             continue
-        if r.get("mode") == mode:
-            return f, r
-    return None, None
+        if r.get("mode") == mode and str(r.get("started", "")) >= best[2]:
+            best = (f, r, str(r.get("started", "")))
+    return best[0], best[1]
 
 
 def result_path(a):

@@ -103,14 +103,14 @@ static void on_idle_timer(uv_timer_t *h);
 /* Applies one buffered message of topic index ti to its task. */
 static void apply_one(proc *p, task *t, int ti) {
     lane *l = t->lane;
-    msgq *q = &t->q[ti];
-    rd_kafka_message_t *m = rp_msgq_pop(q);
+    inq *q = &t->q[ti];
+    const inrec *m = rp_inq_pop(q);
     /* The engine's prefetch hints for the records that follow in this
      * buffer (most records come from one topic in a row), three, two and
      * one ahead: their keys are their account ids (docs/rules.md section 2; a
      * record whose key is not is only mis-hinted, and goes to the DLQ). */
     for (size_t ahead = 1; ahead <= 3 && ahead <= q->n; ahead++) {
-        const rd_kafka_message_t *f = q->v[(q->head + ahead - 1) % q->cap];
+        const inrec *f = rp_inq_at(q, ahead - 1);
         rp_engine_prefetch(t->engine, (rp_str){f->key, f->key_len},
                            3 - (int)ahead);
     }
@@ -169,7 +169,6 @@ static void apply_one(proc *p, task *t, int ti) {
         l->uncommitted = true;
     else
         p->uncommitted = true;
-    rd_kafka_message_destroy(m);
 }
 
 /* True when the broker has told us (in a fetch response; the call reads
@@ -253,7 +252,7 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
     bool maybe = false, unknown_pos = false;
     *until = 0;
     for (int i = 0; i < NTOP; i++) {
-        rd_kafka_message_t *m = rp_msgq_peek(&t->q[i]);
+        const inrec *m = rp_inq_peek(&t->q[i]);
         if (!m) {
             rp_part_state st = rp_merge_part_state(p, t, i);
             if (st == PART_KNOWN && known < 0)
@@ -264,14 +263,14 @@ static int task_pick(proc *p, task *t, uint64_t *until) {
             continue;
         }
         int64_t et;
-        if (t->head[i] == m) {
+        if (t->head[i] == m->offset) {
             et = t->head_time[i];
         } else {
             /* A writer schema not fetched yet holds the whole task: its
              * event time cannot be known (writers.c). */
             if (rp_writers_peek(t->lane, i, m, &et, until) != 0)
                 return -1;
-            t->head[i] = m;
+            t->head[i] = m->offset;
             t->head_time[i] = et;
         }
         if (best < 0 || et < best_time) {
@@ -555,14 +554,15 @@ static void take_message(proc *p, lane *l, task *t, int k,
     t->eof[k] = false;
     if (burst)
         t->burst_at = now;
-    if (rp_msgq_push(&t->q[k], m) != 0) {
-        rd_kafka_message_destroy(m);
+    /* A copy, and the message destroyed at once: the message would keep
+     * its whole fetch response alive while the merge holds it (inq.h). */
+    if (rp_inq_push(&t->q[k], m) != 0)
         rp_lane_fail(l, "out of memory");
-    }
+    rd_kafka_message_destroy(m);
 }
 
-/* Takes what task t's input partitions' queues hold, up to INPUT_MAX
- * buffered per partition. */
+/* Takes what task t's input partitions' queues hold, until a partition's
+ * FIFO is full (inq.h: INQ_RECORDS_MAX records or INQ_BYTES_MAX bytes). */
 static size_t consume_task(proc *p, lane *l, task *t) {
     rd_kafka_message_t *batch[256];
     size_t got = 0;
@@ -570,8 +570,8 @@ static size_t consume_task(proc *p, lane *l, task *t) {
         if (!t->in[k] || rp_hook_hold(p, t, k))
             continue;
         size_t before = got;
-        while (t->in[k] && t->q[k].n < INPUT_MAX && !rp_lane_failed(l)) {
-            size_t room = INPUT_MAX - t->q[k].n;
+        while (t->in[k] && !rp_inq_full(&t->q[k]) && !rp_lane_failed(l)) {
+            size_t room = INQ_RECORDS_MAX - t->q[k].n;
             ssize_t n = rd_kafka_consume_batch_queue(t->in[k], 0, batch,
                                                      room < 256 ? room : 256);
             if (n <= 0)
@@ -589,8 +589,8 @@ static size_t consume_task(proc *p, lane *l, task *t) {
     return got;
 }
 
-/* Takes what the input partitions' queues hold, up to INPUT_MAX buffered
- * per partition: back-pressure without pausing partitions (a resumed
+/* Takes what the input partitions' queues hold, until a partition's FIFO is
+ * full: back-pressure without pausing partitions (a resumed
  * partition's next fetch would wait behind the broker's long poll of the
  * others, up to fetch.wait.max.ms, and the task with it). A task that is
  * still restoring is not read at all (its records wait in librdkafka's

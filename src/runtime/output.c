@@ -311,7 +311,7 @@ static void sink_tenant_overflow(void *opaque, rp_str account, rp_str tenant) {
 
 /* ---------------------------------------------------------------- DLQ */
 
-void rp_out_dlq(lane *l, int t, const rd_kafka_message_t *m, const char *why) {
+void rp_out_dlq(lane *l, int t, const inrec *m, const char *why) {
     proc *p = l->p;
     char part[16], off[24];
     snprintf(part, sizeof(part), "%" PRId32, m->partition);

@@ -12,7 +12,7 @@
  * rounds, so it reads the tasks' engines without locks.
  *
  * The rooms, one prefix each (processor.c tells how they fit together):
- * task.c (rp_task_*, rp_msgq_*: a task and its buffers), output.c
+ * task.c (rp_task_*: a task; its buffers are inq.h's, rp_inq_*), output.c
  * (rp_out_*: producing, held outputs, the engine's sink, the DLQ),
  * merge.c (rp_merge_*: the event-time merge, idling, bursts, the wall
  * clock's reviews), hooks.c (rp_hook_*: the tests' fault injection), commit.c
@@ -47,58 +47,12 @@
 #include "repute/registry.h"
 #include "repute/types.h"
 
+#include "runtime/inq.h"
+
 #define NTOP  5    /* input topics per task */
 #define BATCH 2048 /* records applied per loop turn */
-/* Records buffered per input partition: the loop takes no more from the
- * partition's librdkafka queue above this (librdkafka's prefetch then fills
- * and stops fetching that partition). */
-#define INPUT_MAX 8192
 
 /* ---------------------------------------------------------------- types */
-
-typedef struct msgq {
-    rd_kafka_message_t **v;
-    size_t head, n, cap;
-} msgq;
-
-/* The FIFO of one input partition's fetched messages: static inline, as
- * the merge calls them for every record. The queue owns its messages. */
-static inline int rp_msgq_push(msgq *q, rd_kafka_message_t *m) {
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 64;
-        rd_kafka_message_t **v = malloc(cap * sizeof(*v));
-        if (!v)
-            return RP_ENOMEM;
-        for (size_t i = 0; i < q->n; i++)
-            v[i] = q->v[(q->head + i) % q->cap];
-        free(q->v);
-        q->v = v;
-        q->cap = cap;
-        q->head = 0;
-    }
-    q->v[(q->head + q->n) % q->cap] = m;
-    q->n++;
-    return 0;
-}
-
-static inline rd_kafka_message_t *rp_msgq_peek(const msgq *q) {
-    return q->n ? q->v[q->head] : NULL;
-}
-
-static inline rd_kafka_message_t *rp_msgq_pop(msgq *q) {
-    rd_kafka_message_t *m = q->v[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->n--;
-    return m;
-}
-
-/* Destroys the messages left and frees the buffer; *q is empty after. */
-static inline void rp_msgq_clear(msgq *q) {
-    while (q->n)
-        rd_kafka_message_destroy(rp_msgq_pop(q));
-    free(q->v);
-    memset(q, 0, sizeof(*q));
-}
 
 /* A chunk of dedupe keys in the changelog: its key's sequence number and
  * the newest key's time (the chunk is deleted once that is past the
@@ -138,7 +92,7 @@ typedef struct task {
     bool restore_txn;       /* the restore waits for an open transaction */
     uint64_t restored;      /* changelog records read */
     int64_t restore_next;   /* next changelog offset to read, -1: the start */
-    msgq q[NTOP];
+    inq q[NTOP];
     /* librdkafka's queue of each input partition, not forwarded to the
      * consumer's queue: each partition's prefetch then fills and drains
      * on its own, and the merge never waits behind other partitions'
@@ -163,7 +117,7 @@ typedef struct task {
      * for every record: the head's event time, and whether an empty
      * queue's partition had records past the last one received, as of
      * uv_now lag_at (asking librdkafka takes a lock). */
-    const rd_kafka_message_t *head[NTOP];
+    int64_t head[NTOP]; /* the offset of the head whose time is cached, -1 */
     int64_t head_time[NTOP];
     uint64_t lag_at[NTOP];
     bool lag[NTOP];
@@ -456,7 +410,7 @@ void rp_out_pending_flush(proc *p);
 /* Drops every lane's held records. */
 void rp_out_pending_clear(proc *p);
 /* Sends input message m of topic index t to the DLQ, saying why. */
-void rp_out_dlq(lane *l, int t, const rd_kafka_message_t *m, const char *why);
+void rp_out_dlq(lane *l, int t, const inrec *m, const char *why);
 /* Refuses (-1, logged) a topic.current whose cleanup.policy is not
  * compact; 0 otherwise, also when the broker cannot tell (warned). */
 int rp_current_check_policy(proc *p, rd_kafka_t *rk);
@@ -517,11 +471,11 @@ void rp_writers_free(proc *p);
  * (INT64_MIN when it cannot be read: it goes to the DLQ first). Returns 0,
  * or 1 when its writer schema is being fetched: the task waits, until
  * uv_now *until (0: the fetch's end kicks the loop). */
-int rp_writers_peek(lane *l, int ti, const rd_kafka_message_t *m, int64_t *et,
+int rp_writers_peek(lane *l, int ti, const inrec *m, int64_t *et,
                     uint64_t *until);
 /* When the registry refused m's writer schema id, says so in err (which
  * then replaces the decoder's RP_ENOSCHEMA message). */
-void rp_writers_refusal(proc *p, const rd_kafka_message_t *m, char *err,
+void rp_writers_refusal(proc *p, const inrec *m, char *err,
                         size_t size);
 /* Starts the fetches a lane found due during a round (on the loop). */
 void rp_writers_start_due(proc *p);

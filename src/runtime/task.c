@@ -4,8 +4,8 @@
  * All five input topics are co-partitioned; partition number p of every
  * topic, plus partition p of the changelog, forms task p. A task owns an
  * engine (so under clock=event each task follows its own stream time, as a
- * Kafka Streams task does), five FIFO buffers of fetched messages (msgq,
- * in proc.h), the offsets it has applied and committed per topic, and the
+ * Kafka Streams task does), five FIFO buffers of the fetched records,
+ * copied out of librdkafka's messages (inq.h says why), the offsets it has applied and committed per topic, and the
  * list of the dedupe chunks it has written to the changelog. A new task
  * first restores its engine from its changelog partition (read_committed,
  * from the beginning to the end seen at that time; assign.c); its input
@@ -73,7 +73,7 @@ task *rp_task_new(proc *p, int32_t partition) {
     t->epoch = ++p->task_epoch;
     for (int i = 0; i < NTOP; i++)
         t->next[i] = t->committed[i] = t->first[i] = t->fetched[i] =
-            t->eof_at[i] = t->known_end[i] = t->end_at[i] = -1;
+            t->eof_at[i] = t->known_end[i] = t->end_at[i] = t->head[i] = -1;
     t->restore_next = -1;
     t->stream_time = INT64_MIN;
     t->clock_written = INT64_MIN;
@@ -84,7 +84,7 @@ void rp_task_free(task *t) {
     if (!t)
         return;
     for (int i = 0; i < NTOP; i++) {
-        rp_msgq_clear(&t->q[i]);
+        rp_inq_clear(&t->q[i]);
         if (t->in[i]) {
             rd_kafka_queue_io_event_enable(t->in[i], -1, NULL, 0);
             rd_kafka_queue_destroy(t->in[i]);

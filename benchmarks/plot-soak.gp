@@ -6,7 +6,8 @@
 
 set terminal pngcairo size 760,420 font "sans,10" noenhanced
 set output outdir."/".stem."-soak.png"
-set title "Soak: memory and lag over time (flat and bounded is the goal)"
+if (!exists("ttl")) ttl = "Soak: memory and lag over time (flat and bounded is the goal)"
+set title ttl
 set grid ytics lc rgb "#dddddd"
 set border 11
 set xlabel "minutes since the load started"

@@ -24,6 +24,14 @@
 #                                     peers know none; BENCHMARKS.md, Tenants):
 #                                     writes benchmarks/results/<date>-tenants.json
 #                                     and the page's Tenants section
+#   benchmarks/run.sh --pin --phases throughput,latency --configs exactly_once_1
+#                                     latency with repute on a core of its own
+#                                     (the broker and the load generator on
+#                                     the other; BENCHMARKS.md, Latency)
+#   benchmarks/run.sh --soak --soak-load 130 --repute-cpus 0.35
+#                                     the overload soak: input outrunning
+#                                     repute (held to 0.35 cores), the RSS
+#                                     must stay flat (Soak, Overload)
 #   benchmarks/run.sh --help          the harness's options (sizes, ...)
 #
 # It builds a Release build in build-rel/ (and the tools in
@@ -48,6 +56,7 @@ for a in "$@"; do
     --soak) skip_peer=1 ;; # the soak measures repute alone
     --skip-peer) skip_peer=1 ;;
     --tenant-share | --tenant-share=*) skip_peer=1 ;; # the peers know no tenants
+    --pin) skip_peer=1 ;; # a pinned run measures repute alone
     -h | --help) help=1 ;;
   esac
 done

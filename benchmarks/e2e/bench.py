@@ -35,7 +35,8 @@ from .kafka import Kafka
 from .latency import LatencyPhase
 from .memory import MemoryPhase
 from .peers import peer_label, peer_missing, peer_spec, start_peer, stop_peer
-from .procs import Proc, run_tool
+from .procs import (Proc, broker_pids, limit_cpus, pin_all_threads,
+                    run_tool)
 from .restore import RestorePhase
 from .results import git_facts, machine_facts, settings_of, targets
 from .soak import SoakPhase
@@ -97,6 +98,29 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         self.k.create_topics(specs, partitions or self.parts)
         return {k.rsplit(".", 1)[1]: k for k in specs}
 
+    # -- pinning (--pin): the broker and the load on one core, repute on the
+    #    other, so that latency is measured where repute has a core of its own
+
+    def pinned(self, role, args):
+        """args, under taskset when --pin: "system" (repute, the bare
+        consumer, a peer) on the last core, "load" (the load generator, the
+        latency reader) on the first, with the broker."""
+        if not self.a.pin:
+            return args
+        n = os.cpu_count() or 1
+        cpu = str(n - 1) if role == "system" else "0"
+        return ["taskset", "-c", cpu] + list(args)
+
+    def pin_broker(self, on):
+        """Pins the local broker's threads to the first core (on) or back to
+        every core (off)."""
+        n = os.cpu_count() or 1
+        pids = broker_pids()
+        if on and not pids:
+            raise RuntimeError("--pin: no local broker (kafka.Kafka) to pin")
+        for pid in pids:
+            pin_all_threads(pid, "0" if on else f"0-{n - 1}")
+
     def tenant_args(self):
         """repute-loadgen's tenant options for --tenant-share (none without
         it, so that the traffic is what it always was)."""
@@ -120,7 +144,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         log(f"fill {name}: {records} records over {accounts} accounts"
             + (f" with tenants ({self.a.tenant_share:g} of them)"
                if self.a.tenant_share else ""))
-        out = run_tool(args, timeout=max(600, records / 2000), what="loadgen")
+        out = run_tool(self.pinned("load", args),
+                       timeout=max(600, records / 2000), what="loadgen")
         ends = self.k.end_offsets(topics.values(), self.parts)
         total = sum(ends.values())
         log(f"fill {name}: {total} records in the topics "
@@ -156,9 +181,13 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
 
     def start_repute(self, name, inputs, out, group, guarantee, http="off",
                      threads=None):
-        return Proc(name, self.repute_args(inputs, out, group, guarantee, http,
-                                           threads),
-                    self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
+        pr = Proc(name, self.pinned("system", self.repute_args(
+                      inputs, out, group, guarantee, http, threads)),
+                  self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
+        if self.a.repute_cpus:
+            # Before it is ready: the quota holds from its first record.
+            limit_cpus(pr.pid, self.a.repute_cpus)
+        return pr
 
     def start_peer(self, name, prefix, app_id, out, key="ks", live=False):
         """Peer `key` (peers.py) on the inputs PREFIX.*; its state goes to a
@@ -278,6 +307,10 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             if why:
                 peers[k]["skipped"] = why
         self.result["peers"] = peers
+        if a.pin:
+            if (os.cpu_count() or 1) < 2:
+                raise RuntimeError("--pin needs at least 2 cores")
+            self.pin_broker(True)
         try:
             timings = {}
             if a.soak:
@@ -302,6 +335,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
                 "only the equivalence check" if a.equivalence else
                 "the run did not finish")})
             Proc.stop_all()
+            if a.pin:
+                self.pin_broker(False)
             for d in glob.glob(os.path.join(ROOT, a.build_dir, "bench-state",
                                             self.prefix + "-*")):
                 shutil.rmtree(d, ignore_errors=True)

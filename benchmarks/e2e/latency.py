@@ -49,7 +49,8 @@ class LatencyPhase:
             args += self.tenant_args()
             log(f"latency {name}: {system} at {int(rate)} records/s for "
                 f"{a.latency_seconds} s")
-            gen = run_tool(args, timeout=a.latency_seconds * 4 + 120,
+            gen = run_tool(self.pinned("load", args),
+                           timeout=a.latency_seconds * 4 + 120,
                            what="loadgen")
             if not pr.alive():
                 raise RuntimeError(f"{name} exited:\n{pr.tail()}")
@@ -60,7 +61,8 @@ class LatencyPhase:
                     "--idle-exit", str(a.latency_idle_exit)]
             if probes:
                 args += ["--expect", str(probes)]
-            lat = run_tool(args, timeout=300, what="bench-latency")
+            lat = run_tool(self.pinned("load", args), timeout=300,
+                           what="bench-latency")
             mem = pr.mem()
         finally:
             if system == "peer":

@@ -171,6 +171,20 @@ def add_soak_options(ap):
     ap.add_argument("--soak-drain-timeout", type=int, default=120,
                     help="seconds for the group to commit everything once "
                          "the load stops")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the broker, the load generator and the latency "
+                         "reader to the first core and repute (and the bare "
+                         "consumer) to the last (taskset), for the latency "
+                         "that repute can meet with a core of its own; "
+                         "written into the result's settings")
+    ap.add_argument("--repute-cpus", type=float, default=None,
+                    metavar="CORES",
+                    help="run every repute process under a CPU quota of "
+                         "CORES (a cgroup; root): with --soak and a "
+                         "--soak-load over 100, an overload soak whose "
+                         "input outruns repute on a machine whose load "
+                         "generator cannot outrun a whole core. The maximum "
+                         "is then measured under the same quota")
 
 
 def parse_args(argv):
@@ -248,6 +262,12 @@ def parse_args(argv):
                   else "e2e")
     if a.soak and q:
         ap.error("--soak and --quick: one or the other")
+    if a.pin:
+        # The peers are not pinned: a pinned run measures repute alone.
+        a.skip_peer = a.skip_peer or "a pinned run (--pin) measures repute alone"
+        a.skip_equivalence = True
+    if a.repute_cpus is not None and not 0.05 <= a.repute_cpus <= 64:
+        ap.error("--repute-cpus: from 0.05 to 64 cores")
     if a.soak and a.tenant_share:
         ap.error("--soak and --tenant-share: the soak runs without tenants")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", a.name):
@@ -358,8 +378,12 @@ def summary_soak(r):
           f"{v['accounts_last']}")
     print(f"soak lag: max {v['lag_max']}, final {v['lag_final']} (bound "
           f"{v['lag_bound']}), drained in {so['drain_seconds']} s")
-    print(f"soak verdict: {'flat' if v['flat'] else 'NOT flat'}, lag "
-          f"{'bounded' if v['lag_bounded'] else 'NOT bounded'}")
+    if v.get("overload"):
+        print(f"soak verdict (overload): {'flat' if v['flat'] else 'NOT flat'}"
+              f", lag {'grew' if v['lag_grew'] else 'did NOT grow'}")
+    else:
+        print(f"soak verdict: {'flat' if v['flat'] else 'NOT flat'}, lag "
+              f"{'bounded' if v['lag_bounded'] else 'NOT bounded'}")
 
 
 def summary_equiv(r):

@@ -73,8 +73,8 @@ def render_plots(r, stem):
             if os.path.exists(os.path.join(outdir, f"{stem}-{k}.png"))]
 
 
-def render_soak_plot(so):
-    """benchmarks/results/latest-soak.png: RSS, engine state and committed
+def render_soak_plot(so, stem="latest", title=None):
+    """benchmarks/results/STEM-soak.png: RSS, engine state and committed
     lag over the soak; returns its path (relative to the repo) or None."""
     if not shutil.which("gnuplot"):
         return None
@@ -86,11 +86,12 @@ def render_soak_plot(so):
                     f"{st / 2**20:.2f} {s['lag_committed']}\n")
     warm = dig(so, "verdict", "window_from_seconds") or 0
     res = subprocess.run(
-        ["gnuplot", "-e", f"datadir='{d}'; outdir='{RESULTS}'; stem='latest'; "
+        ["gnuplot", "-e", f"datadir='{d}'; outdir='{RESULTS}'; stem='{stem}'; "
+         + (f"ttl='{title}'; " if title else "") +
          f"warmup={warm / 60:.3f}", PLOT_SOAK_GP],
         capture_output=True, text=True)
     shutil.rmtree(d, ignore_errors=True)
     if res.returncode != 0:
         log(f"gnuplot failed: {res.stderr[-2000:]}")
         return None
-    return "benchmarks/results/latest-soak.png"
+    return f"benchmarks/results/{stem}-soak.png"

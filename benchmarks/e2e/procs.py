@@ -141,6 +141,58 @@ class Proc:
                 log(f"stopping {p.name}: {e}")
 
 
+CGROUP_NAME = "repute-bench"
+
+
+def limit_cpus(pid, cores):
+    """Puts process `pid`, all its threads and every thread it starts later,
+    under a CPU quota of `cores` (a fraction of one core or more): the
+    cgroup "repute-bench", cgroup v2 (cpu.max) or v1 (the cpu controller's
+    cfs quota). The soak uses it to make its input outrun repute on a
+    machine whose load generator cannot outrun a whole core (--repute-cpus).
+    Needs root; raises RuntimeError with the reason otherwise."""
+    quota, period = int(cores * 100_000), 100_000
+    try:
+        v2 = "/sys/fs/cgroup/cgroup.controllers"
+        if os.path.exists(v2) and "cpu" in open(v2).read().split():
+            d = f"/sys/fs/cgroup/{CGROUP_NAME}"
+            with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+                f.write("+cpu")
+            os.makedirs(d, exist_ok=True)
+            with open(f"{d}/cpu.max", "w") as f:
+                f.write(f"{quota} {period}")
+        elif os.path.isdir("/sys/fs/cgroup/cpu"):
+            d = f"/sys/fs/cgroup/cpu/{CGROUP_NAME}"
+            os.makedirs(d, exist_ok=True)
+            with open(f"{d}/cpu.cfs_period_us", "w") as f:
+                f.write(str(period))
+            with open(f"{d}/cpu.cfs_quota_us", "w") as f:
+                f.write(str(quota))
+        else:
+            raise OSError("no cgroup cpu controller under /sys/fs/cgroup")
+        with open(f"{d}/cgroup.procs", "w") as f:
+            f.write(str(pid))
+    except OSError as e:
+        raise RuntimeError(f"--repute-cpus: cannot set a CPU quota ({e}); it "
+                           "needs root and a cgroup cpu controller") from e
+
+
+def broker_pids():
+    """The local broker's JVM (deploy/kafka-local.sh), by its main class."""
+    r = subprocess.run(["pgrep", "-f", "kafka\\.Kafka"], capture_output=True,
+                       text=True)
+    return [int(x) for x in r.stdout.split()]
+
+
+def pin_all_threads(pid, cpus):
+    """Every thread of process pid (and those it starts later) on `cpus`
+    (a taskset list such as "0" or "0-1"); raises RuntimeError on failure."""
+    r = subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"--pin: taskset on {pid}: {r.stderr.strip()}")
+
+
 def run_tool(args, timeout, what):
     """Runs a tool that prints one JSON line last on stdout; returns it."""
     t0 = time.monotonic()

@@ -22,7 +22,6 @@ from .common import (BENCHMARKS_MD, CONFIGS, RESULTS, ROOT, dig, fmt_int,
 from .plots import render_plots, render_soak_plot
 from .render_peers import peer_rows, peers_section
 from .render_tenants import render_tenants
-from .results import latest_result
 
 
 def keep_section(text, heading):
@@ -229,6 +228,53 @@ def latency_section(L, r):
             if k.startswith("load_"):
                 latrow(p.get("label"), k[5:], v)
     L.append("")
+    pinned_latency(L, latrow)
+
+
+def _latest_pinned():
+    """The newest result (by its start) of a run with --pin that measured
+    latency, or (None, None)."""
+    best = (None, None, "")
+    for f in glob.glob(os.path.join(RESULTS, "*.json")):
+        try:
+            with open(f) as fh:
+                r = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        if not dig(r, "settings", "pin") or not r.get("latency"):
+            continue
+        if str(r.get("started", "")) >= best[2]:
+            best = (f, r, str(r.get("started", "")))
+    return best[0], best[1]
+
+
+def pinned_latency(L, latrow):
+    """The same measurement with repute on a core of its own (--pin)."""
+    path, r = _latest_pinned()
+    if not r:
+        return
+    rel = os.path.relpath(path, ROOT)
+    ceil = dig(r, "throughput", "ceiling", "messages_per_sec")
+    L.append("**Pinned** (`benchmarks/run.sh --pin`): the broker, the load "
+             "generator and the latency reader on the first core, repute on "
+             "the second (taskset), so that what is measured is repute's "
+             "latency and not a queue in front of a saturated machine. The "
+             "maximum is measured under the same pinning: exactly_once, one "
+             f"process, {fmt_int(dig(r, 'latency', 'max_rate'))} records/s "
+             + (f"(the bare consumer, pinned to repute's core: "
+                f"{fmt_int(ceil)} messages/s). " if ceil else ". ")
+             + f"Result [`{rel}`]({rel}), {r.get('started')}, commit "
+             f"`{dig(r, 'git', 'describe')}`; load average "
+             f"{dig(r, 'machine', 'loadavg_at_start') or 0:.2f} at the "
+             "start.\n")
+    L.append("| system | load | records/s offered (achieved) | probes matched "
+             "| p50 ms | p99 ms | p99.9 ms | max ms |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    lat = r.get("latency", {})
+    for k in sorted((x for x in lat if x.startswith("exactly_once_")),
+                    key=lambda x: int(x.rsplit("_", 1)[1])):
+        latrow("repute, pinned", k.rsplit("_", 1)[1], lat[k])
+    L.append("")
 
 
 def memory_section(L, r):
@@ -317,17 +363,71 @@ def history(L):
     L.append("")
 
 
+def _latest_soak(overload):
+    """The newest soak result (by the time it started) whose load is over
+    100% (overload) or not."""
+    best = (None, None, "")
+    for f in glob.glob(os.path.join(RESULTS, "*.json")):
+        try:
+            with open(f) as fh:
+                r = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        if r.get("mode") != "soak" or "soak" not in r:
+            continue
+        if (r["soak"].get("load_percent", 0) > 100) != overload:
+            continue
+        if str(r.get("started", "")) >= best[2]:
+            best = (f, r, str(r.get("started", "")))
+    return best[0], best[1]
+
+
 def render_soak(L):
-    """The Soak section of BENCHMARKS.md, from the newest soak result."""
+    """The Soak section of BENCHMARKS.md: the newest soak under the maximum
+    and the newest overload soak (a load over 100%), each with its plot."""
     L.append("## Soak\n")
-    path, r = latest_result("soak")
+    path, r = _latest_soak(False)
     if not r:
         L.append("No soak result yet: `benchmarks/run.sh --soak` (about 15 "
                  "minutes; not part of CI).\n")
-        return
+    else:
+        render_soak_one(L, path, r, "latest", None)
+    path, r = _latest_soak(True)
+    if r:
+        L.append("### Overload\n")
+        render_soak_one(L, path, r, "latest-overload",
+                        "Overload soak: memory flat while the lag grows")
+
+
+def _soak_verdict_row(so, v):
+    if so["load_percent"] > 100:
+        grew = v.get("lag_grew")
+        if grew is None:  # a result written before the overload verdict
+            grew = (v.get("lag_slope_per_sec") or 0) > 0.01 * so["rate"]
+        return (f"| verdict | RSS **{'flat' if v['flat'] else 'not flat'}**, "
+                f"lag **{'grew' if grew else 'did not grow'}** (the input "
+                "outran repute, as meant) |")
+    return (f"| verdict | RSS **{'flat' if v['flat'] else 'not flat'}**, lag "
+            f"**{'bounded' if v['lag_bounded'] else 'not bounded'}** |")
+
+
+def render_soak_one(L, path, r, stem, title):
+    """One soak's text, table and plot (benchmarks/results/STEM-soak.png)."""
     rel = os.path.relpath(path, ROOT)
     so, v, m = r["soak"], r["soak"]["verdict"], r["machine"]
-    plot = render_soak_plot(so)
+    plot = render_soak_plot(so, stem, title)
+    cpus = dig(r, "settings", "repute_cpus")
+    if so["load_percent"] > 100:
+        L.append("The same soak with more input than repute can take: the "
+                 f"load generator offers {so['load_percent']}% of repute's "
+                 "maximum, so the lag grows for the whole run, and the RSS "
+                 "must stay flat all the same (a daemon whose input outruns "
+                 "it must not grow without bound)."
+                 + (f" repute runs under a CPU quota of {cpus:g} cores (a "
+                    "cgroup, `--repute-cpus`), and its maximum is measured "
+                    "under the same quota: on this machine the load "
+                    "generator and the broker cannot outrun a repute that "
+                    "has a whole core." if cpus else "") + "\n")
     L.append(f"repute (exactly_once, one process) fed live by `repute-loadgen "
              f"--rate {so['rate']} --accounts {so['accounts']}` for "
              f"{so['seconds'] / 60:g} minutes: {so['load_percent']}% of its "
@@ -395,8 +495,7 @@ def render_soak(L):
              + (f"{so['drain_seconds']:.1f} s" if so["drain_seconds"] is not None
                 else "not within the timeout") + " |")
     L.append(f"| repute's CPU | {fmt_num(v['cpu_share'], 2)} cores |")
-    L.append(f"| verdict | RSS **{'flat' if v['flat'] else 'not flat'}**, lag "
-             f"**{'bounded' if v['lag_bounded'] else 'not bounded'}** |")
+    L.append(_soak_verdict_row(so, v))
     L.append("")
     if short:
         L.append("The load generator fell short of the target: it shares the "

@@ -104,7 +104,7 @@ def settings_of(a):
             "mem_records_per_account", "restore_repeats", "peer_repeats",
             "peer_records", "peer_mem_accounts",
             "peer_java_opts", "peer_threads", "peer_latency_loads", "configs",
-            "tenant_share", "tenants_max"]
+            "tenant_share", "tenants_max", "repute_cpus", "pin"]
     if a.soak:
         keys += ["soak_minutes", "soak_max", "soak_load", "soak_accounts",
                  "soak_interval", "soak_warmup", "soak_max_slope",

@@ -46,7 +46,8 @@ class ThroughputPhase:
         args = [self.consume, "--bootstrap", self.bs,
                 "--topics", ",".join(tp[t] for t in INPUTS),
                 "--expect", str(records), "--idle-exit", "10"]
-        out = run_tool(args, timeout=600, what="bench-consume")
+        out = run_tool(self.pinned("system", args), timeout=600,
+                       what="bench-consume")
         if out.get("messages", 0) < records:
             raise RuntimeError(f"bench-consume read {out.get('messages')} of "
                                f"{records}")

@@ -174,7 +174,7 @@ typedef enum rp_history_kind {
 
 typedef struct rp_history_entry {
     rp_history_kind kind;
-    int64_t time; /* the event's time; an action's: its record's */
+    int64_t time; /* the clock when it happened (an event's event_time) */
     /* RP_HISTORY_STATUS_CHANGE */
     rp_account_status from, to;
     rp_issue_kind cause;

@@ -142,8 +142,9 @@ int rp_actions_apply(rp_engine *e, account *a, change *ch, const rp_action *act,
     if (!applied)
         e->stats.actions_not_applied++;
     /* Kept applied or not (docs/history.md): the operator sees that an
-     * action on stale information changed nothing. */
-    rp_history_action(&e->accounts, a, e->history_max, event_time, act,
+     * action on stale information changed nothing. At the clock, like the
+     * status change it causes, so that the history reads in time order. */
+    rp_history_action(&e->accounts, a, e->history_max, e->clock, act,
                       applied != 0);
     return 0;
 }

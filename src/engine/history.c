@@ -138,7 +138,10 @@ void rp_history_status(rp_acct_table *t, account *a, uint32_t max,
     if (max == 0 || !a->ext)
         return;
     if (!a->ext->hist) {
-        if (to == RP_ASTATUS_HEALTHY)
+        /* From HEALTHY to HEALTHY (an issue changed, not the status)
+         * begins none; a change from another status does, which an
+         * entity restored from a state without a history makes. */
+        if (to == RP_ASTATUS_HEALTHY && from == RP_ASTATUS_HEALTHY)
             return;
         a->ext->hist = hist_new(t, cap_for(max));
         if (!a->ext->hist)

@@ -55,8 +55,9 @@ typedef struct history {
     hist_entry e[];
 } history;
 
-/* A STATUS_CHANGE of a at `time`: creates a's history when `to` is not
- * HEALTHY and it has none (a has its extension: it is not HEALTHY). */
+/* A STATUS_CHANGE of a at `time`: creates a's history when it has none
+ * and `from` or `to` is not HEALTHY (a restored entity may be neither
+ * HEALTHY nor have a history). */
 void rp_history_status(struct rp_acct_table *t, struct account *a,
                        uint32_t max, int64_t time, int from, int to,
                        int cause);

@@ -50,8 +50,8 @@ static int put_entry(void *opaque, const rp_history_entry *h) {
             rp_buf_printf(b, "\"%s\"", rp_issue_kind_name(h->issue));
         else
             rp_buf_puts(b, "null");
-        rp_buf_printf(b, ",\"applied\":%s,\"actor\":",
-                      h->applied ? "true" : "false");
+        rp_buf_printf(
+            b, ",\"applied\":%s,\"actor\":", h->applied ? "true" : "false");
         put_str_or_null(b, h->actor);
         rp_buf_puts(b, ",\"note\":");
         put_str_or_null(b, h->note);

@@ -101,8 +101,8 @@ static uint16_t cut(rp_str s, size_t max) {
 }
 
 /* Fills e's strings; false on ENOMEM. */
-static bool set_text(rp_acct_table *t, hist_entry *e, rp_str actor,
-                     uint16_t al, rp_str note, uint16_t nl) {
+static bool set_text(rp_acct_table *t, hist_entry *e, rp_str actor, uint16_t al,
+                     rp_str note, uint16_t nl) {
     e->actor_len = al;
     e->note_len = nl;
     e->text = NULL;
@@ -133,8 +133,8 @@ static void put(rp_acct_table *t, account *a, uint32_t max, int64_t time,
     e->c = (uint8_t)x3;
 }
 
-void rp_history_status(rp_acct_table *t, account *a, uint32_t max,
-                       int64_t time, int from, int to, int cause) {
+void rp_history_status(rp_acct_table *t, account *a, uint32_t max, int64_t time,
+                       int from, int to, int cause) {
     if (max == 0 || !a->ext)
         return;
     if (!a->ext->hist) {
@@ -157,8 +157,8 @@ void rp_history_notification(rp_acct_table *t, account *a, uint32_t max,
     put(t, a, max, time, RP_HISTORY_NOTIFICATION, issue, stage, 0);
 }
 
-void rp_history_action(rp_acct_table *t, account *a, uint32_t max,
-                       int64_t time, const rp_action *act, bool applied) {
+void rp_history_action(rp_acct_table *t, account *a, uint32_t max, int64_t time,
+                       const rp_action *act, bool applied) {
     if (max == 0 || !a->ext || !a->ext->hist)
         return;
     hist_entry *e = slot(t, a->ext, max);
@@ -280,8 +280,7 @@ static bool get_text(rp_varint_reader *r, size_t max, rp_str *s) {
 }
 
 /* Reads one entry into e (NULL: read and check it, keep nothing). */
-static int decode_entry(rp_acct_table *t, rp_varint_reader *r,
-                        hist_entry *e) {
+static int decode_entry(rp_acct_table *t, rp_varint_reader *r, hist_entry *e) {
     unsigned k = rp_varint_get_byte(r);
     int64_t time = rp_varint_get_s(r);
     unsigned a = rp_varint_get_byte(r), b = rp_varint_get_byte(r),

@@ -58,14 +58,12 @@ typedef struct history {
 /* A STATUS_CHANGE of a at `time`: creates a's history when it has none
  * and `from` or `to` is not HEALTHY (a restored entity may be neither
  * HEALTHY nor have a history). */
-void rp_history_status(struct rp_acct_table *t, struct account *a,
-                       uint32_t max, int64_t time, int from, int to,
-                       int cause);
+void rp_history_status(struct rp_acct_table *t, struct account *a, uint32_t max,
+                       int64_t time, int from, int to, int cause);
 
 /* An action record applied to a (when a has a history). */
-void rp_history_action(struct rp_acct_table *t, struct account *a,
-                       uint32_t max, int64_t time, const rp_action *act,
-                       bool applied);
+void rp_history_action(struct rp_acct_table *t, struct account *a, uint32_t max,
+                       int64_t time, const rp_action *act, bool applied);
 
 /* A NOTIFICATION of a (when a has a history). */
 void rp_history_notification(struct rp_acct_table *t, struct account *a,

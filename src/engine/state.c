@@ -63,8 +63,8 @@
 #include "engine/history.h"
 #include "engine/varint.h"
 
-#define STATE_VERSION  1 /* an account's value */
-#define TENANT_VERSION 2 /* a tenant's value */
+#define STATE_VERSION    1 /* an account's value */
+#define TENANT_VERSION   2 /* a tenant's value */
 #define STATE_VERSION_H  3 /* an account's value with its history */
 #define TENANT_VERSION_H 4 /* a tenant's value with its history */
 
@@ -271,8 +271,8 @@ static int decode_ext(rp_acct_table *t, account *a, reader *r) {
 static int state_decode(rp_acct_table *t, account *a, uint32_t hist_max,
                         reader *r) {
     unsigned v = get_byte(r);
-    bool hist = v == (a->kind == ENTITY_ACCOUNT ? STATE_VERSION_H
-                                                : TENANT_VERSION_H);
+    bool hist =
+        v == (a->kind == ENTITY_ACCOUNT ? STATE_VERSION_H : TENANT_VERSION_H);
     if (!hist &&
         v != (a->kind == ENTITY_ACCOUNT ? STATE_VERSION : TENANT_VERSION))
         return RP_EBADDATA;

@@ -31,14 +31,13 @@ typedef struct text {
 
 static int put_line(void *opaque, const rp_history_entry *h) {
     text *t = opaque;
-    int k = snprintf(t->s + t->len, sizeof(t->s) - t->len,
-                     "%d %lld %d %d %d %d %d %d %d [%.*s] [%.*s]\n",
-                     (int)h->kind, (long long)(h->time - T0), (int)h->from,
-                     (int)h->to, (int)h->cause, (int)h->action,
-                     h->has_issue ? (int)h->issue : -1, (int)h->applied,
-                     (int)h->stage, (int)h->actor.len,
-                     h->actor.ptr ? h->actor.ptr : "", (int)h->note.len,
-                     h->note.ptr ? h->note.ptr : "");
+    int k = snprintf(
+        t->s + t->len, sizeof(t->s) - t->len,
+        "%d %lld %d %d %d %d %d %d %d [%.*s] [%.*s]\n", (int)h->kind,
+        (long long)(h->time - T0), (int)h->from, (int)h->to, (int)h->cause,
+        (int)h->action, h->has_issue ? (int)h->issue : -1, (int)h->applied,
+        (int)h->stage, (int)h->actor.len, h->actor.ptr ? h->actor.ptr : "",
+        (int)h->note.len, h->note.ptr ? h->note.ptr : "");
     cr_assert(k > 0 && (size_t)k < sizeof(t->s) - t->len);
     t->len += (size_t)k;
     t->n++;
@@ -47,9 +46,8 @@ static int put_line(void *opaque, const rp_history_entry *h) {
 
 static text *hist_of(rp_engine *e, const char *acc, const char *tenant) {
     text *t = calloc(1, sizeof(*t));
-    int rc = rp_engine_history(e, rp_str_c(acc),
-                               tenant ? rp_str_c(tenant) : RP_STR_NULL,
-                               put_line, t);
+    int rc = rp_engine_history(
+        e, rp_str_c(acc), tenant ? rp_str_c(tenant) : RP_STR_NULL, put_line, t);
     cr_assert_eq(rc, 0, "history of %s: %d", acc, rc);
     return t;
 }
@@ -130,9 +128,8 @@ Test(history, it_begins_when_the_account_leaves_healthy) {
     /* The oldest: HEALTHY (0) to something else, cause INTERNAL_REVIEW. */
     int kind, from, to, cause;
     long long tm;
-    cr_assert_eq(sscanf(last, "%d %lld %d %d %d", &kind, &tm, &from, &to,
-                        &cause),
-                 5);
+    cr_assert_eq(
+        sscanf(last, "%d %lld %d %d %d", &kind, &tm, &from, &to, &cause), 5);
     cr_assert_eq(kind, RP_HISTORY_STATUS_CHANGE, "%s", last);
     cr_assert_eq(from, RP_ASTATUS_HEALTHY);
     cr_assert_neq(to, RP_ASTATUS_HEALTHY);
@@ -375,8 +372,7 @@ Test(history, a_state_with_a_history_is_refused_at_every_truncation) {
     cr_assert_eq(rp_engine_restore(e, rp_str_c("a"), s->val[i], s->len[i]),
                  RP_EBADDATA);
     s->val[i][0] = 3;
-    cr_assert_eq(rp_engine_restore(e, rp_str_c("a"), s->val[i], s->len[i]),
-                 0);
+    cr_assert_eq(rp_engine_restore(e, rp_str_c("a"), s->val[i], s->len[i]), 0);
     rp_engine_destroy(e);
     free(s);
     h_free(&h);

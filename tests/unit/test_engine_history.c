@@ -377,3 +377,50 @@ Test(history, a_state_with_a_history_is_refused_at_every_truncation) {
     free(s);
     h_free(&h);
 }
+
+/* With REPUTE_WRITE_STATE_SEEDS=DIR (tests/fuzz/corpus/state), writes the
+ * seeds of fuzz_state.c that carry a history: an account's value
+ * (version 3) and a tenant's (version 4), each behind the selector byte
+ * the fuzzer reads (bit 0: a tenant, bit 1: drive the engine). */
+Test(history, seeds_for_the_state_fuzzer) {
+    const char *dir = getenv("REPUTE_WRITE_STATE_SEEDS");
+    harness h;
+    with_max(&h, 6);
+    for (int i = 0; i < 4; i++)
+        cycle(&h, "a", T + i * HOUR);
+    for (int i = 0; i < 60; i++) {
+        rp_record r = mk_delivery("a", T + 5 * HOUR);
+        r.tenant = rp_str_c("t");
+        feed(&h, &r);
+        r = mk_hard_bounce("a", T + 5 * HOUR);
+        r.tenant = rp_str_c("t");
+        feed(&h, &r);
+    }
+    rp_record r = mk_action_on("a", T + 6 * HOUR, RP_ACTION_RESUME_SENDING,
+                               RP_ISSUE_BOUNCE_RATE);
+    r.tenant = rp_str_c("t");
+    r.u.action.actor = rp_str_c("op\xc3\xa9rateur");
+    r.u.action.note = rp_str_c("list cleaned");
+    feed(&h, &r);
+    states *s = flush(&h);
+    int ia = find(s, "a", 1), it = find(s, "a\xfft", 3);
+    cr_assert_eq(s->val[ia][0], 3);
+    cr_assert_eq(s->val[it][0], 4);
+    if (dir) {
+        const struct {
+            const char *name;
+            int sel, at;
+        } seeds[] = {{"account-history", 2, ia}, {"tenant-history", 3, it}};
+        for (int i = 0; i < 2; i++) {
+            char path[512];
+            snprintf(path, sizeof(path), "%s/%s", dir, seeds[i].name);
+            FILE *f = fopen(path, "wb");
+            cr_assert_not_null(f, "%s", path);
+            fputc(seeds[i].sel, f);
+            fwrite(s->val[seeds[i].at], 1, s->len[seeds[i].at], f);
+            fclose(f);
+        }
+    }
+    free(s);
+    h_free(&h);
+}

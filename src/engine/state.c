@@ -42,6 +42,14 @@
  *   u8 2 | last_applied | the same buckets and ext as version 1 (a
  *   tenant's manual flag 0 and no links; anything else is refused)
  *
+ * Histories (docs/history.md). An entity with a history writes version 3
+ * (an account) or 4 (a tenant): version 1's or 2's fields, then its
+ * history (history.c writes and reads it). Every other entity writes
+ * version 1 or 2 exactly as before, so a changelog from before histories
+ * restores unchanged (empty histories), and a value cut anywhere is still
+ * refused: a version says whether the history must follow, rather than
+ * an optional trailing section that a cut at its start would hide.
+ *
  * The two kinds of record are restored in whatever order the changelog
  * gives: a tenant's record creates its account (empty) when it comes
  * first, and an account's record replaces the account's own state and

@@ -77,6 +77,9 @@ typedef struct rp_config {
     double tenant_bounce_review_rate, tenant_bounce_pause_rate;
     double tenant_complaint_review_rate, tenant_complaint_pause_rate;
     int32_t tenant_max_per_account;
+    /* Entries of history kept per account and tenant (docs/history.md);
+     * 0 keeps none. */
+    int32_t history_max_entries;
     /* Whether the user gave each tenant rate; one not given follows the
      * account's rate of the same name (resolved by rp_config_init and
      * rp_config_validate, shown as such by rp_config_dump). */

@@ -157,6 +157,48 @@ int rp_engine_view(const rp_engine *e, rp_str account_id, rp_account_view *out);
 int rp_engine_view_tenant(const rp_engine *e, rp_str account_id, rp_str tenant,
                           rp_account_view *out);
 
+/* ------------------------------------------------------------ history
+ *
+ * What changed an account or a tenant (docs/history.md): its last
+ * history.max.entries status changes, actions and notifications, kept
+ * only once it has left HEALTHY. An action that did not apply is kept
+ * too, marked so (applied false): an operator acting on stale
+ * information wants to see that nothing happened.
+ */
+typedef enum rp_history_kind {
+    RP_HISTORY_STATUS_CHANGE = 0,
+    RP_HISTORY_ACTION = 1,
+    RP_HISTORY_NOTIFICATION = 2,
+    RP_HISTORY__COUNT
+} rp_history_kind;
+
+typedef struct rp_history_entry {
+    rp_history_kind kind;
+    int64_t time; /* the clock when it happened (an event's event_time) */
+    /* RP_HISTORY_STATUS_CHANGE */
+    rp_account_status from, to;
+    rp_issue_kind cause;
+    /* RP_HISTORY_ACTION (issue also a notification's) */
+    rp_action_type action;
+    bool has_issue; /* an action may name none */
+    rp_issue_kind issue;
+    bool applied;
+    rp_str actor, note; /* null when absent; borrow engine memory */
+    /* RP_HISTORY_NOTIFICATION */
+    rp_stage stage;
+} rp_history_entry;
+
+typedef int (*rp_engine_history_fn)(void *opaque, const rp_history_entry *h);
+
+/* Calls fn for each history entry of an account (tenant null) or of one
+ * of its tenants, newest first, until fn answers non-zero (returned).
+ * An entity that never left HEALTHY has none (0, fn never called).
+ * Returns RP_ENOTFOUND for an account or tenant the engine does not hold
+ * (a tenant due to be forgotten included). Entries borrow engine memory
+ * (valid during the call). */
+int rp_engine_history(const rp_engine *e, rp_str account_id, rp_str tenant,
+                      rp_engine_history_fn fn, void *opaque);
+
 /* ------------------------------------------------------------ changelog
  *
  * An account's whole state encodes to a compact, versioned byte string

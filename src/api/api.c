@@ -214,15 +214,52 @@ static void r_accounts(rp_api *a, const rp_http_request *req, rp_str id,
     rp_api_get_accounts(a, req->query, res);
 }
 
+#define HISTORY "/history"
+
+/* .../history with its suffix taken off (path): the history of the account
+ * path names when it holds one here, else of the tenant it names. */
+static void r_history(rp_api *a, rp_str path, rp_http_response *res) {
+    rp_account_view v;
+    int32_t part;
+    rp_str acc, tenant;
+    if ((path.len > RP_ACCOUNT_ID_MAX ||
+         !rp_api_find_account(a, path, &v, &part)) &&
+        rp_api_split_tenant(path, &acc, &tenant)) {
+        if (acc.len == 0 || acc.len > RP_ACCOUNT_ID_MAX || tenant.len == 0 ||
+            tenant.len > RP_TENANT_MAX) {
+            rp_api_error_json(res, 400, "bad_request",
+                              "an account id and a tenant are 1 to 256 "
+                              "bytes each");
+            return;
+        }
+        rp_api_get_history(a, acc, tenant, res);
+        return;
+    }
+    if (path.len == 0 || path.len > RP_ACCOUNT_ID_MAX) {
+        rp_api_error_json(res, 400, "bad_request",
+                          "an account id is 1 to 256 bytes");
+        return;
+    }
+    rp_api_get_history(a, path, RP_STR_NULL, res);
+}
+
 /* /v1/accounts/{id}, or /v1/accounts/{id}/tenants/{tenant} when the whole
  * path names no account held here (an account id may hold "/tenants/":
- * such an account's page keeps working). */
+ * such an account's page keeps working), or the history of either when
+ * the path ends in "/history" and names no account held here either. */
 static void r_account(rp_api *a, const rp_http_request *req, rp_str id,
                       const rp_auth_caller *who, rp_http_response *res) {
     (void)req, (void)who;
     rp_account_view v;
     int32_t part;
     rp_str acc, tenant;
+    size_t hl = sizeof(HISTORY) - 1;
+    if (id.len > hl && memcmp(id.ptr + id.len - hl, HISTORY, hl) == 0 &&
+        (id.len > RP_ACCOUNT_ID_MAX ||
+         !rp_api_find_account(a, id, &v, &part))) {
+        r_history(a, (rp_str){id.ptr, id.len - hl}, res);
+        return;
+    }
     if ((id.len > RP_ACCOUNT_ID_MAX ||
          !rp_api_find_account(a, id, &v, &part)) &&
         rp_api_split_tenant(id, &acc, &tenant)) {

@@ -190,6 +190,12 @@ void rp_api_get_tenant(rp_api *a, rp_str id, rp_str tenant,
 void rp_api_put_tenant_list(const rp_engine *e, rp_str id, rp_buf *b);
 void rp_api_tenant_status_counts(const rp_api *a,
                                  uint64_t out[RP_ASTATUS__COUNT]);
+/* history.c: GET /v1/accounts/{id}/history (tenant's ptr NULL) and
+ * /v1/accounts/{id}/tenants/{tenant}/history: the entity's history,
+ * newest first; 404 for an account or tenant not held here. */
+void rp_api_get_history(rp_api *a, rp_str id, rp_str tenant,
+                        rp_http_response *res);
+
 /* Splits "{id}/tenants/{tenant}" at its first "/tenants/"; false when
  * there is none. */
 bool rp_api_split_tenant(rp_str path, rp_str *id, rp_str *tenant);

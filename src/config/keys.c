@@ -170,6 +170,12 @@ static const key_desc keys[] = {
                    AT(complaint_pause_rate),
                    AT(tenant_complaint_pause_rate_set)),
     K_INT32("tenant.max.per.account", AT(tenant_max_per_account), "1000", 1),
+    {.name = "history.max.entries",
+     .type = KT_INT32,
+     .offset = AT(history_max_entries),
+     .def = "32",
+     .min = 0,
+     .max = 1024}, /* RP_HISTORY_MAX_ENTRIES (src/engine/history.h) */
     K_DURATION("dedupe.horizon", AT(dedupe_horizon), "1h"),
     K_INT64("dedupe.max.entries", AT(dedupe_max_entries), "10000000"),
     K_ENUM("clock", AT(clock), "wall", clock_names, AT(clock_set)),

@@ -14,6 +14,7 @@
  * account.h because they run on every record.
  */
 #include "engine/account.h"
+#include "engine/history.h"
 
 #include <limits.h>
 #include <malloc.h>
@@ -136,6 +137,7 @@ void rp_acct_clear(rp_acct_table *t, account *a) {
             rp_acct_free(t, a->ext->links[i]);
         rp_acct_free(t, a->ext->links);
         rp_acct_free(t, a->ext->reports);
+        rp_history_free(t, a->ext->hist);
         rp_acct_free(t, a->ext);
         a->ext = NULL;
     }

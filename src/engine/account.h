@@ -72,6 +72,9 @@ typedef struct account_ext {
     char **links; /* NUL-terminated copies, in the order they were made */
     uint32_t n_links, cap_links;
     bool manual_review;
+    /* What changed the entity (history.c), from the first time it left
+     * HEALTHY; NULL before that or with history.max.entries 0. */
+    struct history *hist;
     /* The list of accounts whose status is not HEALTHY (every such
      * account has an ext), so that the HTTP API can list the accounts
      * that need attention without walking millions of healthy ones. */

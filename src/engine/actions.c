@@ -14,6 +14,7 @@
  * stage each issue reached; publish.c derives the output.
  */
 #include "engine/engine_int.h"
+#include "engine/history.h"
 
 /* Sets the review end of an issue whose review restarts or extends from
  * `from`, or none for the issues a person decides. 1 or RP_ENOMEM. */
@@ -140,5 +141,10 @@ int rp_actions_apply(rp_engine *e, account *a, change *ch, const rp_action *act,
     }
     if (!applied)
         e->stats.actions_not_applied++;
+    /* Kept applied or not (docs/history.md): the operator sees that an
+     * action on stale information changed nothing. At the clock, like the
+     * status change it causes, so that the history reads in time order. */
+    rp_history_action(&e->accounts, a, e->history_max, e->clock, act,
+                      applied != 0);
     return 0;
 }

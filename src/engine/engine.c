@@ -28,6 +28,7 @@
 #include <stdlib.h>
 
 #include "engine/engine_int.h"
+#include "engine/history.h"
 
 /* ------------------------------------------------------------ lifetime */
 
@@ -76,6 +77,10 @@ rp_engine *rp_engine_new(const rp_config *cfg, char *errstr,
     e->cfg.n_kafka = 0;
     e->clock = INT64_MIN;
     tenant_settings(e);
+    e->history_max = cfg->history_max_entries <= 0 ? 0
+                     : cfg->history_max_entries > RP_HISTORY_MAX_ENTRIES
+                         ? RP_HISTORY_MAX_ENTRIES
+                         : (uint32_t)cfg->history_max_entries;
     rp_dedupe_init(&e->dedupe, (size_t)cfg->dedupe_max_entries,
                    cfg->dedupe_horizon);
     return e;

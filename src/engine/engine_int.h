@@ -76,6 +76,8 @@ struct rp_engine {
     uint32_t tenant_max;
     int64_t tenant_idle;
     int64_t next_sweep;
+    /* history.max.entries, bounded (history.c); 0: no history. */
+    uint32_t history_max;
     /* Accounts changed since the last flush (each listed once). */
     account **dirty;
     size_t n_dirty, cap_dirty;

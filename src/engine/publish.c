@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "engine/engine_int.h"
+#include "engine/history.h"
 #include "repute/notice.h"
 
 static const issue *before_of(const change *ch, int k) {
@@ -184,6 +185,8 @@ void rp_publish_change(rp_engine *e, account *a, change *ch,
     rp_review_rates(e, a, &r);
     fill_status_change(e, a, ch, cause, &r);
     emit(e, a, RP_EVENT_STATUS_CHANGE, sink);
+    rp_history_status(&e->accounts, a, e->history_max, e->clock,
+                      ch->status_before, a->status, cause);
     uint64_t seq = rp_acct_root(a)->sequence;
 
     for (int k = 0; k < RP_ISSUE__COUNT; k++) {
@@ -191,6 +194,8 @@ void rp_publish_change(rp_engine *e, account *a, change *ch,
             continue;
         fill_notification(e, a, k, ch->stage[k], &r);
         emit(e, a, RP_EVENT_NOTIFICATION, sink);
+        rp_history_notification(&e->accounts, a, e->history_max, e->clock, k,
+                                ch->stage[k]);
     }
 
     /* A tenant's pause sends no RELATED_ACCOUNT reports (docs/rules.md

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "engine/engine_int.h"
+#include "engine/history.h"
 
 /* The view of an account or a tenant a. */
 static void view_of(const rp_engine *e, const account *a,
@@ -172,6 +173,16 @@ int rp_engine_tenant_hours(const rp_engine *e, rp_str account_id, rp_str tenant,
     if (!t)
         return RP_ENOTFOUND;
     return hours_of(t, from, to, fn, opaque);
+}
+
+int rp_engine_history(const rp_engine *e, rp_str account_id, rp_str tenant,
+                      rp_engine_history_fn fn, void *opaque) {
+    account *a = find_account(e, account_id);
+    if (a && tenant.ptr)
+        a = rp_tenant_find(e, a, tenant);
+    if (!a)
+        return RP_ENOTFOUND;
+    return a->ext ? rp_history_walk(a->ext->hist, fn, opaque) : 0;
 }
 
 int64_t rp_engine_clock(const rp_engine *e) {

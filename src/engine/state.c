@@ -42,6 +42,14 @@
  *   u8 2 | last_applied | the same buckets and ext as version 1 (a
  *   tenant's manual flag 0 and no links; anything else is refused)
  *
+ * Histories (docs/history.md). An entity with a history writes version 3
+ * (an account) or 4 (a tenant): version 1's or 2's fields, then its
+ * history (history.c writes and reads it). Every other entity writes
+ * version 1 or 2 exactly as before, so a changelog from before histories
+ * restores unchanged (empty histories), and a value cut anywhere is still
+ * refused: a version says whether the history must follow, rather than
+ * an optional trailing section that a cut at its start would hide.
+ *
  * The two kinds of record are restored in whatever order the changelog
  * gives: a tenant's record creates its account (empty) when it comes
  * first, and an account's record replaces the account's own state and
@@ -60,25 +68,18 @@
 #include <stdlib.h>
 
 #include "engine/engine_int.h"
+#include "engine/history.h"
+#include "engine/varint.h"
 
-#define STATE_VERSION  1 /* an account's value */
-#define TENANT_VERSION 2 /* a tenant's value */
-#define VARINT_MAX     10
+#define STATE_VERSION    1 /* an account's value */
+#define TENANT_VERSION   2 /* a tenant's value */
+#define STATE_VERSION_H  3 /* an account's value with its history */
+#define TENANT_VERSION_H 4 /* a tenant's value with its history */
 
 /* ------------------------------------------------------------ encoding */
 
-static unsigned char *put_u(unsigned char *p, uint64_t v) {
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
-static unsigned char *put_s(unsigned char *p, int64_t v) {
-    return put_u(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
+#define put_u rp_varint_put_u
+#define put_s rp_varint_put_s
 
 /* The most bytes rp_state_encode() can write for a. */
 static size_t encode_bound(const account *a) {
@@ -89,6 +90,8 @@ static size_t encode_bound(const account *a) {
                  (size_t)x->n_reports * (2 * VARINT_MAX + 1);
         for (uint32_t i = 0; i < x->n_links; i++)
             bound += VARINT_MAX + strlen(x->links[i]);
+        if (x->hist)
+            bound += rp_history_encode_bound(x->hist);
     }
     return bound;
 }
@@ -134,11 +137,14 @@ static int state_encode(const account *a, rp_buf *b) {
     if (rp_buf_reserve(b, encode_bound(a)) != 0)
         return RP_ENOMEM;
     unsigned char *p = (unsigned char *)b->data;
+    /* Only an entity with a history writes the versions that carry one,
+     * so every other one writes the bytes it always did. */
+    bool hist = a->ext && a->ext->hist && a->ext->hist->n;
     if (a->kind == ENTITY_ACCOUNT) {
-        *p++ = STATE_VERSION;
+        *p++ = hist ? STATE_VERSION_H : STATE_VERSION;
         p = put_u(p, a->sequence);
     } else {
-        *p++ = TENANT_VERSION;
+        *p++ = hist ? TENANT_VERSION_H : TENANT_VERSION;
         p = put_s(p, a->last_applied);
     }
     p = put_u(p, a->n_buckets);
@@ -155,6 +161,8 @@ static int state_encode(const account *a, rp_buf *b) {
     *p++ = a->ext != NULL;
     if (a->ext)
         p = encode_ext(p, a->ext);
+    if (hist)
+        p = rp_history_encode(p, a->ext->hist);
     b->len = (size_t)(p - (unsigned char *)b->data);
     b->data[b->len] = '\0';
     return 0;
@@ -162,39 +170,10 @@ static int state_encode(const account *a, rp_buf *b) {
 
 /* ------------------------------------------------------------ decoding */
 
-typedef struct reader {
-    const unsigned char *p, *end;
-    bool bad;
-} reader;
-
-static uint64_t get_u(reader *r) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end) {
-            r->bad = true;
-            return 0;
-        }
-        unsigned char c = *r->p++;
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return v;
-    }
-    r->bad = true;
-    return 0;
-}
-
-static int64_t get_s(reader *r) {
-    uint64_t u = get_u(r);
-    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
-static unsigned get_byte(reader *r) {
-    if (r->p >= r->end) {
-        r->bad = true;
-        return 0;
-    }
-    return *r->p++;
-}
+typedef rp_varint_reader reader;
+#define get_u    rp_varint_get_u
+#define get_s    rp_varint_get_s
+#define get_byte rp_varint_get_byte
 
 /* A count of items of at least one byte each, checked against what is
  * left; UINT64_MAX when it cannot be. */
@@ -297,9 +276,13 @@ static int decode_ext(rp_acct_table *t, account *a, reader *r) {
     return 0;
 }
 
-static int state_decode(rp_acct_table *t, account *a, reader *r) {
-    if (get_byte(r) !=
-        (a->kind == ENTITY_ACCOUNT ? STATE_VERSION : TENANT_VERSION))
+static int state_decode(rp_acct_table *t, account *a, uint32_t hist_max,
+                        reader *r) {
+    unsigned v = get_byte(r);
+    bool hist =
+        v == (a->kind == ENTITY_ACCOUNT ? STATE_VERSION_H : TENANT_VERSION_H);
+    if (!hist &&
+        v != (a->kind == ENTITY_ACCOUNT ? STATE_VERSION : TENANT_VERSION))
         return RP_EBADDATA;
     if (a->kind == ENTITY_ACCOUNT)
         a->sequence = get_u(r);
@@ -308,6 +291,13 @@ static int state_decode(rp_acct_table *t, account *a, reader *r) {
     int rc = decode_buckets(t, a, r);
     if (rc == 0 && get_byte(r))
         rc = decode_ext(t, a, r);
+    /* The history, last, in versions 3 and 4 (never without an ext:
+     * only an entity that left HEALTHY has one). */
+    if (rc == 0 && hist && !r->bad) {
+        if (!a->ext)
+            return RP_EBADDATA;
+        rc = rp_history_decode(t, a, hist_max, r);
+    }
     if (rc != 0)
         return rc;
     /* A tenant has no flag or links of its own (docs/rules.md section 10). */
@@ -350,7 +340,7 @@ int rp_engine_restore(rp_engine *e, rp_str id, const void *state, size_t len) {
     if (len == 0)
         return 0;
     reader r = {state, (const unsigned char *)state + len, false};
-    rc = state_decode(&e->accounts, a, &r);
+    rc = state_decode(&e->accounts, a, e->history_max, &r);
     if (rc != 0) {
         account_empty(e, a);
         return rc;

@@ -218,7 +218,18 @@ try {
     check(after !== 'SENDING_PAUSED', `the status changed after the action (${after})`);
     await page.waitForFunction(() => !document.querySelector('[data-testid="pending"]'), null, { timeout: 10000 });
     check(true, 'the pending note is gone once the change arrived');
-    await page.screenshot({ path: join(outDir, 'account-resumed.png') });
+    // The history's timeline: the resume, by the operator's token name,
+    // with its note, below the status change it caused (newest first).
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="history-entry"][data-action="RESUME_SENDING"]'), null, { timeout: 10000 });
+    const resumed = page.locator('[data-testid="history-entry"][data-action="RESUME_SENDING"]').first();
+    check(await resumed.getByTestId('history-actor').textContent() === 'oscar', 'the history names the operator who resumed it');
+    check(/purchased list/.test(await resumed.getByTestId('history-note').textContent()), 'the history shows the action\'s note');
+    const kinds = await page.locator('[data-testid="history-entry"]').evaluateAll((els) => els.map((e) => e.dataset.kind));
+    const firstAction = kinds.indexOf('action');
+    check(firstAction > 0 && kinds.slice(0, firstAction).includes('status_change'),
+      `newest first: the status change is above the action (${kinds.slice(0, 4).join(', ')})`);
+    await page.screenshot({ path: join(outDir, 'account-resumed.png'), fullPage: true });
 
     // On a tenant's page: the issues' actions, not the account's own.
     await page.goto(url.replace(/#.*$/, '') + '#/account/hooli/tenant/promotions');
@@ -235,6 +246,10 @@ try {
       () => document.querySelector('[data-testid="account-status"]')?.dataset.status !== 'SENDING_PAUSED', null,
       { timeout: 30000 });
     check(true, `the tenant's status changed after the action (${await status.getAttribute('data-status')})`);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="history-entry"][data-action="RESUME_SENDING"]'), null, { timeout: 10000 });
+    check(await page.locator('[data-testid="history-entry"][data-action="RESUME_SENDING"] [data-testid="history-actor"]').first().textContent() === 'oscar',
+      'the tenant\'s history names the operator too');
   }
 
   check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);

@@ -96,6 +96,11 @@ function route(req, res) {
   if (p.startsWith('/v1/accounts/')) {
     let id;
     try { id = decodeURIComponent(p.slice(13)); } catch { return send(res, 400, { error: 'bad_request', message: 'bad percent-encoding' }); }
+    // The history (docs/history.md), made up from the account's
+    // notifications: the mock keeps no state of its own.
+    const h = id.endsWith('/history') ? accounts.get(id.slice(0, -8)) : null;
+    if (h) return send(res, 200, { account_id: h.account_id, tenant: null, max_entries: 32,
+      entries: (h.notifications || []).map((n) => ({ time: n.event_time, kind: 'notification', issue: n.issue, stage: n.stage })) });
     const a = accounts.get(id);
     if (a) return send(res, 200, { ...a, notifications_note: 'notifications published by this instance since it took the account\'s partition; earlier ones are on the output topic' });
     const partition = [...Buffer.from(id)].reduce((h, c) => (h * 31 + c) >>> 0, 7) % 8;

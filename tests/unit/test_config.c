@@ -659,12 +659,12 @@ Test(config, dump_of_defaults) {
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         cr_assert(strstr(text, lines[i]), "missing %s", lines[i]);
-    /* 58 single keys and 2 x 12 report keys, one line each (the four
+    /* 59 single keys and 2 x 12 report keys, one line each (the four
      * tenant rates as comments: they follow the account's while unset). */
     size_t n = 0;
     for (const char *p = text; *p; p++)
         n += *p == '\n';
-    cr_assert_eq(n, 58 + 24);
+    cr_assert_eq(n, 59 + 24);
     /* Stable order: section 8's order, the report keys after
      * report.window. */
     cr_assert_eq(strncmp(text, "bounce.review.rate = ", 21), 0);
@@ -1023,4 +1023,13 @@ Test(config, tenant_rates_in_the_dump) {
     free(back);
     free(text);
     rp_config_destroy(&again);
+}
+
+Test(config, history_max_entries) {
+    cr_assert_eq(cfg.history_max_entries, 32);
+    set_ok("history.max.entries", "0");
+    set_ok("history.max.entries", "1024");
+    cr_assert_eq(cfg.history_max_entries, 1024);
+    set_fails("history.max.entries", "1025", "must be at most");
+    set_fails("history.max.entries", "-1", ">= 0");
 }

@@ -17,7 +17,10 @@
  * outside the polled markup, so a refresh never wipes what is being typed.
  * GET v1/me says whether this token may act: a viewer sees no buttons.
  * On a tenant's page the issues' actions go to the tenant's route; the
- * account's own actions (manual review, links) are not offered there. */
+ * account's own actions (manual review, links) are not offered there.
+ *
+ * Each page also shows the account's or tenant's history (GET .../history,
+ * docs/history.md) as a timeline, drawn by timeline.js. */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -260,7 +263,8 @@
 
   async function loadAccount(id, tenant, signal, my) {
     if (!me) me = (await getJSON('v1/me', signal)).body || { can_act: false };
-    const r = await getJSON(apiPath(id, tenant), signal);
+    const [r, h] = await Promise.all([getJSON(apiPath(id, tenant), signal),
+      getJSON(`${apiPath(id, tenant)}/history`, signal).catch((e) => { if (e.name === 'AuthError') throw e; return null; })]);
     if (my !== gen) return '';
     if (r.status === 404) {
       account = null;
@@ -273,6 +277,7 @@
       return '';
     }
     account = r.body;
+    account.history = h && h.status === 200 ? h.body : null;
     renderAccount(account);
     return '';
   }
@@ -337,7 +342,8 @@
       `<li>Event <b>#${num(a.sequence)}</b></li>` + (a.partition != null ? `<li>Partition <b>${esc(a.partition)}</b></li>` : '') + '</ul>' +
       accountActs(a) + '</div>';
     const metrics = `<div class="metrics">${metric(a, 'bounce')}${metric(a, 'complaint')}</div>`;
-    put($('account'), head + metrics + (t ? '' : tenants(a)) + issues(a) + notes(a));
+    const timeline = window.ReputeTimeline.html(a.history, clock, { esc, badge, whenRel, KIND, STAGE, ACCOUNT, ACT });
+    put($('account'), head + metrics + (t ? '' : tenants(a)) + issues(a) + timeline + notes(a));
   }
 
   /* An account's tenants (docs/rules.md section 10), in name order, each

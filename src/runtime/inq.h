@@ -16,7 +16,10 @@
  * memory grew with the lag, about 9 MiB/s at 130% load (issue 17,
  * BENCHMARKS.md "Soak"). So the merge holds copies, and destroys each
  * message as soon as it is copied; what it holds is then the records'
- * own bytes, bounded per partition by INQ_BYTES_MAX and INQ_RECORDS_MAX.
+ * own bytes, bounded per partition by INQ_BYTES_MAX and INQ_RECORDS_MAX
+ * (2 MiB, 16,384 records: the quiet topics held while ahead send a few
+ * records a second, and more of a busy one buffered would only cost
+ * memory).
  *
  * Design
  * ------
@@ -52,8 +55,8 @@
 /* The most one partition's FIFO holds: the merge takes no more from the
  * partition's librdkafka queue while either is reached (librdkafka's own
  * prefetch then fills, and it stops fetching the partition). */
-#define INQ_RECORDS_MAX 65536
-#define INQ_BYTES_MAX   (8u << 20)
+#define INQ_RECORDS_MAX 16384
+#define INQ_BYTES_MAX   (2u << 20)
 
 typedef struct inrec {
     const char *key;     /* NULL when the message had none */

@@ -158,11 +158,11 @@ Test(inq, full_counts_records_and_bytes) {
     static char v[1 << 20];
     km.payload = v;
     km.len = sizeof(v);
-    for (int i = 0; i < 7; i++)
+    for (unsigned i = 1; i < INQ_BYTES_MAX / sizeof(v); i++)
         cr_assert_eq(rp_inq_push(&q, &km), 0);
     cr_assert(!rp_inq_full(&q));
     cr_assert_eq(rp_inq_push(&q, &km), 0);
-    cr_assert(rp_inq_full(&q), "8 MiB held");
+    cr_assert(rp_inq_full(&q), "INQ_BYTES_MAX held");
     rp_inq_pop(&q);
     cr_assert(!rp_inq_full(&q));
     rp_inq_clear(&q);

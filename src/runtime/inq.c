@@ -9,7 +9,7 @@
 
 #include "runtime/inq.h"
 
-#define INQ_FIRST_BYTES (64u << 10)
+#define INQ_FIRST_BYTES   (64u << 10)
 #define INQ_FIRST_RECORDS 64
 
 int rp_inq_grow_records(inq *q) {

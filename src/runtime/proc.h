@@ -475,8 +475,7 @@ int rp_writers_peek(lane *l, int ti, const inrec *m, int64_t *et,
                     uint64_t *until);
 /* When the registry refused m's writer schema id, says so in err (which
  * then replaces the decoder's RP_ENOSCHEMA message). */
-void rp_writers_refusal(proc *p, const inrec *m, char *err,
-                        size_t size);
+void rp_writers_refusal(proc *p, const inrec *m, char *err, size_t size);
 /* Starts the fetches a lane found due during a round (on the loop). */
 void rp_writers_start_due(proc *p);
 

@@ -5,12 +5,12 @@
  * topic, plus partition p of the changelog, forms task p. A task owns an
  * engine (so under clock=event each task follows its own stream time, as a
  * Kafka Streams task does), five FIFO buffers of the fetched records,
- * copied out of librdkafka's messages (inq.h says why), the offsets it has applied and committed per topic, and the
- * list of the dedupe chunks it has written to the changelog. A new task
- * first restores its engine from its changelog partition (read_committed,
- * from the beginning to the end seen at that time; assign.c); its input
- * partitions' queues are not read until then (see assign.c on why they are
- * not paused).
+ * copied out of librdkafka's messages (inq.h says why), the offsets it has
+ * applied and committed per topic, and the list of the dedupe chunks it has
+ * written to the changelog. A new task first restores its engine from its
+ * changelog partition (read_committed, from the beginning to the end seen at
+ * that time; assign.c); its input partitions' queues are not read until then
+ * (see assign.c on why they are not paused).
  *
  * Each input partition of a task is read from a librdkafka queue of its
  * own, taken off the consumer's queue (rp_task_open_queues): each

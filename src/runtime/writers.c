@@ -305,8 +305,8 @@ static uint64_t fetch_if_due(proc *p, rp_wschema *ws) {
 
 /* The slow path of rp_writers_peek: m's writer schema id is not known to
  * the lane's decoder. Under p->wsch_mu with more than one lane. */
-static int peek_unknown(lane *l, int ti, const inrec *m,
-                        int64_t *et, uint64_t *until, int rc);
+static int peek_unknown(lane *l, int ti, const inrec *m, int64_t *et,
+                        uint64_t *until, int rc);
 
 int rp_writers_peek(lane *l, int ti, const inrec *m, int64_t *et,
                     uint64_t *until) {
@@ -329,8 +329,8 @@ int rp_writers_peek(lane *l, int ti, const inrec *m, int64_t *et,
     return wait;
 }
 
-static int peek_unknown(lane *l, int ti, const inrec *m,
-                        int64_t *et, uint64_t *until, int rc) {
+static int peek_unknown(lane *l, int ti, const inrec *m, int64_t *et,
+                        uint64_t *until, int rc) {
     proc *p = l->p;
     int32_t id;
     if (rc == RP_ENOSCHEMA &&
@@ -366,8 +366,7 @@ static int peek_unknown(lane *l, int ti, const inrec *m,
     return 0;
 }
 
-void rp_writers_refusal(proc *p, const inrec *m, char *err,
-                        size_t size) {
+void rp_writers_refusal(proc *p, const inrec *m, char *err, size_t size) {
     int32_t id;
     if (!p->reg || rp_avro_framed_schema_id(m->payload, m->len, &id) != 0)
         return;

@@ -78,8 +78,8 @@ Test(inq, random_pushes_and_pops_match_a_model) {
     for (int step = 0; step < STEPS; step++) {
         /* Phases of filling and of draining, so that the byte ring both
          * wraps and grows. */
-        bool push = (step / 500) % 2 == 0 ? next_rand() % 10 < 7
-                                          : next_rand() % 10 < 3;
+        bool push =
+            (step / 500) % 2 == 0 ? next_rand() % 10 < 7 : next_rand() % 10 < 3;
         if (push || mhead == mtail) {
             model_rec *m = &model[mtail++];
             m->offset = off++;

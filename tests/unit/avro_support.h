@@ -103,7 +103,7 @@ static inline void w_str(wbuf *w, const char *s) {
 }
 /* The three fields every input record starts with. */
 static inline void w_head(wbuf *w, const char *event_id, const char *account,
-                   int64_t t) {
+                          int64_t t) {
     w_str(w, event_id);
     w_str(w, account);
     w_long(w, t);
@@ -210,7 +210,8 @@ static inline void sample_record(rp_record *r, rp_rec_type t, bool full) {
     }
 }
 
-static inline void assert_records_equal(const rp_record *g, const rp_record *w) {
+static inline void assert_records_equal(const rp_record *g,
+                                        const rp_record *w) {
     cr_assert_eq(g->type, w->type);
     assert_str(g->event_id, w->event_id, "event_id");
     assert_str(g->account_id, w->account_id, "account_id");
@@ -288,7 +289,8 @@ static inline void assert_records_equal(const rp_record *g, const rp_record *w) 
 }
 
 /* Encodes r with c and returns a heap copy of the bytes. */
-static inline uint8_t *encode_copy(rp_avro_codec *c, const rp_record *r, size_t *len) {
+static inline uint8_t *encode_copy(rp_avro_codec *c, const rp_record *r,
+                                   size_t *len) {
     const void *out;
     int rc = rp_avro_encode(c, r, &out, len, err, sizeof(err));
     cr_assert_eq(rc, 0, "encode %s: %s", rp_rec_type_name(r->type), err);
@@ -301,7 +303,8 @@ static inline uint8_t *encode_copy(rp_avro_codec *c, const rp_record *r, size_t 
  * assert_records_equal() compares, and also the values behind false
  * has_* flags and null strings (both decoders read a null long or enum as
  * 0), and the null-ness of every string. */
-static inline void assert_decoders_agree(const rp_record *d, const rp_record *g) {
+static inline void assert_decoders_agree(const rp_record *d,
+                                         const rp_record *g) {
     assert_records_equal(d, g);
     switch (g->type) {
     case RP_REC_DELIVERY:
@@ -334,7 +337,7 @@ static inline bool inside(rp_str s, const uint8_t *p, size_t n) {
 
 /* Every string of a directly decoded record points into its input. */
 static inline void assert_borrows_input(const rp_record *r, const uint8_t *p,
-                                 size_t n) {
+                                        size_t n) {
     const rp_str *s[8] = {&r->event_id, &r->account_id};
     size_t k = 2;
     switch (r->type) {
@@ -373,8 +376,9 @@ static inline void assert_borrows_input(const rp_record *r, const uint8_t *p,
  * asserts that both give the same code and reason and, on success, the
  * same record, which is left in *got (the direct one). Returns the code;
  * err holds the direct decoder's reason. */
-static inline int decode_both(rp_avro_codec *cd, rp_avro_codec *cg, rp_rec_type t,
-                       const uint8_t *p, size_t n, rp_record *got) {
+static inline int decode_both(rp_avro_codec *cd, rp_avro_codec *cg,
+                              rp_rec_type t, const uint8_t *p, size_t n,
+                              rp_record *got) {
     static char gerr[sizeof(err)];
     rp_record g;
     err[0] = gerr[0] = '\0';
@@ -536,7 +540,7 @@ static inline void assert_events_equal(const rp_event *g, const rp_event *w) {
 }
 
 static inline uint8_t *encode_event_copy(rp_avro_codec *c, const rp_event *ev,
-                                  size_t *len) {
+                                         size_t *len) {
     const void *out;
     int rc = rp_avro_encode_event(c, ev, &out, len, err, sizeof(err));
     cr_assert_eq(rc, 0, "encode event: %s", err);

@@ -44,7 +44,8 @@ static inline void set_ok(const char *key, const char *value) {
 
 /* Sets key = value and expects RP_EINVAL with a message that begins with
  * the key and holds needle. */
-static inline void set_fails(const char *key, const char *value, const char *needle) {
+static inline void set_fails(const char *key, const char *value,
+                             const char *needle) {
     err[0] = '\0';
     int rc = rp_config_set(&cfg, key, value, err, sizeof(err));
     cr_assert_eq(rc, RP_EINVAL, "%s = %s was accepted", key, value);

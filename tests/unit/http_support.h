@@ -17,8 +17,9 @@
  * AddressSanitizer the test process then also checks that nothing leaked.
  *
  * Everything is static inline (the data static), so that each test
- * program takes what it uses without a warning for the rest; each program
- * declares the suite itself (HTTP_SUITE).
+ * program takes what it uses without a warning for the rest. Each program
+ * declares the suite itself, with setup and stop_server as its .init and
+ * .fini.
  */
 #ifndef REPUTE_TEST_HTTP_SUPPORT_H
 #define REPUTE_TEST_HTTP_SUPPORT_H
@@ -101,7 +102,7 @@ static inline void on_later(uv_timer_t *t) {
 }
 
 static inline void handler(void *opaque, const rp_http_request *req,
-                    rp_http_response *res) {
+                           rp_http_response *res) {
     fixture *f = opaque;
     atomic_fetch_add(&f->calls, 1);
     /* The server's promises to every handler (checked by the teardown:
@@ -458,9 +459,5 @@ static inline void expect_get_reply(client *c) {
     cr_assert_str_eq(r.body, get_body);
     resp_free(&r);
 }
-
-/* The suite of every server test: a server per test, stopped after it. */
-#define HTTP_SUITE() \
-    TestSuite(http, .init = setup, .fini = stop_server, .timeout = 120)
 
 #endif

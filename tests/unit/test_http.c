@@ -11,7 +11,7 @@
  */
 #include "http_support.h"
 
-HTTP_SUITE();
+TestSuite(http, .init = setup, .fini = stop_server, .timeout = 120);
 
 /* ---------------------------------------------------------------- basics */
 

@@ -74,7 +74,7 @@ static inline bool str_same(rp_str a, rp_str b) {
 }
 
 /* The fields this file changes the records in, and one of each type's own
- * (the rest is test_avro.c's). */
+ * (the whole record is avro_support.h's assert_records_equal). */
 static inline void assert_same(const rp_record *got, const rp_record *want) {
     cr_assert_eq(got->type, want->type);
     cr_assert(rp_str_eq(got->event_id, want->event_id));

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "codec/avro_walk.h"
+#include "copy_of.h"
 #include "repute/avro.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -47,16 +48,6 @@ static inline rp_avro_codec *new_codec(rp_framing framing) {
         sizeof(err));
     cr_assert_not_null(c, "rp_avro_codec_new: %s", err);
     return c;
-}
-
-/* A heap copy of exactly n bytes (never NULL), so that ASan sees any read
- * past the end. */
-static inline uint8_t *copy_of(const void *p, size_t n) {
-    uint8_t *q = malloc(n ? n : 1);
-    cr_assert_not_null(q);
-    if (n)
-        memcpy(q, p, n);
-    return q;
 }
 
 /* xorshift64*: a fixed, portable sequence for the random tests. */

@@ -174,23 +174,10 @@ static int check_rate_pairs(const rp_config *cfg, char *errstr,
     return 0;
 }
 
-int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
+/* Windows are made of whole hours, so a window shorter than one could
+ * hold nothing, and the minimum span cannot be longer than the maximum. */
+static int check_spans(const rp_config *cfg, char *errstr, size_t errstr_size) {
     char a[32], b[32];
-    /* First the keys that follow another (the tenant rates), so that every
-     * check below, and the engine, sees the values that will be used. */
-    rp_config_resolve_inherited(cfg);
-    key_ref r = {NULL, -1};
-    while (rp_config_key_next(&r)) {
-        int rc = check_value(cfg, r, errstr, errstr_size);
-        if (rc != 0)
-            return rc;
-    }
-
-    if (check_rate_pairs(cfg, errstr, errstr_size) != 0)
-        return RP_EINVAL;
-
-    /* Windows are made of whole hours, so a window shorter than one could
-     * hold nothing. */
     if (cfg->window_max_span < RP_MS_PER_HOUR) {
         rp_duration_format(cfg->window_max_span, a, sizeof(a));
         rp_config_err(
@@ -210,9 +197,14 @@ int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
             a, b);
         return RP_EINVAL;
     }
+    return 0;
+}
 
-    /* A zero period would end every review the instant it began, and a
-     * zero report window would never count a report. */
+/* A zero period would end every review the instant it began, and a zero
+ * report window would never count a report; a dedupe horizon may be 0
+ * (no deduplication) but not negative. */
+static int check_periods(const rp_config *cfg, char *errstr,
+                         size_t errstr_size) {
     static const struct {
         const char *name;
         size_t offset;
@@ -225,6 +217,7 @@ int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
         int64_t v;
         memcpy(&v, (const char *)cfg + positive[i].offset, sizeof(v));
         if (v <= 0) {
+            char a[32];
             rp_duration_format(v, a, sizeof(a));
             rp_config_err(errstr, errstr_size,
                           "%s: must be longer than 0, got %s", positive[i].name,
@@ -237,20 +230,13 @@ int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
                       "dedupe.horizon: must not be negative");
         return RP_EINVAL;
     }
+    return 0;
+}
 
-    if (check_registry(cfg, errstr, errstr_size) != 0)
-        return RP_EINVAL;
-    /* librdkafka takes the timeout as an int of milliseconds. */
-    if (cfg->http_actions_timeout <= 0 ||
-        cfg->http_actions_timeout > 24 * RP_MS_PER_HOUR) {
-        rp_config_err(errstr, errstr_size,
-                      "http.actions.timeout: must be longer than 0 and at "
-                      "most 24h");
-        return RP_EINVAL;
-    }
-
-    /* Two roles sharing a topic would feed repute its own output or mix
-     * record types on one topic. */
+/* Two roles sharing a topic would feed repute its own output or mix
+ * record types on one topic. */
+static int check_topics_differ(const rp_config *cfg, char *errstr,
+                               size_t errstr_size) {
     static const char *const topic_keys[RP_TOPIC__COUNT] = {
         "topic.deliveries", "topic.bounces",   "topic.complaints",
         "topic.reports",    "topic.actions",   "topic.status",
@@ -266,4 +252,32 @@ int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
         }
     }
     return 0;
+}
+
+/* The checks run in a fixed order, and the first failure is the one
+ * reported: each value on its own, then the relations between keys. */
+int rp_config_validate(rp_config *cfg, char *errstr, size_t errstr_size) {
+    /* First the keys that follow another (the tenant rates), so that every
+     * check below, and the engine, sees the values that will be used. */
+    rp_config_resolve_inherited(cfg);
+    key_ref r = {NULL, -1};
+    while (rp_config_key_next(&r)) {
+        int rc = check_value(cfg, r, errstr, errstr_size);
+        if (rc != 0)
+            return rc;
+    }
+    if (check_rate_pairs(cfg, errstr, errstr_size) != 0 ||
+        check_spans(cfg, errstr, errstr_size) != 0 ||
+        check_periods(cfg, errstr, errstr_size) != 0 ||
+        check_registry(cfg, errstr, errstr_size) != 0)
+        return RP_EINVAL;
+    /* librdkafka takes the timeout as an int of milliseconds. */
+    if (cfg->http_actions_timeout <= 0 ||
+        cfg->http_actions_timeout > 24 * RP_MS_PER_HOUR) {
+        rp_config_err(errstr, errstr_size,
+                      "http.actions.timeout: must be longer than 0 and at "
+                      "most 24h");
+        return RP_EINVAL;
+    }
+    return check_topics_differ(cfg, errstr, errstr_size);
 }

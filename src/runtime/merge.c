@@ -242,104 +242,135 @@ static void known_wait_long(proc *p, task *t, int k, uint64_t now) {
     t->long_logged = true;
 }
 
-/* The next topic index to apply for a ready task, -1 when it must wait
- * (then *until is the uv_now at which to look again without a message
- * arriving, 0 for never). */
-static int task_pick(proc *p, task *t, uint64_t *until) {
-    int best = -1;
+/* What a look at a task's five buffer heads found. */
+typedef struct heads {
+    int best;         /* the head to apply next (smallest event time), -1 */
+    int known;        /* an empty buffer known to hold more records, -1 */
+    bool maybe;       /* an empty buffer whose partition may hold more */
+    bool unknown_pos; /* an empty buffer whose position is not known yet */
+} heads;
+
+/* Looks at the head of each of t's buffers, and at what the partition of
+ * each empty one may hold (rp_merge_part_state). Returns 0, or -1 when a
+ * head's writer schema is not fetched yet: that holds the whole task,
+ * since its event time cannot be known (writers.c, which sets *until). */
+static int look_at_heads(proc *p, task *t, heads *h, uint64_t *until) {
     int64_t best_time = 0;
-    int known = -1; /* a topic known to hold more records */
-    bool maybe = false, unknown_pos = false;
-    *until = 0;
+    h->best = h->known = -1;
+    h->maybe = h->unknown_pos = false;
     for (int i = 0; i < NTOP; i++) {
         const inrec *m = rp_inq_peek(&t->q[i]);
         if (!m) {
             rp_part_state st = rp_merge_part_state(p, t, i);
-            if (st == PART_KNOWN && known < 0)
-                known = i;
+            if (st == PART_KNOWN && h->known < 0)
+                h->known = i;
             else if (st == PART_MAYBE)
-                maybe = true;
-            unknown_pos |= st != PART_END && t->fetched[i] < 0;
+                h->maybe = true;
+            h->unknown_pos |= st != PART_END && t->fetched[i] < 0;
             continue;
         }
         int64_t et;
         if (t->head[i] == m->offset) {
             et = t->head_time[i];
         } else {
-            /* A writer schema not fetched yet holds the whole task: its
-             * event time cannot be known (writers.c). */
             if (rp_writers_peek(t->lane, i, m, &et, until) != 0)
                 return -1;
             t->head[i] = m->offset;
             t->head_time[i] = et;
         }
-        if (best < 0 || et < best_time) {
-            best = i;
+        if (h->best < 0 || et < best_time) {
+            h->best = i;
             best_time = et;
         }
     }
+    return 0;
+}
+
+/* Waits for topic index `known`, whose partition is known to hold records
+ * past our position: notes when the wait began, logs it once when it is
+ * long, and sets *until to when the loop should look again without a
+ * message arriving (0: the broker's answer kicks it). */
+static void known_wait(proc *p, task *t, int known, uint64_t now,
+                       uint64_t *until) {
+    t->wait_since = 0; /* max.task.idle counts from the end of this */
+    if (!t->known_since) {
+        t->known_since = now;
+        rp_log_debug("run: partition %" PRId32 " waits for %s at %" PRId64
+                     " (known end %" PRId64 ")",
+                     t->partition, rp_in_topic(p, known), t->fetched[known],
+                     t->known_end[known]);
+    }
+    if (!t->long_logged && now - t->known_since >= LONG_WAIT_MS)
+        known_wait_long(p, t, known, now);
+    /* Look again when the broker is to be asked again, or the wait is to
+     * be logged; a message arriving kicks the loop sooner. */
+    uint64_t ask = t->wm_query ? UINT64_MAX : t->wm_asked_at + WM_REASK_MS;
+    uint64_t log = t->long_logged ? UINT64_MAX : t->known_since + LONG_WAIT_MS;
+    *until = ask < log ? ask : log;
+    if (*until == UINT64_MAX)
+        *until = 0; /* the answer kicks the loop */
+    else if (*until <= now)
+        *until = now + 1;
+}
+
+/* A partition may hold earlier records (not known): whether the task
+ * still waits for it, up to max.task.idle (and for the broker's answer,
+ * when asked: it comes within the query's timeouts and may say that
+ * records are there), with *until set; false once the task goes on
+ * without it, which is counted. */
+static bool idle_wait(proc *p, task *t, uint64_t now, uint64_t *until) {
+    if (t->wait_since == 0)
+        t->wait_since = now;
+    if (now - t->wait_since < (uint64_t)p->cfg->max_task_idle || t->wm_query) {
+        *until = t->wait_since + (uint64_t)p->cfg->max_task_idle;
+        if (*until <= now)
+            *until = 0; /* the answer kicks the loop */
+        return true;
+    }
+    /* Gone on without a partition that may have had earlier records:
+     * live and replay may differ here. */
+    if (!t->expired_logged)
+        rp_log_debug("run: partition %" PRId32 " goes on after "
+                     "max.task.idle without a partition that may have "
+                     "earlier records",
+                     t->partition);
+    t->expired_logged = true;
+    t->lane->c.idle_expired++;
+    return false;
+}
+
+/* The next topic index to apply for a ready task, -1 when it must wait
+ * (then *until is the uv_now at which to look again without a message
+ * arriving, 0 for never). */
+static int task_pick(proc *p, task *t, uint64_t *until) {
+    heads h;
+    *until = 0;
+    if (look_at_heads(p, t, &h, until) != 0)
+        return -1;
     uint64_t now = uv_now(p->loop);
-    if (best < 0) {
+    if (h.best < 0) {
         known_wait_end(t, now); /* nothing to apply: no wait */
         return -1;
     }
     /* Where we are or where a partition ends is not known: ask at once
      * (our start offset too); else, during a wait, ask again every
      * WM_REASK_MS (a watermark that counts an open transaction). */
-    if ((unknown_pos && !t->wm_asked_at) ||
-        (known >= 0 && now - t->wm_asked_at >= WM_REASK_MS))
+    if ((h.unknown_pos && !t->wm_asked_at) ||
+        (h.known >= 0 && now - t->wm_asked_at >= WM_REASK_MS))
         rp_wm_query(p, t, false);
-    if (known >= 0) {
-        t->wait_since = 0; /* max.task.idle counts from the end of this */
-        if (!t->known_since) {
-            t->known_since = now;
-            rp_log_debug("run: partition %" PRId32 " waits for %s at %" PRId64
-                         " (known end %" PRId64 ")",
-                         t->partition, rp_in_topic(p, known), t->fetched[known],
-                         t->known_end[known]);
-        }
-        if (!t->long_logged && now - t->known_since >= LONG_WAIT_MS)
-            known_wait_long(p, t, known, now);
-        /* Look again when the broker is to be asked again, or the wait
-         * is to be logged; a message arriving kicks the loop sooner. */
-        uint64_t ask = t->wm_query ? UINT64_MAX : t->wm_asked_at + WM_REASK_MS;
-        uint64_t log =
-            t->long_logged ? UINT64_MAX : t->known_since + LONG_WAIT_MS;
-        *until = ask < log ? ask : log;
-        if (*until == UINT64_MAX)
-            *until = 0; /* the answer kicks the loop */
-        else if (*until <= now)
-            *until = now + 1;
+    if (h.known >= 0) {
+        known_wait(p, t, h.known, now, until);
         return -1;
     }
     known_wait_end(t, now);
-    if (maybe) {
-        if (t->wait_since == 0)
-            t->wait_since = now;
-        /* The broker's answer, when asked, is waited for too (it comes
-         * within the query's timeouts): it may say that records are
-         * there. */
-        if (now - t->wait_since < (uint64_t)p->cfg->max_task_idle ||
-            t->wm_query) {
-            *until = t->wait_since + (uint64_t)p->cfg->max_task_idle;
-            if (*until <= now)
-                *until = 0; /* the answer kicks the loop */
+    if (h.maybe) {
+        if (idle_wait(p, t, now, until))
             return -1;
-        }
-        /* Gone on without a partition that may have had earlier
-         * records: live and replay may differ here. */
-        if (!t->expired_logged)
-            rp_log_debug("run: partition %" PRId32 " goes on after "
-                         "max.task.idle without a partition that may have "
-                         "earlier records",
-                         t->partition);
-        t->expired_logged = true;
-        t->lane->c.idle_expired++;
     } else {
         t->wait_since = 0;
         t->expired_logged = false;
     }
-    return best;
+    return h.best;
 }
 
 void rp_merge_task_gone(proc *p, task *t) {

@@ -325,61 +325,63 @@ static bool changelog_lost(proc *p, rd_kafka_t *rk) {
     return false;
 }
 
-/* Creates the topics (topics.create) and checks that the five inputs and
- * the changelog are co-partitioned. Returns the partition count, or -1
- * with the reason logged. The changelog is checked before anything is
- * created (changelog_lost). */
-int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
+/* topics.create: asks for every topic (the changelog and topic.current
+ * compacted) and logs what was created and what could not be; a topic
+ * that already exists is no error. A failure is only logged, since the
+ * check that follows says what is missing. The request is polled in
+ * slices, so that a signal is seen (rd_kafka_destroy cancels the request
+ * left in flight); the caller looks at rp_stop_signal() after. */
+static void create_topics(proc *p, rd_kafka_t *rk) {
     const rp_config *c = p->cfg;
-    if (changelog_lost(p, rk))
-        return -1;
-    if (c->topics_create) {
-        p->doing = "creating the topics";
-        rd_kafka_NewTopic_t *nt[RP_TOPIC__COUNT];
-        char err[256];
-        for (int i = 0; i < RP_TOPIC__COUNT; i++) {
-            nt[i] = rd_kafka_NewTopic_new(c->topic[i], c->topic_partitions, -1,
-                                          err, sizeof(err));
-            if (i == RP_TOPIC_CHANGELOG || i == RP_TOPIC_CURRENT)
-                rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy",
-                                             "compact");
-        }
-        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, nt, RP_TOPIC__COUNT, NULL, q);
-        /* Polled in slices, so that a signal is seen (rd_kafka_destroy
-         * cancels the request left in flight). */
-        rd_kafka_event_t *ev = NULL;
-        for (int waited = 0; !ev && waited < 30000 && !rp_stop_signal();
-             waited += SLICE_MS)
-            ev = rd_kafka_queue_poll(q, SLICE_MS);
-        const rd_kafka_CreateTopics_result_t *res =
-            ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
-        size_t n = 0;
-        const rd_kafka_topic_result_t **tr =
-            res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
-        for (size_t i = 0; i < n; i++) {
-            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-            if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
-                rp_log_info("run: created topic %s",
-                            rd_kafka_topic_result_name(tr[i]));
-            else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                rp_log_warn("run: cannot create topic %s: %s",
-                            rd_kafka_topic_result_name(tr[i]),
-                            rd_kafka_topic_result_error_string(tr[i]));
-        }
-        if (!ev && !rp_stop_signal())
-            rp_log_warn("run: topic creation timed out");
-        else
-            rd_kafka_event_destroy(ev);
-        rd_kafka_queue_destroy(q);
-        for (int i = 0; i < RP_TOPIC__COUNT; i++)
-            rd_kafka_NewTopic_destroy(nt[i]);
-        if (rp_stop_signal())
-            return -1;
+    p->doing = "creating the topics";
+    rd_kafka_NewTopic_t *nt[RP_TOPIC__COUNT];
+    char err[256];
+    for (int i = 0; i < RP_TOPIC__COUNT; i++) {
+        nt[i] = rd_kafka_NewTopic_new(c->topic[i], c->topic_partitions, -1, err,
+                                      sizeof(err));
+        if (i == RP_TOPIC_CHANGELOG || i == RP_TOPIC_CURRENT)
+            rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
     }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, nt, RP_TOPIC__COUNT, NULL, q);
+    rd_kafka_event_t *ev = NULL;
+    for (int waited = 0; !ev && waited < 30000 && !rp_stop_signal();
+         waited += SLICE_MS)
+        ev = rd_kafka_queue_poll(q, SLICE_MS);
+    const rd_kafka_CreateTopics_result_t *res =
+        ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+    size_t n = 0;
+    const rd_kafka_topic_result_t **tr =
+        res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rp_log_info("run: created topic %s",
+                        rd_kafka_topic_result_name(tr[i]));
+        else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            rp_log_warn("run: cannot create topic %s: %s",
+                        rd_kafka_topic_result_name(tr[i]),
+                        rd_kafka_topic_result_error_string(tr[i]));
+    }
+    if (!ev && !rp_stop_signal())
+        rp_log_warn("run: topic creation timed out");
+    else
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    for (int i = 0; i < RP_TOPIC__COUNT; i++)
+        rd_kafka_NewTopic_destroy(nt[i]);
+}
+
+/* Fills counts with each topic's partition count from the cluster's
+ * metadata (-1: missing). Freshly created topics take a moment to appear
+ * everywhere, so while one is missing the metadata is read again, 20
+ * times at the most, 250 ms apart. Returns 0, or -1 on a metadata error
+ * (logged) or a stop. */
+static int topic_counts(proc *p, rd_kafka_t *rk,
+                        int32_t counts[RP_TOPIC__COUNT]) {
+    const rp_config *c = p->cfg;
     p->doing = "checking the topics";
     const struct rd_kafka_metadata *md = NULL;
-    int32_t counts[RP_TOPIC__COUNT];
     for (int attempt = 0;; attempt++) {
         rd_kafka_resp_err_t e = rp_startup_metadata(rk, &md, 10000);
         if (e) {
@@ -400,10 +402,17 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
         }
         rd_kafka_metadata_destroy(md);
         if (all || attempt >= 20)
-            break;
-        if (rp_stop_wait(250)) /* freshly created topics take a moment */
+            return 0;
+        if (rp_stop_wait(250))
             return -1;
     }
+}
+
+/* Whether every topic exists and the five inputs, the changelog and
+ * topic.current have the same partition count (co-partitioned: a task's
+ * partition of each holds the same accounts); if not, logs why, listing
+ * the counts. */
+static bool topics_fit(const rp_config *c, const int32_t *counts) {
     char list[1024];
     size_t off = 0;
     bool same = true, missing = false;
@@ -430,15 +439,33 @@ int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
                      list, c->topic[RP_TOPIC_STATUS],
                      (int)counts[RP_TOPIC_STATUS], c->topic[RP_TOPIC_DLQ],
                      (int)counts[RP_TOPIC_DLQ]);
-        return -1;
+        return false;
     }
     if (!same) {
         rp_log_error("run: the input topics, the changelog and the current "
                      "topic must have the same number of partitions "
                      "(co-partitioned), but: %s",
                      list);
-        return -1;
+        return false;
     }
+    return true;
+}
+
+/* Creates the topics (topics.create) and checks that the five inputs and
+ * the changelog are co-partitioned. Returns the partition count, or -1
+ * with the reason logged. The changelog is checked before anything is
+ * created (changelog_lost). */
+int32_t rp_startup_check_topics(proc *p, rd_kafka_t *rk) {
+    if (changelog_lost(p, rk))
+        return -1;
+    if (p->cfg->topics_create) {
+        create_topics(p, rk);
+        if (rp_stop_signal())
+            return -1;
+    }
+    int32_t counts[RP_TOPIC__COUNT];
+    if (topic_counts(p, rk, counts) != 0 || !topics_fit(p->cfg, counts))
+        return -1;
     if (rp_current_check_policy(p, rk) != 0)
         return -1;
     return counts[RP_TOPIC_DELIVERIES];

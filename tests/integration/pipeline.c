@@ -86,6 +86,40 @@ void it_produce_live(it_ctx *c, const it_data *d, size_t from, size_t to,
     }
 }
 
+size_t it_segments(const it_data *d, size_t from, size_t to) {
+    size_t n = 0;
+    for (size_t i = from; i < to; i = it_segment_end(d, i))
+        n++;
+    return n;
+}
+
+/* ---------------------------------------------------------------- crash */
+
+void it_crash_hook(it_ctx *c, size_t segment, size_t from, void *arg) {
+    it_crash *k = arg;
+    (void)from;
+    if (segment != k->at)
+        return;
+    /* The segment was just produced: the processor is at work on it. The
+     * random pause moves the kill around inside that work from run to
+     * run (the tests seed rand with their pid). */
+    it_sleep((double)(rand() % 100) / 1000.0);
+    cr_assert(it_alive(k->run), "%s died by itself (status %d; log %s)",
+              k->run->label, k->run->status, k->run->err);
+    it_kill9(k->run);
+    k->killed = true;
+    if (k->note_status_end) {
+        k->status_end = it_topic_end(c, IT_STATUS);
+        fprintf(stderr,
+                "[%s] kill -9 %s after segment %zu (status topic end %lld)\n",
+                c->name, k->run->label, segment, (long long)k->status_end);
+    } else {
+        fprintf(stderr, "[%s] kill -9 %s after segment %zu\n", c->name,
+                k->run->label, segment);
+    }
+    k->run = it_start_run(c, NULL);
+}
+
 /* ---------------------------------------------------------------- compare */
 
 size_t it_expected(it_ctx *c, const it_data *d) {

@@ -244,6 +244,28 @@ typedef void (*it_segment_hook)(it_ctx *c, size_t segment, size_t from,
                                 void *arg);
 void it_produce_live(it_ctx *c, const it_data *d, size_t from, size_t to,
                      it_segment_hook every, void *arg);
+/* The number of segments in records [from, to), as it_produce_live
+ * produces them. */
+size_t it_segments(const it_data *d, size_t from, size_t to);
+
+/* A kill -9 of `repute run` in the middle of a live stream, and a
+ * restart: it_produce_live(c, d, from, to, it_crash_hook, &k), with k.run
+ * the running process and k.at the segment after which to kill it (say
+ * it_segments(d, from, to) / 2). Once that segment is produced, so that
+ * the processor is at work on it, the hook waits a random 0-99 ms,
+ * asserts that the process is still alive, kills it with SIGKILL and
+ * starts a new `repute run` in its place (k.run, which the caller stops).
+ * With note_status_end it also takes the status topic's end right after
+ * the kill, before the restart: what the killed process had committed. */
+typedef struct it_crash {
+    it_proc *run;         /* the process to kill; then its successor */
+    size_t at;            /* the segment after which to kill */
+    bool note_status_end; /* take the status topic's end at the kill */
+    bool killed;          /* set by the hook at the kill */
+    int64_t status_end;   /* the status topic's end at the kill, if noted */
+} it_crash;
+void it_crash_hook(it_ctx *c, size_t segment, size_t from, void *arg);
+
 /* Waits until the group's committed offsets reach the end of the topic's
  * partitions; false at the deadline. */
 bool it_wait_committed(it_ctx *c, int topic, double timeout_s);

@@ -20,30 +20,6 @@
 
 TestSuite(crash, .fini = it_fini, .timeout = 280);
 
-typedef struct crash_state {
-    it_proc *run;
-    size_t at; /* the segment after which to kill */
-    int64_t status_at_kill;
-} crash_state;
-
-static void kill_and_restart(it_ctx *c, size_t segment, size_t from,
-                             void *arg) {
-    crash_state *s = arg;
-    (void)from;
-    if (segment != s->at)
-        return;
-    /* The segment was just acknowledged: run-2 is processing it. */
-    it_sleep((double)(rand() % 100) / 1000.0);
-    cr_assert(it_alive(s->run), "%s died by itself (status %d; log %s)",
-              s->run->label, s->run->status, s->run->err);
-    it_kill9(s->run);
-    s->status_at_kill = it_topic_end(c, IT_STATUS);
-    fprintf(stderr,
-            "[%s] kill -9 %s after segment %zu (status topic end %lld)\n",
-            c->name, s->run->label, segment, (long long)s->status_at_kill);
-    s->run = it_start_run(c, NULL);
-}
-
 Test(crash, kill9_mid_stream_and_restart) {
     it_ctx c;
     it_data d;
@@ -70,14 +46,13 @@ Test(crash, kill9_mid_stream_and_restart) {
     /* Records produced while nothing runs. */
     it_produce(&c, &d, a, b);
 
-    /* Crash 2: in the middle of a live segment. */
-    crash_state s = {.run = it_start_run(&c, NULL)};
-    size_t n_seg = 0;
-    for (size_t i = b; i < d.n; i = it_segment_end(&d, i))
-        n_seg++;
-    s.at = n_seg / 2;
-    it_produce_live(&c, &d, b, d.n, kill_and_restart, &s);
-    cr_assert_gt(s.status_at_kill, 0, "the second kill did not happen");
+    /* Crash 2: in the middle of a live segment (it_crash_hook), noting
+     * the status topic's end at the kill. */
+    it_crash s = {.run = it_start_run(&c, NULL),
+                  .at = it_segments(&d, b, d.n) / 2,
+                  .note_status_end = true};
+    it_produce_live(&c, &d, b, d.n, it_crash_hook, &s);
+    cr_assert_gt(s.status_end, 0, "the second kill did not happen");
 
     it_check_output(&c, 120);
     it_stop_run(s.run);

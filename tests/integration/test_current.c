@@ -367,28 +367,6 @@ Test(current, example_then_rebuild) {
     it_done(&c);
 }
 
-typedef struct crash_state {
-    it_proc *run;
-    size_t at;
-    bool killed;
-} crash_state;
-
-static void kill_and_restart(it_ctx *c, size_t segment, size_t from,
-                             void *arg) {
-    crash_state *s = arg;
-    (void)from;
-    if (segment != s->at)
-        return;
-    it_sleep((double)(rand() % 100) / 1000.0);
-    cr_assert(it_alive(s->run), "%s died by itself (log %s)", s->run->label,
-              s->run->err);
-    it_kill9(s->run);
-    fprintf(stderr, "[%s] kill -9 %s after segment %zu\n", c->name,
-            s->run->label, segment);
-    s->killed = true;
-    s->run = it_start_run(c, NULL);
-}
-
 /* The number of records a reader finds in topic.current now (*n), and
  * how many keys it finds more than once. */
 static size_t keys_repeated_now(it_ctx *c, size_t *n) {
@@ -489,12 +467,9 @@ Test(current, random_stream_kill9_and_compaction) {
 
     size_t a = it_split(&d, 0.3);
     it_produce(&c, &d, 0, a);
-    crash_state s = {.run = it_start_run(&c, NULL)};
-    size_t n_seg = 0;
-    for (size_t i = a; i < d.n; i = it_segment_end(&d, i))
-        n_seg++;
-    s.at = n_seg / 2;
-    it_produce_live(&c, &d, a, d.n, kill_and_restart, &s);
+    it_crash s = {.run = it_start_run(&c, NULL),
+                  .at = it_segments(&d, a, d.n) / 2};
+    it_produce_live(&c, &d, a, d.n, it_crash_hook, &s);
     cr_assert(s.killed, "the kill did not happen");
     check_table(&c, want, 120);
 

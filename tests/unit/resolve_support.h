@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy_of.h"
 #include "repute/avro.h"
 
 static const int32_t ids[RP_SCHEMA_ID__COUNT] = {11, 22, 33, 44, 55, 66};
@@ -24,15 +25,6 @@ static inline rp_avro_codec *confluent_codec(const int32_t *schema_ids) {
         RP_FRAMING_CONFLUENT, schema_ids ? schema_ids : ids, err, sizeof(err));
     cr_assert_not_null(c, "rp_avro_codec_new: %s", err);
     return c;
-}
-
-/* A heap copy of exactly n bytes, so that ASan sees reads past the end. */
-static inline uint8_t *copy_of(const void *p, size_t n) {
-    uint8_t *q = malloc(n ? n : 1);
-    cr_assert_not_null(q);
-    if (n)
-        memcpy(q, p, n);
-    return q;
 }
 
 /* ---------------------------------------------------------------- schemas */

@@ -339,6 +339,10 @@ def how_to_run(L):
              "peer computes what repute replay does (~10 min)\n"
              "benchmarks/run.sh --tenant-share 0.1  # repute alone on traffic "
              "with tenants, for the Tenants section\n"
+             "benchmarks/run.sh --soak --soak-load 130 --repute-cpus 0.35  # "
+             "the overload soak (Soak, Overload)\n"
+             "benchmarks/run.sh --pin --phases throughput,latency --configs "
+             "exactly_once_1  # latency with repute on a core of its own\n"
              "```\n")
     L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
              "(records, accounts, rounds, latency duration and loads, account "

@@ -84,13 +84,9 @@ static uint64_t mono_ns(void) {
 /* Task t's share of a round, on lane l. */
 static void run_task(lane *l, task *t, int kind) {
     uint64_t t0 = mono_ns();
-    if (t->lane != l && l->p->reg) {
-        /* The event times of its heads were peeked through another
-         * lane's decoder, which may know writer schemas this one does not
-         * yet: peek again here, where a known one is learnt (writers.c),
-         * before a record is decoded with this lane's decoder. */
-        memset(t->head, 0, sizeof(t->head));
-    }
+    /* A head whose event time another lane peeked is peeked again on this
+     * one (task.head_lane, merge.c), so that this lane's decoder learns its
+     * writer schema before decoding it. */
     t->lane = l;
     if (kind == ROUND_APPLY)
         rp_merge_task_turn(l, t);

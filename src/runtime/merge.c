@@ -270,13 +270,14 @@ static int look_at_heads(proc *p, task *t, heads *h, uint64_t *until) {
             continue;
         }
         int64_t et;
-        if (t->head[i] == m->offset) {
+        if (t->head[i] == m->offset && t->head_lane[i] == t->lane) {
             et = t->head_time[i];
         } else {
             if (rp_writers_peek(t->lane, i, m, &et, until) != 0)
                 return -1;
             t->head[i] = m->offset;
             t->head_time[i] = et;
+            t->head_lane[i] = t->lane;
         }
         if (h->best < 0 || et < best_time) {
             h->best = i;

@@ -119,6 +119,12 @@ typedef struct task {
      * uv_now lag_at (asking librdkafka takes a lock). */
     int64_t head[NTOP]; /* the offset of the head whose time is cached, -1 */
     int64_t head_time[NTOP];
+    /* The lane whose decoder read that time. Each lane's decoder learns a
+     * registry's writer schemas on its own (writers.c), so a head peeked
+     * by one lane is peeked again when another lane takes the task: else
+     * that lane would decode a record whose writer schema it never added,
+     * and send it to the DLQ as "not known yet". */
+    const struct lane *head_lane[NTOP];
     uint64_t lag_at[NTOP];
     bool lag[NTOP];
     uint64_t wait_since; /* uv_now when it began waiting, 0 if not */

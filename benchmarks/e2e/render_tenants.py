@@ -49,7 +49,10 @@ def _memory_pairs():
         if not runs or r.get("throughput"):
             continue
         s = r.get("settings", {})
-        key = (os.path.basename(f)[:10], s.get("mem_records_per_account"))
+        # Paired only with a run of the same account counts (a memory run
+        # made for the peers, say, is not one of these).
+        key = (os.path.basename(f)[:10], s.get("mem_records_per_account"),
+               tuple(s.get("mem_accounts") or ()))
         by.setdefault(key, {})["t" if s.get("tenant_share") else "p"] = (f, r)
     return [(k, v) for k, v in sorted(by.items(), reverse=True)
             if "t" in v and "p" in v]
@@ -72,7 +75,7 @@ def _render_memory_pairs(L):
              "| bytes per entity with | restore without | restore with | "
              "results |")
     L.append("|---|---|---|---|---|---|---|---|---|---|---|")
-    for (d, rpa), v in pairs:
+    for (d, rpa, _), v in pairs:
         if d != day:
             continue
         (fp, p), (ft, t) = v["p"], v["t"]

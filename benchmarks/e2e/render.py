@@ -22,6 +22,7 @@ from .common import (BENCHMARKS_MD, CONFIGS, RESULTS, ROOT, dig, fmt_int,
 from .plots import render_plots, render_soak_plot
 from .render_peers import peer_rows, peers_section
 from .render_tenants import render_tenants
+from .results import newest_result
 
 
 def keep_section(text, heading):
@@ -232,20 +233,9 @@ def latency_section(L, r):
 
 
 def _latest_pinned():
-    """The newest result (by its start) of a run with --pin that measured
-    latency, or (None, None)."""
-    best = (None, None, "")
-    for f in glob.glob(os.path.join(RESULTS, "*.json")):
-        try:
-            with open(f) as fh:
-                r = json.load(fh)
-        except (OSError, ValueError):
-            continue
-        if not dig(r, "settings", "pin") or not r.get("latency"):
-            continue
-        if str(r.get("started", "")) >= best[2]:
-            best = (f, r, str(r.get("started", "")))
-    return best[0], best[1]
+    """The newest result of a run with --pin that measured latency."""
+    return newest_result(
+        lambda r: bool(dig(r, "settings", "pin")) and bool(r.get("latency")))
 
 
 def pinned_latency(L, latrow):
@@ -374,22 +364,10 @@ def history(L):
 
 
 def _latest_soak(overload):
-    """The newest soak result (by the time it started) whose load is over
-    100% (overload) or not."""
-    best = (None, None, "")
-    for f in glob.glob(os.path.join(RESULTS, "*.json")):
-        try:
-            with open(f) as fh:
-                r = json.load(fh)
-        except (OSError, ValueError):
-            continue
-        if r.get("mode") != "soak" or "soak" not in r:
-            continue
-        if (r["soak"].get("load_percent", 0) > 100) != overload:
-            continue
-        if str(r.get("started", "")) >= best[2]:
-            best = (f, r, str(r.get("started", "")))
-    return best[0], best[1]
+    """The newest soak result whose load is over 100% (overload) or not."""
+    return newest_result(
+        lambda r: r.get("mode") == "soak" and "soak" in r and
+        (r["soak"].get("load_percent", 0) > 100) == overload)
 
 
 def render_soak(L):

@@ -11,12 +11,10 @@ is measured a second time, alone, with tenants: `benchmarks/run.sh
 --tenant-share F` (mode "tenants"), whose newest result this section shows
 beside the newest full run.
 """
-import glob
-import json
 import os
 
-from .common import RESULTS, ROOT, dig, fmt_int, fmt_num
-from .results import latest_result
+from .common import ROOT, dig, fmt_int, fmt_num
+from .results import all_results, latest_result
 
 
 def _largest_memory_run(r):
@@ -37,12 +35,7 @@ def _memory_pairs():
     with like, since the dedupe table (a key per record) is part of the
     RSS and grows with the records per account."""
     by = {}
-    for f in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
-        try:
-            with open(f) as fh:
-                r = json.load(fh)
-        except (OSError, ValueError):
-            continue
+    for f, r in sorted(all_results(), key=lambda x: x[0]):
         if r.get("mode") != "partial" or dig(r, "settings", "configs") is None:
             continue
         runs = dig(r, "memory", "runs")

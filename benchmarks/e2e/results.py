@@ -241,19 +241,32 @@ def validate_soak(r):
     return errs
 
 
-def latest_result(mode="full"):
-    """The newest result of `mode` by the time it started (not the file's
-    modification time, which a checkout or a copy changes)."""
-    best = (None, None, "")
+def all_results():
+    """(path, result) of every readable result file in benchmarks/results/."""
+    out = []
     for f in glob.glob(os.path.join(RESULTS, "*.json")):
         try:
             with open(f) as fh:
-                r = json.load(fh)
+                out.append((f, json.load(fh)))
         except (OSError, ValueError):
             continue
-        if r.get("mode") == mode and str(r.get("started", "")) >= best[2]:
+    return out
+
+
+def newest_result(keep):
+    """The result that started last (by its "started" time, not the file's
+    modification time, which a checkout or a copy changes) among those for
+    which keep(result) is true: (path, result), or (None, None)."""
+    best = (None, None, "")
+    for f, r in all_results():
+        if keep(r) and str(r.get("started", "")) >= best[2]:
             best = (f, r, str(r.get("started", "")))
     return best[0], best[1]
+
+
+def latest_result(mode="full"):
+    """The newest result of `mode`."""
+    return newest_result(lambda r: r.get("mode") == mode)
 
 
 def result_path(a):

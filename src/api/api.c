@@ -216,22 +216,36 @@ static void r_accounts(rp_api *a, const rp_http_request *req, rp_str id,
 
 #define HISTORY "/history"
 
+/* Whether path names a tenant: no account held here has the whole path as
+ * its id (an account id may hold "/tenants/") and it splits at
+ * "/tenants/". 1 with *acc and *tenant set; 0 when it names no tenant; -1
+ * when the parts are out of bounds, with the 400 written. */
+static int names_tenant(rp_api *a, rp_str path, rp_str *acc, rp_str *tenant,
+                        rp_http_response *res) {
+    rp_account_view v;
+    int32_t part;
+    if ((path.len <= RP_ACCOUNT_ID_MAX &&
+         rp_api_find_account(a, path, &v, &part)) ||
+        !rp_api_split_tenant(path, acc, tenant))
+        return 0;
+    if (acc->len == 0 || acc->len > RP_ACCOUNT_ID_MAX || tenant->len == 0 ||
+        tenant->len > RP_TENANT_MAX) {
+        rp_api_error_json(res, 400, "bad_request",
+                          "an account id and a tenant are 1 to 256 bytes "
+                          "each");
+        return -1;
+    }
+    return 1;
+}
+
 /* .../history with its suffix taken off (path): the history of the account
  * path names when it holds one here, else of the tenant it names. */
 static void r_history(rp_api *a, rp_str path, rp_http_response *res) {
-    rp_account_view v;
-    int32_t part;
     rp_str acc, tenant;
-    if ((path.len > RP_ACCOUNT_ID_MAX ||
-         !rp_api_find_account(a, path, &v, &part)) &&
-        rp_api_split_tenant(path, &acc, &tenant)) {
-        if (acc.len == 0 || acc.len > RP_ACCOUNT_ID_MAX || tenant.len == 0 ||
-            tenant.len > RP_TENANT_MAX) {
-            rp_api_error_json(res, 400, "bad_request",
-                              "an account id and a tenant are 1 to 256 "
-                              "bytes each");
-            return;
-        }
+    int t = names_tenant(a, path, &acc, &tenant, res);
+    if (t < 0)
+        return;
+    if (t > 0) {
         rp_api_get_history(a, acc, tenant, res);
         return;
     }
@@ -260,16 +274,10 @@ static void r_account(rp_api *a, const rp_http_request *req, rp_str id,
         r_history(a, (rp_str){id.ptr, id.len - hl}, res);
         return;
     }
-    if ((id.len > RP_ACCOUNT_ID_MAX ||
-         !rp_api_find_account(a, id, &v, &part)) &&
-        rp_api_split_tenant(id, &acc, &tenant)) {
-        if (acc.len == 0 || acc.len > RP_ACCOUNT_ID_MAX || tenant.len == 0 ||
-            tenant.len > RP_TENANT_MAX) {
-            rp_api_error_json(res, 400, "bad_request",
-                              "an account id and a tenant are 1 to 256 "
-                              "bytes each");
-            return;
-        }
+    int t = names_tenant(a, id, &acc, &tenant, res);
+    if (t < 0)
+        return;
+    if (t > 0) {
         rp_api_get_tenant(a, acc, tenant, res);
         return;
     }

@@ -66,3 +66,11 @@ void rp_inq_clear(inq *q) {
     free(q->buf);
     memset(q, 0, sizeof(*q));
 }
+
+size_t rp_inq_trim(inq *q) {
+    size_t held = q->cap * sizeof(inrec) + q->bcap;
+    if (q->n != 0 || held <= INQ_TRIM_BYTES)
+        return 0;
+    rp_inq_clear(q);
+    return held;
+}

@@ -32,8 +32,13 @@
  * released with the record before it. Each record takes at least one byte,
  * so that a non-empty ring never has its head and tail at the same place
  * unless it is full. The rings grow by doubling (the bytes moved to the
- * start of the new ring, the record pointers fixed); they never shrink
- * while their task lives.
+ * start of the new ring, the record pointers fixed). They do not shrink
+ * as they empty, since a live partition's rings empty and refill with
+ * every fetch; instead the loop's statistics timer, between rounds, frees
+ * the rings of an empty FIFO that hold more than INQ_TRIM_BYTES
+ * (rp_inq_trim). Without it the rings stayed at the most a partition had
+ * ever buffered, up to 6 MiB each, after a backlog was read (about 20 MiB
+ * for the benchmark's 20 input partitions: BENCHMARKS.md, Memory).
  *
  * inrec's fields have the names of the rd_kafka_message_t fields the
  * merge used (key, key_len, payload, len, offset, partition), so the code
@@ -82,6 +87,16 @@ int rp_inq_grow_bytes(inq *q, size_t need);
 
 /* Frees both rings; *q is empty after. */
 void rp_inq_clear(inq *q);
+
+/* The most an empty FIFO keeps of its rings (records and bytes together)
+ * after rp_inq_trim: a partition read live, a fetch at a time, stays
+ * below it, so trimming costs such a partition nothing. */
+#define INQ_TRIM_BYTES (256u << 10)
+
+/* Frees the rings of an empty FIFO that hold more than INQ_TRIM_BYTES;
+ * they grow again from the start when records come. Returns the bytes
+ * freed. Not to be called while a popped or peeked record is in use. */
+size_t rp_inq_trim(inq *q);
 
 static inline bool rp_inq_full(const inq *q) {
     return q->n >= INQ_RECORDS_MAX || q->bytes >= INQ_BYTES_MAX;

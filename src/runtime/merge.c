@@ -485,8 +485,21 @@ static void on_work_idle(uv_idle_t *h) {
     proc *p = h->data;
     size_t got = p->loop_stopped ? 0 : rp_loop_drain(p);
     bool more = process_some(p, &got);
-    if (!more && got == 0)
+    if (!more && got == 0) {
         uv_idle_stop(&p->work_idle);
+        rp_merge_trim(p);
+    }
+}
+
+void rp_merge_trim(proc *p) {
+    uint64_t now = uv_now(p->loop);
+    if (p->trimmed_at && now - p->trimmed_at < 1000)
+        return;
+    p->trimmed_at = now;
+    for (int32_t i = 0; i < p->n_parts; i++)
+        if (p->tasks[i])
+            for (int k = 0; k < NTOP; k++)
+                (void)rp_inq_trim(&p->tasks[i]->q[k]);
 }
 
 void rp_merge_kick(proc *p) {

@@ -220,6 +220,7 @@ typedef struct proc {
     uv_poll_t poll;
     uv_timer_t commit_timer, review_timer, idle_timer, stats_timer;
     uint64_t last_applied, start_ms, ready_logged;
+    uint64_t trimmed_at; /* uv_now of the last rp_merge_trim, 0: never */
     uint64_t trim_applied; /* p->applied when the loop was last busy */
     bool trimmed;          /* memory given back in this quiet period */
     uint64_t task_epoch;   /* numbers tasks, for requests that outlive one */
@@ -441,6 +442,11 @@ static inline const rp_engine_sink *rp_out_sink(lane *l) {
 /* Makes the loop apply records (and look at the queues) on its next turns,
  * unless it is stopping. */
 void rp_merge_kick(proc *p);
+/* Gives back the large rings of the input FIFOs that are empty (inq.h,
+ * rp_inq_trim), at most once a second: called between rounds, when the
+ * loop runs out of work and from the statistics timer, never while a
+ * popped record is in use. */
+void rp_merge_trim(proc *p);
 /* With one lane: a turn of applying, up to BATCH records across the ready
  * tasks; the outcome in l->more, l->wait_min, l->got (lanes.c). */
 void rp_merge_lane_turn(lane *l);

@@ -167,3 +167,38 @@ Test(inq, full_counts_records_and_bytes) {
     cr_assert(!rp_inq_full(&q));
     rp_inq_clear(&q);
 }
+
+Test(inq, trim_frees_only_large_empty_rings) {
+    inq q = {0};
+    rd_kafka_message_t km = {0};
+    static char v[100 << 10];
+    km.payload = v;
+    km.len = sizeof(v);
+    /* Small: one record's 64 KiB ring is below INQ_TRIM_BYTES, kept. */
+    km.len = 1000;
+    cr_assert_eq(rp_inq_push(&q, &km), 0);
+    rp_inq_pop(&q);
+    cr_assert_eq(rp_inq_trim(&q), 0);
+    cr_assert_not_null(q.buf, "a small empty ring is kept");
+    /* Large and not empty: kept, and its records stay readable. */
+    km.len = sizeof(v);
+    for (int i = 0; i < 4; i++) {
+        km.offset = i;
+        cr_assert_eq(rp_inq_push(&q, &km), 0);
+    }
+    cr_assert_gt(q.bcap, INQ_TRIM_BYTES);
+    cr_assert_eq(rp_inq_trim(&q), 0, "a FIFO holding records is not trimmed");
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(rp_inq_pop(&q)->offset, i);
+    /* Large and empty: both rings freed, and it grows again from nothing. */
+    size_t held = q.cap * sizeof(inrec) + q.bcap;
+    cr_assert_eq(rp_inq_trim(&q), held);
+    cr_assert_null(q.buf);
+    cr_assert_null(q.v);
+    cr_assert_eq(q.n + q.cap + q.bcap + q.bytes, 0);
+    km.offset = 9;
+    cr_assert_eq(rp_inq_push(&q, &km), 0);
+    cr_assert_eq(rp_inq_peek(&q)->offset, 9);
+    cr_assert_eq(rp_inq_peek(&q)->len, sizeof(v));
+    rp_inq_clear(&q);
+}

@@ -220,7 +220,7 @@ typedef struct proc {
     uv_poll_t poll;
     uv_timer_t commit_timer, review_timer, idle_timer, stats_timer;
     uint64_t last_applied, start_ms, ready_logged;
-    uint64_t trimmed_at; /* uv_now of the last rp_merge_trim, 0: never */
+    uint64_t trimmed_at;   /* uv_now of the last rp_merge_trim, 0: never */
     uint64_t trim_applied; /* p->applied when the loop was last busy */
     bool trimmed;          /* memory given back in this quiet period */
     uint64_t task_epoch;   /* numbers tasks, for requests that outlive one */

@@ -32,6 +32,11 @@
 #                                     the overload soak: input outrunning
 #                                     repute (held to 0.35 cores), the RSS
 #                                     must stay flat (Soak, Overload)
+#   benchmarks/run.sh --baseline DIR  a full run with DIR's repute (a Release
+#                                     build of an earlier commit, with its
+#                                     repute-loadgen) beside this one in the
+#                                     throughput phase, on data its own load
+#                                     generator wrote (BENCHMARKS.md, Throughput)
 #   benchmarks/run.sh --help          the harness's options (sizes, ...)
 #
 # It builds a Release build in build-rel/ (and the tools in

@@ -38,7 +38,8 @@ from .peers import peer_label, peer_missing, peer_spec, start_peer, stop_peer
 from .procs import (Proc, broker_pids, limit_cpus, pin_all_threads,
                     run_tool)
 from .restore import RestorePhase
-from .results import git_facts, machine_facts, settings_of, targets
+from .results import (baseline_facts, git_facts, machine_facts, settings_of,
+                      targets)
 from .soak import SoakPhase
 from .throughput import ThroughputPhase
 
@@ -56,6 +57,10 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         self.loadgen = os.path.join(self.bin, "benchmarks", "repute-loadgen")
         self.consume = os.path.join(self.bin, "benchmarks", "repute-bench-consume")
         self.latency = os.path.join(self.bin, "benchmarks", "repute-bench-latency")
+        if a.baseline:
+            bdir = os.path.abspath(a.baseline)
+            self.base_repute = os.path.join(bdir, "repute")
+            self.base_loadgen = os.path.join(bdir, "benchmarks", "repute-loadgen")
         self.prefix = a.prefix or f"bench-{int(time.time())}"
         self.k = Kafka(self.bs)
         self.logdir = os.path.join(ROOT, a.build_dir, "bench-logs", self.prefix)
@@ -129,11 +134,13 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         return ["--tenant-share", f"{self.a.tenant_share:g}",
                 "--tenants-max", str(self.a.tenants_max)]
 
-    def fill(self, name, accounts, records, cover=False, seed=1):
-        """Pre-fills fresh input topics at full speed; returns (topics,
+    def fill(self, name, accounts, records, cover=False, seed=1,
+             loadgen=None):
+        """Pre-fills fresh input topics at full speed (with this build's
+        load generator unless `loadgen` names another); returns (topics,
         end offsets snapshot, loadgen JSON)."""
         topics = self.create_inputs(name)
-        args = [self.loadgen, "--bootstrap", self.bs,
+        args = [loadgen or self.loadgen, "--bootstrap", self.bs,
                 "--prefix", f"{self.prefix}-{name}",
                 "--accounts", str(accounts), "--records", str(records),
                 "--rate", "0", "--seed", str(seed),
@@ -158,7 +165,7 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
     # -- systems under test
 
     def repute_args(self, inputs, out, group, guarantee, http="off",
-                    threads=None):
+                    threads=None, binary=None):
         sets = {
             "kafka.bootstrap.servers": self.bs,
             "group.id": group,
@@ -173,16 +180,18 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
         for t in INPUTS:
             sets[f"topic.{t}"] = inputs[t]
         for t in OUTPUTS:
-            sets[f"topic.{t}"] = out[t]
-        args = [self.repute, "run"]
+            # A baseline's repute may predate topic.current (issue 20).
+            if not (binary and t == "current"):
+                sets[f"topic.{t}"] = out[t]
+        args = [binary or self.repute, "run"]
         for k, v in sets.items():
             args += ["--set", f"{k}={v}"]
         return args
 
     def start_repute(self, name, inputs, out, group, guarantee, http="off",
-                     threads=None):
+                     threads=None, binary=None):
         pr = Proc(name, self.pinned("system", self.repute_args(
-                      inputs, out, group, guarantee, http, threads)),
+                      inputs, out, group, guarantee, http, threads, binary)),
                   self.logdir, patterns=(r"run: ready", r"run: HTTP on"))
         if self.a.repute_cpus:
             # Before it is ready: the quota holds from its first record.
@@ -298,6 +307,8 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             "git": git_facts(),
             "settings": settings_of(a),
         })
+        if a.baseline:
+            self.result["baseline"] = baseline_facts(self.base_repute)
         peers = {}
         for k in a.peers:
             why = ("the soak measures repute alone" if a.soak else

@@ -41,6 +41,15 @@ CONFIGS = [  # key, guarantee, processes
 ]
 # The threads key of each configuration that sets one.
 CONFIG_THREADS = {"exactly_once_1_t1": 1, "at_least_once_1_t1": 1}
+# With --baseline DIR (a build of an earlier commit, e.g. the one an issue
+# started from): its repute, on data written by its own load generator
+# (the record format of its day, which this build reads too), and this
+# build on the same data, so that the two compare on the same bytes.
+BASELINE_CONFIGS = [  # key, guarantee, which build
+    ("baseline_exactly_once_1", "exactly_once", "baseline"),
+    ("baseline_at_least_once_1", "at_least_once", "baseline"),
+    ("exactly_once_1_baseline_data", "exactly_once", "this"),
+]
 DEFAULT_CONFIGS = ("exactly_once_1", "exactly_once_2", "at_least_once_1",
                    "at_least_once_2")
 

@@ -77,6 +77,12 @@ def add_run_options(ap):
     ap.add_argument("--tenants-max", type=int, default=50, metavar="N",
                     help="with --tenant-share: the most tenants of one "
                          "account (repute-loadgen --tenants-max; default 50)")
+    ap.add_argument("--baseline", default=None, metavar="DIR",
+                    help="a Release build directory of an earlier commit "
+                         "(DIR/repute, DIR/benchmarks/repute-loadgen): the "
+                         "throughput phase also runs its repute, one "
+                         "process at each guarantee, on data from its own "
+                         "load generator, and this build on the same data")
     ap.add_argument("--restore-repeats", type=int, default=None,
                     help="restarts timed for restore (full 3, quick 1)")
 

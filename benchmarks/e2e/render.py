@@ -17,8 +17,8 @@ import json
 import os
 import re
 
-from .common import (BENCHMARKS_MD, CONFIGS, RESULTS, ROOT, dig, fmt_int,
-                     fmt_num, log, mib)
+from .common import (BASELINE_CONFIGS, BENCHMARKS_MD, CONFIGS, RESULTS, ROOT,
+                     dig, fmt_int, fmt_num, log, mib)
 from .plots import render_plots, render_soak_plot
 from .render_peers import peer_rows, peers_section
 from .render_tenants import render_tenants
@@ -130,9 +130,46 @@ def targets_section(L, r, plots):
             fig += f" ({t['note']})"
         met = {True: "**met**", False: "**missed**", None: "–"}[t.get("met")]
         L.append(f"| {t['target']} | {fig} | {met} |")
+    dedupe_target_row(L)
     L.append("")
     if plots:
         L.append(" ".join(f"![{os.path.basename(p)}]({p})" for p in plots) + "\n")
+
+
+DEDUPE_TARGET = 14.0  # bytes a key (issue 17)
+
+
+def _dedupe_bytes_per_key(r):
+    """The dedupe tables' bytes over their keys at a soak's last sample
+    (repute_engine_state_bytes{part="dedupe"} over repute_dedupe_entries)."""
+    s = (dig(r, "soak", "samples") or [{}])[-1]
+    n = s.get("dedupe_entries")
+    return s["state_dedupe_bytes"] / n if n and s.get("state_dedupe_bytes") else None
+
+
+def dedupe_target_row(L):
+    """The dedupe table's bytes a key, from the soaks (each a run of its
+    own, with the tables full at the default dedupe.max.entries): the
+    newest soak, with the newest of the other kind beside it."""
+    soaks = [(p, r) for p, r in (_latest_soak(True), _latest_soak(False)) if r]
+    soaks = [(p, r, _dedupe_bytes_per_key(r)) for p, r in soaks]
+    soaks = [x for x in soaks if x[2]]
+    if not soaks:
+        return
+    soaks.sort(key=lambda x: x[1].get("started", ""), reverse=True)
+
+    def name(p, r):
+        return (f"`{os.path.basename(p)}`, commit `{dig(r, 'git', 'describe')}`, "
+                f"{fmt_int((dig(r, 'soak', 'samples') or [{}])[-1].get('dedupe_entries'))} keys")
+    p, r, v = soaks[0]
+    fig = f"{v:.1f} ({name(p, r)}"
+    for p2, r2, v2 in soaks[1:]:
+        fig += f"; {name(p2, r2)}: {v2:.1f}"
+    fig += ")"
+    met = "**met**" if v <= DEDUPE_TARGET else "**missed**"
+    L.append(f"| dedupe table <= {DEDUPE_TARGET:.0f} bytes per key at the "
+             f"default `dedupe.max.entries` (the soaks, tables full) | {fig} "
+             f"| {met} |")
 
 
 def throughput_section(L, r):
@@ -177,6 +214,19 @@ def throughput_section(L, r):
                  f"{t['ratio_to_ceiling'] * 100:.0f}% | "
                  f"{fmt_int(t['events_per_cpu_sec'])} | {t['seconds']} | "
                  f"{', '.join(fmt_int(x) for x in t['samples'])} |")
+    base = dig(r, "baseline", "commit")
+    for key, _, build in BASELINE_CONFIGS:
+        t = th.get(key)
+        if not t:
+            continue
+        who = (f"repute at `{base[:7]}` (baseline)" if build == "baseline"
+               else "repute (this commit), baseline's data")
+        procs = "1" if build == "baseline" else "1 (threads=cores)"
+        L.append(f"| {who} | {t['guarantee']} | {procs} | "
+                 f"{fmt_int(t['events_per_sec'])} | "
+                 f"{t['ratio_to_ceiling'] * 100:.0f}% | "
+                 f"{fmt_int(t['events_per_cpu_sec'])} | {t['seconds']} | "
+                 f"{', '.join(fmt_int(x) for x in t['samples'])} |")
     for _, p in peer_rows(r):
         if not p.get("events_per_sec"):
             continue
@@ -189,6 +239,15 @@ def throughput_section(L, r):
                  f"{', '.join(fmt_int(x) for x in p['samples'])} |")
     if peer.get("skipped"):
         L.append(f"\nThe peers were skipped: {peer['skipped']}.")
+    if base:
+        L.append(f"\nThe baseline (`benchmarks/run.sh --baseline DIR`) is a "
+                 f"Release build of commit `{base[:7]}`, run in the same "
+                 "rounds, one process with its one loop thread, on topics its "
+                 "own load generator filled with the same accounts, records "
+                 "and seed: the record format of its day (no `tenant` field), "
+                 "which it needs and this build reads too. \"repute (this "
+                 "commit), baseline's data\" is this build on those same "
+                 "topics, so that the two compare on the same bytes.")
     L.append("")
 
 
@@ -333,6 +392,11 @@ def how_to_run(L):
              "the overload soak (Soak, Overload)\n"
              "benchmarks/run.sh --pin --phases throughput,latency --configs "
              "exactly_once_1  # latency with repute on a core of its own\n"
+             "git worktree add ../base COMMIT && cmake -S ../base -B "
+             "../base/build-rel -DCMAKE_BUILD_TYPE=Release && cmake --build "
+             "../base/build-rel -j2 --target repute repute-loadgen\n"
+             "benchmarks/run.sh --baseline ../base/build-rel  # the full run "
+             "with COMMIT's build beside this one in the throughput table\n"
              "```\n")
     L.append("`benchmarks/run.sh --help` lists the sizes that can be changed "
              "(records, accounts, rounds, latency duration and loads, account "

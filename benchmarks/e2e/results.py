@@ -22,19 +22,20 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 
-from .common import CONFIGS, DEFAULT_CONFIGS, QUICK_DIR, RESULTS, ROOT, dig
+from .common import BASELINE_CONFIGS, CONFIGS, DEFAULT_CONFIGS, QUICK_DIR, RESULTS, ROOT, dig
 
 
 TARGETS = {
     # key: (description, how the value is read, comparison, threshold)
     "exactly_once_vs_ceiling": (
-        "exactly_once throughput (1 process) >= 50% of the bare consumer's",
-        "ratio", ">=", 0.5),
+        "exactly_once throughput (1 process) >= 65% of the bare consumer's",
+        "ratio", ">=", 0.65),
     "at_least_once_vs_ceiling": (
-        "at_least_once throughput (1 process) >= 70% of the bare consumer's",
-        "ratio", ">=", 0.7),
+        "at_least_once throughput (1 process) >= 75% of the bare consumer's",
+        "ratio", ">=", 0.75),
     "per_core_vs_peer": (
         ">= 5x the best peer's throughput per CPU-second (exactly_once, 1 "
         "process)",
@@ -97,6 +98,15 @@ def git_facts():
     }
 
 
+def baseline_facts(repute):
+    """The commit a baseline build names in its --version ("commit: ...")."""
+    out = sh([repute, "--version"])
+    m = re.search(r"commit: (\S+)", out or "")
+    if not m:
+        raise RuntimeError(f"--baseline: {repute} --version names no commit")
+    return {"repute": repute, "commit": m.group(1)}
+
+
 def settings_of(a):
     keys = ["tp_records", "tp_accounts", "repeats", "partitions", "span",
             "latency_seconds", "latency_warmup", "latency_loads", "probe_rate",
@@ -104,7 +114,7 @@ def settings_of(a):
             "mem_records_per_account", "restore_repeats", "peer_repeats",
             "peer_records", "peer_mem_accounts",
             "peer_java_opts", "peer_threads", "peer_latency_loads", "configs",
-            "tenant_share", "tenants_max", "repute_cpus", "pin"]
+            "tenant_share", "tenants_max", "repute_cpus", "pin", "baseline"]
     if a.soak:
         keys += ["soak_minutes", "soak_max", "soak_load", "soak_accounts",
                  "soak_interval", "soak_warmup", "soak_max_slope",
@@ -128,10 +138,18 @@ def targets(r):
         if note:
             out[key]["note"] = note
 
+    def was(key):
+        """The baseline's figure beside this one (--baseline), as a note."""
+        v = dig(r, "throughput", key, "ratio_to_ceiling")
+        c = dig(r, "baseline", "commit")
+        return f"starting commit `{c[:7]}`: {v * 100:.0f}%" if v and c else None
+
     put("exactly_once_vs_ceiling",
-        dig(r, "throughput", "exactly_once_1", "ratio_to_ceiling"))
+        dig(r, "throughput", "exactly_once_1", "ratio_to_ceiling"),
+        was("baseline_exactly_once_1"))
     put("at_least_once_vs_ceiling",
-        dig(r, "throughput", "at_least_once_1", "ratio_to_ceiling"))
+        dig(r, "throughput", "at_least_once_1", "ratio_to_ceiling"),
+        was("baseline_at_least_once_1"))
     rp = dig(r, "throughput", "exactly_once_1", "events_per_cpu_sec")
     pp = dig(r, "peer", "events_per_cpu_sec")
     put("per_core_vs_peer", rp / pp if rp and pp else None)
@@ -156,6 +174,10 @@ def expected_paths(r):
         if key in (dig(r, "settings", "configs") or DEFAULT_CONFIGS):
             for f in ("events_per_sec", "ratio_to_ceiling", "events_per_cpu_sec",
                       "seconds", "peak_rss_bytes"):
+                paths.append(("throughput", key, f))
+    if dig(r, "settings", "baseline") and "throughput" in r:
+        for key, _, _ in BASELINE_CONFIGS:
+            for f in ("events_per_sec", "ratio_to_ceiling", "events_per_cpu_sec"):
                 paths.append(("throughput", key, f))
     for pct in dig(r, "settings", "latency_loads") or [50, 80]:
         for f in ("rate", "p50_ms", "p99_ms", "p999_ms", "max_ms", "matched"):

@@ -14,10 +14,18 @@ The Kafka Streams peer is much slower, so it is timed over the first
 --peer-records records only; its finish line is the same share of every
 partition's end offset, so that it processes the same mix of the same data.
 A failure of the peer is recorded, not raised.
+
+With --baseline DIR, every round also runs DIR's repute (an earlier
+commit's build) at both guarantees, one process, on topics its own load
+generator filled (the record format of its day: an older build may not
+read this one's records, while this build reads the older ones), and this
+build at exactly_once on the same topics: the before-and-after of one run,
+on the same bytes (BASELINE_CONFIGS).
 """
 import math
 
-from .common import CONFIG_THREADS, CONFIGS, INPUTS, log, median
+from .common import (BASELINE_CONFIGS, CONFIG_THREADS, CONFIGS, INPUTS, log,
+                     median)
 from .procs import run_tool
 
 
@@ -25,13 +33,13 @@ class ThroughputPhase:
     """The throughput phase of Bench (see bench.py)."""
 
     def run_repute_throughput(self, tp, ends, records, guarantee, nproc,
-                              threads=None):
+                              threads=None, binary=None):
         name = self.next_name(f"r{guarantee[0]}{nproc}-")
         base = f"{self.prefix}-{name}"
         out = self.create_outputs(base)
         group = base
         procs = [self.start_repute(f"{name}-p{i}", tp, out, group, guarantee,
-                                   threads=threads)
+                                   threads=threads, binary=binary)
                  for i in range(nproc)]
         try:
             r = self.measure_run(procs, r"run: ready", group, ends, records,
@@ -82,9 +90,14 @@ class ThroughputPhase:
                                "loadgen_fill": fill}
         samples = {"ceiling": []}
         full = {"ceiling": []}
-        for key, _, _ in CONFIGS:
+        for key, _, _ in CONFIGS + BASELINE_CONFIGS:
             samples[key] = []
             full[key] = []
+        if a.baseline:
+            tpb, ends_b, fill_b = self.fill("tpb", a.tp_accounts, a.tp_records,
+                                            loadgen=self.base_loadgen)
+            records_b = sum(ends_b.values())
+            self.result["data"]["baseline_fill"] = fill_b
         for rep in range(a.repeats):
             log(f"throughput round {rep + 1}/{a.repeats}")
             c = self.run_ceiling(tp, records)
@@ -100,6 +113,14 @@ class ThroughputPhase:
                     f"{r['events_per_cpu_sec']} per CPU-s")
                 samples[key].append(r["events_per_sec"])
                 full[key].append(r)
+            for key, guarantee, build in BASELINE_CONFIGS if a.baseline else ():
+                r = self.run_repute_throughput(
+                    tpb, ends_b, records_b, guarantee, 1,
+                    binary=self.base_repute if build == "baseline" else None)
+                log(f"  {key}: {r['events_per_sec']} events/s in {r['seconds']} s, "
+                    f"{r['events_per_cpu_sec']} per CPU-s")
+                samples[key].append(r["events_per_sec"])
+                full[key].append(r)
         ceiling = median(samples["ceiling"])
         self.result["ceiling"] = {
             "messages_per_sec": round(ceiling),
@@ -108,9 +129,8 @@ class ThroughputPhase:
             "runs": full["ceiling"],
         }
         th = {}
-        for key, guarantee, nproc in CONFIGS:
-            if not full[key]:
-                continue
+
+        def figures(key, guarantee, nproc, **more):
             runs = full[key]
             med = median(samples[key])
             mrun = min(runs, key=lambda r: abs(r["events_per_sec"] - med))
@@ -124,8 +144,14 @@ class ThroughputPhase:
                     [r["events_per_cpu_sec"] for r in runs])),
                 "seconds": mrun["seconds"],
                 "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
-                "runs": runs,
+                "runs": runs, **more,
             }
+        for key, guarantee, nproc in CONFIGS:
+            if full[key]:
+                figures(key, guarantee, nproc)
+        for key, guarantee, build in BASELINE_CONFIGS:
+            if full[key]:
+                figures(key, guarantee, 1, build=build, data="baseline")
         self.result["throughput"] = th
         # The peers on the same topics, in the same run, each in turn within
         # a round (so that a change of load on the machine hits them alike).
@@ -153,3 +179,5 @@ class ThroughputPhase:
                     "throughput_runs": runs,
                 })
         self.delete_name("tp")
+        if a.baseline:
+            self.delete_name("tpb")

@@ -35,7 +35,7 @@ from .kafka import Kafka
 from .latency import LatencyPhase
 from .memory import MemoryPhase
 from .peers import peer_label, peer_missing, peer_spec, start_peer, stop_peer
-from .procs import (Proc, broker_pids, limit_cpus, pin_all_threads,
+from .procs import (CpuMeter, Proc, broker_pids, limit_cpus, pin_all_threads,
                     run_tool)
 from .restore import RestorePhase
 from .results import (baseline_facts, git_facts, machine_facts, settings_of,
@@ -227,8 +227,10 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             t_ready.append(pr.seen[ready_pat][0])
             cpu_ready[pr.name] = pr.seen[ready_pat][1] or 0.0
         t0 = min(t_ready)
+        meter = CpuMeter().start()
         t_done = self.k.wait_committed(group, ends, timeout, procs)
         cpu_done = {pr.name: pr.cpu() for pr in procs}
+        where = meter.stop()
         mems = [pr.mem() for pr in procs]
         secs = max(t_done - t0, 1e-3)
         secs_start = t_done - min(pr.t_start for pr in procs)
@@ -242,6 +244,9 @@ class Bench(EquivalencePhase, ThroughputPhase, LatencyPhase, MemoryPhase, Restor
             "events_per_cpu_sec": round(records / max(cpu, 1e-3)),
             "rss_bytes": sum(m.get("VmRSS", 0) for m in mems),
             "peak_rss_bytes": sum(m.get("VmHWM", 0) for m in mems),
+            # The cores the broker and the whole machine used meanwhile
+            # (BENCHMARKS.md, Throughput, "Where the cores go").
+            **where,
         }
 
     # -- the peers' bookkeeping

@@ -38,6 +38,42 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def machine_busy_seconds():
+    """CPU seconds the whole machine has spent busy since boot (all cores:
+    /proc/stat less idle and iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v) - v[3] - v[4]) / CLK_TCK
+
+
+def broker_cpu_seconds():
+    """CPU seconds of the local broker's JVM, or None without one (a broker
+    elsewhere, REPUTE_BOOTSTRAP)."""
+    pids = broker_pids()
+    if not pids:
+        return None
+    return sum(proc_cpu_seconds(p) or 0.0 for p in pids)
+
+
+class CpuMeter:
+    """Where the CPU went over an interval: the local broker's seconds and
+    the machine's busy seconds between start() and stop(), so that a
+    system's rate can be read against the cores the machine had left."""
+
+    def start(self):
+        self.b0, self.m0 = broker_cpu_seconds(), machine_busy_seconds()
+        self.t0 = time.monotonic()
+        return self
+
+    def stop(self):
+        b1, m1 = broker_cpu_seconds(), machine_busy_seconds()
+        secs = max(time.monotonic() - self.t0, 1e-3)
+        broker = (b1 - self.b0 if b1 is not None and self.b0 is not None
+                  else None)
+        return {"broker_cpu_seconds": None if broker is None else round(broker, 2),
+                "machine_cores_busy": round((m1 - self.m0) / secs, 2)}
+
+
 def proc_status(pid):
     out = {}
     try:

@@ -239,6 +239,7 @@ def throughput_section(L, r):
                  f"{', '.join(fmt_int(x) for x in p['samples'])} |")
     if peer.get("skipped"):
         L.append(f"\nThe peers were skipped: {peer['skipped']}.")
+    cores_table(L, r)
     if base:
         L.append(f"\nThe baseline (`benchmarks/run.sh --baseline DIR`) is a "
                  f"Release build of commit `{base[:7]}`, run in the same "
@@ -249,6 +250,60 @@ def throughput_section(L, r):
                  "commit), baseline's data\" is this build on those same "
                  "topics, so that the two compare on the same bytes.")
     L.append("")
+
+
+def _median_run(runs, rate):
+    """The run whose rate is nearest the median of the runs' rates."""
+    runs = [x for x in runs or [] if x.get(rate)]
+    if not runs:
+        return None
+    med = sorted(x[rate] for x in runs)[len(runs) // 2]
+    return min(runs, key=lambda x: abs(x[rate] - med))
+
+
+def cores_table(L, r):
+    """Where the cores go: CPU per record of each system, of the broker
+    that serves it, and the machine's busy cores, over the median run
+    (results of 2026-12-07 on; older ones have no such figures)."""
+    rows = []
+
+    def row(who, run, records, own):
+        if not run or run.get("machine_cores_busy") is None:
+            return
+        b = run.get("broker_cpu_seconds")
+        rows.append(f"| {who} | {own / records * 1e6:.2f} | "
+                    f"{'–' if b is None else f'{b / records * 1e6:.2f}'} | "
+                    f"{run['machine_cores_busy']:.2f} |")
+    c = _median_run(dig(r, "ceiling", "runs"), "messages_per_sec")
+    if c and c.get("cpu_seconds") is not None:
+        row("bare librdkafka consumer", c, c["messages"], c["cpu_seconds"])
+    th = r.get("throughput", {})
+    base = dig(r, "baseline", "commit") or ""
+    for key, _, _ in CONFIGS + [(k, g, 1) for k, g, _ in BASELINE_CONFIGS]:
+        t = th.get(key)
+        if not t:
+            continue
+        run = _median_run(t.get("runs"), "events_per_sec")
+        who = (f"repute at `{base[:7]}`, {t['guarantee']}" if t.get("build") == "baseline"
+               else f"repute, {t['guarantee']}, {t['processes']} process"
+               + ("es" if t["processes"] > 1 else "")
+               + (f", threads={t['threads']}" if t.get("threads") else "")
+               + (", baseline's data" if t.get("data") else ""))
+        if run:
+            row(who, run, run["records"], run["cpu_seconds"])
+    if not rows:
+        return
+    cores = dig(r, "machine", "nproc")
+    L.append("\n**Where the cores go** (the median round of each; CPU time "
+             "from `/proc`: the system's own processes, the local broker's "
+             "JVM, and the busy cores of the whole machine over the same "
+             "interval). A system that needs more CPU per record than the "
+             "machine has left after the broker cannot go faster by adding "
+             "threads.\n")
+    L.append("| system | its CPU per record (µs) | the broker's CPU per record "
+             f"(µs) | machine busy (cores{f' of {cores}' if cores else ''}) |")
+    L.append("|---|---|---|---|")
+    L.extend(rows)
 
 
 def latency_section(L, r):

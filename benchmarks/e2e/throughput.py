@@ -23,10 +23,11 @@ build at exactly_once on the same topics: the before-and-after of one run,
 on the same bytes (BASELINE_CONFIGS).
 """
 import math
+import resource
 
 from .common import (BASELINE_CONFIGS, CONFIG_THREADS, CONFIGS, INPUTS, log,
                      median)
-from .procs import run_tool
+from .procs import CpuMeter, run_tool
 
 
 class ThroughputPhase:
@@ -54,8 +55,16 @@ class ThroughputPhase:
         args = [self.consume, "--bootstrap", self.bs,
                 "--topics", ",".join(tp[t] for t in INPUTS),
                 "--expect", str(records), "--idle-exit", "10"]
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        meter = CpuMeter().start()
         out = run_tool(self.pinned("system", args), timeout=600,
                        what="bench-consume")
+        out.update(meter.stop())
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # Its own CPU, start-up included (the tool exits at its last
+        # message): every child that ended meanwhile is this one.
+        out["cpu_seconds"] = round(ru1.ru_utime + ru1.ru_stime -
+                                   ru0.ru_utime - ru0.ru_stime, 2)
         if out.get("messages", 0) < records:
             raise RuntimeError(f"bench-consume read {out.get('messages')} of "
                                f"{records}")

@@ -14,6 +14,8 @@
 #ifndef REPUTE_TESTS_API_SERVED_FIXTURE_H
 #define REPUTE_TESTS_API_SERVED_FIXTURE_H
 
+#include "loopback.h"
+
 /* ---------------------------------------------------------------- the view */
 
 /* One partition (0), assigned and restored, whose task's engine is fx's. */
@@ -117,17 +119,6 @@ static inline void *loop_thread(void *arg) {
     return NULL;
 }
 
-static inline int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t n = sizeof(sa);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &n), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static inline void on_event(void *opaque, const rp_event *ev) {
     (void)opaque;
     rp_api_note_event(fx.api, ev);
@@ -170,7 +161,7 @@ static inline void start(void) {
                                      "/examples/review-and-pause.properties",
                                      err, sizeof(err)),
                  0, "%s", err);
-    fx.port = free_port();
+    fx.port = loopback_free_port();
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", fx.port);
     cr_assert_eq(
         rp_config_set(&fx.cfg, "http.listen", listen, err, sizeof(err)), 0,
@@ -220,14 +211,7 @@ typedef struct reply {
 
 static inline reply get(const char *path) {
     reply r = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {15, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)fx.port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0,
-                 "connect: %s", strerror(errno));
+    int fd = loopback_connect(fx.port, 15);
     char req[2048];
     int n = snprintf(req, sizeof(req),
                      "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",

@@ -43,6 +43,8 @@
 
 #include <uv.h>
 
+#include "loopback.h"
+
 #include "repute/http.h"
 
 #define RECV_TIMEOUT_S 5
@@ -260,18 +262,11 @@ typedef struct resp {
 } resp;
 
 static inline int connect_port(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
+    int fd = loopback_connect(port, RECV_TIMEOUT_S);
     struct timeval tv = {RECV_TIMEOUT_S, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0,
-                 "connect: %s", strerror(errno));
     return fd;
 }
 

@@ -24,6 +24,8 @@
 
 #include <uv.h>
 
+#include "loopback.h"
+
 #include "repute/api.h"
 #include "repute/auth.h"
 #include "repute/avro.h"
@@ -305,18 +307,6 @@ static void *loop_thread(void *arg) {
     return NULL;
 }
 
-/* A port free now (bound and released). */
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t n = sizeof(sa);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &n), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void set(const char *k, const char *v) {
     char err[256];
     cr_assert_eq(rp_config_set(&fx.cfg, k, v, err, sizeof(err)), 0, "%s", err);
@@ -333,7 +323,7 @@ static void start_with(bool with_tokens, const char *timeout) {
     snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_api_actions.XXXXXX");
     cr_assert_not_null(mkdtemp(fx.dir));
     cr_assert_eq(rp_config_init(&fx.cfg), 0);
-    fx.port = free_port();
+    fx.port = loopback_free_port();
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", fx.port);
     set("http.listen", listen);
     set("kafka.bootstrap.servers", "127.0.0.1:1");
@@ -411,14 +401,7 @@ static reply get(const char *path, const char *token) {
 static reply request(const char *method, const char *path, const char *token,
                      const char *body) {
     reply r = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {15, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)fx.port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0,
-                 "connect: %s", strerror(errno));
+    int fd = loopback_connect(fx.port, 15);
     char req[16384], auth[128] = "";
     if (token)
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);

@@ -427,6 +427,9 @@ static void trim_when_quiet(proc *p) {
         return;
     }
     if (!p->trimmed) {
+        /* The input FIFOs' large empty rings first, so that what they
+         * held goes back too (rp_merge_trim, without its rate limit). */
+        rp_merge_trim(p, true);
         malloc_trim(0);
         p->trimmed = true;
     }

@@ -34,11 +34,13 @@
  * unless it is full. The rings grow by doubling (the bytes moved to the
  * start of the new ring, the record pointers fixed). They do not shrink
  * as they empty, since a live partition's rings empty and refill with
- * every fetch; instead the loop's statistics timer, between rounds, frees
- * the rings of an empty FIFO that hold more than INQ_TRIM_BYTES
- * (rp_inq_trim). Without it the rings stayed at the most a partition had
- * ever buffered, up to 6 MiB each, after a backlog was read (about 20 MiB
- * for the benchmark's 20 input partitions: BENCHMARKS.md, Memory).
+ * every fetch; instead the loop, between rounds, frees the rings of an
+ * empty FIFO that hold more than INQ_TRIM_BYTES (rp_inq_trim, called by
+ * rp_merge_trim when the loop runs out of work and when the process goes
+ * quiet, before it gives memory back to the system). Without it the rings
+ * stayed at the most a partition had ever buffered, up to 6 MiB each, after a
+ * backlog was read (about 20 MiB for the benchmark's 20 input partitions:
+ * BENCHMARKS.md, Memory).
  *
  * inrec's fields have the names of the rd_kafka_message_t fields the
  * merge used (key, key_len, payload, len, offset, partition), so the code

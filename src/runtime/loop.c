@@ -58,7 +58,6 @@ static void on_stats_timer(uv_timer_t *h) {
                     "%" PRIu64 " to the DLQ, %" PRIu64 " commits",
                     c.applied, n / secs, secs, c.dlq, p->commits);
     p->last_applied = c.applied;
-    rp_merge_trim(p);
     /* Each lane's busy share of the interval (/metrics). */
     for (int i = 0; i < p->n_lanes; i++) {
         lane *l = &p->lanes[i];

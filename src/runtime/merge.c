@@ -487,13 +487,13 @@ static void on_work_idle(uv_idle_t *h) {
     bool more = process_some(p, &got);
     if (!more && got == 0) {
         uv_idle_stop(&p->work_idle);
-        rp_merge_trim(p);
+        rp_merge_trim(p, false);
     }
 }
 
-void rp_merge_trim(proc *p) {
+void rp_merge_trim(proc *p, bool now_anyway) {
     uint64_t now = uv_now(p->loop);
-    if (p->trimmed_at && now - p->trimmed_at < 1000)
+    if (!now_anyway && p->trimmed_at && now - p->trimmed_at < 1000)
         return;
     p->trimmed_at = now;
     for (int32_t i = 0; i < p->n_parts; i++)

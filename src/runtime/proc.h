@@ -443,10 +443,11 @@ static inline const rp_engine_sink *rp_out_sink(lane *l) {
  * unless it is stopping. */
 void rp_merge_kick(proc *p);
 /* Gives back the large rings of the input FIFOs that are empty (inq.h,
- * rp_inq_trim), at most once a second: called between rounds, when the
- * loop runs out of work and from the statistics timer, never while a
- * popped record is in use. */
-void rp_merge_trim(proc *p);
+ * rp_inq_trim): when the loop runs out of work, at most once a second
+ * (a backlog followed by steady traffic may never go quiet), and with
+ * now_anyway when the process goes quiet, just before malloc_trim
+ * (commit.c). Between rounds only, never while a popped record is in use. */
+void rp_merge_trim(proc *p, bool now_anyway);
 /* With one lane: a turn of applying, up to BATCH records across the ready
  * tasks; the outcome in l->more, l->wait_min, l->got (lanes.c). */
 void rp_merge_lane_turn(lane *l);
